@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask`: the command line of the secret-rotation kit. Parsing and wiring only; the work lives in `crates/`.
+//!
+//! Exit codes follow ripgrep: 0 clean, 1 findings (or a failed drill), 2 usage,
+//! I/O or configuration errors.
+
+mod drill;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Secret-rotation and incident-response kit of Claire de Binare")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the Docs Hub: structure, links, matrix, freshness, steps and secrets.
+    Verify(verify::VerifyArgs),
+    /// Run a scripted tabletop drill against the mock stack.
+    Drill(drill::DrillArgs),
+}
+
+/// The workspace root: the parent of this crate's manifest directory, so that
+/// `cargo xtask` works from any subdirectory.
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn main() -> ExitCode {
+    // The drill's mock tools are this same binary, reached through shims in the sandbox.
+    if let Some(code) = drill::mock_entry() {
+        return ExitCode::from(code);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Verify(args) => verify::run(args),
+        Command::Drill(args) => drill::run(args),
+    };
+    ExitCode::from(code)
+}
