@@ -1,0 +1,233 @@
+//! The scanner: one multi-literal prefilter pass, then each detector's pattern on candidate lines.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::Regex;
+
+use crate::detector::{Candidate, Detector, Span};
+use crate::detectors::detectors;
+use crate::hit::{Hit, fingerprint};
+use crate::pragma;
+
+struct Compiled {
+    det: &'static Detector,
+    regex: Regex,
+    /// Index of capture group `v`, or `None` to take the whole match.
+    value_group: Option<usize>,
+    key_group: Option<usize>,
+}
+
+/// Scans text for every detector of the registry (or a subset). Build one and reuse it: building
+/// compiles all patterns and the prefilter. It is `Send + Sync`, so threads can share it.
+pub struct Scanner {
+    compiled: Vec<Compiled>,
+    prefilter: Option<AhoCorasick>,
+    /// For each prefilter pattern, the compiled detectors it is a keyword of.
+    routes: Vec<Vec<usize>>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.compiled.iter().map(|c| c.det.id).collect();
+        f.debug_struct("Scanner").field("detectors", &ids).finish()
+    }
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner::new()
+    }
+}
+
+/// A raw finding before overlap resolution.
+#[derive(Clone, Copy)]
+struct Raw {
+    det: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Scanner {
+    /// A scanner with every detector.
+    pub fn new() -> Scanner {
+        Scanner::build(detectors().iter().collect())
+    }
+
+    /// A scanner with only the detectors whose ids are listed; unknown ids are ignored.
+    pub fn with_only(ids: &[&str]) -> Scanner {
+        Scanner::build(detectors().iter().filter(|d| ids.contains(&d.id)).collect())
+    }
+
+    /// The detectors this scanner runs.
+    pub fn detectors(&self) -> impl Iterator<Item = &'static Detector> + '_ {
+        self.compiled.iter().map(|c| c.det)
+    }
+
+    fn build(dets: Vec<&'static Detector>) -> Scanner {
+        let mut compiled = Vec::with_capacity(dets.len());
+        let mut keywords: Vec<String> = Vec::new();
+        let mut routes: Vec<Vec<usize>> = Vec::new();
+        for det in dets {
+            // The patterns are constants of this crate, checked by the test suite; a failure
+            // here is a programming error, never a property of scanned input.
+            #[allow(clippy::expect_used)]
+            let regex = Regex::new(det.pattern).expect("detector patterns are valid constants");
+            let value_group = regex.capture_names().position(|n| n == Some("v"));
+            let key_group = regex.capture_names().position(|n| n == Some("k"));
+            let ci = compiled.len();
+            compiled.push(Compiled { det, regex, value_group, key_group });
+            for kw in det.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(pi) => routes[pi].push(ci),
+                    None => {
+                        keywords.push(kw);
+                        routes.push(vec![ci]);
+                    }
+                }
+            }
+        }
+        // A DFA is the fastest search kind and the keyword set is small enough for it.
+        // Overlapping search is needed because one keyword can hide inside another
+        // (`sk-` inside `sk-ant-`, `secret` inside `client_secret`).
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .ok();
+        Scanner { compiled, prefilter, routes }
+    }
+
+    /// Scans `text`, honouring the inline pragmas it contains: an allowed hit is dropped, and a
+    /// pragma without a reason is reported as a [`crate::PRAGMA_MISSING_REASON`] hit.
+    pub fn scan(&self, text: &str) -> Vec<Hit> {
+        let pragmas = pragma::parse(text);
+        let mut hits = self.scan_raw(text);
+        hits.retain(|h| !pragmas.allows(h.rule, h.line));
+        if !pragmas.missing_reason.is_empty() {
+            hits.extend(pragmas.missing_reason);
+            hits.sort_by_key(|h| (h.start, h.end));
+        }
+        hits
+    }
+
+    /// Scans `text` ignoring pragmas, as needed for transcripts where a pragma proves nothing.
+    pub fn scan_raw(&self, text: &str) -> Vec<Hit> {
+        let mut raws = Vec::new();
+        self.collect(text, &mut raws);
+        if raws.is_empty() {
+            return Vec::new();
+        }
+        self.resolve(&mut raws);
+        self.finish(text, &raws)
+    }
+
+    fn collect(&self, text: &str, out: &mut Vec<Raw>) {
+        let Some(prefilter) = &self.prefilter else {
+            return;
+        };
+        let bytes = text.as_bytes();
+        // For each detector, the start of the last line it was run on: a line is scanned once
+        // per detector however many keywords it holds.
+        let mut done = vec![usize::MAX; self.compiled.len()];
+        let (mut ls, mut le) = (usize::MAX, 0usize);
+        for m in prefilter.find_overlapping_iter(text) {
+            let pos = m.start();
+            if !(ls <= pos && pos < le) {
+                ls = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
+                le = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            }
+            for &ci in &self.routes[m.pattern().as_usize()] {
+                if done[ci] == ls {
+                    continue;
+                }
+                done[ci] = ls;
+                let c = &self.compiled[ci];
+                match c.det.span {
+                    Span::Line => run(c, ci, text, ls, le, true, out),
+                    Span::Block(max) => {
+                        let mut end = (ls + max).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        run(c, ci, text, ls, end, false, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops duplicates and, where hits of different kinds overlap, the less specific one.
+    fn resolve(&self, raws: &mut Vec<Raw>) {
+        raws.sort_by_key(|r| (r.start, r.end, r.det));
+        raws.dedup_by_key(|r| (r.start, r.end, r.det));
+        let mut keep = vec![true; raws.len()];
+        for i in 0..raws.len() {
+            for j in i + 1..raws.len() {
+                if raws[j].start >= raws[i].end {
+                    break;
+                }
+                let (a, b) = (self.compiled[raws[i].det].det, self.compiled[raws[j].det].det);
+                let (pa, pb) = (a.kind.priority(), b.kind.priority());
+                if pa > pb {
+                    keep[j] = false;
+                } else if pb > pa {
+                    keep[i] = false;
+                } else if raws[i].start == raws[j].start && raws[i].end == raws[j].end {
+                    // Same kind, same value: report it once, under the earlier registry entry.
+                    keep[j] = false;
+                }
+            }
+        }
+        let mut k = keep.iter();
+        raws.retain(|_| k.next().copied().unwrap_or(true));
+    }
+
+    fn finish(&self, text: &str, raws: &[Raw]) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let mut hits = Vec::with_capacity(raws.len());
+        let (mut cursor, mut line, mut line_start) = (0usize, 1usize, 0usize);
+        for r in raws {
+            // Raw hits are sorted by start, so lines are counted in one forward pass.
+            for nl in memchr::memchr_iter(b'\n', &bytes[cursor..r.start]) {
+                line += 1;
+                line_start = cursor + nl + 1;
+            }
+            cursor = r.start;
+            let rule = self.compiled[r.det].det.id;
+            hits.push(Hit {
+                rule,
+                start: r.start,
+                end: r.end,
+                line,
+                column: text[line_start..r.start].chars().count() + 1,
+                fingerprint: fingerprint(rule, &text[r.start..r.end]),
+            });
+        }
+        hits
+    }
+}
+
+fn run(c: &Compiled, ci: usize, text: &str, from: usize, to: usize, all: bool, out: &mut Vec<Raw>) {
+    let region = &text[from..to];
+    for caps in c.regex.captures_iter(region) {
+        let m = match c.value_group {
+            Some(g) => caps.get(g),
+            None => caps.get(0),
+        };
+        if let Some(m) = m {
+            let cand = Candidate {
+                value: m.as_str(),
+                key: c.key_group.and_then(|g| caps.get(g)).map(|k| k.as_str()),
+                before: &region[..m.start()],
+                after: &region[m.end()..],
+            };
+            if (c.det.validate)(&cand) {
+                out.push(Raw { det: ci, start: from + m.start(), end: from + m.end() });
+            }
+        }
+        if !all {
+            break;
+        }
+    }
+}
