@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Secret-rotation and incident-response kit of Claire de Binare")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Secret-rotation and incident-response kit of Claire de Binare"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

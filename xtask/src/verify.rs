@@ -1,10 +1,111 @@
 //! `cargo xtask verify`: argument parsing and wiring for the checks in `cdb-verify`.
 
+use cdb_docs::hub::LoadOptions;
+use cdb_docs::{Hub, Layout};
+use cdb_verify::report::{Format, Report};
+use cdb_verify::{REGISTRY, Selection, Severity};
 use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 #[derive(Args)]
-pub struct VerifyArgs {}
+pub struct VerifyArgs {
+    /// The tree to check (default: the workspace root). Any tree of the same layout works.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Run only these rules or groups (comma-separated ids or group names).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules or groups.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Pin today's date (YYYY-MM-DD) so freshness findings reproduce.
+    #[arg(long)]
+    pub today: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif", "github"])]
+    pub format: String,
+    /// Print the rule registry (id, group, default severity, summary) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
 
-pub fn run(_args: VerifyArgs) -> u8 {
+pub fn run(args: VerifyArgs) -> u8 {
+    if args.list_rules {
+        let mut out = String::new();
+        for r in REGISTRY {
+            out.push_str(&format!(
+                "{:<24} {:<10} {:<8} {}\n",
+                r.meta.id, r.meta.group, r.meta.severity, r.meta.summary
+            ));
+        }
+        return emit(&out);
+    }
+    let selection = match Selection::new(&args.select, &args.ignore) {
+        Ok(s) => s,
+        Err(e) => return usage(&e.to_string()),
+    };
+    let today = match &args.today {
+        Some(t) => match t.parse::<jiff::civil::Date>() {
+            Ok(d) => d,
+            Err(e) => return usage(&format!("--today `{t}`: {e}")),
+        },
+        None => jiff::ZonedDateTime::now().date(),
+    };
+    let format: Format = match args.format.parse() {
+        Ok(f) => f,
+        Err(e) => return usage(&e),
+    };
+    let root = args.root.unwrap_or_else(crate::workspace_root);
+    let opts = LoadOptions {
+        text_files: selection.wants_group("secrets"),
+    };
+    let hub = match Hub::load(&root, Layout::default(), opts) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: cannot read root `{}`: {e}", root.display());
+            return 2;
+        }
+    };
+    let findings = cdb_verify::check(&hub, today, &selection);
+    let source = |path: &str| -> Option<&str> {
+        hub.doc(path).map(|d| d.text.as_str()).or_else(|| {
+            hub.files
+                .iter()
+                .find(|f| f.path == path)
+                .map(|f| f.text.as_str())
+        })
+    };
+    let color = format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let report = Report {
+        findings: &findings,
+        source: &source,
+        files_checked: hub.docs.len() + hub.files.len(),
+        color,
+    };
+    let code = emit(&report.render(format));
+    if code != 0 {
+        return code;
+    }
+    u8::from(findings.iter().any(|f| f.severity == Severity::Error))
+}
+
+fn usage(msg: &str) -> u8 {
+    eprintln!("error: {msg}");
     2
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn emit(s: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write output: {e}");
+            2
+        }
+    }
 }

@@ -145,7 +145,7 @@ impl Hub {
             }
             if is_md {
                 raw_docs.push((rel, text));
-            } else if opts.text_files {
+            } else if opts.text_files || is_matrix {
                 let lines = LineIndex::new(&text);
                 files.push(TextFile {
                     path: rel,

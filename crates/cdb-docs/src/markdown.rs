@@ -218,7 +218,7 @@ fn classify(dest: &str) -> LinkTarget {
 }
 
 /// Decodes `%20`-style escapes in link paths; malformed escapes stay as written.
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,0 +1,160 @@
+//! The rule registry: one module per rule, all listed in [`REGISTRY`].
+
+use crate::finding::{Finding, Severity, fnv1a};
+use cdb_docs::{Doc, Hub, Matrix};
+
+mod file_unreadable;
+mod freshness;
+mod links;
+mod matrix_inventory;
+mod matrix_owners;
+mod matrix_parse;
+mod matrix_runbook;
+mod matrix_scope;
+mod matrix_values;
+mod playbook_sections;
+mod runbook_classes;
+mod security_issues_links;
+mod steps;
+
+/// What every rule declares about itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub group: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+/// A rule: its metadata and its check.
+pub struct Rule {
+    pub meta: &'static RuleMeta,
+    pub check: fn(&Ctx<'_>, &mut Sink<'_>),
+}
+
+/// Every rule, in the order they run and are listed. Ids are stable: tools and
+/// baselines refer to them.
+pub static REGISTRY: &[Rule] = &[
+    file_unreadable::RULE,
+    links::MISSING_FILE,
+    links::MISSING_ANCHOR,
+    links::ESCAPES_ROOT,
+    runbook_classes::RULE,
+    playbook_sections::RULE,
+    security_issues_links::RULE,
+    matrix_parse::RULE,
+    matrix_runbook::RULE,
+    matrix_owners::RULE,
+    matrix_inventory::RULE,
+    matrix_scope::RULE,
+    matrix_values::RULE,
+    freshness::OVERDUE,
+    freshness::NEVER,
+    freshness::REVIEW,
+    steps::FORMAT,
+    steps::DUPLICATE,
+    steps::UNKNOWN_CLASS,
+];
+
+/// What rules read: the hub, the date and facts derived once for all rules.
+pub struct Ctx<'a> {
+    pub hub: &'a Hub,
+    pub today: jiff::civil::Date,
+    /// Secret names declared in the inventory (`### \`NAME\`` headings), with their offsets.
+    pub inventory_names: Vec<(String, usize)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(hub: &'a Hub, today: jiff::civil::Date) -> Ctx<'a> {
+        let inventory_names = hub
+            .doc(&hub.layout.inventory)
+            .map(|doc| {
+                doc.md
+                    .headings
+                    .iter()
+                    .filter(|h| h.level >= 3)
+                    .filter_map(|h| {
+                        inventory_name(&doc.text[h.span.clone()]).map(|n| (n, h.span.start))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ctx {
+            hub,
+            today,
+            inventory_names,
+        }
+    }
+
+    pub fn matrix(&self) -> Option<&'a Matrix> {
+        self.hub.matrix()
+    }
+
+    pub fn matrix_path(&self) -> &'a str {
+        &self.hub.layout.matrix
+    }
+
+    pub fn doc(&self, path: &str) -> Option<&'a Doc> {
+        self.hub.doc(path)
+    }
+}
+
+/// A heading of the form `### \`NAME\`` names one secret.
+fn inventory_name(heading_src: &str) -> Option<String> {
+    let t = heading_src.trim().trim_start_matches('#').trim();
+    let t = t.split('{').next().unwrap_or(t).trim();
+    let inner = t.strip_prefix('`')?.strip_suffix('`')?;
+    (!inner.is_empty() && !inner.contains('`')).then(|| inner.to_owned())
+}
+
+/// Where a rule writes its findings; it stamps the rule's id, group and severity.
+pub struct Sink<'o> {
+    meta: &'static RuleMeta,
+    out: &'o mut Vec<Finding>,
+}
+
+impl<'o> Sink<'o> {
+    pub fn new(meta: &'static RuleMeta, out: &'o mut Vec<Finding>) -> Sink<'o> {
+        Sink { meta, out }
+    }
+
+    /// Reports at a 1-based line and column. The fingerprint is keyed on the
+    /// message, not the line, so it survives edits elsewhere in the file.
+    pub fn at(&mut self, path: &str, line: usize, column: usize, message: impl Into<String>) {
+        let message = message.into();
+        let fingerprint = fnv1a(&[self.meta.id, path, &message]);
+        self.push(path, line, column, message, fingerprint);
+    }
+
+    /// Reports at a byte offset of a markdown document.
+    pub fn at_offset(&mut self, doc: &Doc, offset: usize, message: impl Into<String>) {
+        let lc = doc.lines.line_col(&doc.text, offset);
+        self.at(&doc.path, lc.line, lc.column, message);
+    }
+
+    /// Reports with an explicit severity (a rule may soften a finding, e.g. a note for "never rotated").
+    pub fn push(
+        &mut self,
+        path: &str,
+        line: usize,
+        column: usize,
+        message: String,
+        fingerprint: String,
+    ) {
+        self.out.push(Finding {
+            rule: self.meta.id.to_owned(),
+            group: self.meta.group.to_owned(),
+            severity: self.meta.severity,
+            path: path.to_owned(),
+            line: line.max(1),
+            column: column.max(1),
+            message,
+            fingerprint,
+        });
+    }
+}
+
+/// A 1-based position of a spanned matrix value.
+pub(crate) fn mpos<T>(s: &cdb_docs::matrix::Spanned<T>) -> (usize, usize) {
+    cdb_docs::matrix::pos(s)
+}
