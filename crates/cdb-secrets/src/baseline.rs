@@ -63,8 +63,12 @@ impl fmt::Display for BaselineError {
         let what = match self {
             BaselineError::MissingField { .. } => "expected `rule fingerprint path`",
             BaselineError::BadRule { .. } => "the rule id is not lower-case kebab-case",
-            BaselineError::BadFingerprint { .. } => "the fingerprint is not 16 lower-case hex digits",
-            BaselineError::BadPath { .. } => "the path must be relative and `/`-separated, without `..`",
+            BaselineError::BadFingerprint { .. } => {
+                "the fingerprint is not 16 lower-case hex digits"
+            }
+            BaselineError::BadPath { .. } => {
+                "the path must be relative and `/`-separated, without `..`"
+            }
         };
         write!(f, "baseline line {}: {what}", self.line())
     }
@@ -83,7 +87,8 @@ impl Baseline {
                 continue;
             }
             let mut parts = trimmed.splitn(3, ' ');
-            let (Some(rule), Some(fp), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(rule), Some(fp), Some(path)) = (parts.next(), parts.next(), parts.next())
+            else {
                 return Err(BaselineError::MissingField { line });
             };
             let path = path.trim();
@@ -91,17 +96,27 @@ impl Baseline {
                 return Err(BaselineError::MissingField { line });
             }
             let rule_ok = rule.starts_with(|c: char| c.is_ascii_lowercase())
-                && rule.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && rule
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !rule_ok {
                 return Err(BaselineError::BadRule { line });
             }
-            if fp.len() != 16 || !fp.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            if fp.len() != 16
+                || !fp
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
                 return Err(BaselineError::BadFingerprint { line });
             }
             if path.starts_with('/') || path.contains('\\') || path.split('/').any(|c| c == "..") {
                 return Err(BaselineError::BadPath { line });
             }
-            entries.insert(BaselineEntry { rule: rule.into(), path: path.into(), fingerprint: fp.into() });
+            entries.insert(BaselineEntry {
+                rule: rule.into(),
+                path: path.into(),
+                fingerprint: fp.into(),
+            });
         }
         Ok(Baseline { entries })
     }
@@ -110,7 +125,9 @@ impl Baseline {
     pub fn contains(&self, rule: &str, path: &str, fingerprint: &str) -> bool {
         // BTreeSet lookups need an owned key; baselines are small, so a scan is fine and avoids
         // allocating per query.
-        self.entries.iter().any(|e| e.rule == rule && e.path == path && e.fingerprint == fingerprint)
+        self.entries
+            .iter()
+            .any(|e| e.rule == rule && e.path == path && e.fingerprint == fingerprint)
     }
 
     /// Adds an entry.

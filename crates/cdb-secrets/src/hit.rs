@@ -41,6 +41,10 @@ pub fn fingerprint(rule: &str, value: &str) -> String {
 /// chars, e.g. `AKIA…[REDACTED, 20 chars]`.
 pub fn redact(value: &str) -> String {
     let len = value.chars().count();
-    let shown: String = if len >= 12 { value.chars().take(4).collect() } else { String::new() };
+    let shown: String = if len >= 12 {
+        value.chars().take(4).collect()
+    } else {
+        String::new()
+    };
     format!("{shown}\u{2026}[REDACTED, {len} chars]")
 }

@@ -23,7 +23,9 @@ pub(crate) struct Pragmas {
 
 impl Pragmas {
     pub(crate) fn allows(&self, rule: &str, line: usize) -> bool {
-        self.allows.iter().any(|a| a.line == line && a.rules.iter().any(|r| r == rule))
+        self.allows
+            .iter()
+            .any(|a| a.line == line && a.rules.iter().any(|r| r == rule))
     }
 }
 
@@ -78,7 +80,10 @@ pub(crate) fn parse(text: &str) -> Pragmas {
             continue;
         }
         let target = if own_line { line_no + 1 } else { line_no };
-        out.allows.push(Allow { line: target, rules });
+        out.allows.push(Allow {
+            line: target,
+            rules,
+        });
     }
     out
 }

@@ -74,7 +74,12 @@ impl Scanner {
             let value_group = regex.capture_names().position(|n| n == Some("v"));
             let key_group = regex.capture_names().position(|n| n == Some("k"));
             let ci = compiled.len();
-            compiled.push(Compiled { det, regex, value_group, key_group });
+            compiled.push(Compiled {
+                det,
+                regex,
+                value_group,
+                key_group,
+            });
             for kw in det.keywords {
                 let kw = kw.to_ascii_lowercase();
                 match keywords.iter().position(|k| *k == kw) {
@@ -95,7 +100,11 @@ impl Scanner {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .ok();
-        Scanner { compiled, prefilter, routes }
+        Scanner {
+            compiled,
+            prefilter,
+            routes,
+        }
     }
 
     /// Scans `text`, honouring the inline pragmas it contains: an allowed hit is dropped, and a
@@ -167,7 +176,10 @@ impl Scanner {
                 if raws[j].start >= raws[i].end {
                     break;
                 }
-                let (a, b) = (self.compiled[raws[i].det].det, self.compiled[raws[j].det].det);
+                let (a, b) = (
+                    self.compiled[raws[i].det].det,
+                    self.compiled[raws[j].det].det,
+                );
                 let (pa, pb) = (a.kind.priority(), b.kind.priority());
                 if pa > pb {
                     keep[j] = false;
@@ -223,7 +235,11 @@ fn run(c: &Compiled, ci: usize, text: &str, from: usize, to: usize, all: bool, o
                 after: &region[m.end()..],
             };
             if (c.det.validate)(&cand) {
-                out.push(Raw { det: ci, start: from + m.start(), end: from + m.end() });
+                out.push(Raw {
+                    det: ci,
+                    start: from + m.start(),
+                    end: from + m.end(),
+                });
             }
         }
         if !all {

@@ -56,7 +56,10 @@ impl Classes {
     }
 
     pub(crate) fn count(self) -> usize {
-        usize::from(self.lower) + usize::from(self.upper) + usize::from(self.digit) + usize::from(self.special)
+        usize::from(self.lower)
+            + usize::from(self.upper)
+            + usize::from(self.digit)
+            + usize::from(self.special)
     }
 
     pub(crate) fn letter(self) -> bool {
@@ -105,15 +108,53 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// Whole values that are documentation words, not secrets.
 const PLACEHOLDER_VALUES: &[&str] = &[
-    "password", "passwd", "pass", "secret", "token", "null", "none", "nil", "true", "false",
-    "undefined", "empty", "test", "testing", "admin", "root", "guest", "postgres", "redis",
-    "foobar", "value", "string", "required", "optional",
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "token",
+    "null",
+    "none",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "empty",
+    "test",
+    "testing",
+    "admin",
+    "root",
+    "guest",
+    "postgres",
+    "redis",
+    "foobar",
+    "value",
+    "string",
+    "required",
+    "optional",
 ];
 
 /// Prefixes of secret references (a secret's address, not its value) and file paths.
 const REFERENCE_PREFIXES: &[&str] = &[
-    "/", "./", "../", "~/", "file:", "vault:", "env:", "op://", "secret:", "secrets.", "arn:",
-    "projects/", "sha256:", "sha384:", "sha512:", "sha1:", "md5:", "sha256-", "sha384-",
+    "/",
+    "./",
+    "../",
+    "~/",
+    "file:",
+    "vault:",
+    "env:",
+    "op://",
+    "secret:",
+    "secrets.",
+    "arn:",
+    "projects/",
+    "sha256:",
+    "sha384:",
+    "sha512:",
+    "sha1:",
+    "md5:",
+    "sha256-",
+    "sha384-",
     "sha512-",
 ];
 
@@ -128,7 +169,12 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if matches!(first, '$' | '<' | '{' | '%' | '*' | '[' | '(' | '@' | '&') {
         return true;
     }
-    if v.contains("${") || v.contains("$(") || v.contains("{{") || v.contains("%s") || v.contains("%(") {
+    if v.contains("${")
+        || v.contains("$(")
+        || v.contains("{{")
+        || v.contains("%s")
+        || v.contains("%(")
+    {
         return true;
     }
     // A run of one repeated character is a mask (`xxxxxxxx`, `00000000`, `********`).
@@ -181,8 +227,13 @@ pub(crate) fn is_numberish(value: &str) -> bool {
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
     let letters = v.bytes().filter(u8::is_ascii_alphabetic).count();
     // Durations and sizes such as `30s`, `15m`, `10GiB`, `2024-05-01T10:00:00Z`.
-    digits > 0 && letters <= 3 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-+/_".contains(&b))
-        && v.bytes().filter(u8::is_ascii_alphabetic).all(|b| b"smhdwyTZKMGiBb".contains(&b))
+    digits > 0
+        && letters <= 3
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:-+/_".contains(&b))
+        && v.bytes()
+            .filter(u8::is_ascii_alphabetic)
+            .all(|b| b"smhdwyTZKMGiBb".contains(&b))
 }
 
 /// FNV-1a 64-bit hash. It is fixed by its specification, so fingerprints stay stable across
@@ -215,7 +266,21 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for p in ["${PW}", "$PW", "$(cat x)", "<new-password>", "{{ pw }}", "%s", "****", "changeme", "xxxxxxxx", "/run/secrets/PW", "vault://kv/pw", "", "\"\""] {
+        for p in [
+            "${PW}",
+            "$PW",
+            "$(cat x)",
+            "<new-password>",
+            "{{ pw }}",
+            "%s",
+            "****",
+            "changeme",
+            "xxxxxxxx",
+            "/run/secrets/PW",
+            "vault://kv/pw",
+            "",
+            "\"\"",
+        ] {
             assert!(is_placeholder(p), "{p}");
         }
         assert!(!is_placeholder("Fake7Pass9Word2x"));

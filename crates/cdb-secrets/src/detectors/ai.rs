@@ -31,7 +31,8 @@ fn anthropic_examples() -> Examples {
     Examples {
         positives: vec![format!("ANTHROPIC_API_KEY={key}")],
         negatives: vec![
-            "ANTHROPIC_API_KEY=sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".into(),
+            "ANTHROPIC_API_KEY=sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                .into(),
             "Keys begin with sk-ant- and are shown once.".into(),
         ],
     }
@@ -62,9 +63,18 @@ fn validate_openai(c: &Candidate<'_>) -> bool {
 
 fn openai_examples() -> Examples {
     let legacy = cat(&["sk", "-", &fake_alnum(48, 80)]);
-    let project = cat(&["sk", "-proj-", &fake_alnum(40, 81), "_", &fake_alnum(40, 82)]);
+    let project = cat(&[
+        "sk",
+        "-proj-",
+        &fake_alnum(40, 81),
+        "_",
+        &fake_alnum(40, 82),
+    ]);
     Examples {
-        positives: vec![format!("OPENAI_API_KEY={legacy}"), format!("api_key = \"{project}\"")],
+        positives: vec![
+            format!("OPENAI_API_KEY={legacy}"),
+            format!("api_key = \"{project}\""),
+        ],
         negatives: vec![
             "OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".into(),
             "see the disk-usage-report-for-january-2025 and task-runner-configuration".into(),

@@ -17,7 +17,9 @@ pub(crate) const ACCESS_KEY_ID: Detector = Detector {
 
 fn validate_key_id(c: &Candidate<'_>) -> bool {
     // AWS's documentation keys end in EXAMPLE; they are published on purpose.
-    !ends_with_token(c.before, &[]) && !starts_with_token(c.after, &[]) && !c.value.ends_with("EXAMPLE")
+    !ends_with_token(c.before, &[])
+        && !starts_with_token(c.after, &[])
+        && !c.value.ends_with("EXAMPLE")
         && c.value[4..].bytes().any(|b| b.is_ascii_digit())
 }
 
@@ -42,7 +44,12 @@ pub(crate) const SECRET_ACCESS_KEY: Detector = Detector {
     id: "secret-aws-secret-access-key",
     summary: "An AWS secret access key (40 base64 characters) assigned to an AWS secret key name.",
     kind: DetectorKind::Provider,
-    keywords: &["secret_access_key", "secretaccesskey", "aws_secret", "secret-access-key"],
+    keywords: &[
+        "secret_access_key",
+        "secretaccesskey",
+        "aws_secret",
+        "secret-access-key",
+    ],
     pattern: r#"(?i)(?:aws)?[_-]?secret[_-]?(?:access)?[_-]?key["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[A-Za-z0-9/+]{40})"#,
     span: Span::Line,
     validate: validate_secret,

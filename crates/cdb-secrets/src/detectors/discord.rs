@@ -21,7 +21,12 @@ fn validate(c: &Candidate<'_>) -> bool {
 }
 
 fn examples() -> Examples {
-    let url = cat(&["https://discord", ".com/api/webhooks/", "100000000000000001/", &fake_alnum(68, 100)]);
+    let url = cat(&[
+        "https://discord",
+        ".com/api/webhooks/",
+        "100000000000000001/",
+        &fake_alnum(68, 100),
+    ]);
     Examples {
         positives: vec![format!("DISCORD_WEBHOOK={url}")],
         negatives: vec![

@@ -23,12 +23,44 @@ pub(crate) const PERSONAL_EMAIL: Detector = Detector {
 };
 
 const DOC_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "localhost"];
-const DOC_SUFFIXES: &[&str] = &[".example", ".test", ".invalid", ".localhost", ".local", ".internal"];
+const DOC_SUFFIXES: &[&str] = &[
+    ".example",
+    ".test",
+    ".invalid",
+    ".localhost",
+    ".local",
+    ".internal",
+];
 const ROLE_MAILBOXES: &[&str] = &[
-    "noreply", "no-reply", "donotreply", "do-not-reply", "notifications", "notification",
-    "security", "abuse", "postmaster", "hostmaster", "webmaster", "admin", "root", "support",
-    "info", "help", "privacy", "ops", "oncall", "alerts", "alertmanager", "grafana", "bot",
-    "mailer-daemon", "git", "maintainers", "team", "hello", "contact",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "notifications",
+    "notification",
+    "security",
+    "abuse",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "admin",
+    "root",
+    "support",
+    "info",
+    "help",
+    "privacy",
+    "ops",
+    "oncall",
+    "alerts",
+    "alertmanager",
+    "grafana",
+    "bot",
+    "mailer-daemon",
+    "git",
+    "maintainers",
+    "team",
+    "hello",
+    "contact",
 ];
 const FILE_EXTENSIONS: &[&str] = &[
     "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "ts", "css", "rs", "md", "html",
@@ -42,7 +74,9 @@ fn validate(c: &Candidate<'_>) -> bool {
     let domain = domain.to_ascii_lowercase();
     let local = local.to_ascii_lowercase();
     let tld = domain.rsplit('.').next().unwrap_or_default();
-    let doc = DOC_DOMAINS.iter().any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+    let doc = DOC_DOMAINS
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
         || DOC_SUFFIXES.iter().any(|s| domain.ends_with(s));
     let role = ROLE_MAILBOXES.contains(&local.as_str())
         || local.starts_with("noreply")

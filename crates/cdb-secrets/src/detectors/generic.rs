@@ -17,8 +17,21 @@ pub(crate) const ASSIGNMENT: Detector = Detector {
     summary: "A secret-like key (password, token, api_key, …) assigned a literal high-entropy value.",
     kind: DetectorKind::Generic,
     keywords: &[
-        "pass", "pwd", "secret", "token", "auth", "credential", "api_key", "apikey", "api-key",
-        "private_key", "privatekey", "private-key", "access_key", "accesskey", "access-key",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "auth",
+        "credential",
+        "api_key",
+        "apikey",
+        "api-key",
+        "private_key",
+        "privatekey",
+        "private-key",
+        "access_key",
+        "accesskey",
+        "access-key",
     ],
     pattern: r#"(?i)(?P<k>[a-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|api[_-]?key|private[_-]?key|access[_-]?key)[a-z0-9_.-]*)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`]{1,512})"#,
     span: Span::Line,
@@ -28,8 +41,22 @@ pub(crate) const ASSIGNMENT: Detector = Detector {
 
 /// Key components that make a key secret-like on their own.
 const SECRET_WORDS: &[&str] = &[
-    "password", "passwd", "passphrase", "pwd", "pass", "secret", "token", "auth", "credential",
-    "credentials", "apikey", "privatekey", "accesskey", "secretkey", "authtoken", "clientsecret",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "pass",
+    "secret",
+    "token",
+    "auth",
+    "credential",
+    "credentials",
+    "apikey",
+    "privatekey",
+    "accesskey",
+    "secretkey",
+    "authtoken",
+    "clientsecret",
 ];
 
 /// Key components that, in last place, name something about a secret rather than the secret.
@@ -79,13 +106,18 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
     let pairs = comps.windows(2).any(|w| {
         matches!(
             (w[0].as_str(), w[1].as_str()),
-            ("api" | "private" | "access" | "secret" | "signing" | "encryption", "key")
+            (
+                "api" | "private" | "access" | "secret" | "signing" | "encryption",
+                "key"
+            )
         )
     });
     pairs
         || comps.iter().any(|c| {
             SECRET_WORDS.contains(&c.as_str())
-                || ["password", "passwd", "secret", "token", "apikey"].iter().any(|w| c.ends_with(w))
+                || ["password", "passwd", "secret", "token", "apikey"]
+                    .iter()
+                    .any(|w| c.ends_with(w))
         })
 }
 
@@ -101,11 +133,21 @@ pub(crate) fn is_secret_value(v: &str) -> bool {
         return false;
     }
     // A value with a call, an index or a path in it is code or a reference, not a literal.
-    if v.contains("://") || v.contains('(') || v.contains("::") || v.contains('<') || v.contains('>') {
+    if v.contains("://")
+        || v.contains('(')
+        || v.contains("::")
+        || v.contains('<')
+        || v.contains('>')
+    {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if [".txt", ".pem", ".key", ".json", ".yaml", ".yml", ".env", ".toml", ".conf"].iter().any(|e| lower.ends_with(e)) {
+    if [
+        ".txt", ".pem", ".key", ".json", ".yaml", ".yml", ".env", ".toml", ".conf",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
+    {
         return false;
     }
     let cls = Classes::of(v);
@@ -162,10 +204,26 @@ mod tests {
 
     #[test]
     fn keys() {
-        for k in ["password", "REDIS_PASSWORD", "apiKey", "client_secret", "DB_PASS", "dbpassword", "auth", "x-api-key"] {
+        for k in [
+            "password",
+            "REDIS_PASSWORD",
+            "apiKey",
+            "client_secret",
+            "DB_PASS",
+            "dbpassword",
+            "auth",
+            "x-api-key",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["POSTGRES_PASSWORD_FILE", "author", "token_ttl", "password_min_length", "keyId", "bypass"] {
+        for k in [
+            "POSTGRES_PASSWORD_FILE",
+            "author",
+            "token_ttl",
+            "password_min_length",
+            "keyId",
+            "bypass",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
     }

@@ -27,7 +27,13 @@ fn validate(c: &Candidate<'_>) -> bool {
 
 fn examples() -> Examples {
     let classic = cat(&["gh", "p_", &fake_alnum(36, 10)]);
-    let fine = cat(&["github", "_pat_", &fake_alnum(22, 11), "_", &fake_alnum(59, 12)]);
+    let fine = cat(&[
+        "github",
+        "_pat_",
+        &fake_alnum(22, 11),
+        "_",
+        &fake_alnum(59, 12),
+    ]);
     let app = cat(&["gh", "s_", &fake_alnum(36, 13)]);
     let user = cat(&["gh", "u_", &fake_alnum(36, 14)]);
     let oauth = cat(&["gh", "o_", &fake_alnum(36, 15)]);

@@ -28,7 +28,10 @@ fn validate(c: &Candidate<'_>) -> bool {
 fn examples() -> Examples {
     let token = cat(&["gl", "pat-", &fake_alnum(20, 20)]);
     Examples {
-        positives: vec![format!("GITLAB_TOKEN={token}"), format!("- token: '{token}'")],
+        positives: vec![
+            format!("GITLAB_TOKEN={token}"),
+            format!("- token: '{token}'"),
+        ],
         negatives: vec![
             "GITLAB_TOKEN=glpat-xxxxxxxxxxxxxxxxxxxx".into(),
             "Create a glpat- token with read_api scope.".into(),

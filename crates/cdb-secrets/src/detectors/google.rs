@@ -28,7 +28,10 @@ fn validate(c: &Candidate<'_>) -> bool {
 fn examples() -> Examples {
     let key = cat(&["AI", "za", &fake_alnum(35, 50)]);
     Examples {
-        positives: vec![format!("GOOGLE_API_KEY={key}"), format!("\"apiKey\": \"{key}\"")],
+        positives: vec![
+            format!("GOOGLE_API_KEY={key}"),
+            format!("\"apiKey\": \"{key}\""),
+        ],
         negatives: vec![
             "GOOGLE_API_KEY=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
             "Browser keys start with AIza.".into(),

@@ -36,11 +36,12 @@ fn validate(c: &Candidate<'_>) -> bool {
         || (octets[0] == 172 && (16..=31).contains(&octets[1]))
         || (octets[0] == 192 && octets[1] == 168);
     let next_is_number = |rest: &str| rest[1..].starts_with(|ch: char| ch.is_ascii_digit());
-    let cidr_or_longer = (c.after.starts_with(['/', '.']) && next_is_number(c.after)) || c.after.starts_with('-');
+    let cidr_or_longer =
+        (c.after.starts_with(['/', '.']) && next_is_number(c.after)) || c.after.starts_with('-');
     private
         && octets[3] != 0
         && octets[3] != 255
-        && !ends_with_token(c.before, &['.', '-', '/'])
+        && !ends_with_token(c.before, &['.', '-'])
         && !starts_with_token(c.after, &[])
         && !cidr_or_longer
 }

@@ -30,7 +30,10 @@ fn validate_api_key(c: &Candidate<'_>) -> bool {
 fn api_key_examples() -> Examples {
     let key = cat(&["mx", "0v", &fake_alnum(28, 140)]);
     Examples {
-        positives: vec![format!("MEXC_API_KEY={key}"), format!("access_key: \"{key}\"")],
+        positives: vec![
+            format!("MEXC_API_KEY={key}"),
+            format!("access_key: \"{key}\""),
+        ],
         negatives: vec![
             "MEXC_API_KEY=mx0vxxxxxxxxxxxxxxxxxxxxxxxxxxxx".into(),
             "MEXC access keys start with mx0v.".into(),

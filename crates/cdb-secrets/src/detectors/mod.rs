@@ -62,7 +62,11 @@ pub(crate) fn cat(parts: &[&str]) -> String {
 /// A deterministic, obviously fake, mixed-case alphanumeric string of `len` characters that
 /// starts with `FAKE` (when long enough) and then looks random enough to pass entropy checks.
 pub(crate) fn fake_alnum(len: usize, salt: u64) -> String {
-    fake_from(len, salt, b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+    fake_from(
+        len,
+        salt,
+        b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz",
+    )
 }
 
 /// Like [`fake_alnum`] but over the hexadecimal digits (lower case).
@@ -71,7 +75,11 @@ pub(crate) fn fake_hex(len: usize, salt: u64) -> String {
 }
 
 fn fake_from(len: usize, salt: u64, alphabet: &[u8]) -> String {
-    let prefix = if len >= 8 && alphabet.len() > 16 { "FAKE" } else { "" };
+    let prefix = if len >= 8 && alphabet.len() > 16 {
+        "FAKE"
+    } else {
+        ""
+    };
     let mut out = String::with_capacity(len);
     out.push_str(prefix);
     let mut state = salt.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d;

@@ -27,7 +27,11 @@ fn validate(c: &Candidate<'_>) -> bool {
         .map(|l| l.trim_matches(|ch: char| ch.is_whitespace() || ch == '>'))
         .filter(|l| !l.starts_with("-----") && !l.contains(':'))
         .collect();
-    body.len() >= 64 && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) && !is_placeholder(&body)
+    body.len() >= 64
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        && !is_placeholder(&body)
 }
 
 fn key(kind: &str, body_lines: usize, salt: u64) -> String {
@@ -47,10 +51,16 @@ fn examples() -> Examples {
         .map(|(kind, salt)| key(kind, 4, salt * 10))
         .collect();
     // A key pasted into a YAML block scalar, indented.
-    let indented: String = key("", 3, 200).lines().map(|l| format!("    {l}\n")).collect();
+    let indented: String = key("", 3, 200)
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
     positives.push(format!("tls:\n  key: |\n{indented}"));
     // A key inside a JSON string with escaped newlines.
-    positives.push(format!("{{\"private_key\": \"{}\"}}", key("", 3, 210).replace('\n', "\\n")));
+    positives.push(format!(
+        "{{\"private_key\": \"{}\"}}",
+        key("", 3, 210).replace('\n', "\\n")
+    ));
     Examples {
         positives,
         negatives: vec![

@@ -9,10 +9,11 @@ use crate::text::{ends_with_token, starts_with_token};
 
 pub(crate) const PHONE_NUMBER: Detector = Detector {
     id: "phone-number",
-    summary: "A phone number in international (+49 30 …) or North American ((555) 123-4567) form.",
+    summary: "A phone number in international (+CC …) or North American ((NNN) NNN-NNNN) form.",
     kind: DetectorKind::Identifier,
     keywords: &[
-        "+1", "+2", "+3", "+4", "+5", "+6", "+7", "+8", "+9", "(2", "(3", "(4", "(5", "(6", "(7", "(8", "(9",
+        "+1", "+2", "+3", "+4", "+5", "+6", "+7", "+8", "+9", "(2", "(3", "(4", "(5", "(6", "(7",
+        "(8", "(9",
     ],
     pattern: r"\+[1-9][0-9]{0,3}(?:[ .-]?\(?[0-9]{1,5}\)?){1,6}|\([2-9][0-9]{2}\) ?[0-9]{3}[-. ][0-9]{4}",
     span: Span::Line,
@@ -23,12 +24,18 @@ pub(crate) const PHONE_NUMBER: Detector = Detector {
 fn validate(c: &Candidate<'_>) -> bool {
     let digits = c.value.bytes().filter(u8::is_ascii_digit).count();
     let after_bad = starts_with_token(c.after, &[':', '+'])
-        || (c.after.starts_with(['.', '-', '/', ',']) && c.after[1..].starts_with(|ch: char| ch.is_ascii_digit()));
+        || (c.after.starts_with(['.', '-', '/', ','])
+            && c.after[1..].starts_with(|ch: char| ch.is_ascii_digit()));
     let before_bad = ends_with_token(c.before, &['+', '.', '-', '/', ':', '=', '^', '~', '*']);
     let balanced = c.value.matches('(').count() == c.value.matches(')').count();
     // Separators inside a number are one kind only; `+1.2-3` is arithmetic or a version.
-    let seps: Vec<char> = c.value.chars().filter(|ch| matches!(ch, '.' | '-')).collect();
-    let mixed = seps.windows(2).any(|w| w[0] != w[1]) || (c.value.contains('.') && c.value.contains(' '));
+    let seps: Vec<char> = c
+        .value
+        .chars()
+        .filter(|ch| matches!(ch, '.' | '-'))
+        .collect();
+    let mixed =
+        seps.windows(2).any(|w| w[0] != w[1]) || (c.value.contains('.') && c.value.contains(' '));
     (9..=15).contains(&digits) && !after_bad && !before_bad && balanced && !mixed
 }
 

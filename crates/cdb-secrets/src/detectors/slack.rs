@@ -26,7 +26,13 @@ fn validate_token(c: &Candidate<'_>) -> bool {
 }
 
 fn token_examples() -> Examples {
-    let token = cat(&["xo", "xb-", "100000000001-", "200000000002-", &fake_alnum(24, 30)]);
+    let token = cat(&[
+        "xo",
+        "xb-",
+        "100000000001-",
+        "200000000002-",
+        &fake_alnum(24, 30),
+    ]);
     Examples {
         positives: vec![format!("SLACK_BOT_TOKEN={token}")],
         negatives: vec![
@@ -53,7 +59,13 @@ fn validate_webhook(c: &Candidate<'_>) -> bool {
 }
 
 fn webhook_examples() -> Examples {
-    let url = cat(&["https://hooks.", "slack.com/services/", "T0FAKE000/", "B0FAKE000/", &fake_alnum(24, 31)]);
+    let url = cat(&[
+        "https://hooks.",
+        "slack.com/services/",
+        "T0FAKE000/",
+        "B0FAKE000/",
+        &fake_alnum(24, 31),
+    ]);
     Examples {
         positives: vec![format!("SLACK_WEBHOOK_URL={url}")],
         negatives: vec![

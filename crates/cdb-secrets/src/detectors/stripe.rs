@@ -29,7 +29,10 @@ fn examples() -> Examples {
     let secret = cat(&["sk", "_live_", &fake_alnum(24, 40)]);
     let restricted = cat(&["rk", "_live_", &fake_alnum(24, 41)]);
     Examples {
-        positives: vec![format!("STRIPE_KEY={secret}"), format!("stripe: {{ key: \"{restricted}\" }}")],
+        positives: vec![
+            format!("STRIPE_KEY={secret}"),
+            format!("stripe: {{ key: \"{restricted}\" }}"),
+        ],
         negatives: vec![
             "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx".into(),
             "Live keys start with sk_live_ and must never reach a log.".into(),

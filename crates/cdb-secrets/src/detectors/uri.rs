@@ -24,7 +24,11 @@ fn examples() -> Examples {
     let pw = fake_alnum(16, 130);
     Examples {
         positives: vec![
-            cat(&["DATABASE_URL=postgresql://claire_user:", &pw, "@db.internal:5432/cdb"]),
+            cat(&[
+                "DATABASE_URL=postgresql://claire_user:",
+                &pw,
+                "@db.internal:5432/cdb",
+            ]),
             cat(&["url: postgres://app:", &pw, "@pg:5432/app"]),
             cat(&["REDIS_URL=redis://:", &pw, "@cdb_redis:6379/0"]),
             cat(&["rediss://default:", &pw, "@cache:6380"]),
