@@ -1,0 +1,87 @@
+//! Property tests of the docs model: slugs, the line index, and that no input makes the parsers panic.
+
+#![allow(clippy::unwrap_used)]
+
+use cdb_docs::hub::parse_doc;
+use cdb_docs::slug::{Slugger, slugify};
+use cdb_docs::{InfoString, LineCol, LineIndex, Matrix};
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn slugs_hold_only_lowercase_letters_digits_dash_and_underscore(text in "\\PC{0,60}") {
+        let s = slugify(&text);
+        prop_assert!(s.chars().all(|c| c == '-' || c == '_' || c.is_alphanumeric()));
+        prop_assert!(!s.chars().any(|c| c.is_uppercase() && c.to_lowercase().next() != Some(c)));
+        prop_assert_eq!(slugify(&s), s.clone(), "a slug is its own slug");
+    }
+
+    #[test]
+    fn repeated_headings_get_unique_slugs(texts in proptest::collection::vec("[a-c ]{0,4}", 1..20)) {
+        let mut slugger = Slugger::default();
+        let slugs: Vec<String> = texts.iter().map(|t| slugger.slug(t)).collect();
+        let mut unique = slugs.clone();
+        unique.sort();
+        unique.dedup();
+        prop_assert_eq!(unique.len(), slugs.len());
+    }
+
+    #[test]
+    fn line_index_round_trips(text in "(\\PC|\n|\r\n){0,200}", pick in 0usize..400) {
+        let idx = LineIndex::new(&text);
+        // Every char boundary maps to a position that maps back to it.
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+        let offset = boundaries[pick % boundaries.len()];
+        let lc = idx.line_col(&text, offset);
+        prop_assert!(lc.line >= 1 && lc.column >= 1);
+        let back = idx.offset(&text, lc);
+        // An offset on the `\n` of a `\r\n` pair sits past the visible line; everything else round-trips.
+        if !text[..offset].ends_with('\r') {
+            prop_assert_eq!(back, Some(offset));
+        }
+    }
+
+    #[test]
+    fn line_col_never_panics(text in "\\PC{0,50}", offset in 0usize..200) {
+        let idx = LineIndex::new(&text);
+        let lc = idx.line_col(&text, offset);
+        let min = LineCol { line: 1, column: 1 };
+        prop_assert!(lc >= min);
+    }
+
+    #[test]
+    fn markdown_model_never_panics(text in "(\\PC|\n|`|#|\\[|\\]|\\(|\\)|\\{|\\}|=|\"|<|>|-){0,300}") {
+        let doc = parse_doc("x.md".into(), text.clone());
+        for h in &doc.md.headings {
+            prop_assert!(h.span.end <= text.len());
+        }
+        for p in &doc.step_problems {
+            prop_assert!(p.offset <= text.len());
+        }
+    }
+
+    #[test]
+    fn info_strings_never_panic(info in "\\PC{0,80}") {
+        let _ = InfoString::parse(&info);
+    }
+
+    #[test]
+    fn matrix_parser_never_panics(text in "(\\PC|\n|: |- |&a|\\*a|\\[|\\]){0,200}") {
+        if let Err(e) = Matrix::parse(&text) {
+            prop_assert!(e.line >= 1);
+        }
+    }
+}
+
+#[test]
+fn step_format_page_examples_are_illustrations() {
+    // The format page shows steps inside four-backtick fences, so they are text, not steps.
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/step-format.md"
+    ))
+    .unwrap();
+    let doc = parse_doc("docs/step-format.md".into(), page);
+    assert!(doc.steps.is_empty());
+    assert!(doc.step_problems.is_empty());
+}

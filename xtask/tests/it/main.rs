@@ -1,0 +1,6 @@
+//! Integration tests of the `xtask` binary: `verify` over fixture hubs copied into temp dirs.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+mod verify;
