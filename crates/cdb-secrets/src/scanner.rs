@@ -222,28 +222,57 @@ impl Scanner {
 
 fn run(c: &Compiled, ci: usize, text: &str, from: usize, to: usize, all: bool, out: &mut Vec<Raw>) {
     let region = &text[from..to];
+    // Most candidate lines hold a keyword but no match: a match test runs on the lazy DFA and
+    // is much cheaper than a capture search, which only the matching lines then pay for.
+    if !c.regex.is_match(region) {
+        return;
+    }
+    // Without named groups the value is the whole match, and `find_iter` stays on the DFA
+    // instead of paying for a capture search.
+    if c.value_group.is_none() && c.key_group.is_none() {
+        for m in c.regex.find_iter(region) {
+            accept(c, ci, from, region, m, None, out);
+            if !all {
+                break;
+            }
+        }
+        return;
+    }
     for caps in c.regex.captures_iter(region) {
         let m = match c.value_group {
             Some(g) => caps.get(g),
             None => caps.get(0),
         };
         if let Some(m) = m {
-            let cand = Candidate {
-                value: m.as_str(),
-                key: c.key_group.and_then(|g| caps.get(g)).map(|k| k.as_str()),
-                before: &region[..m.start()],
-                after: &region[m.end()..],
-            };
-            if (c.det.validate)(&cand) {
-                out.push(Raw {
-                    det: ci,
-                    start: from + m.start(),
-                    end: from + m.end(),
-                });
-            }
+            let key = c.key_group.and_then(|g| caps.get(g)).map(|k| k.as_str());
+            accept(c, ci, from, region, m, key, out);
         }
         if !all {
             break;
         }
+    }
+}
+
+fn accept(
+    c: &Compiled,
+    ci: usize,
+    from: usize,
+    region: &str,
+    m: regex::Match<'_>,
+    key: Option<&str>,
+    out: &mut Vec<Raw>,
+) {
+    let cand = Candidate {
+        value: m.as_str(),
+        key,
+        before: &region[..m.start()],
+        after: &region[m.end()..],
+    };
+    if (c.det.validate)(&cand) {
+        out.push(Raw {
+            det: ci,
+            start: from + m.start(),
+            end: from + m.end(),
+        });
     }
 }

@@ -16,7 +16,7 @@ pub(crate) const PERSONAL_EMAIL: Detector = Detector {
     summary: "An e-mail address outside the documentation domains that is not a role mailbox.",
     kind: DetectorKind::Identifier,
     keywords: &["@"],
-    pattern: r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?P<k>[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24})",
+    pattern: r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*\.)+[A-Za-z]{2,24}",
     span: Span::Line,
     validate,
     examples,

@@ -33,7 +33,9 @@ pub(crate) const ASSIGNMENT: Detector = Detector {
         "accesskey",
         "access-key",
     ],
-    pattern: r#"(?i)(?P<k>[a-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|api[_-]?key|private[_-]?key|access[_-]?key)[a-z0-9_.-]*)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`]{1,512})"#,
+    pattern: r#"(?i)(?P<k>[a-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|api[_-]?key|private[_-]?key|access[_-]?key)[a-z0-9_.-]*)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[^\s"'`$/<\[{%*(&@][^\s"'`]*)"#,
+    // The value may not start with a character that starts a variable, path, template or
+    // mask, so that lines holding only such references fail the cheap DFA match test.
     span: Span::Line,
     validate,
     examples,

@@ -9,7 +9,7 @@ pub(crate) const TOKEN: Detector = Detector {
     summary: "A GitHub token (ghp_, gho_, ghu_, ghs_, ghr_ or github_pat_).",
     kind: DetectorKind::Provider,
     keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-    pattern: r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{60,251})",
+    pattern: r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})",
     span: Span::Line,
     validate,
     examples,

@@ -9,7 +9,7 @@ pub(crate) const TOKEN: Detector = Detector {
     summary: "A GitLab access token (glpat- followed by 20 or more token characters).",
     kind: DetectorKind::Provider,
     keywords: &["glpat-"],
-    pattern: r"glpat-[A-Za-z0-9_-]{20,64}",
+    pattern: r"glpat-[A-Za-z0-9_-]{20,}",
     span: Span::Line,
     validate,
     examples,

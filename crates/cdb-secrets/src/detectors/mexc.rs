@@ -11,7 +11,7 @@ pub(crate) const API_KEY: Detector = Detector {
     summary: "A MEXC API access key (mx0v followed by about 32 letters or digits).",
     kind: DetectorKind::Provider,
     keywords: &["mx0v"],
-    pattern: r"mx0v[A-Za-z0-9]{16,64}",
+    pattern: r"mx0v[A-Za-z0-9]{16,}",
     span: Span::Line,
     validate: validate_api_key,
     examples: api_key_examples,

@@ -11,7 +11,7 @@ pub(crate) const PRIVATE_KEY: Detector = Detector {
     keywords: &["private key-----"],
     // The body lines may be indented (YAML block scalars, markdown lists), quoted with `>`, or
     // joined by literal `\n` escapes inside JSON strings; `Proc-Type:`-style headers may precede them.
-    pattern: r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----(?:[ \t]*(?:\r?\n|\\n)[ \t>]*(?:[A-Za-z0-9+/=]{1,128}|[A-Za-z-]{2,20}:[^\r\n\\]{0,128}))+(?:(?:\r?\n|\\n)[ \t>]*-----END [A-Z ]{0,20}PRIVATE KEY-----)?",
+    pattern: r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED) )?PRIVATE KEY-----(?:[ \t]*(?:\r?\n|\\n)[ \t>]*(?:[A-Za-z0-9+/=]+|[A-Za-z-]+:[^\r\n\\]*))+(?:(?:\r?\n|\\n)[ \t>]*-----END [A-Z ]*PRIVATE KEY-----)?",
     span: Span::Block(64 * 1024),
     validate,
     examples,

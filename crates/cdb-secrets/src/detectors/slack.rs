@@ -9,7 +9,7 @@ pub(crate) const TOKEN: Detector = Detector {
     summary: "A Slack token (xoxa-, xoxb-, xoxp- or xoxr-).",
     kind: DetectorKind::Provider,
     keywords: &["xoxa-", "xoxb-", "xoxp-", "xoxr-"],
-    pattern: r"xox[abpr]-[0-9A-Za-z][0-9A-Za-z-]{18,250}",
+    pattern: r"xox[abpr]-[0-9A-Za-z][0-9A-Za-z-]{18,}",
     span: Span::Line,
     validate: validate_token,
     examples: token_examples,

@@ -9,7 +9,7 @@ pub(crate) const KEY: Detector = Detector {
     summary: "A Stripe live secret or restricted key (sk_live_ or rk_live_).",
     kind: DetectorKind::Provider,
     keywords: &["sk_live_", "rk_live_"],
-    pattern: r"[sr]k_live_[0-9A-Za-z]{20,247}",
+    pattern: r"[sr]k_live_[0-9A-Za-z]{20,}",
     span: Span::Line,
     validate,
     examples,

@@ -9,7 +9,7 @@ pub(crate) const PASSWORD: Detector = Detector {
     summary: "A connection URI whose user-info holds a literal password; the value is the password.",
     kind: DetectorKind::Provider,
     keywords: &["postgres", "redis", "amqp", "mysql", "mongodb", "smtp"],
-    pattern: r"(?i)(?:postgres(?:ql)?|rediss?|amqps?|mysql|mongodb(?:\+srv)?|smtps?)://(?P<k>[^:@/\s]*):(?P<v>[^@/\s]+)@",
+    pattern: r"(?i)(?:postgres(?:ql)?|rediss?|amqps?|mysql|mongodb(?:\+srv)?|smtps?)://(?P<k>[^:@/\s]*):(?P<v>[^@/\s$<%*{][^@/\s]*)@",
     span: Span::Line,
     validate,
     examples,
