@@ -17,7 +17,17 @@ pub(crate) const PASSWORD: Detector = Detector {
 
 fn validate(c: &Candidate<'_>) -> bool {
     // `postgres:postgres@` and `guest:guest@` are well-known local defaults, not leaks.
-    c.value.chars().count() >= 6 && !is_placeholder(c.value) && c.key != Some(c.value)
+    decoded_len(c.value) >= 6 && !is_placeholder(c.value) && c.key != Some(c.value)
+}
+
+/// The length in chars of the password once percent-decoded: `p%40ss` is the 4-char `p@ss`.
+fn decoded_len(value: &str) -> usize {
+    let escapes = value
+        .as_bytes()
+        .windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count();
+    value.chars().count().saturating_sub(2 * escapes)
 }
 
 fn examples() -> Examples {
@@ -44,6 +54,7 @@ fn examples() -> Examples {
             "redis://:****@cdb_redis:6379".into(),
             "postgres://postgres:postgres@localhost/postgres".into(),
             "redis://cdb_redis:6379/0".into(),
+            "postgresql://u:p%40ss@h:5432/db".into(),
             "amqp://guest:guest@localhost:5672/".into(),
             "postgresql://claire_user@cdb_postgres/claire".into(),
             "mongodb://app:$(cat \"$SECRETS_PATH/MONGO_PASSWORD\")@mongo/db".into(),
