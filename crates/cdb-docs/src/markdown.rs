@@ -154,10 +154,10 @@ impl MdDoc {
                     metadata = Some((String::new(), range));
                 }
                 Event::End(TagEnd::MetadataBlock(_)) => {
-                    if let Some((body, span)) = metadata.take() {
-                        if span.start == 0 {
-                            doc.front_matter = Some((body, span));
-                        }
+                    if let Some((body, span)) = metadata.take()
+                        && span.start == 0
+                    {
+                        doc.front_matter = Some((body, span));
                     }
                 }
                 _ => {}
@@ -175,8 +175,7 @@ impl MdDoc {
     pub fn section_of(&self, offset: usize, max_level: u8) -> Option<&Heading> {
         self.headings
             .iter()
-            .filter(|h| h.level <= max_level && h.span.start <= offset)
-            .last()
+            .rfind(|h| h.level <= max_level && h.span.start <= offset)
     }
 
     /// The byte range of the section a heading opens: up to the next heading of the same or a higher level.
@@ -223,12 +222,12 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

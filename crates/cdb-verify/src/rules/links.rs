@@ -42,16 +42,15 @@ pub const ESCAPES_ROOT: Rule = Rule {
 fn check_files(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for doc in &ctx.hub.docs {
         for link in &doc.md.links {
-            if let LinkTarget::File { path, .. } = &link.target {
-                if let Some(target) = ctx.hub.resolve(&doc.path, path) {
-                    if !ctx.hub.exists(&target) {
-                        sink.at_offset(
-                            doc,
-                            link.span.start,
-                            format!("link to `{}`: no file `{target}`", link.dest),
-                        );
-                    }
-                }
+            if let LinkTarget::File { path, .. } = &link.target
+                && let Some(target) = ctx.hub.resolve(&doc.path, path)
+                && !ctx.hub.exists(&target)
+            {
+                sink.at_offset(
+                    doc,
+                    link.span.start,
+                    format!("link to `{}`: no file `{target}`", link.dest),
+                );
             }
         }
     }
@@ -60,14 +59,14 @@ fn check_files(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
 fn check_escapes(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for doc in &ctx.hub.docs {
         for link in &doc.md.links {
-            if let LinkTarget::File { path, .. } = &link.target {
-                if ctx.hub.resolve(&doc.path, path).is_none() {
-                    sink.at_offset(
-                        doc,
-                        link.span.start,
-                        format!("link to `{}` leaves the root", link.dest),
-                    );
-                }
+            if let LinkTarget::File { path, .. } = &link.target
+                && ctx.hub.resolve(&doc.path, path).is_none()
+            {
+                sink.at_offset(
+                    doc,
+                    link.span.start,
+                    format!("link to `{}` leaves the root", link.dest),
+                );
             }
         }
     }

@@ -36,18 +36,18 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     class.id.value, inventory.path
                 ),
             );
-        } else if let Some(f) = frag {
-            if !inventory.md.has_anchor(f) {
-                sink.at(
-                    mpath,
-                    l,
-                    c,
-                    format!(
-                        "class `{}`: no entry `#{f}` in the inventory",
-                        class.id.value
-                    ),
-                );
-            }
+        } else if let Some(f) = frag
+            && !inventory.md.has_anchor(f)
+        {
+            sink.at(
+                mpath,
+                l,
+                c,
+                format!(
+                    "class `{}`: no entry `#{f}` in the inventory",
+                    class.id.value
+                ),
+            );
         }
         for s in &class.secrets {
             owners

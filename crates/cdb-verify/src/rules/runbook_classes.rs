@@ -59,12 +59,11 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         if let Some(contact) = matrix
             .owner(&class.owner.value)
             .map(|o| o.contact.value.as_str())
+            && !body.contains(contact)
         {
-            if !body.contains(contact) {
-                missing.push(format!(
-                    "the owner's contact `{contact}` (as in the matrix)"
-                ));
-            }
+            missing.push(format!(
+                "the owner's contact `{contact}` (as in the matrix)"
+            ));
         }
         let inv_target = layout.hub_path(split_ref(&class.inventory.value).0);
         let inv_frag = split_ref(&class.inventory.value).1;
