@@ -63,11 +63,71 @@ const SECRET_WORDS: &[&str] = &[
 
 /// Key components that, in last place, name something about a secret rather than the secret.
 const META_WORDS: &[&str] = &[
-    "file", "path", "ref", "name", "id", "env", "length", "len", "url", "uri", "type", "endpoint",
-    "dir", "expiry", "expires", "ttl", "count", "hash", "header", "field", "var", "variable",
-    "policy", "mode", "format", "method", "provider", "version", "prefix", "command", "cmd",
-    "source", "store", "manager", "rotation", "age", "at", "min", "max", "enabled", "required",
-    "hint", "user", "username", "host", "port", "scope", "scopes", "kind", "digest",
+    "file",
+    "path",
+    "ref",
+    "name",
+    "id",
+    "env",
+    "length",
+    "len",
+    "url",
+    "uri",
+    "type",
+    "endpoint",
+    "dir",
+    "expiry",
+    "expires",
+    "ttl",
+    "count",
+    "hash",
+    "header",
+    "field",
+    "var",
+    "variable",
+    "policy",
+    "mode",
+    "format",
+    "method",
+    "provider",
+    "version",
+    "prefix",
+    "command",
+    "cmd",
+    "source",
+    "store",
+    "manager",
+    "rotation",
+    "age",
+    "at",
+    "min",
+    "max",
+    "enabled",
+    "required",
+    "hint",
+    "user",
+    "username",
+    "host",
+    "port",
+    "scope",
+    "scopes",
+    "kind",
+    "digest",
+    "encryption",
+    "algorithm",
+    "algo",
+    "cipher",
+    "strength",
+    "checksum",
+    "sum",
+    "fingerprint",
+    "sha",
+    "sha256",
+    "plugin",
+    "backend",
+    "schema",
+    "template",
+    "label",
 ];
 
 /// Splits a key into lower-case components at `_`, `-`, `.` and camelCase boundaries.
@@ -152,6 +212,19 @@ pub(crate) fn is_secret_value(v: &str) -> bool {
     {
         return false;
     }
+    // Words and numbers joined by separators (`scram-sha-256`, `aes-256-gcm`, `us-east-1`,
+    // `redis-password-v2`) are setting names and ids; a random secret mixes letters and digits
+    // inside its segments.
+    let word_like = v.split(['-', '_', '.']).all(|seg| {
+        let s = seg
+            .strip_prefix('v')
+            .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(seg, |_| "");
+        s.bytes().all(|b| b.is_ascii_alphabetic()) || s.bytes().all(|b| b.is_ascii_digit())
+    });
+    if word_like {
+        return false;
+    }
     let cls = Classes::of(v);
     cls.digit && cls.letter() && cls.count() >= 2 && shannon_entropy(v) >= entropy_threshold(len)
 }
@@ -196,6 +269,13 @@ fn examples() -> Examples {
             "secret_ref: vault://kv/cdb/redis_password".into(),
             "secrets: inherit".into(),
             "auth_version: 2.4.1".into(),
+            "password_encryption = scram-sha-256".into(),
+            "secret: cdb-redis-password-v2".into(),
+            "auth_method: scram-sha-256".into(),
+            "secretKeyRef: { name: redis-auth, key: password }".into(),
+            "GF_SECURITY_ADMIN_PASSWORD__FILE: /run/secrets/grafana_admin_password".into(),
+            "Authorization: Basic <base64 of user:password>".into(),
+            "export NEW_PW=$(openssl rand -base64 32)".into(),
         ],
     }
 }
