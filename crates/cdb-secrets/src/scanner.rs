@@ -94,11 +94,17 @@ impl Scanner {
         // A DFA is the fastest search kind and the keyword set is small enough for it.
         // Overlapping search is needed because one keyword can hide inside another
         // (`sk-` inside `sk-ant-`, `secret` inside `client_secret`).
-        let prefilter = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
+        let build = |kind| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(&keywords)
+        };
+        // Should the DFA ever exceed its size limits, the automatically chosen kind is slower but
+        // finds the same keywords; the example tests fail loudly if neither builds.
+        let prefilter = build(Some(AhoCorasickKind::DFA))
+            .or_else(|_| build(None))
             .ok();
         Scanner {
             compiled,

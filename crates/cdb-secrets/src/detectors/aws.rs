@@ -18,7 +18,7 @@ pub(crate) const ACCESS_KEY_ID: Detector = Detector {
 fn validate_key_id(c: &Candidate<'_>) -> bool {
     // AWS's documentation keys end in EXAMPLE; they are published on purpose.
     !ends_with_token(c.before, &[])
-        && !starts_with_token(c.after, &[])
+        && !starts_with_token(c.after, &['-'])
         && !c.value.ends_with("EXAMPLE")
         && c.value[4..].bytes().any(|b| b.is_ascii_digit())
 }
@@ -36,6 +36,14 @@ fn key_id_examples() -> Examples {
             "aws_access_key_id = AKIAIOSFODNN7EXAMPLE".into(),
             "Our ASIA region is eu-central-1; AKIA prefixes mark long-term keys.".into(),
             "XAKIAABCDEFGHIJKLMNOP1".into(),
+            // A key id glued to more identifier text is part of a longer name.
+            cat(&[
+                "aws_access_key_id: AS",
+                "IA",
+                "FAKE2345",
+                "6789WXYZ",
+                "-EXAMPLE",
+            ]),
         ],
     }
 }
