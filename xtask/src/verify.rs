@@ -3,7 +3,7 @@
 use cdb_docs::hub::LoadOptions;
 use cdb_docs::{Hub, Layout};
 use cdb_verify::report::{Format, Report};
-use cdb_verify::{REGISTRY, Selection, Severity};
+use cdb_verify::{Baseline, Config, Selection, Severity, registry};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,9 +33,9 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> u8 {
     if args.list_rules {
         let mut out = String::new();
-        for r in REGISTRY {
+        for r in registry() {
             out.push_str(&format!(
-                "{:<24} {:<10} {:<8} {}\n",
+                "{:<28} {:<10} {:<8} {}\n",
                 r.meta.id, r.meta.group, r.meta.severity, r.meta.summary
             ));
         }
@@ -67,7 +67,27 @@ pub fn run(args: VerifyArgs) -> u8 {
             return 2;
         }
     };
-    let findings = cdb_verify::check(&hub, today, &selection);
+    let baseline_path = root.join(cdb_verify::rules::secrets::BASELINE_FILE);
+    let baseline = match std::fs::read_to_string(&baseline_path) {
+        Ok(text) => match Baseline::parse(&text) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: {}:{}: {e}", baseline_path.display(), e.line());
+                return 2;
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", baseline_path.display());
+            return 2;
+        }
+    };
+    let config = Config {
+        today,
+        selection,
+        baseline,
+    };
+    let findings = cdb_verify::check(&hub, &config);
     let source = |path: &str| -> Option<&str> {
         hub.doc(path).map(|d| d.text.as_str()).or_else(|| {
             hub.files

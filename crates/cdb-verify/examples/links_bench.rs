@@ -8,7 +8,7 @@
 
 use cdb_docs::hub::LoadOptions;
 use cdb_docs::{Hub, Layout};
-use cdb_verify::{Selection, check};
+use cdb_verify::{Config, Selection, check};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -70,13 +70,13 @@ fn main() -> std::io::Result<()> {
     let root = keep.map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
     let links = generate(&root)?;
     let selection = Selection::new(&["links".to_owned()], &[]).map_err(std::io::Error::other)?;
-    let today = jiff::civil::date(2026, 11, 28);
+    let config = Config::new(jiff::civil::date(2026, 11, 28), selection);
     let mut times = Vec::new();
     let mut findings = 0;
     for _ in 0..7 {
         let start = Instant::now();
         let hub = Hub::load(&root, Layout::default(), LoadOptions { text_files: false })?;
-        findings = check(&hub, today, &selection).len();
+        findings = check(&hub, &config).len();
         times.push(start.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);

@@ -42,6 +42,10 @@ pub struct Finding {
     /// A stable hash identifying the finding across runs (rule, path and a
     /// line-independent key), used by SARIF and baselines. Never a secret value.
     pub fingerprint: String,
+    /// For a secret finding: how many characters from `column` on hold the
+    /// value, so the human report can mask them in the source line it shows.
+    #[serde(skip)]
+    pub mask_chars: Option<usize>,
 }
 
 /// FNV-1a, 64 bit: tiny, stable across Rust versions and platforms, which a

@@ -2,7 +2,7 @@
 //!
 //! Every rule lives in a module of its own under [`rules`], has a stable
 //! kebab-case id, a group, a default severity and a one-line summary, and is
-//! registered in the one table [`rules::REGISTRY`]. Rules never panic and never
+//! registered in the one table [`rules::registry`]. Rules never panic and never
 //! fail: what they find is data ([`Finding`]), rendered by [`report`].
 
 pub mod finding;
@@ -10,22 +10,50 @@ pub mod report;
 pub mod rules;
 pub mod select;
 
+pub use cdb_secrets::Baseline;
 pub use finding::{Finding, Severity};
-pub use rules::{Ctx, REGISTRY, RuleMeta};
+pub use rules::{Check, Ctx, Rule, RuleMeta, registry};
 pub use select::{Selection, SelectionError};
 
 use cdb_docs::Hub;
 
-/// Runs every selected rule over the hub and returns the findings sorted by path, line and rule.
-pub fn check(hub: &Hub, today: jiff::civil::Date, selection: &Selection) -> Vec<Finding> {
-    let ctx = Ctx::new(hub, today);
-    let mut out = Vec::new();
-    for rule in rules::REGISTRY {
-        if selection.includes(rule.meta) {
-            let mut sink = rules::Sink::new(rule.meta, &mut out);
-            (rule.check)(&ctx, &mut sink);
+/// What one run checks, and against which date and baseline.
+#[derive(Debug)]
+pub struct Config {
+    pub today: jiff::civil::Date,
+    pub selection: Selection,
+    /// Accepted secret findings (`.secrets-baseline`), if any.
+    pub baseline: Option<Baseline>,
+}
+
+impl Config {
+    pub fn new(today: jiff::civil::Date, selection: Selection) -> Config {
+        Config {
+            today,
+            selection,
+            baseline: None,
         }
     }
+}
+
+/// Runs every selected rule over the hub and returns the findings sorted by path, line and rule.
+pub fn check(hub: &Hub, config: &Config) -> Vec<Finding> {
+    let ctx = Ctx::new(hub, config.today);
+    let mut out = Vec::new();
+    let mut secret_rules = Vec::new();
+    for rule in registry() {
+        if !config.selection.includes(rule.meta) {
+            continue;
+        }
+        match rule.check {
+            Check::Hub(f) => {
+                let mut sink = rules::Sink::new(rule.meta, &mut out);
+                f(&ctx, &mut sink);
+            }
+            Check::Secret => secret_rules.push(rule.meta.id),
+        }
+    }
+    rules::secrets::check(&ctx, &secret_rules, config.baseline.as_ref(), &mut out);
     out.sort_by(|a, b| {
         (
             a.path.as_str(),

@@ -1,6 +1,6 @@
 //! `--select` and `--ignore`: which rules run, by rule id or group name.
 
-use crate::rules::{REGISTRY, RuleMeta};
+use crate::rules::{RuleMeta, registry};
 use std::fmt;
 
 /// The rules chosen for one run.
@@ -33,7 +33,7 @@ impl Selection {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
             {
-                let known = REGISTRY
+                let known = registry()
                     .iter()
                     .any(|r| r.meta.id == name || r.meta.group == name);
                 if !known {
@@ -56,7 +56,7 @@ impl Selection {
 
     /// Whether any selected rule belongs to `group`.
     pub fn wants_group(&self, group: &str) -> bool {
-        REGISTRY
+        registry()
             .iter()
             .any(|r| r.meta.group == group && self.includes(r.meta))
     }

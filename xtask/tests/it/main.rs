@@ -2,5 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod secrets;
 mod support;
 mod verify;

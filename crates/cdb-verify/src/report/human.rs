@@ -11,7 +11,43 @@ const BLUE: &str = "\x1b[1;34m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
+/// The source line as shown: every secret on it, found by any finding of the
+/// run or by a fresh scan of the line itself, is replaced by a mask, so a
+/// diagnostic about a link can never print a token that sits beside it.
+fn masked(
+    line: &str,
+    f: &crate::Finding,
+    all: &[crate::Finding],
+    scanner: &mut Option<cdb_secrets::Scanner>,
+) -> String {
+    let mut ranges: Vec<(usize, usize)> = all
+        .iter()
+        .filter(|o| o.path == f.path && o.line == f.line)
+        .filter_map(|o| o.mask_chars.map(|n| (o.column - 1, o.column - 1 + n)))
+        .collect();
+    let scanner = scanner.get_or_insert_with(cdb_secrets::Scanner::new);
+    for hit in scanner.scan_raw(line) {
+        let start = line[..hit.start].chars().count();
+        let end = start + line[hit.start..hit.end.min(line.len())].chars().count();
+        ranges.push((start, end));
+    }
+    if ranges.is_empty() {
+        return line.to_owned();
+    }
+    line.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if ranges.iter().any(|&(s, e)| i >= s && i < e) {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 pub fn render(r: &Report<'_>) -> String {
+    let mut scanner = None;
     let paint = |code: &str, s: &str| {
         if r.color {
             format!("{code}{s}{RESET}")
@@ -44,7 +80,8 @@ pub fn render(r: &Report<'_>) -> String {
             f.column
         );
         let source_line = (r.source)(&f.path).and_then(|text| text.lines().nth(f.line - 1));
-        if let Some(src) = source_line {
+        if let Some(src) = source_line.map(|l| masked(l, f, r.findings, &mut scanner)) {
+            let src = src.as_str();
             // Tabs are shown as four spaces so the caret stays under its character.
             let shown = src.replace('\t', "    ");
             let before: String = src.chars().take(f.column.saturating_sub(1)).collect();

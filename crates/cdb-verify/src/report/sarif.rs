@@ -2,7 +2,7 @@
 
 use super::Report;
 use crate::finding::Severity;
-use crate::rules::REGISTRY;
+use crate::rules::registry;
 use serde_json::{Value, json};
 
 fn level(s: Severity) -> &'static str {
@@ -14,7 +14,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 pub fn render(r: &Report<'_>) -> String {
-    let rules: Vec<Value> = REGISTRY
+    let rules: Vec<Value> = registry()
         .iter()
         .map(|rule| {
             json!({
@@ -42,7 +42,7 @@ pub fn render(r: &Report<'_>) -> String {
                 }],
                 "partialFingerprints": { "cdbFingerprint/v1": f.fingerprint }
             });
-            if let Some(i) = REGISTRY.iter().position(|rule| rule.meta.id == f.rule) {
+            if let Some(i) = registry().iter().position(|rule| rule.meta.id == f.rule) {
                 result["ruleIndex"] = json!(i);
             }
             result

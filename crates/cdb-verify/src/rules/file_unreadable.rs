@@ -11,7 +11,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "a file under the root could not be read as UTF-8 text",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for p in &ctx.hub.problems {

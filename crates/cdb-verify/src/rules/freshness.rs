@@ -25,18 +25,9 @@ pub static REVIEW_META: RuleMeta = RuleMeta {
     summary: "the hub's last review is older than its review cadence",
 };
 
-pub const OVERDUE: Rule = Rule {
-    meta: &OVERDUE_META,
-    check: overdue,
-};
-pub const NEVER: Rule = Rule {
-    meta: &NEVER_META,
-    check: never,
-};
-pub const REVIEW: Rule = Rule {
-    meta: &REVIEW_META,
-    check: review,
-};
+pub const OVERDUE: Rule = Rule::hub(&OVERDUE_META, overdue);
+pub const NEVER: Rule = Rule::hub(&NEVER_META, never);
+pub const REVIEW: Rule = Rule::hub(&REVIEW_META, review);
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
 pub fn days_between(from: jiff::civil::Date, to: jiff::civil::Date) -> i64 {

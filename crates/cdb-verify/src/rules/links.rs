@@ -26,18 +26,9 @@ pub static ESCAPES_META: RuleMeta = RuleMeta {
     summary: "a relative link climbs out of the checked root",
 };
 
-pub const MISSING_FILE: Rule = Rule {
-    meta: &MISSING_FILE_META,
-    check: check_files,
-};
-pub const MISSING_ANCHOR: Rule = Rule {
-    meta: &MISSING_ANCHOR_META,
-    check: check_anchors,
-};
-pub const ESCAPES_ROOT: Rule = Rule {
-    meta: &ESCAPES_META,
-    check: check_escapes,
-};
+pub const MISSING_FILE: Rule = Rule::hub(&MISSING_FILE_META, check_files);
+pub const MISSING_ANCHOR: Rule = Rule::hub(&MISSING_ANCHOR_META, check_anchors);
+pub const ESCAPES_ROOT: Rule = Rule::hub(&ESCAPES_META, check_escapes);
 
 fn check_files(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for doc in &ctx.hub.docs {

@@ -12,7 +12,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "matrix secrets and inventory entries match in both directions, and each class's inventory reference resolves",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(m) = ctx.matrix() else { return };

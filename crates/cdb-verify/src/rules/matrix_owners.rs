@@ -12,7 +12,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "owner references resolve to the owners table, owner ids are unique, and contacts are roles or team handles",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(m) = ctx.matrix() else { return };

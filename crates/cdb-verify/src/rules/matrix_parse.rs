@@ -10,7 +10,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "the rotation matrix is missing, not valid YAML, or does not match its schema",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let path = ctx.matrix_path();

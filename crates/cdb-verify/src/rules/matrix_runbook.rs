@@ -12,7 +12,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "every matrix class has a runbook section, and every runbook section with steps has a matrix class",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(matrix) = ctx.matrix() else { return };

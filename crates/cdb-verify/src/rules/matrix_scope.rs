@@ -10,7 +10,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "scope entries name services listed under `services`, and no class has an empty scope",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(m) = ctx.matrix() else { return };

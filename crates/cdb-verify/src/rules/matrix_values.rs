@@ -12,7 +12,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "cadences, RTOs and dates parse, no date lies in the future, and class ids are unique",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 /// Parses a `YYYY-MM-DD` matrix date.
 pub(crate) fn date(s: &Spanned<String>) -> Result<jiff::civil::Date, String> {

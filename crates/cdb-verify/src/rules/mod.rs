@@ -1,4 +1,4 @@
-//! The rule registry: one module per rule, all listed in [`REGISTRY`].
+//! The rule registry: one module per rule, all listed in [`registry`].
 
 use crate::finding::{Finding, Severity, fnv1a};
 use cdb_docs::{Doc, Hub, Matrix};
@@ -14,6 +14,7 @@ mod matrix_scope;
 mod matrix_values;
 mod playbook_sections;
 mod runbook_classes;
+pub mod secrets;
 mod security_issues_links;
 mod steps;
 
@@ -26,15 +27,51 @@ pub struct RuleMeta {
     pub summary: &'static str,
 }
 
+/// How a rule runs.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A check over the hub model.
+    Hub(fn(&Ctx<'_>, &mut Sink<'_>)),
+    /// A detector of `cdb-secrets`; all selected detectors share one scan of every text file.
+    Secret,
+}
+
 /// A rule: its metadata and its check.
 pub struct Rule {
     pub meta: &'static RuleMeta,
-    pub check: fn(&Ctx<'_>, &mut Sink<'_>),
+    pub check: Check,
 }
 
-/// Every rule, in the order they run and are listed. Ids are stable: tools and
-/// baselines refer to them.
-pub static REGISTRY: &[Rule] = &[
+impl Rule {
+    const fn hub(meta: &'static RuleMeta, check: fn(&Ctx<'_>, &mut Sink<'_>)) -> Rule {
+        Rule {
+            meta,
+            check: Check::Hub(check),
+        }
+    }
+}
+
+/// Every rule, in the order they run and are listed: the hub rules below, then
+/// one rule per secret detector. Ids are stable: tools and baselines refer to them.
+pub fn registry() -> &'static [Rule] {
+    static ALL: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<Rule> = HUB_RULES
+            .iter()
+            .map(|r| Rule {
+                meta: r.meta,
+                check: r.check,
+            })
+            .collect();
+        all.extend(secrets::metas().iter().map(|meta| Rule {
+            meta,
+            check: Check::Secret,
+        }));
+        all
+    })
+}
+
+static HUB_RULES: &[Rule] = &[
     file_unreadable::RULE,
     links::MISSING_FILE,
     links::MISSING_ANCHOR,
@@ -150,6 +187,7 @@ impl<'o> Sink<'o> {
             column: column.max(1),
             message,
             fingerprint,
+            mask_chars: None,
         });
     }
 }

@@ -10,7 +10,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "the incident playbook has severity, roles, containment, revocation, communication, approvals, escalation and the post-incident checklist",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 /// Each required section, as words that must all appear in one heading's anchor.
 const REQUIRED: &[(&str, &[&str])] = &[

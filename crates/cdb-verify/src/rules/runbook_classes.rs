@@ -12,7 +12,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "each class's runbook section names owner and contact, has pre-check, rotate, verify and rollback steps, and links its inventory entry",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 /// The phases every class section must have steps for.
 const REQUIRED: [Phase; 4] = [

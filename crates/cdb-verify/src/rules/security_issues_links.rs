@@ -11,7 +11,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "SECURITY_ISSUES.md links to the runbook, the playbook, the inventory and the matrix",
 };
 
-pub const RULE: Rule = Rule { meta: &META, check };
+pub const RULE: Rule = Rule::hub(&META, check);
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let layout = &ctx.hub.layout;

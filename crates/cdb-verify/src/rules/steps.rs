@@ -23,18 +23,9 @@ pub static UNKNOWN_CLASS_META: RuleMeta = RuleMeta {
     summary: "a step names a class the rotation matrix does not define",
 };
 
-pub const FORMAT: Rule = Rule {
-    meta: &FORMAT_META,
-    check: format,
-};
-pub const DUPLICATE: Rule = Rule {
-    meta: &DUPLICATE_META,
-    check: duplicate,
-};
-pub const UNKNOWN_CLASS: Rule = Rule {
-    meta: &UNKNOWN_CLASS_META,
-    check: unknown_class,
-};
+pub const FORMAT: Rule = Rule::hub(&FORMAT_META, format);
+pub const DUPLICATE: Rule = Rule::hub(&DUPLICATE_META, duplicate);
+pub const UNKNOWN_CLASS: Rule = Rule::hub(&UNKNOWN_CLASS_META, unknown_class);
 
 fn format(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for doc in &ctx.hub.docs {

@@ -4,14 +4,14 @@
 
 use cdb_docs::hub::LoadOptions;
 use cdb_docs::{Hub, Layout};
-use cdb_verify::{REGISTRY, Selection, check};
+use cdb_verify::{Config, Selection, check, registry};
 use proptest::prelude::*;
 use std::collections::HashSet;
 
 #[test]
 fn rule_ids_are_unique_kebab_case_with_summaries() {
     let mut seen = HashSet::new();
-    for r in REGISTRY {
+    for r in registry() {
         assert!(seen.insert(r.meta.id), "duplicate {}", r.meta.id);
         assert!(
             r.meta
@@ -40,7 +40,7 @@ fn rule_ids_are_unique_kebab_case_with_summaries() {
 #[test]
 fn selection_by_id_and_group() {
     let s = Selection::new(&["links".into()], &["link-escapes-root".into()]).unwrap();
-    let picked: Vec<_> = REGISTRY
+    let picked: Vec<_> = registry()
         .iter()
         .filter(|r| s.includes(r.meta))
         .map(|r| r.meta.id)
@@ -68,7 +68,7 @@ proptest! {
             std::fs::write(p, text).unwrap();
         }
         let hub = Hub::load(dir.path(), layout, LoadOptions { text_files: true }).unwrap();
-        for f in check(&hub, today(), &Selection::default()) {
+        for f in check(&hub, &Config::new(today(), Selection::default())) {
             prop_assert!(f.line >= 1 && f.column >= 1);
         }
     }

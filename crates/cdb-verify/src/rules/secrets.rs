@@ -1,0 +1,131 @@
+//! The `secrets` group: one rule per `cdb-secrets` detector, run as one scan over every text file.
+//!
+//! A found value is never put in a finding: the message carries the
+//! detector's summary and the redacted form, the fingerprint is the scanner's
+//! hash of rule and value. Inline `cdb-allow` pragmas are honoured by the
+//! scanner; the baseline file (`.secrets-baseline` at the root) drops accepted
+//! findings by rule, path and fingerprint.
+
+use super::{Ctx, RuleMeta, Sink};
+use crate::Severity;
+use crate::finding::Finding;
+use cdb_secrets::{Baseline, Scanner};
+use std::sync::OnceLock;
+
+/// The baseline file, relative to the root.
+pub const BASELINE_FILE: &str = ".secrets-baseline";
+
+/// One `RuleMeta` per detector, plus the pseudo-rule for pragmas without a reason.
+pub fn metas() -> &'static [RuleMeta] {
+    static METAS: OnceLock<Vec<RuleMeta>> = OnceLock::new();
+    METAS.get_or_init(|| {
+        let mut v: Vec<RuleMeta> = cdb_secrets::detectors()
+            .iter()
+            .map(|d| RuleMeta {
+                id: d.id,
+                group: "secrets",
+                severity: Severity::Error,
+                summary: d.summary,
+            })
+            .collect();
+        v.push(RuleMeta {
+            id: cdb_secrets::PRAGMA_MISSING_REASON,
+            group: "secrets",
+            severity: Severity::Error,
+            summary: "a `cdb-allow` pragma gives no reason, so it suppresses nothing",
+        });
+        v
+    })
+}
+
+fn meta(id: &str) -> Option<&'static RuleMeta> {
+    metas().iter().find(|m| m.id == id)
+}
+
+/// Scans every text file the hub loaded with the selected detectors.
+pub(crate) fn check(
+    ctx: &Ctx<'_>,
+    selected: &[&'static str],
+    baseline: Option<&Baseline>,
+    out: &mut Vec<Finding>,
+) {
+    if selected.is_empty() {
+        return;
+    }
+    let detector_ids: Vec<&str> = selected
+        .iter()
+        .copied()
+        .filter(|id| *id != cdb_secrets::PRAGMA_MISSING_REASON)
+        .collect();
+    let scanner = Scanner::with_only(&detector_ids);
+    let texts: Vec<(&str, &str)> = ctx
+        .hub
+        .docs
+        .iter()
+        .map(|d| (d.path.as_str(), d.text.as_str()))
+        .chain(
+            ctx.hub
+                .files
+                .iter()
+                .map(|f| (f.path.as_str(), f.text.as_str())),
+        )
+        .collect();
+    // The scan is the costly part of a full verify, so files are split across cores.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = texts.len().div_ceil(threads).max(1);
+    let results: Vec<Vec<Finding>> = std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                let scanner = &scanner;
+                s.spawn(move || {
+                    let mut found = Vec::new();
+                    for (path, text) in part {
+                        scan_one(scanner, path, text, selected, baseline, &mut found);
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    out.extend(results.into_iter().flatten());
+}
+
+fn scan_one(
+    scanner: &Scanner,
+    path: &str,
+    text: &str,
+    selected: &[&'static str],
+    baseline: Option<&Baseline>,
+    out: &mut Vec<Finding>,
+) {
+    for hit in scanner.scan(text) {
+        if !selected.contains(&hit.rule) {
+            continue;
+        }
+        if baseline.is_some_and(|b| b.contains(hit.rule, path, &hit.fingerprint)) {
+            continue;
+        }
+        let Some(meta) = meta(hit.rule) else { continue };
+        let message = if hit.rule == cdb_secrets::PRAGMA_MISSING_REASON {
+            "`cdb-allow` pragma without `reason:` suppresses nothing".to_owned()
+        } else {
+            format!("{}: `{}`", meta.summary, hit.redacted(text))
+        };
+        let mut sink_out = Vec::new();
+        let mut sink = Sink::new(meta, &mut sink_out);
+        sink.push(path, hit.line, hit.column, message, hit.fingerprint.clone());
+        let value = text.get(hit.start..hit.end).unwrap_or_default();
+        let on_line = value.split('\n').next().unwrap_or_default().chars().count();
+        for f in &mut sink_out {
+            f.mask_chars = Some(on_line);
+        }
+        out.append(&mut sink_out);
+    }
+}
