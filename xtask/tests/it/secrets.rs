@@ -83,9 +83,11 @@ fn pragma_with_a_reason_suppresses_the_next_line_and_without_one_does_not() {
         &format!("# A\n\n<!-- cdb-allow: {rule} reason: a drill fixture -->\n{example}\n"),
     );
     assert!(fx.findings(&["--select", "secrets"]).1.is_empty());
+    // Assembled at run time so this source file holds no reason-less pragma itself.
+    let marker = ["cdb", "-allow:"].concat();
     fx.write(
         "notes/a.md",
-        &format!("# A\n\n<!-- cdb-allow: {rule} -->\n{example}\n"),
+        &format!("# A\n\n<!-- {marker} {rule} -->\n{example}\n"),
     );
     let mut got: Vec<_> = fx
         .findings(&["--select", "secrets"])
