@@ -547,3 +547,16 @@ fn verify_only_reads() {
     }
     assert_eq!(before, snapshot(fx.dir.path()));
 }
+
+#[test]
+fn first_step_within_one_screen_of_the_class_heading() {
+    let fx = Fixture::hub();
+    assert!(fx.findings_of("runbook-first-step-far").is_empty());
+    let filler = "Background prose.\n\n".repeat(25);
+    fx.edit(RUNBOOK, "## Cache\n\n", &format!("## Cache\n\n{filler}"));
+    let heading = fx.line_of(RUNBOOK, "## Cache");
+    assert_eq!(
+        fx.findings_of("runbook-first-step-far"),
+        vec![f("runbook-first-step-far", RUNBOOK, heading)]
+    );
+}

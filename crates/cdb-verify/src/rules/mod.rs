@@ -14,6 +14,7 @@ mod matrix_scope;
 mod matrix_values;
 mod playbook_sections;
 mod runbook_classes;
+mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
 mod steps;
@@ -77,6 +78,7 @@ static HUB_RULES: &[Rule] = &[
     links::MISSING_ANCHOR,
     links::ESCAPES_ROOT,
     runbook_classes::RULE,
+    runbook_first_step::RULE,
     playbook_sections::RULE,
     security_issues_links::RULE,
     matrix_parse::RULE,
