@@ -1,19 +1,75 @@
-//! `cargo xtask drill`: argument parsing and wiring for the drill engine (placeholder until cdb-drill lands).
+//! `cargo xtask drill`: argument parsing and wiring for the drill engine in `cdb-drill`.
+//!
+//! The drill's mock tools are this same binary: the sandbox's shims run
+//! `xtask __cdb-mock TOOL ARGS…`, which [`mock_entry`] catches before clap sees it.
 
 use clap::Args;
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct DrillArgs {
-    /// Scenario id (a file `drills/<id>.yaml`).
-    pub scenario: Option<String>,
+    /// Scenario ids (files `drills/<id>.yaml`).
+    pub scenario: Vec<String>,
+    /// The workspace root holding `Claire_de_Binare_Docs/` and `drills/` (default: this workspace).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Seed of every random value in the world (same seed, same journal).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output on stdout: `human` (a timeline) or `json` (the journal).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Write the JSON journal here (a directory with --all).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Write the markdown after-action report here (a directory with --all).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Wall-time limit of one step, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Run every scenario under `drills/`.
+    #[arg(long)]
+    pub all: bool,
+    /// List the scenarios.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// When the process was started as one of the drill's mock tools, runs it and returns its exit code.
 pub fn mock_entry() -> Option<u8> {
-    None
+    cdb_drill::mock::entry()
 }
 
-pub fn run(_args: DrillArgs) -> u8 {
-    eprintln!("error: the drill engine is not built yet");
-    2
+pub fn run(args: DrillArgs) -> u8 {
+    if !args.all && !args.list && args.scenario.is_empty() {
+        eprintln!(
+            "error: name a scenario, or use --all or --list\n{}",
+            cdb_drill::cli::USAGE
+        );
+        return 2;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot find the xtask executable for the mock tools: {e}");
+            return 2;
+        }
+    };
+    let opts = cdb_drill::cli::Options {
+        scenarios: args.scenario,
+        root: args.root.unwrap_or_else(crate::workspace_root),
+        seed: args.seed,
+        format: if args.format == "json" {
+            cdb_drill::cli::Format::Json
+        } else {
+            cdb_drill::cli::Format::Human
+        },
+        journal: args.journal,
+        report: args.report,
+        all: args.all,
+        list: args.list,
+        step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+    };
+    cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())
 }

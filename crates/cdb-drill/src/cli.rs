@@ -1,0 +1,223 @@
+//! The drill command line, shared by `cargo xtask drill` and the `cdb-mock drill` test binary.
+//!
+//! Exit codes: 0 every drill handled as expected, 1 a drill failed, 2 usage or scenario errors.
+
+use crate::engine::{self, Config, DrillError};
+use crate::report;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub scenarios: Vec<String>,
+    pub root: PathBuf,
+    pub seed: u64,
+    pub format: Format,
+    pub journal: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub all: bool,
+    pub list: bool,
+    pub step_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            scenarios: Vec::new(),
+            root: engine::default_root(),
+            seed: 1,
+            format: Format::Human,
+            journal: None,
+            report: None,
+            all: false,
+            list: false,
+            step_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | --all | --list";
+
+/// Parses `drill` arguments (without the subcommand word).
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut i = 0;
+    let val = |i: usize, name: &str| {
+        args.get(i + 1)
+            .cloned()
+            .ok_or_else(|| format!("{name} needs a value"))
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--root" => {
+                o.root = PathBuf::from(val(i, a)?);
+                i += 1;
+            }
+            "--seed" => {
+                o.seed = val(i, a)?
+                    .parse()
+                    .map_err(|_| "--seed needs a number".to_owned())?;
+                i += 1;
+            }
+            "--timeout" => {
+                let s: u64 = val(i, a)?
+                    .parse()
+                    .map_err(|_| "--timeout needs whole seconds".to_owned())?;
+                o.step_timeout = Duration::from_secs(s.max(1));
+                i += 1;
+            }
+            "--format" => {
+                o.format = match val(i, a)?.as_str() {
+                    "human" => Format::Human,
+                    "json" => Format::Json,
+                    other => return Err(format!("unknown format `{other}` (human or json)")),
+                };
+                i += 1;
+            }
+            "--journal" => {
+                o.journal = Some(PathBuf::from(val(i, a)?));
+                i += 1;
+            }
+            "--report" => {
+                o.report = Some(PathBuf::from(val(i, a)?));
+                i += 1;
+            }
+            "--all" => o.all = true,
+            "--list" => o.list = true,
+            s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
+            s => o.scenarios.push(s.to_owned()),
+        }
+        i += 1;
+    }
+    if !o.list && !o.all && o.scenarios.is_empty() {
+        return Err("name a scenario, or use --all or --list".into());
+    }
+    Ok(o)
+}
+
+/// Parses and runs, printing to stdout and stderr.
+pub fn main(args: &[String], exe: &Path) -> u8 {
+    match parse_args(args) {
+        Ok(o) => run(&o, exe, &mut std::io::stdout(), &mut std::io::stderr()),
+        Err(e) => {
+            eprintln!("error: {e}\n{USAGE}");
+            2
+        }
+    }
+}
+
+fn out_path(base: &Path, id: &str, many: bool, ext: &str) -> PathBuf {
+    if many {
+        base.join(format!("{id}.{ext}"))
+    } else {
+        base.to_path_buf()
+    }
+}
+
+/// Runs the drills the options name. `exe` answers the mock tools.
+pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let known = crate::scenario::list(&o.root);
+    if o.list {
+        for id in &known {
+            match crate::scenario::load(&o.root, id) {
+                Ok(s) => {
+                    let _ = writeln!(
+                        out,
+                        "{id}\t{}\t{}\t{}",
+                        s.class.value, s.trigger.value, s.title
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "{id}\t(invalid: {e})");
+                }
+            }
+        }
+        return 0;
+    }
+    let ids: Vec<String> = if o.all { known } else { o.scenarios.clone() };
+    if ids.is_empty() {
+        let _ = writeln!(
+            err,
+            "error: no scenarios in {}",
+            o.root.join("drills").display()
+        );
+        return 2;
+    }
+    let many = ids.len() > 1;
+    for dir in [&o.journal, &o.report].into_iter().flatten() {
+        if many && std::fs::create_dir_all(dir).is_err() {
+            let _ = writeln!(err, "error: cannot create directory {}", dir.display());
+            return 2;
+        }
+    }
+    let cfg = Config {
+        root: o.root.clone(),
+        seed: o.seed,
+        step_timeout: o.step_timeout,
+        mock_exe: exe.to_path_buf(),
+    };
+    let mut code = 0u8;
+    let mut jsons = Vec::new();
+    for id in &ids {
+        let j = match engine::run(&cfg, id) {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                code = code.max(2);
+                if matches!(e, DrillError::Io(_)) {
+                    return 2;
+                }
+                continue;
+            }
+        };
+        if let Some(p) = &o.journal
+            && let Err(e) = std::fs::write(out_path(p, id, many, "json"), j.to_json() + "\n")
+        {
+            let _ = writeln!(err, "error: cannot write the journal: {e}");
+            code = code.max(2);
+        }
+        if let Some(p) = &o.report
+            && let Err(e) = std::fs::write(out_path(p, id, many, "md"), report::markdown(&j))
+        {
+            let _ = writeln!(err, "error: cannot write the report: {e}");
+            code = code.max(2);
+        }
+        match o.format {
+            Format::Human => {
+                let _ = write!(out, "{}", report::human(&j));
+                if many {
+                    let _ = writeln!(out);
+                }
+            }
+            Format::Json => jsons.push(j.to_json()),
+        }
+        if !j.verdict.passed {
+            code = code.max(1);
+            let _ = writeln!(
+                err,
+                "drill {id} failed: {}",
+                j.verdict.reasons.first().cloned().unwrap_or_default()
+            );
+        }
+    }
+    if o.format == Format::Json {
+        let body = if many {
+            format!("[{}]", jsons.join(",\n"))
+        } else {
+            jsons.concat()
+        };
+        let _ = writeln!(out, "{body}");
+    }
+    if many && o.format == Format::Human {
+        let _ = writeln!(out, "{} drill(s) run, exit {code}", ids.len());
+    }
+    code
+}

@@ -1,0 +1,752 @@
+//! The drill engine: runs one scenario's phases against the world and judges the result.
+//!
+//! Order (docs/step-format.md): contain (leaks), pre-check, rotate, verify; when verify
+//! passes, revoke; when a rotate, verify or revoke step fails, rollback (past failures),
+//! verify again (and revoke again after a leak's roll-forward), and escalate if still not
+//! recovered; then communicate and post-check. Faults are armed after their `after` step.
+
+use crate::effects;
+use crate::journal::{Event, Invariant, Journal, Mark, StepEvent, Verdict, clock};
+use crate::sandbox::Sandbox;
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::world::{Armed, World, all_services};
+use cdb_docs::{Phase, Step, Trigger};
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How to run drills.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub root: PathBuf,
+    pub seed: u64,
+    /// Wall-time limit per step.
+    pub step_timeout: Duration,
+    /// The executable that answers `__cdb-mock TOOL …` (xtask itself, or `cdb-mock`).
+    pub mock_exe: PathBuf,
+}
+
+/// Why a drill could not run at all (exit 2).
+#[derive(Debug)]
+pub enum DrillError {
+    Scenario(ScenarioError),
+    Hub(String),
+    Io(io::Error),
+}
+
+impl fmt::Display for DrillError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DrillError::Scenario(e) => write!(f, "{e}"),
+            DrillError::Hub(e) => write!(f, "{e}"),
+            DrillError::Io(e) => write!(f, "sandbox: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DrillError {}
+
+impl From<io::Error> for DrillError {
+    fn from(e: io::Error) -> DrillError {
+        DrillError::Io(e)
+    }
+}
+
+impl From<ScenarioError> for DrillError {
+    fn from(e: ScenarioError) -> DrillError {
+        DrillError::Scenario(e)
+    }
+}
+
+/// A step with its location.
+struct Planned<'h> {
+    step: &'h Step,
+    line: usize,
+}
+
+struct Run<'h> {
+    sandbox: Sandbox,
+    timeout: Duration,
+    plan: Vec<Planned<'h>>,
+    faults: Vec<(&'h scenario::Fault, bool)>,
+    t: u64,
+    events: Vec<Event>,
+    /// (step id, secret names) found in a step's raw output.
+    transcript_leaks: Vec<(String, Vec<String>)>,
+    scanner_hits: Vec<String>,
+    first_inject: Option<usize>,
+    failures: Vec<(usize, String, String)>,
+    calls_seen: usize,
+}
+
+impl<'h> Run<'h> {
+    fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+        crate::world::with_world(&self.sandbox.world_file(), f)
+    }
+
+    /// Runs every step of `phase`; with `stop`, stops at the first failure. Returns whether all passed.
+    fn phase(&mut self, phase: Phase, stop: bool, why: &str) -> io::Result<bool> {
+        let idx: Vec<usize> = (0..self.plan.len())
+            .filter(|&i| self.plan[i].step.phase == phase)
+            .collect();
+        if idx.is_empty() {
+            return Ok(true);
+        }
+        self.events.push(Event::Phase {
+            phase: phase.as_str().into(),
+            t: self.t,
+            why: why.into(),
+        });
+        let mut ok = true;
+        for i in idx {
+            if !self.step(i)? {
+                ok = false;
+                if stop {
+                    break;
+                }
+            }
+        }
+        Ok(ok)
+    }
+
+    fn step(&mut self, i: usize) -> io::Result<bool> {
+        let step = self.plan[i].step;
+        let t_start = self.t;
+        let id = step.id.clone();
+        self.world(|w| {
+            w.current_step = Some(id.clone());
+            w.clock = t_start;
+        })?;
+        let (status, exit, stdout, stderr) = if step.manual {
+            let effect = step.effect.clone().unwrap_or_default();
+            let body = step.body.clone();
+            match self.world(|w| effects::apply(w, &effect, &body))? {
+                Ok(msg) => (
+                    "passed",
+                    Some(0),
+                    format!("[manual] {msg}\n"),
+                    String::new(),
+                ),
+                Err(msg) => (
+                    "failed",
+                    Some(1),
+                    String::new(),
+                    format!("[manual] {msg}\n"),
+                ),
+            }
+        } else {
+            let r = self.sandbox.run(&step.id, &step.body, self.timeout)?;
+            let status = if r.timed_out {
+                "timed-out"
+            } else if r.code == Some(0) {
+                "passed"
+            } else {
+                "failed"
+            };
+            (status, r.code, r.stdout, r.stderr)
+        };
+        self.t += step.time.secs;
+        // Judge and redact with the world as it is after the step (it knows every value made so far).
+        let world = World::load(&self.sandbox.world_file())?;
+        let found = world.secrets_in(&format!("{stdout}\n{stderr}"));
+        if !found.is_empty() {
+            self.transcript_leaks.push((id.clone(), found));
+        }
+        let rules = crate::scan::scan(&format!("{stdout}\n{stderr}"));
+        if !rules.is_empty() {
+            self.scanner_hits.push(format!(
+                "`{id}` printed something the secret scanner flags ({})",
+                rules.join(", ")
+            ));
+        }
+        let clean = |s: &str| self.sandbox.sanitize(&world.redact(s));
+        let calls: Vec<String> = world.calls[self.calls_seen.min(world.calls.len())..]
+            .iter()
+            .map(|c| clean(&format!("{} {}", c.tool, c.argv.join(" "))))
+            .collect();
+        self.calls_seen = world.calls.len();
+        let ev = StepEvent {
+            id: id.clone(),
+            phase: step.phase.as_str().into(),
+            doc: format!("{}:{}", step.path, self.plan[i].line),
+            manual: step.manual,
+            effect: step.effect.clone(),
+            command: step.body.lines().next().unwrap_or("").trim().to_owned(),
+            status: status.into(),
+            exit,
+            t_start,
+            t_end: self.t,
+            stdout: clean(&stdout),
+            stderr: clean(&stderr),
+            calls,
+        };
+        let passed = status == "passed";
+        if !passed {
+            let last = ev
+                .stdout
+                .lines()
+                .chain(ev.stderr.lines())
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_owned();
+            let why = if status == "timed-out" {
+                format!("timed out after {} s of wall time", self.timeout.as_secs())
+            } else {
+                format!(
+                    "exit {}: {last}",
+                    exit.map_or("?".into(), |c| c.to_string())
+                )
+            };
+            self.failures.push((self.events.len(), id.clone(), why));
+        }
+        self.events.push(Event::Step(ev));
+        self.trips(&world);
+        self.arm_after(&id)?;
+        Ok(passed)
+    }
+
+    fn trips(&mut self, world: &World) {
+        let seen = self
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Trip { .. }))
+            .count();
+        for t in world.trips.iter().skip(seen) {
+            self.events.push(Event::Trip {
+                fault: t.kind.clone(),
+                target: t.service.clone(),
+                step: t.step.clone(),
+            });
+        }
+    }
+
+    fn arm_after(&mut self, after: &str) -> io::Result<()> {
+        for k in 0..self.faults.len() {
+            let (f, done) = self.faults[k];
+            if done || f.after.value != after {
+                continue;
+            }
+            self.faults[k].1 = true;
+            let kind = f.kind.value.clone();
+            let target = f.target.as_ref().map(|t| t.value.clone());
+            let times = f.times;
+            let w_res = self.world(|w| {
+                w.current_step = None;
+                match kind.as_str() {
+                    "service-crash" => {
+                        if let Some(s) = &target {
+                            w.stop(s);
+                        }
+                        w.trip_now(&kind, target.as_deref());
+                    }
+                    "secret-file-emptied" => {
+                        if let Some(s) = &target {
+                            let _ = w.write_secret_file(s, "");
+                        }
+                        w.trip_now(&kind, target.as_deref());
+                    }
+                    _ => w.armed.push(Armed {
+                        kind: kind.clone(),
+                        service: target.clone(),
+                        secret: None,
+                        remaining: times,
+                    }),
+                }
+            });
+            w_res?;
+            if self.first_inject.is_none() {
+                self.first_inject = Some(self.events.len());
+            }
+            self.events.push(Event::Inject {
+                fault: kind,
+                target,
+                after: after.to_owned(),
+                t: self.t,
+                note: f.note.clone(),
+            });
+            let world = World::load(&self.sandbox.world_file())?;
+            self.trips(&world);
+        }
+        Ok(())
+    }
+}
+
+/// Runs scenario `id` from `cfg.root`.
+pub fn run(cfg: &Config, id: &str) -> Result<Journal, DrillError> {
+    let hub = cdb_docs::Hub::load(
+        &cfg.root,
+        cdb_docs::Layout::default(),
+        cdb_docs::hub::LoadOptions { text_files: false },
+    )
+    .map_err(|e| {
+        DrillError::Hub(format!(
+            "{}: cannot load the Docs Hub: {e}",
+            cfg.root.display()
+        ))
+    })?;
+    let sc = scenario::load(&cfg.root, id)?;
+    sc.validate(&hub)?;
+    run_loaded(cfg, &hub, &sc)
+}
+
+fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
+    let trigger = if sc.is_leak() {
+        Trigger::Leak
+    } else {
+        Trigger::Routine
+    };
+    let class = hub
+        .matrix()
+        .and_then(|m| m.class(&sc.class.value))
+        .ok_or_else(|| {
+            DrillError::Hub(format!("class `{}` is not in the matrix", sc.class.value))
+        })?;
+    let budget = match &sc.expect.budget {
+        Some(b) => b
+            .value
+            .parse::<cdb_docs::Duration>()
+            .map(|d| d.secs)
+            .unwrap_or(0),
+        None => class
+            .rto()
+            .map(|d| d.secs)
+            .map_err(|e| DrillError::Hub(format!("class `{}`: bad rto: {e}", sc.class.value)))?,
+    };
+    let mut plan = Vec::new();
+    for doc in &hub.docs {
+        for s in &doc.steps {
+            if s.class == sc.class.value && s.when.applies_to(trigger) {
+                let line = doc.lines.line_col(&doc.text, s.fence_span.start).line;
+                plan.push(Planned { step: s, line });
+            }
+        }
+    }
+    let sandbox = Sandbox::new(&cfg.mock_exe)?;
+    let mut world = World::new(cfg.seed, &sandbox.root, &sandbox.secrets)?;
+    for name in &sc.leaked {
+        match world.read_secret_file(&name.value) {
+            Some(v) => {
+                world.leaked.insert(v);
+            }
+            None => {
+                let loc = name.referenced;
+                return Err(DrillError::Scenario(ScenarioError {
+                    path: sc.rel_path(),
+                    line: loc.line() as usize,
+                    column: loc.column() as usize,
+                    message: format!("`{}` is not a secret file of the drill world", name.value),
+                }));
+            }
+        }
+    }
+    world.save(&sandbox.world_file())?;
+    let mut run = Run {
+        sandbox,
+        timeout: cfg.step_timeout,
+        plan,
+        faults: sc.faults.iter().map(|f| (f, false)).collect(),
+        t: 0,
+        events: Vec::new(),
+        transcript_leaks: Vec::new(),
+        scanner_hits: Vec::new(),
+        first_inject: None,
+        failures: Vec::new(),
+        calls_seen: 0,
+    };
+    run.arm_after("start")?;
+
+    let leak = sc.is_leak();
+    let mut recovered_at: Option<Mark> = None;
+    let mut escalate = false;
+    let mut rolled_back = false;
+    if leak {
+        run.phase(
+            Phase::Contain,
+            false,
+            "a leak: cut off the leaked credential first",
+        )?;
+    }
+    let last_id = |run: &Run| -> String {
+        run.events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::Step(s) => Some(s.id.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    if !run.phase(Phase::PreCheck, true, "before anything changes")? {
+        escalate = true;
+    } else {
+        let rotated = run.phase(Phase::Rotate, true, "stage, test and switch")?;
+        let verified =
+            rotated && run.phase(Phase::Verify, false, "the new credential works everywhere")?;
+        let revoked = verified
+            && run.phase(
+                Phase::Revoke,
+                true,
+                "verify passed: retire the previous credential",
+            )?;
+        if revoked {
+            recovered_at = Some(Mark {
+                step: last_id(&run),
+                t: run.t,
+            });
+        } else {
+            rolled_back = true;
+            let why = if !rotated {
+                "a rotate step failed"
+            } else if !verified {
+                "a verify step failed"
+            } else {
+                "a revoke step failed"
+            };
+            run.phase(Phase::Rollback, false, why)?;
+            if run.phase(Phase::Verify, false, "after rollback: is the stack back?")? {
+                if leak {
+                    if run.phase(
+                        Phase::Revoke,
+                        true,
+                        "rolled forward: retire the leaked and failed credentials",
+                    )? {
+                        recovered_at = Some(Mark {
+                            step: last_id(&run),
+                            t: run.t,
+                        });
+                    } else {
+                        escalate = true;
+                    }
+                } else {
+                    recovered_at = Some(Mark {
+                        step: last_id(&run),
+                        t: run.t,
+                    });
+                }
+            } else {
+                escalate = true;
+            }
+        }
+    }
+    let escalated_at = escalate.then_some(run.t);
+    if escalate {
+        run.phase(Phase::Escalate, false, "rollback did not recover")?;
+    }
+    run.phase(
+        Phase::Communicate,
+        false,
+        "tell the people who need to know",
+    )?;
+    let post_ok = run.phase(Phase::PostCheck, false, "the post-rotation checklist")?;
+
+    judge(
+        cfg,
+        sc,
+        run,
+        budget,
+        recovered_at,
+        escalated_at,
+        post_ok,
+        rolled_back,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    cfg: &Config,
+    sc: &Scenario,
+    run: Run,
+    budget: u64,
+    recovered_at: Option<Mark>,
+    escalated_at: Option<u64>,
+    post_ok: bool,
+    rolled_back: bool,
+) -> Result<Journal, DrillError> {
+    let world = World::load(&run.sandbox.world_file())?;
+    let mut reasons = Vec::new();
+    let mut gaps = Vec::new();
+    let outcome = if recovered_at.is_some() && post_ok {
+        "recovered"
+    } else if escalated_at.is_some() {
+        "escalated"
+    } else {
+        "not-recovered"
+    };
+    let failed_after = |from: usize| run.failures.iter().filter(move |(at, _, _)| *at >= from);
+    // Detection.
+    let mut detection = None;
+    if let Some(from) = run.first_inject {
+        detection = failed_after(from).next().map(|(at, id, _)| {
+            let t = match &run.events[*at] {
+                Event::Step(s) => s.t_end,
+                _ => 0,
+            };
+            Mark {
+                step: id.clone(),
+                t,
+            }
+        });
+        let faults: Vec<String> = run
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Inject {
+                    fault,
+                    target,
+                    after,
+                    ..
+                } => Some(format!(
+                    "fault `{fault}`{} injected after `{after}`",
+                    target
+                        .as_ref()
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default()
+                )),
+                _ => None,
+            })
+            .collect();
+        match &detection {
+            None => reasons.push(format!(
+                "{} went undetected: every step after it passed",
+                faults.join(", ")
+            )),
+            Some(d) if !sc.expect.detected_by.is_empty() => {
+                let expected: Vec<&str> = sc
+                    .expect
+                    .detected_by
+                    .iter()
+                    .map(|s| s.value.as_str())
+                    .collect();
+                let hit = failed_after(from).any(|(_, id, _)| expected.contains(&id.as_str()));
+                if !hit {
+                    reasons.push(format!(
+                        "{} was detected by `{}`, not by the expected {}",
+                        faults.join(", "),
+                        d.step,
+                        expected
+                            .iter()
+                            .map(|e| format!("`{e}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (f, done) in &run.faults {
+        if !done {
+            reasons.push(format!(
+                "fault `{}` was never injected: step `{}` did not run",
+                f.kind.value, f.after.value
+            ));
+        } else if !world.trips.iter().any(|t| t.kind == f.kind.value) {
+            reasons.push(format!(
+                "fault `{}`{} never took effect: no step did what it needs (check the scenario)",
+                f.kind.value,
+                f.target
+                    .as_ref()
+                    .map(|t| format!(" ({})", t.value))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if run.first_inject.is_none()
+        && let Some((_, id, why)) = run.failures.first()
+    {
+        gaps.push(format!(
+            "step `{id}` failed without any injected fault: {why}"
+        ));
+    }
+    if outcome != sc.expect.outcome.value {
+        let last_fail = run
+            .failures
+            .last()
+            .map(|(_, id, why)| format!(": last failing step `{id}` ({why})"))
+            .unwrap_or_default();
+        let what = match outcome {
+            "not-recovered" if rolled_back => "the stack was not recovered after rollback",
+            "not-recovered" => "the stack was not recovered",
+            "escalated" => "rollback did not recover, the drill escalated",
+            _ => "the runbook recovered",
+        };
+        reasons.push(format!(
+            "expected outcome `{}`, got `{outcome}`: {what}{last_fail}",
+            sc.expect.outcome.value
+        ));
+    }
+    if escalated_at.is_some() && !run.plan.iter().any(|p| p.step.phase == Phase::Escalate) {
+        gaps.push(format!(
+            "class `{}` has no executable `escalate` step: paging is prose only",
+            sc.class.value
+        ));
+    }
+    // Invariants.
+    let mut inv = Vec::new();
+    let mut degraded: Vec<String> = sc
+        .expect
+        .safe_state
+        .degraded
+        .iter()
+        .map(|d| d.value.clone())
+        .collect();
+    if sc.expect.safe_state.trading_paused {
+        degraded.push("cdb_execution".into());
+    }
+    let sick: Vec<String> = all_services()
+        .filter(|s| !degraded.iter().any(|d| d == s))
+        .filter_map(|s| {
+            let p = world.problems(s);
+            (!p.is_empty()).then(|| format!("{s}: {}", p.join(", ")))
+        })
+        .collect();
+    inv.push(Invariant {
+        name: "services-healthy".into(),
+        passed: sick.is_empty(),
+        detail: if sick.is_empty() {
+            format!(
+                "every service healthy{}",
+                if degraded.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (allowed degraded: {})", degraded.join(", "))
+                }
+            )
+        } else {
+            format!("left unrecovered: {}", sick.join("; "))
+        },
+    });
+    if sc.is_leak() {
+        let mut alive = Vec::new();
+        for v in &world.leaked {
+            let at = world.accepted_by(v);
+            if !at.is_empty() {
+                let name = world
+                    .values
+                    .get(v)
+                    .cloned()
+                    .unwrap_or_else(|| "a leaked value".into());
+                alive.push(format!("{name} still accepted by {}", at.join(", ")));
+            }
+        }
+        inv.push(Invariant {
+            name: "leaked-values-dead".into(),
+            passed: alive.is_empty(),
+            detail: if alive.is_empty() {
+                "no server accepts a leaked value".into()
+            } else {
+                alive.join("; ")
+            },
+        });
+    }
+    if sc.expect.safe_state.trading_paused {
+        inv.push(Invariant {
+            name: "trading-paused".into(),
+            passed: world.trading_paused,
+            detail: if world.trading_paused {
+                "the order path was stopped and stays paused".into()
+            } else {
+                "trading was never paused".into()
+            },
+        });
+    }
+    let scanner_hits = run.scanner_hits.clone();
+    inv.push(Invariant {
+        name: "no-secret-in-transcript".into(),
+        passed: run.transcript_leaks.is_empty() && scanner_hits.is_empty(),
+        detail: if run.transcript_leaks.is_empty() && scanner_hits.is_empty() {
+            "no step printed a secret value".into()
+        } else {
+            run.transcript_leaks
+                .iter()
+                .map(|(id, names)| format!("`{id}` printed the value of {}", names.join(", ")))
+                .chain(scanner_hits)
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    let argv: Vec<String> = world
+        .violations
+        .iter()
+        .filter(|v| v.kind == "secret-in-argv")
+        .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
+        .collect();
+    inv.push(Invariant {
+        name: "no-secret-in-argv".into(),
+        passed: argv.is_empty(),
+        detail: if argv.is_empty() {
+            "no secret value reached a command line".into()
+        } else {
+            argv.join("; ")
+        },
+    });
+    let forbidden: Vec<String> = world
+        .violations
+        .iter()
+        .filter(|v| v.kind != "secret-in-argv")
+        .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
+        .collect();
+    inv.push(Invariant {
+        name: "no-forbidden-action".into(),
+        passed: forbidden.is_empty(),
+        detail: if forbidden.is_empty() {
+            "no destroyed volume, no key deleted under a running order path, auth never disabled"
+                .into()
+        } else {
+            forbidden.join("; ")
+        },
+    });
+    let done_at = recovered_at.as_ref().map(|m| m.t).or(escalated_at);
+    let rto_ok = done_at.is_some_and(|t| t <= budget);
+    inv.push(Invariant {
+        name: "recovery-time".into(),
+        passed: rto_ok,
+        detail: match done_at {
+            Some(t) => format!(
+                "{} {} budget {} ({})",
+                clock(t),
+                if rto_ok { "within" } else { "exceeds" },
+                clock(budget),
+                if recovered_at.is_some() {
+                    "recovered"
+                } else {
+                    "safe state reached"
+                }
+            ),
+            None => format!("never recovered (budget {})", clock(budget)),
+        },
+    });
+    for i in &inv {
+        if !i.passed {
+            reasons.push(format!("invariant `{}` broken: {}", i.name, i.detail));
+        }
+    }
+    let _ = cfg;
+    Ok(Journal {
+        version: 1,
+        scenario: sc.id.clone(),
+        title: sc.title.clone(),
+        class: sc.class.value.clone(),
+        trigger: sc.trigger.value.clone(),
+        seed: world.seed,
+        briefing: sc.briefing.trim().to_owned(),
+        budget_secs: budget,
+        events: run.events,
+        invariants: inv,
+        detection,
+        recovery: recovered_at,
+        outcome: outcome.into(),
+        expected_outcome: sc.expect.outcome.value.clone(),
+        gaps,
+        verdict: Verdict {
+            passed: reasons.is_empty(),
+            reasons,
+        },
+    })
+}
+
+/// The default root: the workspace that holds `drills/` (the current directory).
+pub fn default_root() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf())
+}

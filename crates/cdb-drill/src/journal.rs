@@ -1,0 +1,109 @@
+//! The drill journal: every step, inject, fault trip and invariant with its status, as JSON.
+//!
+//! Like Chaos Toolkit's journal, it is the machine-readable record of a run. It holds no
+//! wall-clock time and no temp path (the sandbox is `$SANDBOX`), so the same seed gives a
+//! byte-identical journal; secret values are replaced by `[secret:NAME]` before they get here.
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Journal {
+    pub version: u32,
+    pub scenario: String,
+    pub title: String,
+    pub class: String,
+    pub trigger: String,
+    pub seed: u64,
+    pub briefing: String,
+    pub budget_secs: u64,
+    pub events: Vec<Event>,
+    pub invariants: Vec<Invariant>,
+    pub detection: Option<Mark>,
+    pub recovery: Option<Mark>,
+    pub outcome: String,
+    pub expected_outcome: String,
+    pub gaps: Vec<String>,
+    pub verdict: Verdict,
+}
+
+/// A point on the simulated clock, and the step that marks it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mark {
+    pub step: String,
+    pub t: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    Phase {
+        phase: String,
+        t: u64,
+        why: String,
+    },
+    Step(StepEvent),
+    Inject {
+        fault: String,
+        target: Option<String>,
+        after: String,
+        t: u64,
+        note: Option<String>,
+    },
+    Trip {
+        fault: String,
+        target: Option<String>,
+        step: Option<String>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepEvent {
+    pub id: String,
+    pub phase: String,
+    /// `path:line` of the step's fence in the hub.
+    pub doc: String,
+    pub manual: bool,
+    pub effect: Option<String>,
+    /// The first line of the body (what an operator sees first).
+    pub command: String,
+    /// `passed`, `failed` or `timed-out`.
+    pub status: String,
+    pub exit: Option<i32>,
+    pub t_start: u64,
+    pub t_end: u64,
+    pub stdout: String,
+    pub stderr: String,
+    /// The mock tools the step called, with their arguments.
+    pub calls: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Invariant {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Verdict {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+}
+
+impl Journal {
+    pub fn steps(&self) -> impl Iterator<Item = &StepEvent> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Step(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// `T+hh:mm:ss` on the simulated clock.
+pub fn clock(t: u64) -> String {
+    format!("T+{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60)
+}

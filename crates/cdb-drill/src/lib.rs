@@ -1,0 +1,21 @@
+//! Scripted tabletop drills of the secret-rotation runbook and the leak playbook.
+//!
+//! A drill runs the hub's executable steps themselves, unchanged, in a sandbox whose
+//! `docker`, `psql`, `redis-cli`, `curl`, `grafana`, `openssl` and `gh` are mocks backed
+//! by a deterministic model of the stack ([`world`]); it injects the scenario's faults
+//! and checks that the runbook's own verify and rollback steps detect and recover them.
+//! The contract between runbooks and mocks is `docs/drill-world.md`.
+
+pub mod cli;
+pub mod effects;
+pub mod engine;
+pub mod journal;
+pub mod mock;
+pub mod report;
+pub mod sandbox;
+pub mod scan;
+pub mod scenario;
+pub mod world;
+
+pub use engine::{Config, DrillError, run};
+pub use journal::Journal;

@@ -1,0 +1,235 @@
+//! The sandbox a drill runs in: a temp dir with its own HOME, SECRETS_PATH, Compose folder,
+//! world file and a `bin/` that holds only the mock shims and an allow-list of harmless tools.
+//!
+//! Steps run as `bash --noprofile --norc -euo pipefail FILE` with a cleared environment, in
+//! their own process group, killed as a group when they exceed the time limit.
+
+use crate::mock::{MARKER, SHIMS, STATE_VAR};
+use std::fs;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Host tools linked into the sandbox: they only touch files the step names.
+pub const ALLOWED_TOOLS: &[&str] = &[
+    "cat",
+    "cp",
+    "mv",
+    "rm",
+    "mkdir",
+    "chmod",
+    "ls",
+    "grep",
+    "sed",
+    "awk",
+    "tr",
+    "cut",
+    "head",
+    "tail",
+    "wc",
+    "sort",
+    "uniq",
+    "test",
+    "env",
+    "diff",
+    "cmp",
+    "base64",
+    "sha256sum",
+    "printf",
+    "true",
+    "false",
+    "seq",
+    "tee",
+    "touch",
+    "basename",
+    "dirname",
+];
+
+/// What one step did.
+#[derive(Debug)]
+pub struct StepRun {
+    pub code: Option<i32>,
+    pub timed_out: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug)]
+pub struct Sandbox {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub bin: PathBuf,
+    pub home: PathBuf,
+    pub secrets: PathBuf,
+    pub stack: PathBuf,
+    pub state: PathBuf,
+    pub tmp: PathBuf,
+    bash: PathBuf,
+    kill: Option<PathBuf>,
+    counter: usize,
+}
+
+fn find_on(path: &str, name: &str) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl Sandbox {
+    /// Creates the sandbox; `mock_exe` is the executable that answers `__cdb-mock TOOL …`.
+    pub fn new(mock_exe: &Path) -> io::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix("cdb-drill-").tempdir()?;
+        let root = fs::canonicalize(dir.path())?;
+        let sub = |n: &str| root.join(n);
+        let sb = Sandbox {
+            bin: sub("bin"),
+            home: sub("home"),
+            secrets: sub("secrets"),
+            stack: sub("stack"),
+            state: sub("state"),
+            tmp: sub("tmp"),
+            root: root.clone(),
+            _dir: dir,
+            bash: ["/bin/bash", "/usr/bin/bash"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "bash not found in /bin or /usr/bin",
+                    )
+                })?,
+            kill: ["/bin/kill", "/usr/bin/kill"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file()),
+            counter: 0,
+        };
+        for d in [
+            &sb.bin,
+            &sb.home,
+            &sb.secrets,
+            &sb.stack,
+            &sb.state,
+            &sb.tmp,
+            &sb.root.join("steps"),
+        ] {
+            fs::create_dir_all(d)?;
+        }
+        let exe = fs::canonicalize(mock_exe)?;
+        for tool in SHIMS {
+            let shim = format!(
+                "#!/bin/sh\nexec {} {MARKER} {tool} \"$@\"\n",
+                sh_quote(&exe.display().to_string())
+            );
+            let p = sb.bin.join(tool);
+            fs::write(&p, shim)?;
+            set_mode(&p, 0o755)?;
+        }
+        // Host tools come from the caller's PATH, but only by these names: never docker, psql, curl, …
+        let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+        for tool in ALLOWED_TOOLS {
+            if let Some(found) =
+                find_on(&host_path, tool).or_else(|| find_on("/usr/bin:/bin", tool))
+            {
+                std::os::unix::fs::symlink(found, sb.bin.join(tool))?;
+            }
+        }
+        for (_, file, services) in crate::world::PROJECTS {
+            let mut y = String::from(
+                "# drill sandbox: the services of this project (the mocks answer for them)\nservices:\n",
+            );
+            for s in *services {
+                y.push_str(&format!("  {s}:\n    container_name: {s}\n"));
+            }
+            fs::write(sb.stack.join(file), y)?;
+        }
+        Ok(sb)
+    }
+
+    pub fn world_file(&self) -> PathBuf {
+        self.state.join("world.json")
+    }
+
+    /// Replaces the sandbox path with `$SANDBOX`, so transcripts are the same on every run.
+    pub fn sanitize(&self, text: &str) -> String {
+        text.replace(&self.root.display().to_string(), "$SANDBOX")
+    }
+
+    /// Runs one step body with the sandbox environment.
+    pub fn run(&mut self, id: &str, body: &str, limit: Duration) -> io::Result<StepRun> {
+        self.counter += 1;
+        let steps = self.root.join("steps");
+        let script = steps.join(format!("{:03}-{id}.sh", self.counter));
+        fs::write(&script, body)?;
+        let out_p = steps.join(format!("{:03}.out", self.counter));
+        let err_p = steps.join(format!("{:03}.err", self.counter));
+        let out_f = fs::File::create(&out_p)?;
+        let err_f = fs::File::create(&err_p)?;
+        let mut cmd = Command::new(&self.bash);
+        cmd.args(["--noprofile", "--norc", "-euo", "pipefail"])
+            .arg(&script)
+            .env_clear()
+            .env("PATH", &self.bin)
+            .env("HOME", &self.home)
+            .env("SECRETS_PATH", &self.secrets)
+            .env("TMPDIR", &self.tmp)
+            .env("LANG", "C")
+            .env("TERM", "dumb")
+            // The operator exported the datasource uid, as the runbook's prerequisites ask.
+            .env("GRAFANA_PG_DS_UID", "cdb-postgres")
+            .env(STATE_VAR, self.world_file())
+            .current_dir(&self.stack)
+            .stdin(Stdio::null())
+            .stdout(out_f)
+            .stderr(err_f)
+            .process_group(0);
+        let mut child = cmd.spawn()?;
+        let start = Instant::now();
+        let mut timed_out = false;
+        let status = loop {
+            if let Some(st) = child.try_wait()? {
+                break Some(st);
+            }
+            if start.elapsed() >= limit {
+                timed_out = true;
+                // Kill the whole group: background jobs of the step die with it.
+                if let Some(k) = &self.kill {
+                    let _ = Command::new(k)
+                        .args(["-KILL", "--", &format!("-{}", child.id())])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let read = |p: &Path| {
+            fs::read(p)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        };
+        Ok(StepRun {
+            code: status.and_then(|s| s.code()),
+            timed_out,
+            stdout: read(&out_p),
+            stderr: read(&err_p),
+        })
+    }
+}
+
+fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode))
+}

@@ -1,0 +1,371 @@
+//! Drill scenarios (`drills/<id>.yaml`): typed schema, parsing with file:line:col errors, and
+//! validation against the hub (class, step ids, services, fault kinds).
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Fault kinds the world can arm, with what they do.
+pub const FAULTS: &[(&str, &str)] = &[
+    (
+        "recreate-ignored",
+        "the next `up --force-recreate` of `target` (a service) reports success but keeps the old container and the secrets it read",
+    ),
+    (
+        "keeps-old-secret",
+        "the next recreation of `target` reads its previous values again (e.g. a stale override)",
+    ),
+    (
+        "grafana-reset-ignored",
+        "the next `grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
+    ),
+    (
+        "mexc-console-refuses",
+        "the MEXC console refuses to create API keys (`times: 0`: every time)",
+    ),
+    (
+        "gh-secret-set-ignored",
+        "the next `gh secret set target` reports success but sets the secret on another repository (a fork)",
+    ),
+    ("service-crash", "`target` stops at once"),
+    (
+        "secret-file-emptied",
+        "the secret file `target` is truncated at once (an editor saved an empty file)",
+    ),
+];
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub title: String,
+    pub class: Spanned<String>,
+    /// `leak` or `routine`.
+    pub trigger: Spanned<String>,
+    pub briefing: String,
+    /// Secret files whose values at the start of the drill leaked.
+    #[serde(default)]
+    pub leaked: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    pub expect: Expect,
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub kind: Spanned<String>,
+    /// A step id, or `start`.
+    pub after: Spanned<String>,
+    #[serde(default)]
+    pub target: Option<Spanned<String>>,
+    /// How many times it takes effect; 0 means every time (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `recovered` or `escalated`.
+    pub outcome: Spanned<String>,
+    /// Step ids any one of which must be the first to fail after the inject.
+    #[serde(default)]
+    pub detected_by: Vec<Spanned<String>>,
+    /// Recovery-time budget; default: the class's `rto` in the matrix.
+    #[serde(default)]
+    pub budget: Option<Spanned<String>>,
+    #[serde(default)]
+    pub safe_state: SafeState,
+}
+
+/// The state an escalated drill must leave the stack in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeState {
+    #[serde(default)]
+    pub trading_paused: bool,
+    /// Services allowed to be unhealthy or stopped at the end.
+    #[serde(default)]
+    pub degraded: Vec<Spanned<String>>,
+}
+
+/// Why a scenario cannot be used (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn at<T>(path: &str, s: &Spanned<T>, message: String) -> ScenarioError {
+    let loc = s.referenced;
+    ScenarioError {
+        path: path.to_owned(),
+        line: (loc.line() as usize).max(1),
+        column: (loc.column() as usize).max(1),
+        message,
+    }
+}
+
+/// The scenario ids under `root/drills`, sorted.
+pub fn list(root: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(root.join("drills"))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    n.strip_suffix(".yaml").map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Reads and parses `root/drills/<id>.yaml` (no hub validation yet).
+pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
+    let rel = format!("drills/{id}.yaml");
+    let err = |message: String| ScenarioError {
+        path: rel.clone(),
+        line: 1,
+        column: 1,
+        message,
+    };
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(format!(
+            "`{id}` is not a scenario id (letters, digits, `-`)"
+        )));
+    }
+    let path = root.join(&rel);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let known = list(root);
+        err(format!(
+            "cannot read the scenario: {e} (known: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ))
+    })?;
+    parse(&text, &rel).map(|mut s| {
+        s.id = id.to_owned();
+        s.path = path;
+        s
+    })
+}
+
+/// Parses scenario text; `rel` names the file in errors.
+pub fn parse(text: &str, rel: &str) -> Result<Scenario, ScenarioError> {
+    let mut opts = serde_saphyr::Options::default();
+    opts.with_snippet = false;
+    serde_saphyr::from_str_with_options::<Scenario>(text, opts).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| {
+            ((l.line() as usize).max(1), (l.column() as usize).max(1))
+        });
+        let message = e.to_string();
+        let message = message
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .trim()
+            .to_owned();
+        ScenarioError {
+            path: rel.to_owned(),
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+impl Scenario {
+    pub fn rel_path(&self) -> String {
+        format!("drills/{}.yaml", self.id)
+    }
+
+    pub fn is_leak(&self) -> bool {
+        self.trigger.value == "leak"
+    }
+
+    /// Checks the scenario against the hub: the class exists, step ids are the class's, kinds are known.
+    pub fn validate(&self, hub: &cdb_docs::Hub) -> Result<(), ScenarioError> {
+        let p = self.rel_path();
+        let Some(matrix) = hub.matrix() else {
+            return Err(ScenarioError {
+                path: hub.layout.matrix.clone(),
+                line: 1,
+                column: 1,
+                message:
+                    "the rotation matrix is missing or does not parse (run `cargo xtask verify`)"
+                        .into(),
+            });
+        };
+        if matrix.class(&self.class.value).is_none() {
+            let known: Vec<&str> = matrix.classes.iter().map(|c| c.id.value.as_str()).collect();
+            return Err(at(
+                &p,
+                &self.class,
+                format!(
+                    "unknown class `{}` (matrix classes: {})",
+                    self.class.value,
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !matches!(self.trigger.value.as_str(), "leak" | "routine") {
+            return Err(at(
+                &p,
+                &self.trigger,
+                format!(
+                    "trigger must be `leak` or `routine`, not `{}`",
+                    self.trigger.value
+                ),
+            ));
+        }
+        if self.is_leak() && self.leaked.is_empty() {
+            return Err(at(
+                &p,
+                &self.trigger,
+                "a leak scenario names the leaked secret files in `leaked:`".into(),
+            ));
+        }
+        let step_ok = |id: &str| {
+            hub.steps()
+                .any(|s| s.id == id && s.class == self.class.value)
+        };
+        for f in &self.faults {
+            if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) {
+                let known: Vec<&str> = FAULTS.iter().map(|(k, _)| *k).collect();
+                return Err(at(
+                    &p,
+                    &f.kind,
+                    format!(
+                        "unknown fault kind `{}` (known: {})",
+                        f.kind.value,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if f.after.value != "start" && !step_ok(&f.after.value) {
+                return Err(at(
+                    &p,
+                    &f.after,
+                    format!(
+                        "`after: {}` is not a step of class `{}` (or `start`)",
+                        f.after.value, self.class.value
+                    ),
+                ));
+            }
+            let needs_target = matches!(
+                f.kind.value.as_str(),
+                "recreate-ignored"
+                    | "keeps-old-secret"
+                    | "service-crash"
+                    | "secret-file-emptied"
+                    | "gh-secret-set-ignored"
+            );
+            match &f.target {
+                None if needs_target => {
+                    return Err(at(
+                        &p,
+                        &f.kind,
+                        format!("fault `{}` needs a `target`", f.kind.value),
+                    ));
+                }
+                Some(t)
+                    if matches!(
+                        f.kind.value.as_str(),
+                        "recreate-ignored" | "keeps-old-secret" | "service-crash"
+                    ) && !crate::world::all_services().any(|s| s == t.value) =>
+                {
+                    return Err(at(&p, t, format!("unknown service `{}`", t.value)));
+                }
+                _ => {}
+            }
+        }
+        for d in &self.expect.detected_by {
+            if !step_ok(&d.value) {
+                return Err(at(
+                    &p,
+                    d,
+                    format!(
+                        "`{}` is not a step of class `{}`",
+                        d.value, self.class.value
+                    ),
+                ));
+            }
+        }
+        if !matches!(
+            self.expect.outcome.value.as_str(),
+            "recovered" | "escalated"
+        ) {
+            return Err(at(
+                &p,
+                &self.expect.outcome,
+                format!(
+                    "outcome must be `recovered` or `escalated`, not `{}`",
+                    self.expect.outcome.value
+                ),
+            ));
+        }
+        if let Some(b) = &self.expect.budget
+            && b.value.parse::<cdb_docs::Duration>().is_err()
+        {
+            return Err(at(
+                &p,
+                b,
+                format!("`{}` is not a duration (30m, 1h)", b.value),
+            ));
+        }
+        for d in &self.expect.safe_state.degraded {
+            if !crate::world::all_services().any(|s| s == d.value) {
+                return Err(at(&p, d, format!("unknown service `{}`", d.value)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_scenarios_name_the_line() {
+        let e = parse("title: t\nclass: database\ntrigger: leak\nbriefing: b\ncolour: red\nexpect: {outcome: recovered}\n", "drills/x.yaml")
+            .expect_err("unknown field");
+        assert_eq!((e.path.as_str(), e.line), ("drills/x.yaml", 5), "{e}");
+        assert!(e.message.contains("colour"), "{e}");
+    }
+}

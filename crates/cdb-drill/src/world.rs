@@ -1,0 +1,956 @@
+//! The world: a deterministic model of the stack that every mock tool reads and updates.
+//!
+//! The world is persisted as JSON in the sandbox; each mock invocation loads it
+//! under a file lock, changes it and saves it, so the bash steps and the engine
+//! share one state. Consumers read their secret files when their container is
+//! *created* (stack facts); health is derived from whether what they read is
+//! still accepted by the server they call.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The Compose projects, their files and services (stack facts).
+pub const PROJECTS: &[(&str, &str, &[&str])] = &[
+    (
+        "cdb-blue",
+        "compose.blue.yml",
+        &[
+            "cdb_postgres",
+            "cdb_redis",
+            "cdb_market",
+            "cdb_candles",
+            "cdb_regime",
+            "cdb_allocation",
+            "cdb_risk",
+            "cdb_execution",
+            "cdb_db_writer",
+            "cdb_paper_runner",
+        ],
+    ),
+    (
+        "cdb-red",
+        "compose.red.yml",
+        &[
+            "cdb_ws",
+            "cdb_signal",
+            "cdb_prometheus",
+            "cdb_grafana",
+            "cdb_postgres_exporter",
+            "cdb_redis_exporter",
+            "cdb_cadvisor",
+            "cdb_reports",
+        ],
+    ),
+];
+
+/// Host health endpoints (stack facts): port, path, container.
+pub const ENDPOINTS: &[(u16, &str, &str)] = &[
+    (8000, "/health", "cdb_ws"),
+    (8002, "/health", "cdb_risk"),
+    (8003, "/health", "cdb_execution"),
+    (8004, "/health", "cdb_paper_runner"),
+    (8005, "/health", "cdb_signal"),
+    (8006, "/health", "cdb_allocation"),
+    (8007, "/health", "cdb_candles"),
+    (8008, "/health", "cdb_regime"),
+    (8009, "/health", "cdb_market"),
+    (3000, "/api/health", "cdb_grafana"),
+    (19090, "/-/healthy", "cdb_prometheus"),
+    (9187, "/metrics", "cdb_postgres_exporter"),
+    (9121, "/metrics", "cdb_redis_exporter"),
+];
+
+const PG_CONSUMERS: &[&str] = &[
+    "cdb_ws",
+    "cdb_signal",
+    "cdb_risk",
+    "cdb_execution",
+    "cdb_db_writer",
+    "cdb_paper_runner",
+    "cdb_reports",
+    "cdb_postgres_exporter",
+    "cdb_grafana",
+];
+const PYTHON: &[&str] = &[
+    "cdb_market",
+    "cdb_candles",
+    "cdb_regime",
+    "cdb_allocation",
+    "cdb_risk",
+    "cdb_execution",
+    "cdb_db_writer",
+    "cdb_paper_runner",
+    "cdb_ws",
+    "cdb_signal",
+    "cdb_reports",
+];
+
+/// Secret files a service reads when its container is created.
+pub fn reads(service: &str) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    match service {
+        "cdb_postgres" => v.push("POSTGRES_PASSWORD"),
+        "cdb_redis" | "cdb_redis_exporter" => v.push("REDIS_PASSWORD"),
+        "cdb_grafana" => v.extend([
+            "GRAFANA_PASSWORD",
+            "POSTGRES_PASSWORD",
+            "SMTP_USER",
+            "SMTP_PASSWORD",
+        ]),
+        "cdb_postgres_exporter" => v.extend(["POSTGRES_PASSWORD", "POSTGRES_PASSWORD_DSN"]),
+        _ => {}
+    }
+    if PYTHON.contains(&service) {
+        v.push("REDIS_PASSWORD");
+        if PG_CONSUMERS.contains(&service) {
+            v.push("POSTGRES_PASSWORD");
+        }
+    }
+    if service == "cdb_reports" {
+        v.extend(["POSTGRES_PASSWORD_DSN", "SMTP_USER", "SMTP_PASSWORD"]);
+    }
+    if matches!(service, "cdb_risk" | "cdb_execution") {
+        v.extend([
+            "MEXC_API_KEY",
+            "MEXC_API_SECRET",
+            "MEXC_TRADE_API_KEY",
+            "MEXC_TRADE_API_SECRET",
+        ]);
+    }
+    v
+}
+
+/// Secret files that are identifiers, not secrets: never scanned for in transcripts.
+pub const NOT_SECRET: &[&str] = &["SMTP_USER", "SMTP_FROM", "ALERT_EMAIL_TO"];
+
+/// The CI secrets held in GitHub Actions (stack facts).
+pub const CI_SECRETS: &[&str] = &[
+    "REDIS_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "GRAFANA_PASSWORD",
+    "MEXC_API_KEY",
+    "MEXC_API_SECRET",
+    "GH_APP_PRIVATE_KEY",
+    "AI_PROVIDER_API_KEY",
+    "SLACK_WEBHOOK_URL",
+];
+
+/// One container.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Container {
+    pub project: String,
+    pub running: bool,
+    /// Bumped on every (re)creation.
+    pub generation: u32,
+    /// Secret name → value read at creation (trimmed like the consumers do).
+    pub read: BTreeMap<String, String>,
+}
+
+/// A live Postgres session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    pub pid: u32,
+    pub application: String,
+    /// The password the session authenticated with.
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Postgres {
+    /// Role → password.
+    pub roles: BTreeMap<String, String>,
+    pub sessions: Vec<Session>,
+    pub next_pid: u32,
+    pub volume_destroyed: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Redis {
+    /// The default user's accepted passwords (runtime).
+    pub passwords: BTreeSet<String>,
+    /// The startup password, read from the file at creation.
+    pub startup: Option<String>,
+    /// Runtime changes were persisted with CONFIG REWRITE (survive a restart, not a recreate).
+    pub rewritten: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Grafana {
+    /// The admin password in Grafana's own database (GRAFANA_PASSWORD applies on first start only).
+    pub admin_password: String,
+    /// Service-account tokens: value → (service-account id, token id).
+    pub tokens: BTreeMap<String, (u32, u32)>,
+    pub next_token: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MexcKey {
+    pub key: String,
+    pub secret: String,
+    /// `read` or `trade`.
+    pub kind: String,
+    pub withdraw: bool,
+    pub ip_bound: bool,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Mexc {
+    pub keys: Vec<MexcKey>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Smtp {
+    /// Valid app passwords.
+    pub app_passwords: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Run {
+    pub id: u64,
+    pub workflow: String,
+    pub conclusion: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Github {
+    /// Actions secret name → value.
+    pub secrets: BTreeMap<String, String>,
+    pub runs: Vec<Run>,
+    pub next_run: u64,
+    /// Credentials that only CI uses (App key, AI key, Slack webhook): valid values per name.
+    pub external_valid: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// A fault armed in the world (the engine arms it after its `after` step).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Armed {
+    pub kind: String,
+    pub service: Option<String>,
+    pub secret: Option<String>,
+    /// How many more times it takes effect; 0 means every time.
+    pub remaining: u32,
+}
+
+/// A fault that took effect, for the timeline.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Trip {
+    pub step: Option<String>,
+    pub kind: String,
+    pub service: Option<String>,
+}
+
+/// Something the runbook did that must never happen.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Violation {
+    pub step: Option<String>,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// One mock invocation, with its arguments as given (sanitised before it leaves the sandbox).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Call {
+    pub step: Option<String>,
+    pub tool: String,
+    pub argv: Vec<String>,
+}
+
+/// The whole world.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct World {
+    pub seed: u64,
+    pub counter: u64,
+    /// Simulated seconds since the drill began.
+    pub clock: u64,
+    pub sandbox: String,
+    pub secrets_dir: String,
+    pub current_step: Option<String>,
+    pub containers: BTreeMap<String, Container>,
+    pub postgres: Postgres,
+    pub redis: Redis,
+    pub grafana: Grafana,
+    pub mexc: Mexc,
+    pub smtp: Smtp,
+    pub github: Github,
+    pub networks: BTreeSet<String>,
+    /// The order path was stopped by an operator step (the runbook's pause-trading step, which
+    /// also engages the kill switch); only the owner-operator releases it, never during a drill.
+    pub trading_paused: bool,
+    /// Every secret value the world ever held → the secret name it first belonged to.
+    pub values: BTreeMap<String, String>,
+    /// Values that leaked (the scenario's trigger).
+    pub leaked: BTreeSet<String>,
+    pub armed: Vec<Armed>,
+    pub trips: Vec<Trip>,
+    pub violations: Vec<Violation>,
+    pub calls: Vec<Call>,
+}
+
+/// Health as `docker inspect` and the endpoints report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    Stopped,
+    Missing,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+            Health::Stopped => "exited",
+            Health::Missing => "missing",
+        }
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub fn project_of(service: &str) -> Option<(&'static str, &'static str)> {
+    PROJECTS
+        .iter()
+        .find(|(_, _, s)| s.contains(&service))
+        .map(|(p, f, _)| (*p, *f))
+}
+
+pub fn all_services() -> impl Iterator<Item = &'static str> {
+    PROJECTS.iter().flat_map(|(_, _, s)| s.iter().copied())
+}
+
+/// Trims a secret file the way the consumers do (Python `strip()`, the images' `$(< file)`).
+pub fn trim_secret(s: &str) -> String {
+    s.trim().to_owned()
+}
+
+/// Splits the password out of a `postgresql://user:pass@host/db` URI.
+pub fn dsn_password(dsn: &str) -> Option<String> {
+    let rest = dsn
+        .strip_prefix("postgresql://")
+        .or_else(|| dsn.strip_prefix("postgres://"))?;
+    let (userinfo, hostpart) = rest.rsplit_once('@')?;
+    let (_, pass) = userinfo.split_once(':')?;
+    if hostpart.is_empty() {
+        return None;
+    }
+    Some(percent_decode(pass))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+impl World {
+    /// A healthy stack with fresh (obviously fake) secret values, files written to `secrets_dir`.
+    pub fn new(seed: u64, sandbox: &Path, secrets_dir: &Path) -> io::Result<World> {
+        let mut w = World {
+            seed,
+            counter: 0,
+            clock: 0,
+            sandbox: sandbox.display().to_string(),
+            secrets_dir: secrets_dir.display().to_string(),
+            current_step: None,
+            containers: BTreeMap::new(),
+            postgres: Postgres {
+                next_pid: 100,
+                ..Postgres::default()
+            },
+            redis: Redis::default(),
+            grafana: Grafana {
+                next_token: 1,
+                ..Grafana::default()
+            },
+            mexc: Mexc::default(),
+            smtp: Smtp::default(),
+            github: Github {
+                next_run: 1000,
+                ..Github::default()
+            },
+            networks: BTreeSet::from(["cdb_network".to_owned()]),
+            trading_paused: false,
+            values: BTreeMap::new(),
+            leaked: BTreeSet::new(),
+            armed: Vec::new(),
+            trips: Vec::new(),
+            violations: Vec::new(),
+            calls: Vec::new(),
+        };
+        let pg = w.fresh_secret("POSTGRES_PASSWORD", 24);
+        let redis = w.fresh_secret("REDIS_PASSWORD", 24);
+        let grafana = w.fresh_secret("GRAFANA_PASSWORD", 16);
+        let smtp = w.fresh_secret("SMTP_PASSWORD", 16);
+        let dsn = format!("postgresql://claire_user:{pg}@cdb_postgres:5432/claire_de_binare");
+        w.values.insert(dsn.clone(), "POSTGRES_PASSWORD_DSN".into());
+        let read = w.new_mexc_key("read");
+        let trade = w.new_mexc_key("trade");
+        let token = w.fresh_secret("GRAFANA_SA_TOKEN", 20);
+        w.postgres.roles.insert("claire_user".into(), pg.clone());
+        w.grafana.admin_password = grafana.clone();
+        w.grafana.tokens.insert(token.clone(), (2, 1));
+        w.grafana.next_token = 2;
+        w.smtp.app_passwords.insert(smtp.clone());
+        let files: Vec<(&str, String)> = vec![
+            ("POSTGRES_PASSWORD", pg.clone()),
+            ("POSTGRES_PASSWORD_DSN", dsn),
+            ("REDIS_PASSWORD", redis.clone()),
+            ("GRAFANA_PASSWORD", grafana.clone()),
+            ("GRAFANA_SA_TOKEN", token),
+            ("SMTP_USER", "alerts@example.invalid".into()),
+            ("SMTP_PASSWORD", smtp),
+            ("SMTP_FROM", "alerts@example.invalid".into()),
+            ("ALERT_EMAIL_TO", "oncall@example.invalid".into()),
+            ("MEXC_API_KEY", read.key.clone()),
+            ("MEXC_API_SECRET", read.secret.clone()),
+            ("MEXC_TRADE_API_KEY", trade.key.clone()),
+            ("MEXC_TRADE_API_SECRET", trade.secret.clone()),
+        ];
+        fs::create_dir_all(secrets_dir)?;
+        for (name, value) in &files {
+            w.write_secret_file(name, value)?;
+        }
+        // CI holds its own copies; the e2e workflow starts its own stack with them.
+        for name in CI_SECRETS {
+            let v = match *name {
+                "REDIS_PASSWORD" | "POSTGRES_PASSWORD" | "GRAFANA_PASSWORD" => {
+                    w.fresh_secret(&format!("CI_{name}"), 16)
+                }
+                "MEXC_API_KEY" => read.key.clone(),
+                "MEXC_API_SECRET" => read.secret.clone(),
+                _ => {
+                    let v = w.fresh_secret(name, 20);
+                    w.github
+                        .external_valid
+                        .entry((*name).into())
+                        .or_default()
+                        .insert(v.clone());
+                    v
+                }
+            };
+            w.github.secrets.insert((*name).into(), v);
+        }
+        for s in all_services() {
+            w.create(s);
+        }
+        Ok(w)
+    }
+
+    /// The next deterministic random bytes as lowercase hex (seed and a per-world counter).
+    pub fn rand_bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            self.counter += 1;
+            let v = splitmix(self.seed ^ splitmix(self.counter));
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.truncate(n);
+        out
+    }
+
+    pub fn rand_hex(&mut self, n: usize) -> String {
+        self.rand_bytes(n)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// A new secret value, remembered so the transcript checks can look for it.
+    pub fn fresh_secret(&mut self, label: &str, n: usize) -> String {
+        let v = self.rand_hex(n);
+        self.values.insert(v.clone(), label.to_owned());
+        v
+    }
+
+    pub fn new_mexc_key(&mut self, kind: &str) -> MexcKey {
+        let key = self.fresh_secret(&format!("MEXC {kind} key"), 16);
+        let secret = self.fresh_secret(&format!("MEXC {kind} secret"), 24);
+        let k = MexcKey {
+            key,
+            secret,
+            kind: kind.into(),
+            withdraw: false,
+            ip_bound: kind == "trade",
+            revoked: false,
+        };
+        self.mexc.keys.push(k.clone());
+        k
+    }
+
+    /// Remembers a value as a secret (a value written by a step, a manual effect, …).
+    pub fn remember(&mut self, label: &str, value: &str) {
+        let v = value.trim();
+        if v.len() >= 8 && !self.values.contains_key(v) {
+            self.values.insert(v.to_owned(), label.to_owned());
+        }
+    }
+
+    pub fn secret_path(&self, name: &str) -> PathBuf {
+        Path::new(&self.secrets_dir).join(name)
+    }
+
+    pub fn write_secret_file(&self, name: &str, value: &str) -> io::Result<()> {
+        let p = self.secret_path(name);
+        fs::write(&p, value)?;
+        set_private(&p)
+    }
+
+    /// The current content of a secret file, trimmed as consumers read it.
+    pub fn read_secret_file(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.secret_path(name))
+            .ok()
+            .map(|s| trim_secret(&s))
+    }
+
+    pub fn armed(&self, kind: &str, service: Option<&str>) -> bool {
+        self.armed
+            .iter()
+            .any(|a| a.kind == kind && (service.is_none() || a.service.as_deref() == service))
+    }
+
+    /// Whether an armed fault takes effect now; consumes one use of it and logs the trip.
+    pub fn trip(&mut self, kind: &str, service: Option<&str>) -> bool {
+        let Some(i) = self
+            .armed
+            .iter()
+            .position(|a| a.kind == kind && (service.is_none() || a.service.as_deref() == service))
+        else {
+            return false;
+        };
+        match self.armed[i].remaining {
+            0 => {}
+            1 => {
+                self.armed.remove(i);
+            }
+            _ => self.armed[i].remaining -= 1,
+        }
+        self.trips.push(Trip {
+            step: self.current_step.clone(),
+            kind: kind.to_owned(),
+            service: service.map(str::to_owned),
+        });
+        true
+    }
+
+    /// Logs a fault that takes effect at once (the engine applied it).
+    pub fn trip_now(&mut self, kind: &str, target: Option<&str>) {
+        self.trips.push(Trip {
+            step: self.current_step.clone(),
+            kind: kind.to_owned(),
+            service: target.map(str::to_owned),
+        });
+    }
+
+    pub fn violation(&mut self, kind: &str, detail: String) {
+        self.violations.push(Violation {
+            step: self.current_step.clone(),
+            kind: kind.into(),
+            detail,
+        });
+    }
+
+    /// (Re)creates a container: it reads its secret files now.
+    pub fn create(&mut self, service: &str) {
+        let Some((project, _)) = project_of(service) else {
+            return;
+        };
+        let mut read = BTreeMap::new();
+        let keep_old = self.trip("keeps-old-secret", Some(service));
+        let old = self.containers.get(service).map(|c| c.read.clone());
+        for name in reads(service) {
+            let value = if keep_old {
+                old.as_ref().and_then(|o| o.get(name).cloned())
+            } else {
+                self.read_secret_file(name)
+            };
+            if let Some(v) = value {
+                read.insert(name.to_owned(), v);
+            }
+        }
+        let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
+        self.postgres.sessions.retain(|s| s.application != service);
+        self.containers.insert(
+            service.to_owned(),
+            Container {
+                project: project.into(),
+                running: true,
+                generation,
+                read,
+            },
+        );
+        match service {
+            // The database keeps its roles: POSTGRES_PASSWORD applies only to a fresh volume.
+            "cdb_postgres" => {
+                if self.postgres.volume_destroyed || self.postgres.roles.is_empty() {
+                    if let Some(p) = self.read_secret_file("POSTGRES_PASSWORD") {
+                        self.postgres.roles.insert("claire_user".into(), p);
+                    }
+                    self.postgres.volume_destroyed = false;
+                }
+                self.postgres.sessions.clear();
+            }
+            "cdb_redis" => {
+                let p = self
+                    .containers
+                    .get(service)
+                    .and_then(|c| c.read.get("REDIS_PASSWORD").cloned());
+                self.redis.startup = p.clone();
+                self.redis.passwords = p.into_iter().collect();
+                self.redis.rewritten = false;
+            }
+            _ => {}
+        }
+        self.reconnect_all();
+    }
+
+    /// `docker compose restart`: same container, same secrets; runtime state of servers is lost.
+    pub fn restart(&mut self, service: &str) {
+        if let Some(c) = self.containers.get_mut(service) {
+            c.running = true;
+        }
+        if service == "cdb_redis" && !self.redis.rewritten {
+            self.redis.passwords = self.redis.startup.clone().into_iter().collect();
+        }
+        if service == "cdb_postgres" {
+            self.postgres.sessions.clear();
+        }
+        self.postgres.sessions.retain(|s| s.application != service);
+        self.reconnect_all();
+    }
+
+    pub fn stop(&mut self, service: &str) {
+        if let Some(c) = self.containers.get_mut(service) {
+            c.running = false;
+        }
+        if service == "cdb_execution" {
+            self.trading_paused = true;
+        }
+        if service == "cdb_postgres" {
+            self.postgres.sessions.clear();
+        }
+        self.postgres.sessions.retain(|s| s.application != service);
+    }
+
+    pub fn start(&mut self, service: &str) {
+        if let Some(c) = self.containers.get_mut(service) {
+            if c.running {
+                return;
+            }
+            c.running = true;
+        }
+        if service == "cdb_redis" && !self.redis.rewritten {
+            self.redis.passwords = self.redis.startup.clone().into_iter().collect();
+        }
+        self.reconnect_all();
+    }
+
+    pub fn running(&self, service: &str) -> bool {
+        self.containers.get(service).is_some_and(|c| c.running)
+    }
+
+    /// Consumers without a session (re)connect with what they read: connection pools retry.
+    pub fn reconnect_all(&mut self) {
+        if !self.running("cdb_postgres") {
+            return;
+        }
+        let Some(current) = self.postgres.roles.get("claire_user").cloned() else {
+            return;
+        };
+        let names: Vec<String> = self.containers.keys().cloned().collect();
+        for name in names {
+            if name == "cdb_postgres" || !self.running(&name) {
+                continue;
+            }
+            if self.postgres.sessions.iter().any(|s| s.application == name) {
+                continue;
+            }
+            let Some(pw) = self.pg_password_of(&name) else {
+                continue;
+            };
+            if pw == current {
+                let pid = self.postgres.next_pid;
+                self.postgres.next_pid += 1;
+                self.postgres.sessions.push(Session {
+                    pid,
+                    application: name.clone(),
+                    password: pw,
+                });
+            }
+        }
+    }
+
+    /// The Postgres password a consumer uses: the DSN's when it reads one, else the plain file.
+    pub fn pg_password_of(&self, service: &str) -> Option<String> {
+        let c = self.containers.get(service)?;
+        if let Some(dsn) = c.read.get("POSTGRES_PASSWORD_DSN") {
+            return Some(
+                dsn_password(dsn).unwrap_or_else(|| format!("(not a URI: {})", dsn.len())),
+            );
+        }
+        c.read.get("POSTGRES_PASSWORD").cloned()
+    }
+
+    pub fn pg_accepts(&self, password: &str) -> bool {
+        self.running("cdb_postgres")
+            && self.postgres.roles.get("claire_user").map(String::as_str) == Some(password)
+    }
+
+    pub fn redis_accepts(&self, password: &str) -> bool {
+        self.running("cdb_redis") && self.redis.passwords.contains(password)
+    }
+
+    pub fn mexc_valid(&self, key: &str, secret: &str, kind: &str) -> bool {
+        self.mexc
+            .keys
+            .iter()
+            .any(|k| k.key == key && k.secret == secret && k.kind == kind && !k.revoked)
+    }
+
+    /// Why a service is not healthy (empty when it is): every credential it read must be accepted.
+    pub fn problems(&self, service: &str) -> Vec<String> {
+        let Some(c) = self.containers.get(service) else {
+            return vec!["no such container".into()];
+        };
+        if !c.running {
+            return vec!["not running".into()];
+        }
+        let mut p = Vec::new();
+        let needs = reads(service);
+        if service != "cdb_postgres" && needs.contains(&"POSTGRES_PASSWORD") {
+            match self.pg_password_of(service) {
+                Some(pw) if self.pg_accepts(&pw) => {}
+                Some(_) => p.push("its Postgres credential is rejected".into()),
+                None => p.push("it has no Postgres credential".into()),
+            }
+        }
+        if service != "cdb_redis" && needs.contains(&"REDIS_PASSWORD") {
+            match c.read.get("REDIS_PASSWORD") {
+                Some(pw) if self.redis_accepts(pw) => {}
+                _ => p.push("its Redis credential is rejected".into()),
+            }
+        }
+        if needs.contains(&"MEXC_API_KEY") {
+            let get = |n: &str| c.read.get(n).cloned().unwrap_or_default();
+            if !self.mexc_valid(&get("MEXC_API_KEY"), &get("MEXC_API_SECRET"), "read") {
+                p.push("its MEXC read key is rejected".into());
+            }
+            if service == "cdb_execution"
+                && !self.mexc_valid(
+                    &get("MEXC_TRADE_API_KEY"),
+                    &get("MEXC_TRADE_API_SECRET"),
+                    "trade",
+                )
+            {
+                p.push("its MEXC trade key is rejected".into());
+            }
+        }
+        if service == "cdb_reports" || service == "cdb_grafana" {
+            let ok = c
+                .read
+                .get("SMTP_PASSWORD")
+                .is_some_and(|v| self.smtp.app_passwords.contains(v));
+            if !ok {
+                p.push("its SMTP app password is rejected".into());
+            }
+        }
+        p
+    }
+
+    /// What the container's own health check reports. Grafana's and the exporters' checks only
+    /// see the process, so a stale datasource or exporter credential does not show here.
+    pub fn inspect_health(&self, service: &str) -> Health {
+        match self.containers.get(service) {
+            None => Health::Missing,
+            Some(c) if !c.running => Health::Stopped,
+            Some(_) => {
+                let shallow = matches!(
+                    service,
+                    "cdb_grafana"
+                        | "cdb_postgres_exporter"
+                        | "cdb_redis_exporter"
+                        | "cdb_prometheus"
+                        | "cdb_cadvisor"
+                        | "cdb_postgres"
+                        | "cdb_redis"
+                );
+                if shallow || self.problems(service).is_empty() {
+                    Health::Healthy
+                } else {
+                    Health::Unhealthy
+                }
+            }
+        }
+    }
+
+    /// Whether Grafana's Postgres datasource works.
+    pub fn datasource_ok(&self) -> bool {
+        self.running("cdb_grafana")
+            && self
+                .containers
+                .get("cdb_grafana")
+                .and_then(|c| c.read.get("POSTGRES_PASSWORD"))
+                .is_some_and(|p| self.pg_accepts(p))
+    }
+
+    /// Every place that still accepts `value` (empty: the value is dead everywhere).
+    pub fn accepted_by(&self, value: &str) -> Vec<String> {
+        let mut at = Vec::new();
+        if self.postgres.roles.values().any(|p| p == value) {
+            at.push("Postgres role claire_user".to_owned());
+        }
+        if self.postgres.sessions.iter().any(|s| s.password == value) {
+            at.push("a live Postgres session".to_owned());
+        }
+        if self.redis.passwords.contains(value) {
+            at.push("Redis default user".to_owned());
+        }
+        if self.grafana.admin_password == value {
+            at.push("Grafana admin".to_owned());
+        }
+        if self.grafana.tokens.contains_key(value) {
+            at.push("Grafana service-account token".to_owned());
+        }
+        if self
+            .mexc
+            .keys
+            .iter()
+            .any(|k| !k.revoked && (k.key == value || k.secret == value))
+        {
+            at.push("MEXC API key".to_owned());
+        }
+        if self.smtp.app_passwords.contains(value) {
+            at.push("SMTP app password".to_owned());
+        }
+        if self
+            .github
+            .external_valid
+            .values()
+            .any(|s| s.contains(value))
+        {
+            at.push("a CI provider credential".to_owned());
+        }
+        at
+    }
+
+    /// Replaces every known secret value in `text` with a placeholder naming it.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        // Longest first, so a DSN is replaced before the password inside it.
+        let mut vals: Vec<(&String, &String)> = self.values.iter().collect();
+        vals.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+        for (v, label) in vals {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), &format!("[secret:{label}]"));
+            }
+        }
+        out
+    }
+
+    /// The names of secrets whose values occur in `text`.
+    pub fn secrets_in(&self, text: &str) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .values
+            .iter()
+            .filter(|(v, _)| text.contains(v.as_str()))
+            .map(|(_, l)| l.clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// Loads the world from its file.
+    pub fn load(path: &Path) -> io::Result<World> {
+        let text = fs::read_to_string(path)?;
+        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Saves the world atomically (write and rename), so a killed step cannot leave half a file.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let text = serde_json::to_string(self).map_err(io::Error::other)?;
+        let tmp = path.with_extension("json.tmp");
+        fs::write(&tmp, text)?;
+        fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(unix)]
+fn set_private(p: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private(_: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Runs `f` on the world stored at `path` under an exclusive lock and saves it.
+pub fn with_world<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    lock.lock()?;
+    let mut w = World::load(path)?;
+    let out = f(&mut w);
+    w.save(path)?;
+    drop(lock);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsn_password_is_read_from_a_uri_only() {
+        assert_eq!(
+            dsn_password("postgresql://u:p%40ss@h:5432/db").as_deref(),
+            Some("p@ss")
+        );
+        assert_eq!(dsn_password("0123456789abcdef"), None);
+    }
+
+    #[test]
+    fn a_new_world_is_healthy_and_deterministic() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = World::new(7, d.path(), &d.path().join("s")).expect("world");
+        for s in all_services() {
+            assert!(w.problems(s).is_empty(), "{s}: {:?}", w.problems(s));
+        }
+        let w2 = World::new(7, d.path(), &d.path().join("s2")).expect("world");
+        assert_eq!(
+            w.values.keys().collect::<Vec<_>>(),
+            w2.values.keys().collect::<Vec<_>>()
+        );
+    }
+}
