@@ -3,7 +3,9 @@
 //! Exit codes follow ripgrep: 0 clean, 1 findings (or a failed drill), 2 usage,
 //! I/O or configuration errors.
 
+mod ci;
 mod drill;
+mod review;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run a scripted tabletop drill against the mock stack.
     Drill(drill::DrillArgs),
+    /// List the rotations due or overdue per class, with owners, and the hub's next review.
+    Review(review::ReviewArgs),
+    /// Run locally, step by step, exactly what CI runs (`.ci/run`); stops at the first failure.
+    Ci(ci::CiArgs),
 }
 
 /// The workspace root: the parent of this crate's manifest directory, so that
@@ -52,6 +58,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::Drill(args) => drill::run(args),
+        Command::Review(args) => review::run(args),
+        Command::Ci(args) => ci::run(args),
     };
     ExitCode::from(code)
 }

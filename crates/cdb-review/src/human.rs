@@ -58,7 +58,7 @@ pub fn render(s: &Schedule) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "Hub review: {} (last reviewed {}, cadence {})",
+        "Hub review: {}; last reviewed {}, cadence {}",
         when(r.status, r.next),
         r.last_reviewed,
         r.cadence

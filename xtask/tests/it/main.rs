@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod review;
 mod secrets;
 mod support;
 mod verify;
+mod workflows;

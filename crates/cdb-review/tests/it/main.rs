@@ -81,7 +81,7 @@ Secret rotations due by 2026-12-28 (today 2026-11-28, within 30 days): 2 of 2 cl
   cadence: 90d (last rotated: 2026-09-01)
   runbook: Claire_de_Binare_Docs/docs/r.md#database
 
-Hub review: due 2027-01-31 (in 64 days) (last reviewed 2026-11-01, cadence quarterly)
+Hub review: due 2027-01-31 (in 64 days); last reviewed 2026-11-01, cadence quarterly
   reviewer:  owner-operator (chat: #sec, private; ask first)
   procedure: Claire_de_Binare_Docs/docs/r.md#quarterly-review
 "
