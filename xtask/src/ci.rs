@@ -6,7 +6,6 @@
 //! and the first failing step ends the run with that step's exit code.
 
 use clap::Args;
-use std::path::Path;
 use std::process::Command;
 use xshell::Shell;
 
@@ -17,52 +16,19 @@ pub struct CiArgs {
     pub list: bool,
 }
 
-/// A condition on the workspace root, and why the step is skipped when it does not hold.
-type Guard = (fn(&Path) -> bool, &'static str);
-
-/// One check of the gate.
-struct Step {
-    command: &'static str,
-    /// Steps with a condition run only when it holds on the workspace root (as in `.ci/run`).
-    only_if: Option<Guard>,
-}
-
-/// Whether `drills/` holds at least one scenario, the guard `.ci/run` puts on the drills.
-fn has_drills(root: &Path) -> bool {
-    std::fs::read_dir(root.join("drills")).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().extension().is_some_and(|x| x == "yaml"))
-    })
-}
-
-const STEPS: &[Step] = &[
-    Step {
-        command: "cargo test --workspace --locked",
-        only_if: None,
-    },
-    Step {
-        command: "cargo fmt --all --check",
-        only_if: None,
-    },
-    Step {
-        command: "cargo clippy --workspace --all-targets --locked -- -D warnings",
-        only_if: None,
-    },
-    Step {
-        command: "cargo xtask verify",
-        only_if: None,
-    },
-    Step {
-        command: "cargo xtask drill --all",
-        only_if: Some((has_drills, "no drills/*.yaml yet")),
-    },
+/// The checks of the gate, in the order of `.ci/run`.
+const STEPS: &[&str] = &[
+    "cargo test --workspace --locked",
+    "cargo fmt --all --check",
+    "cargo clippy --workspace --all-targets --locked -- -D warnings",
+    "cargo xtask verify",
+    "cargo xtask drill --all",
 ];
 
 pub fn run(args: CiArgs) -> u8 {
     if args.list {
         for step in STEPS {
-            println!("{}", step.command);
+            println!("{step}");
         }
         return 0;
     }
@@ -76,14 +42,8 @@ pub fn run(args: CiArgs) -> u8 {
     };
     sh.change_dir(&root);
     for step in STEPS {
-        if let Some((holds, why)) = step.only_if
-            && !holds(&root)
-        {
-            println!("\n==> skipped: {} ({why})", step.command);
-            continue;
-        }
-        println!("\n==> {}", step.command);
-        let mut words = step.command.split_whitespace();
+        println!("\n==> {step}");
+        let mut words = step.split_whitespace();
         let Some(program) = words.next() else {
             continue;
         };
@@ -94,11 +54,11 @@ pub fn run(args: CiArgs) -> u8 {
             Ok(status) if status.success() => {}
             Ok(status) => {
                 let code = status.code().unwrap_or(1);
-                eprintln!("\nerror: `{}` failed with exit code {code}", step.command);
+                eprintln!("\nerror: `{step}` failed with exit code {code}");
                 return u8::try_from(code).ok().filter(|c| *c != 0).unwrap_or(1);
             }
             Err(e) => {
-                eprintln!("\nerror: cannot run `{}`: {e}", step.command);
+                eprintln!("\nerror: cannot run `{step}`: {e}");
                 return 2;
             }
         }
