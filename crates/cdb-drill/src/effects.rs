@@ -124,11 +124,12 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             ))
         }
         "mexc.delete-key" | "mexc.delete-leaked-key" | "mexc.delete-previous-keys" => {
+            let live_key = |k: &crate::world::MexcKey| !k.revoked;
             let mut ids: Vec<String> = Vec::new();
             if effect == "mexc.delete-key" {
                 for f in &files {
                     if let Some(v) = w.read_secret_file(f)
-                        && w.mexc.keys.iter().any(|k| k.key == v)
+                        && w.mexc.keys.iter().any(|k| k.key == v && live_key(k))
                     {
                         ids.push(v);
                     }
@@ -139,11 +140,14 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                     .mexc
                     .keys
                     .iter()
-                    .filter(|k| w.leaked.contains(&k.key) || w.leaked.contains(&k.secret))
+                    .filter(|k| {
+                        live_key(k) && (w.leaked.contains(&k.key) || w.leaked.contains(&k.secret))
+                    })
                     .map(|k| k.key.clone())
                     .collect();
             }
             if ids.is_empty() && effect != "mexc.delete-leaked-key" {
+                // "Delete the old keys" / "the pair that failed": every key no live file holds.
                 let live: Vec<String> = ["MEXC_API_KEY", "MEXC_TRADE_API_KEY"]
                     .iter()
                     .filter_map(|f| w.read_secret_file(f))
@@ -152,11 +156,13 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                     .mexc
                     .keys
                     .iter()
-                    .filter(|k| !k.revoked && !live.contains(&k.key))
+                    .filter(|k| live_key(k) && !live.contains(&k.key))
                     .map(|k| k.key.clone())
                     .collect();
             }
-            let mut n = 0;
+            if ids.is_empty() {
+                return Ok("no key left to delete (already deleted)".into());
+            }
             for id in &ids {
                 let held_by_execution = w
                     .containers
@@ -166,61 +172,44 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                     .mexc
                     .keys
                     .iter()
-                    .any(|k| &k.key == id && k.kind == "trade" && !k.revoked);
+                    .any(|k| &k.key == id && k.kind == "trade");
                 if is_trade && held_by_execution {
                     w.violation(
                         "trade-key-deleted-while-trading",
                         "a trade key was deleted while cdb_execution was running on it: pause trading first".into(),
                     );
                 }
-                for k in w
-                    .mexc
-                    .keys
-                    .iter_mut()
-                    .filter(|k| &k.key == id && !k.revoked)
-                {
+                for k in w.mexc.keys.iter_mut().filter(|k| &k.key == id) {
                     k.revoked = true;
-                    n += 1;
                 }
             }
-            if n == 0 {
-                return Err("no matching MEXC key to delete".into());
-            }
-            Ok(format!("{n} MEXC key(s) deleted"))
+            Ok(format!("{} MEXC key(s) deleted", ids.len()))
         }
         "mexc.check-key-permissions" => {
-            let names: Vec<String> = if files.is_empty() {
-                vec!["MEXC_API_KEY".into(), "MEXC_TRADE_API_KEY".into()]
-            } else {
-                files
-                    .iter()
-                    .filter(|f| f.contains("KEY") && !f.contains("SECRET"))
-                    .cloned()
-                    .collect()
-            };
-            for f in &names {
+            // What the console shows: every live key of the account, and the keys the body's files name.
+            for k in w.mexc.keys.iter().filter(|k| !k.revoked) {
+                if k.withdraw {
+                    return Err(format!("a live {} key has withdrawal permission", k.kind));
+                }
+                if k.kind == "trade" && !k.ip_bound {
+                    return Err("a live trade key is not bound to the host's IP".into());
+                }
+            }
+            for f in files
+                .iter()
+                .filter(|f| f.contains("KEY") && !f.contains("SECRET"))
+            {
                 let Some(id) = w.read_secret_file(f) else {
                     return Err(format!("{f} does not exist"));
                 };
-                let Some(k) = w.mexc.keys.iter().find(|k| k.key == id) else {
-                    return Err(format!("the key in {f} is unknown to the exchange"));
-                };
-                if k.revoked {
-                    return Err(format!("the key in {f} is deleted"));
-                }
-                if k.withdraw {
-                    return Err(format!("the key in {f} has withdrawal permission"));
-                }
-                if k.kind == "trade" && !k.ip_bound {
-                    return Err(format!(
-                        "the trade key in {f} is not bound to the host's IP"
-                    ));
+                match w.mexc.keys.iter().find(|k| k.key == id) {
+                    None => return Err(format!("the key in {f} is unknown to the exchange")),
+                    Some(k) if k.revoked => return Err(format!("the key in {f} is deleted")),
+                    Some(_) => {}
                 }
             }
-            Ok(format!(
-                "{} key(s) checked: permissions as required",
-                names.len()
-            ))
+            let n = w.mexc.keys.iter().filter(|k| !k.revoked).count();
+            Ok(format!("{n} live key(s): permissions as required"))
         }
         "smtp.create-app-password" => {
             let f = pick(&files, "SMTP_PASSWORD", "SMTP_PASSWORD.next");
@@ -262,53 +251,106 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             }
             Ok(format!("{} app password(s) revoked", vals.len()))
         }
-        "github.revoke-token" | "provider.revoke-key" => {
-            let named: Vec<String> = files.iter().filter_map(|f| w.read_secret_file(f)).collect();
-            let mut n = 0;
+        "github.rotate-app-key" | "provider.create-key" | "slack.rotate-webhook" => {
+            let default = match effect {
+                "github.rotate-app-key" => Some("GH_APP_PRIVATE_KEY"),
+                "slack.rotate-webhook" => Some("SLACK_WEBHOOK_URL"),
+                _ => None,
+            };
+            // The credential named in the body; else (a rollback "for each credential that
+            // failed") every CI-only credential whose value in CI its provider rejects.
+            let mut names: Vec<String> = CI_SECRETS
+                .iter()
+                .filter(|n| w.github.external_valid.contains_key(**n) && body.contains(**n))
+                .map(|n| (*n).to_owned())
+                .collect();
+            if names.is_empty() {
+                names = w
+                    .github
+                    .external_valid
+                    .iter()
+                    .filter(|(n, valid)| {
+                        !w.github.secrets.get(*n).is_some_and(|v| valid.contains(v))
+                    })
+                    .map(|(n, _)| n.clone())
+                    .collect();
+            }
+            if names.is_empty()
+                && let Some(d) = default
+            {
+                names.push(d.to_owned());
+            }
+            if names.is_empty() {
+                return Ok("no CI credential needs a replacement".into());
+            }
+            for name in &names {
+                let f = files
+                    .iter()
+                    .find(|f| f.starts_with(name.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{name}.next"));
+                let v = w.fresh_secret(&format!("{name} (new)"), 20);
+                w.github
+                    .external_valid
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(v.clone());
+                w.github.external_latest.insert(name.clone(), v.clone());
+                w.write_secret_file(&f, &v).map_err(io)?;
+            }
+            Ok(format!("new {} saved", names.join(", ")))
+        }
+        "github.revoke-token"
+        | "github.delete-app-key"
+        | "provider.revoke-key"
+        | "slack.revoke-webhook" => {
+            let only = match effect {
+                "github.delete-app-key" => Some("GH_APP_PRIVATE_KEY"),
+                "slack.revoke-webhook" => Some("SLACK_WEBHOOK_URL"),
+                "provider.revoke-key" => Some("AI_PROVIDER_API_KEY"),
+                _ => None,
+            };
             let leaked = w.leaked.clone();
-            for valid in w.github.external_valid.values_mut() {
+            let latest = w.github.external_latest.clone();
+            let mut n = 0;
+            for (name, valid) in w.github.external_valid.iter_mut() {
+                if only.is_some_and(|o| o != name) {
+                    continue;
+                }
                 let before = valid.len();
-                valid.retain(|v| !leaked.contains(v) && !named.contains(v));
+                // Containment revokes the leaked value; revoke keeps only the newest one.
+                valid.retain(|v| !leaked.contains(v) && latest.get(name).is_none_or(|l| l == v));
                 n += before - valid.len();
             }
-            if n == 0 {
-                return Err("no leaked provider credential to revoke".into());
-            }
-            Ok(format!("{n} provider credential(s) revoked"))
+            Ok(format!("{n} credential(s) revoked at the issuer"))
         }
-        "provider.create-key" => {
-            let name = CI_SECRETS
-                .iter()
-                .filter(|n| w.github.external_valid.contains_key(**n))
-                .find(|n| body.contains(**n))
-                .map(|n| (*n).to_owned())
-                .or_else(|| {
-                    w.github
-                        .external_valid
-                        .keys()
-                        .find(|n| {
-                            w.github
-                                .secrets
-                                .get(*n)
-                                .is_some_and(|v| w.leaked.contains(v))
-                        })
-                        .cloned()
-                })
-                .ok_or_else(|| {
-                    "the body names no CI credential held at an outside provider".to_owned()
-                })?;
-            let f = files
-                .first()
-                .cloned()
-                .unwrap_or_else(|| format!("{name}.next"));
-            let v = w.fresh_secret(&format!("{name} (new)"), 20);
-            w.github
-                .external_valid
-                .entry(name.clone())
-                .or_default()
-                .insert(v.clone());
-            w.write_secret_file(&f, &v).map_err(io)?;
-            Ok(format!("new {name} saved to {f}"))
+        "grafana.create-sa-token" => {
+            if w.read_secret_file("GRAFANA_SA_TOKEN").is_none() {
+                return Ok("no GRAFANA_SA_TOKEN in use: skipped".into());
+            }
+            let id = w.grafana.next_token;
+            w.grafana.next_token += 1;
+            let t = format!("glsa_{}", w.rand_hex(16));
+            w.values.insert(t.clone(), "GRAFANA_SA_TOKEN (new)".into());
+            w.grafana.tokens.insert(t.clone(), (2, id));
+            let f = pick(&files, "GRAFANA_SA_TOKEN.next", "GRAFANA_SA_TOKEN.next");
+            w.write_secret_file(&f, &t).map_err(io)?;
+            Ok(format!("new service-account token saved to {f}"))
+        }
+        "grafana.revoke-sa-token" => {
+            let newest = w
+                .grafana
+                .tokens
+                .values()
+                .map(|(_, id)| *id)
+                .max()
+                .unwrap_or(0);
+            let before = w.grafana.tokens.len();
+            w.grafana.tokens.retain(|_, (_, id)| *id == newest);
+            Ok(format!(
+                "{} old token(s) deleted",
+                before - w.grafana.tokens.len()
+            ))
         }
         "trading.pause" => {
             w.stop("cdb_execution");

@@ -172,7 +172,7 @@ impl<'h> Run<'h> {
             doc: format!("{}:{}", step.path, self.plan[i].line),
             manual: step.manual,
             effect: step.effect.clone(),
-            command: step.body.lines().next().unwrap_or("").trim().to_owned(),
+            command: headline(&step.body),
             status: status.into(),
             exit,
             t_start,
@@ -272,6 +272,26 @@ impl<'h> Run<'h> {
     }
 }
 
+/// The line of a body an operator recognises: the first that calls a stack tool.
+fn headline(body: &str) -> String {
+    const TOOLS: &[&str] = &[
+        "docker ",
+        "curl ",
+        "gh ",
+        "openssl ",
+        "psql ",
+        "redis-cli",
+        "grafana",
+    ];
+    let mut lines = body.lines().map(str::trim).filter(|l| !l.is_empty());
+    body.lines()
+        .map(str::trim)
+        .find(|l| TOOLS.iter().any(|t| l.contains(t)))
+        .or_else(|| lines.next())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// Runs scenario `id` from `cfg.root`.
 pub fn run(cfg: &Config, id: &str) -> Result<Journal, DrillError> {
     let hub = cdb_docs::Hub::load(
@@ -325,7 +345,12 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
     let sandbox = Sandbox::new(&cfg.mock_exe)?;
     let mut world = World::new(cfg.seed, &sandbox.root, &sandbox.secrets)?;
     for name in &sc.leaked {
-        match world.read_secret_file(&name.value) {
+        // `ci:NAME` is the copy GitHub Actions holds (the matrix's naming), else a secret file.
+        let value = match name.value.strip_prefix("ci:") {
+            Some(ci) => world.github.secrets.get(ci).cloned(),
+            None => world.read_secret_file(&name.value),
+        };
+        match value {
             Some(v) => {
                 world.leaked.insert(v);
             }
@@ -535,11 +560,26 @@ fn judge(
             Some(_) => {}
         }
     }
+    for d in &sc.expect.detected_by {
+        if !run.plan.iter().any(|p| p.step.id == d.value) {
+            reasons.push(format!(
+                "the expected detector `{}` is not a step of the hub any more",
+                d.value
+            ));
+        }
+    }
     for (f, done) in &run.faults {
         if !done {
+            let exists = run.plan.iter().any(|p| p.step.id == f.after.value);
             reasons.push(format!(
-                "fault `{}` was never injected: step `{}` did not run",
-                f.kind.value, f.after.value
+                "fault `{}` was never injected: step `{}` {}",
+                f.kind.value,
+                f.after.value,
+                if exists {
+                    "did not run"
+                } else {
+                    "is not in the hub"
+                }
             ));
         } else if !world.trips.iter().any(|t| t.kind == f.kind.value) {
             reasons.push(format!(
@@ -591,7 +631,7 @@ fn judge(
         .iter()
         .map(|d| d.value.clone())
         .collect();
-    if sc.expect.safe_state.trading_paused {
+    if sc.expect.safe_state.trading_paused && !degraded.iter().any(|d| d == "cdb_execution") {
         degraded.push("cdb_execution".into());
     }
     let sick: Vec<String> = all_services()
@@ -645,7 +685,14 @@ fn judge(
             name: "trading-paused".into(),
             passed: world.trading_paused,
             detail: if world.trading_paused {
-                "the order path was stopped and stays paused".into()
+                format!(
+                    "the order path was stopped and the kill switch stays engaged (cdb_execution {})",
+                    if world.running("cdb_execution") {
+                        "runs again, without trading"
+                    } else {
+                        "is stopped"
+                    }
+                )
             } else {
                 "trading was never paused".into()
             },

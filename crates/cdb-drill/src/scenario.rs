@@ -260,10 +260,10 @@ impl Scenario {
                 "a leak scenario names the leaked secret files in `leaked:`".into(),
             ));
         }
-        let step_ok = |id: &str| {
-            hub.steps()
-                .any(|s| s.id == id && s.class == self.class.value)
-        };
+        // A step id must look like one of the class's (`<class>-…`); whether it still exists in
+        // the hub is judged by the drill (a runbook that lost a step fails the drill, exit 1).
+        let prefix = format!("{}-", self.class.value);
+        let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
         for f in &self.faults {
             if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) {
                 let known: Vec<&str> = FAULTS.iter().map(|(k, _)| *k).collect();
@@ -282,8 +282,8 @@ impl Scenario {
                     &p,
                     &f.after,
                     format!(
-                        "`after: {}` is not a step of class `{}` (or `start`)",
-                        f.after.value, self.class.value
+                        "`after: {}` is not a step id of class `{}` (`{}-…`, or `start`)",
+                        f.after.value, self.class.value, self.class.value
                     ),
                 ));
             }
@@ -320,8 +320,8 @@ impl Scenario {
                     &p,
                     d,
                     format!(
-                        "`{}` is not a step of class `{}`",
-                        d.value, self.class.value
+                        "`{}` is not a step id of class `{}` (`{}-…`)",
+                        d.value, self.class.value, self.class.value
                     ),
                 ));
             }

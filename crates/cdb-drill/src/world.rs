@@ -223,6 +223,8 @@ pub struct Github {
     pub next_run: u64,
     /// Credentials that only CI uses (App key, AI key, Slack webhook): valid values per name.
     pub external_valid: BTreeMap<String, BTreeSet<String>>,
+    /// The newest credential issued per CI-only name (what "keep only today's" keeps).
+    pub external_latest: BTreeMap<String, String>,
 }
 
 /// A fault armed in the world (the engine arms it after its `after` step).
@@ -452,6 +454,7 @@ impl World {
                         .entry((*name).into())
                         .or_default()
                         .insert(v.clone());
+                    w.github.external_latest.insert((*name).into(), v.clone());
                     v
                 }
             };

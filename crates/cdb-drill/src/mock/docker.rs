@@ -451,7 +451,7 @@ fn ps(w: &mut World, args: &[String], ctx: &mut Ctx, only: Option<&Vec<String>>)
         None => all_services().map(str::to_owned).collect(),
     };
     if fmt.is_none() && !quiet && !services_only {
-        ctx.outln("NAME\tSERVICE\tSTATUS");
+        ctx.outln("NAME\tSERVICE\tSTATUS\tPORTS");
     }
     for n in names {
         if !w.containers.contains_key(n.as_str()) {
@@ -486,11 +486,28 @@ fn ps(w: &mut World, args: &[String], ctx: &mut Ctx, only: Option<&Vec<String>>)
                     .replace("\\t", "\t");
                 ctx.outln(&line);
             }
-            None => ctx.outln(&format!("{n}\t{n}\t{}", ps_status(w, &n))),
+            None => ctx.outln(&format!("{n}\t{n}\t{}\t{}", ps_status(w, &n), ports(&n))),
         }
     }
     let _ = project_of;
     0
+}
+
+/// Published ports: every one bound to 127.0.0.1, as the stack publishes them.
+fn ports(n: &str) -> String {
+    let own: Vec<u16> = match n {
+        "cdb_postgres" => vec![5432],
+        "cdb_redis" => vec![6379],
+        _ => crate::world::ENDPOINTS
+            .iter()
+            .filter(|(_, _, c)| *c == n)
+            .map(|(p, _, _)| *p)
+            .collect(),
+    };
+    own.iter()
+        .map(|p| format!("127.0.0.1:{p}->{p}/tcp"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn network(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {

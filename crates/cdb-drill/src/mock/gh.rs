@@ -48,7 +48,10 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 return 1;
             }
             w.remember(&format!("CI secret {name}"), &value);
-            w.github.secrets.insert((*name).to_owned(), value);
+            // The fault: gh picked the fork as the default repository; upstream keeps its value.
+            if !w.trip("gh-secret-set-ignored", Some(name)) {
+                w.github.secrets.insert((*name).to_owned(), value);
+            }
             ctx.errln(&format!(
                 "✓ Set Actions secret {name} for claire-de-binare/claire-de-binare"
             ));

@@ -1,0 +1,54 @@
+//! Broken copies of the runbook fail the drill, naming what went wrong.
+
+use crate::{RUNBOOK, drill, fixture, remove_steps};
+
+#[test]
+fn without_database_verify_steps_leak_db_fails_as_undetected() {
+    let d = fixture();
+    assert!(remove_steps(d.path(), RUNBOOK, "database", "verify") >= 3);
+    let (code, out, err) = drill(&["leak-db", "--root", d.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("fault `recreate-ignored` (cdb_db_writer) injected after `database-rotate-write-files` went undetected"), "{out}");
+    assert!(
+        out.contains("cdb_db_writer: its Postgres credential is rejected"),
+        "{out}"
+    );
+    assert!(err.contains("drill leak-db failed"), "{err}");
+}
+
+#[test]
+fn without_database_rollback_steps_leak_db_fails_unrecovered() {
+    let d = fixture();
+    assert!(remove_steps(d.path(), RUNBOOK, "database", "rollback") >= 4);
+    let (code, out, err) = drill(&["leak-db", "--root", d.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("expected outcome `recovered`, got `escalated`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("last failing step `database-verify-consumers-healthy`"),
+        "{out}"
+    );
+    assert!(out.contains("left unrecovered: cdb_db_writer"), "{out}");
+}
+
+#[test]
+fn a_restart_instead_of_a_recreate_is_caught() {
+    // The upstream script's flaw: restarting keeps the old secret in every consumer.
+    let d = fixture();
+    let p = d.path().join(RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let text = text.replace(
+        "up -d --no-deps --force-recreate cdb_risk",
+        "restart cdb_risk",
+    );
+    std::fs::write(&p, text).unwrap();
+    let (code, out, _) = drill(&["leak-db", "--root", d.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cdb_execution: its Postgres credential is rejected")
+            || out.contains("unhealthy"),
+        "{out}"
+    );
+}

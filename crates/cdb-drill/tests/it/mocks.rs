@@ -1,0 +1,142 @@
+//! A tiny runbook generated at test time exercises the mocks' real semantics through bash.
+
+use crate::drill;
+use std::path::Path;
+
+const MATRIX: &str = "version: 1
+review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
+services: {cdb-blue: [cdb_postgres]}
+owners: [{id: o, role: Owner, contact: '@org/team', escalation: null}]
+classes:
+  - {id: database, title: Database, owner: o, backup_owner: o, cadence: 90d, scope: [cdb_postgres],
+     secrets: [POSTGRES_PASSWORD], last_rotated: null, runbook: docs/r.md#database,
+     inventory: docs/i.md#database, rto: 30m, approvals: {routine: [o], emergency: [o]}}
+";
+
+/// A hub whose database class has one pre-check step per body, and a routine scenario `t`.
+fn hub(bodies: &[&str], timeout_scenario: bool) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
+        MATRIX,
+    );
+    let mut md = String::from("# Runbook\n\n## Database\n\n");
+    for (i, b) in bodies.iter().enumerate() {
+        md.push_str(&format!("```bash {{#database-pre-check-s{i} .step class=database phase=pre-check time=1m}}\n{b}\n```\n\n"));
+    }
+    write(
+        "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md",
+        &md,
+    );
+    let _ = timeout_scenario;
+    write(
+        "drills/t.yaml",
+        "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect: {outcome: recovered}\n",
+    );
+    d
+}
+
+fn json(bodies: &[&str], extra: &[&str]) -> (u8, serde_json::Value) {
+    let d = hub(bodies, false);
+    let mut args = vec![
+        "t",
+        "--root",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = drill(&args);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
+    )
+}
+
+fn step_status(j: &serde_json::Value, n: usize) -> String {
+    j["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "step")
+        .nth(n)
+        .unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn real_semantics_the_runbooks_rely_on() {
+    let (code, j) = json(
+        &[
+            // psql -c sends a variable reference as is: a syntax error, not an interpolation.
+            "! docker exec cdb_postgres psql -U claire_user -d claire_de_binare -c \"ALTER ROLE claire_user PASSWORD :'pw'\" 2>/dev/null",
+            // The default role inside the container is root, which does not exist.
+            "! docker exec cdb_postgres psql -c 'SELECT 1' 2>/dev/null",
+            // A wrong password over TCP fails with exit 2.
+            "PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' || test $? = 2",
+            // Without -e the exec'd psql does not see the caller's variable.
+            "{ PGPASSWORD=\"$(cat \"$SECRETS_PATH/POSTGRES_PASSWORD\")\" docker exec cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>&1 || true; } | grep -q 'no password supplied'",
+            // A restart keeps what the container read; only a recreate reads the new file.
+            "printf 'x%.0s' 1 2 3 > \"$SECRETS_PATH/REDIS_PASSWORD\"; docker compose -f compose.blue.yml restart cdb_market 2>/dev/null; curl -fsS http://127.0.0.1:8009/health >/dev/null",
+            // Any host but the stack's 127.0.0.1 endpoints is unresolvable.
+            "curl -fsS https://example.com/ 2>/dev/null || test $? = 6",
+            // redis-cli without credentials: NOAUTH, exit 0.
+            "docker exec cdb_redis redis-cli PING | grep -qx 'NOAUTH Authentication required.'",
+            // openssl rand is seeded and hex.
+            "openssl rand -hex 4 | grep -Eqx '[0-9a-f]{8}'",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{j:#}");
+    for n in 0..8 {
+        assert_eq!(step_status(&j, n), "passed", "step {n}: {j:#}");
+    }
+}
+
+#[test]
+fn leaks_and_destruction_are_violations() {
+    let (code, j) = json(
+        &[
+            "REDISCLI_AUTH=x docker exec cdb_redis redis-cli -a \"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\" --no-auth-warning PING",
+            "docker compose -f compose.blue.yml down -v 2>/dev/null; docker compose -f compose.blue.yml up -d 2>/dev/null",
+            "cat \"$SECRETS_PATH/GRAFANA_PASSWORD\"",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    let inv = j["invariants"].as_array().unwrap();
+    let failed: Vec<&str> = inv
+        .iter()
+        .filter(|i| i["passed"] == false)
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "no-secret-in-argv",
+        "no-forbidden-action",
+        "no-secret-in-transcript",
+    ] {
+        assert!(failed.contains(&name), "{name} should fail: {j:#}");
+    }
+    let text = j.to_string();
+    assert!(
+        text.contains("[secret:GRAFANA_PASSWORD]"),
+        "the journal redacts: {text}"
+    );
+}
+
+#[test]
+fn a_hanging_step_times_out_instead_of_hanging() {
+    let start = std::time::Instant::now();
+    let (code, j) = json(&["while :; do :; done"], &["--timeout", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(step_status(&j, 0), "timed-out");
+    assert!(start.elapsed().as_secs() < 8);
+}
