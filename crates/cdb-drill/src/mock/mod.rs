@@ -138,10 +138,10 @@ fn needs_stdin(tool: &str, args: &[String]) -> bool {
             }) || (has("compose") && has("exec") && !has("-T"))
         }
         "psql" => {
-            !has("-c")
-                && !args
-                    .iter()
-                    .any(|a| a.starts_with("-c") || a.contains("c") && a.starts_with("-t"))
+            !psql::has_command(args)
+                && args
+                    .windows(2)
+                    .all(|w| !(w[0] == "-f" || w[0] == "--file") || w[1] == "-")
         }
         "redis-cli" => redis::command_args(args).is_empty(),
         "gh" => has("set") && !args.iter().any(|a| a == "-b" || a.starts_with("--body")),
