@@ -1,7 +1,8 @@
-//! Integration tests of the `xtask` binary: `verify` over fixture hubs copied into temp dirs.
+//! Integration tests of the `xtask` binary: verify, drill, review and the CI workflows, through the real command.
 
 #![allow(clippy::unwrap_used)]
 
+mod drill;
 mod review;
 mod secrets;
 mod support;
