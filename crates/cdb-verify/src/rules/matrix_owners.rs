@@ -9,7 +9,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "matrix-owner",
     group: "matrix",
     severity: Severity::Error,
-    summary: "owner references resolve to the owners table, owner ids are unique, and contacts are roles or team handles",
+    summary: "owner references resolve to the owners table, owner ids are unique, contacts are not empty, and every class names an emergency approver",
 };
 
 pub const RULE: Rule = Rule::hub(&META, check);
