@@ -310,19 +310,15 @@ pub fn run(cfg: &Config, id: &str) -> Result<Journal, DrillError> {
     run_loaded(cfg, &hub, &sc)
 }
 
-fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
-    let trigger = if sc.is_leak() {
-        Trigger::Leak
-    } else {
-        Trigger::Routine
-    };
+/// The scenario's recovery-time budget in seconds: `expect.budget`, else the class's `rto`.
+pub(crate) fn budget_secs(hub: &cdb_docs::Hub, sc: &Scenario) -> Result<u64, DrillError> {
     let class = hub
         .matrix()
         .and_then(|m| m.class(&sc.class.value))
         .ok_or_else(|| {
             DrillError::Hub(format!("class `{}` is not in the matrix", sc.class.value))
         })?;
-    let budget = match &sc.expect.budget {
+    Ok(match &sc.expect.budget {
         Some(b) => b
             .value
             .parse::<cdb_docs::Duration>()
@@ -332,7 +328,16 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
             .rto()
             .map(|d| d.secs)
             .map_err(|e| DrillError::Hub(format!("class `{}`: bad rto: {e}", sc.class.value)))?,
+    })
+}
+
+fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
+    let trigger = if sc.is_leak() {
+        Trigger::Leak
+    } else {
+        Trigger::Routine
     };
+    let budget = budget_secs(hub, sc)?;
     let mut plan = Vec::new();
     for doc in &hub.docs {
         for s in &doc.steps {
@@ -622,7 +627,57 @@ fn judge(
             sc.class.value
         ));
     }
-    // Invariants.
+    let inv = invariants(
+        sc,
+        &world,
+        &run.transcript_leaks,
+        run.scanner_hits.clone(),
+        recovered_at.as_ref().map(|m| m.t),
+        escalated_at,
+        budget,
+    );
+    for i in &inv {
+        if !i.passed {
+            reasons.push(format!("invariant `{}` broken: {}", i.name, i.detail));
+        }
+    }
+    let _ = cfg;
+    Ok(Journal {
+        version: 1,
+        scenario: sc.id.clone(),
+        title: sc.title.clone(),
+        class: sc.class.value.clone(),
+        trigger: sc.trigger.value.clone(),
+        seed: world.seed,
+        briefing: sc.briefing.trim().to_owned(),
+        budget_secs: budget,
+        events: run.events,
+        invariants: inv,
+        detection,
+        recovery: recovered_at,
+        outcome: outcome.into(),
+        expected_outcome: sc.expect.outcome.value.clone(),
+        gaps,
+        verdict: Verdict {
+            passed: reasons.is_empty(),
+            reasons,
+        },
+    })
+}
+
+/// The invariants checked at the end of a drill (also by the interactive shell): services
+/// healthy, leaked values dead, trading paused when the safe state needs it, no secret in the
+/// transcript or on a command line, no forbidden action, recovery within the budget.
+/// `recovered_at` / `escalated_at` are simulated seconds.
+pub(crate) fn invariants(
+    sc: &Scenario,
+    world: &World,
+    transcript_leaks: &[(String, Vec<String>)],
+    scanner_hits: Vec<String>,
+    recovered_at: Option<u64>,
+    escalated_at: Option<u64>,
+    budget: u64,
+) -> Vec<Invariant> {
     let mut inv = Vec::new();
     let mut degraded: Vec<String> = sc
         .expect
@@ -698,14 +753,13 @@ fn judge(
             },
         });
     }
-    let scanner_hits = run.scanner_hits.clone();
     inv.push(Invariant {
         name: "no-secret-in-transcript".into(),
-        passed: run.transcript_leaks.is_empty() && scanner_hits.is_empty(),
-        detail: if run.transcript_leaks.is_empty() && scanner_hits.is_empty() {
+        passed: transcript_leaks.is_empty() && scanner_hits.is_empty(),
+        detail: if transcript_leaks.is_empty() && scanner_hits.is_empty() {
             "no step printed a secret value".into()
         } else {
-            run.transcript_leaks
+            transcript_leaks
                 .iter()
                 .map(|(id, names)| format!("`{id}` printed the value of {}", names.join(", ")))
                 .chain(scanner_hits)
@@ -744,7 +798,7 @@ fn judge(
             forbidden.join("; ")
         },
     });
-    let done_at = recovered_at.as_ref().map(|m| m.t).or(escalated_at);
+    let done_at = recovered_at.or(escalated_at);
     let rto_ok = done_at.is_some_and(|t| t <= budget);
     inv.push(Invariant {
         name: "recovery-time".into(),
@@ -764,33 +818,7 @@ fn judge(
             None => format!("never recovered (budget {})", clock(budget)),
         },
     });
-    for i in &inv {
-        if !i.passed {
-            reasons.push(format!("invariant `{}` broken: {}", i.name, i.detail));
-        }
-    }
-    let _ = cfg;
-    Ok(Journal {
-        version: 1,
-        scenario: sc.id.clone(),
-        title: sc.title.clone(),
-        class: sc.class.value.clone(),
-        trigger: sc.trigger.value.clone(),
-        seed: world.seed,
-        briefing: sc.briefing.trim().to_owned(),
-        budget_secs: budget,
-        events: run.events,
-        invariants: inv,
-        detection,
-        recovery: recovered_at,
-        outcome: outcome.into(),
-        expected_outcome: sc.expect.outcome.value.clone(),
-        gaps,
-        verdict: Verdict {
-            passed: reasons.is_empty(),
-            reasons,
-        },
-    })
+    inv
 }
 
 /// The default root: the workspace that holds `drills/` (the current directory).

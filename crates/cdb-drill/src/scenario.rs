@@ -44,6 +44,10 @@ pub struct Scenario {
     /// `leak` or `routine`.
     pub trigger: Spanned<String>,
     pub briefing: String,
+    /// What the person on call is told in `--shell` (what leaked, where, when): unlike
+    /// `briefing`, it never names the fault. Default: built from `trigger` and `leaked`.
+    #[serde(default)]
+    pub situation: Option<String>,
     /// Secret files whose values at the start of the drill leaked.
     #[serde(default)]
     pub leaked: Vec<Spanned<String>>,
