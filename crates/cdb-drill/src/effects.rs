@@ -115,7 +115,19 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 .cloned()
                 .unwrap_or_else(|| kd.into());
             let secret_file = pick(&files, "SECRET", sd);
-            let k = w.new_mexc_key(if trade { "trade" } else { "read" });
+            let mut k = w.new_mexc_key(if trade { "trade" } else { "read" });
+            // Faults of the catalogue: a trade key without its permission or its IP binding.
+            let no_perm = trade && w.trip("mexc-key-missing-permission", None);
+            let no_ip = trade && w.trip("mexc-key-not-ip-bound", None);
+            if let Some(live) = w.mexc.keys.iter_mut().find(|x| x.key == k.key) {
+                if no_perm {
+                    live.kind = "read".into();
+                }
+                if no_ip {
+                    live.ip_bound = false;
+                }
+                k = live.clone();
+            }
             w.write_secret_file(&key_file, &k.key).map_err(io)?;
             w.write_secret_file(&secret_file, &k.secret).map_err(io)?;
             Ok(format!(
@@ -214,7 +226,10 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
         "smtp.create-app-password" => {
             let f = pick(&files, "SMTP_PASSWORD", "SMTP_PASSWORD.next");
             let v = w.fresh_secret("SMTP app password", 16);
-            w.smtp.app_passwords.insert(v.clone());
+            // Fault `smtp-app-password-invalid`: saved with a typo, the provider rejects it.
+            if !w.trip("smtp-app-password-invalid", None) {
+                w.smtp.app_passwords.insert(v.clone());
+            }
             w.write_secret_file(&f, &v).map_err(io)?;
             Ok(format!("new app password saved to {f}"))
         }

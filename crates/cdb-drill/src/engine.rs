@@ -234,17 +234,11 @@ impl<'h> Run<'h> {
             let w_res = self.world(|w| {
                 w.current_step = None;
                 match kind.as_str() {
-                    "service-crash" => {
-                        if let Some(s) = &target {
-                            w.stop(s);
+                    // Applied at once; a change that alters nothing is not a trip (no effect).
+                    k if crate::faults::IMMEDIATE_KINDS.contains(&k) => {
+                        if crate::faults::apply_now(w, k, target.as_deref()) {
+                            w.trip_now(&kind, target.as_deref());
                         }
-                        w.trip_now(&kind, target.as_deref());
-                    }
-                    "secret-file-emptied" => {
-                        if let Some(s) = &target {
-                            let _ = w.write_secret_file(s, "");
-                        }
-                        w.trip_now(&kind, target.as_deref());
                     }
                     _ => w.armed.push(Armed {
                         kind: kind.clone(),
@@ -329,6 +323,15 @@ pub(crate) fn budget_secs(hub: &cdb_docs::Hub, sc: &Scenario) -> Result<u64, Dri
             .map(|d| d.secs)
             .map_err(|e| DrillError::Hub(format!("class `{}`: bad rto: {e}", sc.class.value)))?,
     })
+}
+
+/// Runs an already loaded and validated scenario (the sweep builds its cases in memory).
+pub fn run_scenario(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    sc: &Scenario,
+) -> Result<Journal, DrillError> {
+    run_loaded(cfg, hub, sc)
 }
 
 fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {

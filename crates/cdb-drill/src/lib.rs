@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod effects;
 pub mod engine;
+pub mod faults;
 pub mod journal;
 pub mod mock;
 pub mod report;

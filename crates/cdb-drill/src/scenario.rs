@@ -269,8 +269,15 @@ impl Scenario {
         let prefix = format!("{}-", self.class.value);
         let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
         for f in &self.faults {
-            if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) {
-                let known: Vec<&str> = FAULTS.iter().map(|(k, _)| *k).collect();
+            let extra = crate::faults::EXTRA_KINDS
+                .iter()
+                .find(|(k, _)| *k == f.kind.value);
+            if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) && extra.is_none() {
+                let known: Vec<&str> = FAULTS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .chain(crate::faults::EXTRA_KINDS.iter().map(|(k, _)| *k))
+                    .collect();
                 return Err(at(
                     &p,
                     &f.kind,
@@ -298,7 +305,7 @@ impl Scenario {
                     | "service-crash"
                     | "secret-file-emptied"
                     | "gh-secret-set-ignored"
-            );
+            ) || extra.is_some_and(|(_, t)| *t);
             match &f.target {
                 None if needs_target => {
                     return Err(at(
@@ -310,7 +317,7 @@ impl Scenario {
                 Some(t)
                     if matches!(
                         f.kind.value.as_str(),
-                        "recreate-ignored" | "keeps-old-secret" | "service-crash"
+                        "recreate-ignored" | "keeps-old-secret" | "service-crash" | "crash-loop"
                     ) && !crate::world::all_services().any(|s| s == t.value) =>
                 {
                     return Err(at(&p, t, format!("unknown service `{}`", t.value)));

@@ -599,11 +599,13 @@ impl World {
         }
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
+        // A crash-looping container exits right after it is created (fault `crash-loop`).
+        let running = !self.trip("crash-loop", Some(service));
         self.containers.insert(
             service.to_owned(),
             Container {
                 project: project.into(),
-                running: true,
+                running,
                 generation,
                 read,
             },

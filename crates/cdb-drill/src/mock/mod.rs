@@ -109,6 +109,11 @@ fn main(args: &[String]) -> u8 {
     };
     let res = with_world(&PathBuf::from(state), |w| {
         record(w, tool, rest);
+        if w.trip("command-hangs", Some(tool)) {
+            // Fault: the call hangs until a timeout cuts it off, having done nothing.
+            ctx.errln(&format!("{tool}: no answer: timed out"));
+            return 124;
+        }
         dispatch(w, tool, rest, &mut ctx)
     });
     let code = match res {

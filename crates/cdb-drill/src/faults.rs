@@ -1,0 +1,440 @@
+//! The fault catalogue: every way a rotation can go wrong that the world can model, as data.
+//!
+//! Each entry says which mechanism it uses (a fault armed in the world and tripped by the
+//! mock that would do the thing, or a change the engine applies at once), which classes it
+//! applies to (with the service, secret file or tool it hits in each), and where it can be
+//! injected. The sweep (`sweep.rs`) runs every entry at every injection point; the coverage
+//! rule of `cdb-verify` reads the catalogue to decide statically which steps any case runs.
+
+use crate::world::World;
+
+/// How a fault reaches the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// Armed after its step; the mock or effect that would do the thing trips it later.
+    /// `pattern`: text a step body (or a manual step's effect) must hold to possibly trip it.
+    Armed {
+        kind: &'static str,
+        pattern: Trigger,
+    },
+    /// Applied by the engine right after its step.
+    Immediate { kind: &'static str },
+}
+
+/// What a later step must do for an armed fault to take effect (an over-approximation: a step
+/// that does not match can never trip the fault; one that matches may).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The body contains this text.
+    Body(&'static str),
+    /// A manual step with this effect.
+    Effect(&'static str),
+    /// The body calls the fault's target tool (`docker`, `gh`, …).
+    Tool,
+}
+
+/// Where a fault is injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Points {
+    /// `start` and after every rotate step of the class.
+    Rotation,
+    /// After the rotate steps whose body names the target file (a write that can fail).
+    Writes,
+}
+
+/// One catalogue entry.
+#[derive(Debug)]
+pub struct FaultSpec {
+    /// Stable id, kebab-case (sweep output, `drills/*.yaml` `kind:`).
+    pub id: &'static str,
+    pub summary: &'static str,
+    pub mechanism: Mechanism,
+    /// (class, target) pairs: the service, file or tool it hits in that class (`""`: none).
+    pub applies: &'static [(&'static str, &'static str)],
+    pub points: Points,
+}
+
+impl FaultSpec {
+    /// The fault kind the engine arms or applies.
+    pub fn kind(&self) -> &'static str {
+        match self.mechanism {
+            Mechanism::Armed { kind, .. } | Mechanism::Immediate { kind } => kind,
+        }
+    }
+
+    /// The target in `class`, when the fault applies to it.
+    pub fn target_in(&self, class: &str) -> Option<&'static str> {
+        self.applies
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map(|(_, t)| *t)
+    }
+}
+
+const RECREATE: Trigger = Trigger::Body("force-recreate");
+
+/// The catalogue. Ids are stable: sweep output and scenarios refer to them.
+pub const CATALOGUE: &[FaultSpec] = &[
+    FaultSpec {
+        id: "keeps-old-secret",
+        summary: "a consumer's recreation reads its previous values again (a stale override): it keeps the old secret",
+        mechanism: Mechanism::Armed {
+            kind: "keeps-old-secret",
+            pattern: RECREATE,
+        },
+        applies: &[
+            ("database", "cdb_db_writer"),
+            ("cache", "cdb_signal"),
+            ("exchange", "cdb_execution"),
+            ("alerting-mail", "cdb_reports"),
+            ("tls", "cdb_risk"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "recreate-ignored",
+        summary: "a consumer is not recreated: `up --force-recreate` reports success and keeps the old container",
+        mechanism: Mechanism::Armed {
+            kind: "recreate-ignored",
+            pattern: RECREATE,
+        },
+        applies: &[
+            ("database", "cdb_risk"),
+            ("cache", "cdb_market"),
+            ("exchange", "cdb_risk"),
+            ("alerting-mail", "cdb_grafana"),
+            ("tls", "cdb_postgres"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "exporter-not-updated",
+        summary: "the metrics exporter is not recreated and stays on the old credential (its own health check only sees the process)",
+        mechanism: Mechanism::Armed {
+            kind: "recreate-ignored",
+            pattern: RECREATE,
+        },
+        applies: &[
+            ("database", "cdb_postgres_exporter"),
+            ("cache", "cdb_redis_exporter"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "grafana-datasource-stale",
+        summary: "Grafana's Postgres datasource keeps the old password (Grafana's recreation re-reads its previous values)",
+        mechanism: Mechanism::Armed {
+            kind: "keeps-old-secret",
+            pattern: RECREATE,
+        },
+        applies: &[("database", "cdb_grafana")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "role-unchanged",
+        summary: "the file is written but the role is unchanged: `ALTER ROLE … PASSWORD` prints ALTER ROLE and changes nothing",
+        mechanism: Mechanism::Armed {
+            kind: "role-unchanged",
+            pattern: Trigger::Body("ALTER ROLE"),
+        },
+        applies: &[("database", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "file-not-written",
+        summary: "the credential is changed at the server but the secret file is not: it goes back to the value in use",
+        mechanism: Mechanism::Immediate {
+            kind: "secret-file-reverted",
+        },
+        applies: &[
+            ("database", "POSTGRES_PASSWORD"),
+            ("cache", "REDIS_PASSWORD"),
+            ("exchange", "MEXC_TRADE_API_KEY"),
+            ("monitoring", "GRAFANA_PASSWORD"),
+            ("alerting-mail", "SMTP_PASSWORD"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "malformed-dsn",
+        summary: "POSTGRES_PASSWORD_DSN is rewritten as random text instead of a postgresql:// URI (the upstream script's flaw)",
+        mechanism: Mechanism::Immediate {
+            kind: "malformed-dsn",
+        },
+        applies: &[("database", "POSTGRES_PASSWORD_DSN")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "redis-restart-reverts",
+        summary: "cdb_redis restarts: a password set at runtime but not persisted (CONFIG REWRITE) reverts to the startup one",
+        mechanism: Mechanism::Immediate {
+            kind: "redis-restart",
+        },
+        applies: &[("cache", "cdb_redis")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "grafana-reset-ignored",
+        summary: "`grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
+        mechanism: Mechanism::Armed {
+            kind: "grafana-reset-ignored",
+            pattern: Trigger::Body("reset-admin-password"),
+        },
+        applies: &[("monitoring", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "mexc-console-refuses",
+        summary: "the MEXC console refuses to create an API key once",
+        mechanism: Mechanism::Armed {
+            kind: "mexc-console-refuses",
+            pattern: Trigger::Effect("mexc.create-"),
+        },
+        applies: &[("exchange", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "mexc-key-missing-permission",
+        summary: "the new trade key is created without the Trade permission (a read-only key)",
+        mechanism: Mechanism::Armed {
+            kind: "mexc-key-missing-permission",
+            pattern: Trigger::Effect("mexc.create-trade-key"),
+        },
+        applies: &[("exchange", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "mexc-key-not-ip-bound",
+        summary: "the new trade key is created without its IP binding",
+        mechanism: Mechanism::Armed {
+            kind: "mexc-key-not-ip-bound",
+            pattern: Trigger::Effect("mexc.create-trade-key"),
+        },
+        applies: &[("exchange", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "smtp-app-password-invalid",
+        summary: "the new SMTP app password is saved with a typo: the mail provider rejects it",
+        mechanism: Mechanism::Armed {
+            kind: "smtp-app-password-invalid",
+            pattern: Trigger::Effect("smtp.create-app-password"),
+        },
+        applies: &[("alerting-mail", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "ci-secret-not-updated",
+        summary: "a CI secret is not updated: `gh secret set` reports success and sets it on a fork",
+        mechanism: Mechanism::Armed {
+            kind: "gh-secret-set-ignored",
+            pattern: Trigger::Body("gh secret set"),
+        },
+        applies: &[("ci", "AI_PROVIDER_API_KEY")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "command-hangs",
+        summary: "the next call of a tool hangs and is cut off by a timeout (exit 124, nothing done)",
+        mechanism: Mechanism::Armed {
+            kind: "command-hangs",
+            pattern: Trigger::Tool,
+        },
+        applies: &[
+            ("database", "docker"),
+            ("cache", "redis-cli"),
+            ("exchange", "docker"),
+            ("monitoring", "curl"),
+            ("alerting-mail", "docker"),
+            ("tls", "docker"),
+            ("ci", "gh"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "crash-loop",
+        summary: "a service crash-loops after its next recreation (it exits at once)",
+        mechanism: Mechanism::Armed {
+            kind: "crash-loop",
+            pattern: RECREATE,
+        },
+        applies: &[
+            ("database", "cdb_ws"),
+            ("cache", "cdb_candles"),
+            ("exchange", "cdb_risk"),
+            ("alerting-mail", "cdb_reports"),
+            ("tls", "cdb_redis"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "service-crash",
+        summary: "a consumer stops in the middle of the rotation",
+        mechanism: Mechanism::Immediate {
+            kind: "service-crash",
+        },
+        applies: &[
+            ("database", "cdb_paper_runner"),
+            ("cache", "cdb_regime"),
+            ("exchange", "cdb_allocation"),
+            ("monitoring", "cdb_grafana"),
+            ("alerting-mail", "cdb_reports"),
+            ("tls", "cdb_db_writer"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "secret-file-emptied",
+        summary: "a secret file is truncated (an editor saved an empty file)",
+        mechanism: Mechanism::Immediate {
+            kind: "secret-file-emptied",
+        },
+        applies: &[
+            ("database", "POSTGRES_PASSWORD"),
+            ("cache", "REDIS_PASSWORD"),
+            ("exchange", "MEXC_API_SECRET"),
+            ("monitoring", "GRAFANA_PASSWORD"),
+            ("alerting-mail", "SMTP_PASSWORD"),
+        ],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "disk-full",
+        summary: "the disk is full when the secret file is written: the file is left empty and the write's error scrolls by",
+        mechanism: Mechanism::Immediate {
+            kind: "secret-file-emptied",
+        },
+        applies: &[
+            ("database", "POSTGRES_PASSWORD_DSN"),
+            ("cache", "REDIS_PASSWORD.next"),
+            ("exchange", "MEXC_TRADE_API_SECRET"),
+            ("monitoring", "GRAFANA_PASSWORD.next"),
+            ("alerting-mail", "SMTP_PASSWORD.next"),
+        ],
+        points: Points::Writes,
+    },
+];
+
+/// Looks an entry up by id.
+pub fn find(id: &str) -> Option<&'static FaultSpec> {
+    CATALOGUE.iter().find(|f| f.id == id)
+}
+
+/// Kinds the engine applies at once instead of arming (beyond `service-crash` and
+/// `secret-file-emptied`, which scenarios already use).
+pub const IMMEDIATE_KINDS: &[&str] = &[
+    "service-crash",
+    "secret-file-emptied",
+    "secret-file-reverted",
+    "malformed-dsn",
+    "redis-restart",
+];
+
+/// Kinds a scenario may name beyond `scenario::FAULTS` (all of them need a `target` except the
+/// effect faults and `role-unchanged`).
+pub const EXTRA_KINDS: &[(&str, bool)] = &[
+    ("secret-file-reverted", true),
+    ("malformed-dsn", false),
+    ("redis-restart", false),
+    ("role-unchanged", false),
+    ("mexc-key-missing-permission", false),
+    ("mexc-key-not-ip-bound", false),
+    ("smtp-app-password-invalid", false),
+    ("command-hangs", true),
+    ("crash-loop", true),
+];
+
+/// Applies an immediate fault; returns whether it changed the world (else it had no effect).
+pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
+    let target = target.unwrap_or("");
+    match kind {
+        "service-crash" => {
+            let was = w.running(target);
+            w.stop(target);
+            was
+        }
+        "secret-file-emptied" => {
+            let had = w.read_secret_file(target).is_some_and(|v| !v.is_empty());
+            had && w.write_secret_file(target, "").is_ok()
+        }
+        "secret-file-reverted" => {
+            // The value a running consumer read at creation: what is in use now.
+            let in_use = w
+                .containers
+                .values()
+                .find_map(|c| c.read.get(target).cloned());
+            match in_use {
+                Some(v) if w.read_secret_file(target).as_deref() != Some(v.as_str()) => {
+                    w.write_secret_file(target, &v).is_ok()
+                }
+                _ => false,
+            }
+        }
+        "malformed-dsn" => {
+            let name = if target.is_empty() {
+                "POSTGRES_PASSWORD_DSN"
+            } else {
+                target
+            };
+            let v = w.fresh_secret("POSTGRES_PASSWORD_DSN (malformed)", 16);
+            w.write_secret_file(name, &v).is_ok()
+        }
+        "redis-restart" => {
+            let runtime_differs = w.redis.passwords.len() != 1
+                || w.redis.startup.as_ref() != w.redis.passwords.iter().next();
+            w.restart("cdb_redis");
+            runtime_differs
+        }
+        _ => false,
+    }
+}
+
+/// The distinct classes the catalogue applies to.
+pub fn classes() -> Vec<&'static str> {
+    let mut v: Vec<&str> = CATALOGUE
+        .iter()
+        .flat_map(|f| f.applies.iter().map(|(c, _)| *c))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Whether a step could trip an armed fault with this trigger and target.
+pub fn could_trip(trigger: Trigger, target: &str, step: &cdb_docs::Step) -> bool {
+    match trigger {
+        Trigger::Body(t) => !step.manual && step.body.contains(t),
+        Trigger::Effect(e) => {
+            step.manual && step.effect.as_deref().is_some_and(|x| x.starts_with(e))
+        }
+        Trigger::Tool => !step.manual && !target.is_empty() && step.body.contains(target),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_kinds_known() {
+        let mut ids: Vec<&str> = CATALOGUE.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate fault id");
+        for f in CATALOGUE {
+            assert!(
+                f.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                f.id
+            );
+            let k = f.kind();
+            assert!(
+                crate::scenario::FAULTS.iter().any(|(x, _)| *x == k)
+                    || EXTRA_KINDS.iter().any(|(x, _)| *x == k),
+                "{k}"
+            );
+            assert!(!f.applies.is_empty(), "{}", f.id);
+        }
+    }
+}
