@@ -34,6 +34,15 @@ pub struct DrillArgs {
     /// List the scenarios.
     #[arg(long)]
     pub list: bool,
+    /// Sweep the fault catalogue: every class × fault × injection point (exit 1 on any gap).
+    #[arg(long)]
+    pub sweep: bool,
+    /// Remove each verify step in turn and show that some sweep case then fails (exit 1 on dead steps).
+    #[arg(long)]
+    pub mutate: bool,
+    /// Limit --sweep or --mutate to one class.
+    #[arg(long, value_name = "C")]
+    pub class: Option<String>,
 }
 
 /// When the process was started as one of the drill's mock tools, runs it and returns its exit code.
@@ -42,7 +51,7 @@ pub fn mock_entry() -> Option<u8> {
 }
 
 pub fn run(args: DrillArgs) -> u8 {
-    if !args.all && !args.list && args.scenario.is_empty() {
+    if !args.all && !args.list && !args.sweep && !args.mutate && args.scenario.is_empty() {
         eprintln!(
             "error: name a scenario, or use --all or --list\n{}",
             cdb_drill::cli::USAGE
@@ -69,6 +78,9 @@ pub fn run(args: DrillArgs) -> u8 {
         report: args.report,
         all: args.all,
         list: args.list,
+        sweep: args.sweep,
+        mutate: args.mutate,
+        class: args.class,
         step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
     };
     cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())

@@ -24,6 +24,12 @@ pub struct Options {
     pub report: Option<PathBuf>,
     pub all: bool,
     pub list: bool,
+    /// `--sweep`: every class × catalogue fault × injection point (sweep.rs).
+    pub sweep: bool,
+    /// `--mutate`: remove each verify step in turn and re-run the sweep cases it caught (mutate.rs).
+    pub mutate: bool,
+    /// `--class C`: limit `--sweep` / `--mutate` to one class.
+    pub class: Option<String>,
     pub step_timeout: Duration,
 }
 
@@ -38,12 +44,15 @@ impl Default for Options {
             report: None,
             all: false,
             list: false,
+            sweep: false,
+            mutate: false,
+            class: None,
             step_timeout: Duration::from_secs(10),
         }
     }
 }
 
-pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | --all | --list";
+pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | --all | --list | --sweep [--class C] | --mutate [--class C]";
 
 /// Parses `drill` arguments (without the subcommand word).
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
@@ -92,12 +101,18 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             "--all" => o.all = true,
             "--list" => o.list = true,
+            "--sweep" => o.sweep = true,
+            "--mutate" => o.mutate = true,
+            "--class" => {
+                o.class = Some(val(i, a)?);
+                i += 1;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s => o.scenarios.push(s.to_owned()),
         }
         i += 1;
     }
-    if !o.list && !o.all && o.scenarios.is_empty() {
+    if !o.list && !o.all && !o.sweep && !o.mutate && o.scenarios.is_empty() {
         return Err("name a scenario, or use --all or --list".into());
     }
     Ok(o)
@@ -124,6 +139,9 @@ fn out_path(base: &Path, id: &str, many: bool, ext: &str) -> PathBuf {
 
 /// Runs the drills the options name. `exe` answers the mock tools.
 pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if o.sweep || o.mutate {
+        return crate::sweep::main(o, exe, out, err);
+    }
     let known = crate::scenario::list(&o.root);
     if o.list {
         for id in &known {

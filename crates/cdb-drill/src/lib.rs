@@ -12,10 +12,12 @@ pub mod engine;
 pub mod faults;
 pub mod journal;
 pub mod mock;
+pub mod mutate;
 pub mod report;
 pub mod sandbox;
 pub mod scan;
 pub mod scenario;
+pub mod sweep;
 pub mod world;
 
 pub use engine::{Config, DrillError, run};

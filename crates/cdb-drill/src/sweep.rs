@@ -1,0 +1,720 @@
+//! The sweep: every class × every applicable catalogue fault × every injection point, on
+//! both triggers, each case a drill in its own sandbox, classified as detected and recovered,
+//! detected but not recovered, undetected, or not applicable (the fault has no effect there).
+//!
+//! Planning is pure (`plan`): the coverage rule of `cdb-verify` uses it without running
+//! anything. Armed faults injected at points with no step between them that could trip them
+//! behave identically, so only the first of each such group runs; the others say `same as`.
+
+use crate::engine::{self, Config, DrillError};
+use crate::faults::{CATALOGUE, FaultSpec, Mechanism, Points};
+use crate::journal::{Event, Journal};
+use cdb_docs::{Phase, Step, Trigger};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The triggers the sweep runs every case on.
+pub const TRIGGERS: &[&str] = &["routine", "leak"];
+
+/// What leaks in a class's leak cases (files, or `ci:NAME`); `None`: no leak case for the class
+/// (the world holds no value of it to leak).
+pub fn leaked_files(class: &str) -> Option<&'static [&'static str]> {
+    match class {
+        "database" => Some(&["POSTGRES_PASSWORD", "POSTGRES_PASSWORD_DSN"]),
+        "cache" => Some(&["REDIS_PASSWORD"]),
+        "exchange" => Some(&["MEXC_TRADE_API_KEY", "MEXC_TRADE_API_SECRET"]),
+        "monitoring" => Some(&["GRAFANA_PASSWORD"]),
+        "alerting-mail" => Some(&["SMTP_PASSWORD"]),
+        "ci" => Some(&["ci:AI_PROVIDER_API_KEY"]),
+        _ => None,
+    }
+}
+
+fn trigger_of(t: &str) -> Trigger {
+    if t == "leak" {
+        Trigger::Leak
+    } else {
+        Trigger::Routine
+    }
+}
+
+/// The steps of `class` a drill on `trigger` plans, in document order (as the engine does).
+pub fn class_steps<'a>(steps: &[&'a Step], class: &str, trigger: &str) -> Vec<&'a Step> {
+    let t = trigger_of(trigger);
+    steps
+        .iter()
+        .copied()
+        .filter(|s| s.class == class && s.when.applies_to(t))
+        .collect()
+}
+
+/// Every step of the hub (runbook and playbook), in document order.
+pub fn hub_steps(hub: &cdb_docs::Hub) -> Vec<&Step> {
+    hub.docs.iter().flat_map(|d| d.steps.iter()).collect()
+}
+
+/// One sweep case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub class: String,
+    pub trigger: &'static str,
+    pub fault: &'static FaultSpec,
+    pub target: &'static str,
+    /// A step id, or `start`.
+    pub after: String,
+}
+
+impl Case {
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}@{}",
+            self.class, self.trigger, self.fault.id, self.after
+        )
+    }
+}
+
+/// How a planned case is decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Run it.
+    Run,
+    /// Behaves as the case at this index (an armed fault with no possible trip in between).
+    Same(usize),
+    /// Not applicable, decided without running: why.
+    Static(String),
+}
+
+/// The injection points of a fault in a class's plan: the start of the rotation (after the
+/// last pre-check: a fault before it is a broken stack, which the pre-checks refuse to rotate)
+/// and every rotate step (or the rotate steps that name the target file, for write faults).
+fn points(plan: &[&Step], spec: &FaultSpec, target: &str) -> Vec<String> {
+    let rotate = plan.iter().filter(|s| s.phase == Phase::Rotate);
+    let start = plan
+        .iter()
+        .rfind(|s| s.phase == Phase::PreCheck)
+        .map_or_else(|| "start".to_owned(), |s| s.id.clone());
+    match spec.points {
+        Points::Rotation => std::iter::once(start)
+            .chain(rotate.map(|s| s.id.clone()))
+            .collect(),
+        Points::Writes => rotate
+            .filter(|s| !target.is_empty() && s.body.contains(target))
+            .map(|s| s.id.clone())
+            .collect(),
+    }
+}
+
+/// The steps that may run after `after` (rest of the rotate phase, then every later phase).
+fn later<'a>(plan: &[&'a Step], after: &str) -> Vec<&'a Step> {
+    let rotate: Vec<&Step> = plan
+        .iter()
+        .copied()
+        .filter(|s| s.phase == Phase::Rotate)
+        .collect();
+    // `start` or a pre-check step: the whole rotate phase is still ahead.
+    let from = rotate
+        .iter()
+        .position(|s| s.id == after)
+        .map_or(0, |i| i + 1);
+    rotate[from..]
+        .iter()
+        .copied()
+        .chain(
+            plan.iter()
+                .copied()
+                .filter(|s| !matches!(s.phase, Phase::Contain | Phase::PreCheck | Phase::Rotate)),
+        )
+        .collect()
+}
+
+/// The whole sweep, planned without running anything: every case and how it is decided.
+pub fn plan(steps: &[&Step], class_filter: Option<&str>) -> Vec<(Case, Plan)> {
+    let mut out: Vec<(Case, Plan)> = Vec::new();
+    let classes = crate::faults::classes();
+    for class in classes
+        .iter()
+        .filter(|c| class_filter.is_none_or(|f| f == **c))
+    {
+        for trigger in TRIGGERS {
+            if *trigger == "leak" && leaked_files(class).is_none() {
+                continue;
+            }
+            let cplan = class_steps(steps, class, trigger);
+            if !cplan.iter().any(|s| s.phase == Phase::Rotate) {
+                continue;
+            }
+            for spec in CATALOGUE {
+                let Some(target) = spec.target_in(class) else {
+                    continue;
+                };
+                // Representatives of armed faults by the first step that could trip them.
+                let mut reps: BTreeMap<String, usize> = BTreeMap::new();
+                for after in points(&cplan, spec, target) {
+                    let case = Case {
+                        class: (*class).to_owned(),
+                        trigger,
+                        fault: spec,
+                        target,
+                        after: after.clone(),
+                    };
+                    let decided = match spec.mechanism {
+                        Mechanism::Immediate { .. } => Plan::Run,
+                        Mechanism::Armed { pattern, .. } => {
+                            let first = later(&cplan, &after)
+                                .into_iter()
+                                .find(|s| crate::faults::could_trip(pattern, target, s));
+                            match first {
+                                None => Plan::Static(format!(
+                                    "no effect: no step after `{after}` could trip it ({})",
+                                    describe(pattern, target)
+                                )),
+                                Some(s) => match reps.get(&s.id) {
+                                    Some(&i) => Plan::Same(i),
+                                    None => {
+                                        reps.insert(s.id.clone(), out.len());
+                                        Plan::Run
+                                    }
+                                },
+                            }
+                        }
+                    };
+                    out.push((case, decided));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn describe(t: crate::faults::Trigger, target: &str) -> String {
+    match t {
+        crate::faults::Trigger::Body(b) => format!("none contains `{b}`"),
+        crate::faults::Trigger::Effect(e) => format!("none applies `{e}…`"),
+        crate::faults::Trigger::Tool => format!("none calls `{target}`"),
+    }
+}
+
+/// How a case ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Recovered,
+    DetectedNotRecovered,
+    Undetected,
+    NotApplicable,
+}
+
+impl Outcome {
+    pub fn letter(self) -> char {
+        match self {
+            Outcome::Recovered => 'R',
+            Outcome::DetectedNotRecovered => 'D',
+            Outcome::Undetected => 'U',
+            Outcome::NotApplicable => 'N',
+        }
+    }
+
+    pub fn is_gap(self) -> bool {
+        matches!(self, Outcome::DetectedNotRecovered | Outcome::Undetected)
+    }
+}
+
+/// One classified case (one JSON object per case with `--format json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    pub case: String,
+    pub class: String,
+    pub trigger: String,
+    pub fault: String,
+    pub target: Option<String>,
+    pub after: String,
+    pub outcome: Outcome,
+    /// The first step that failed after the injection.
+    pub detected_by: Option<String>,
+    /// Every step that failed after the injection.
+    pub failed: Vec<String>,
+    /// For a gap: the verify steps of the class that ran after the injection (`id (path:line)`).
+    pub should_have_caught: Vec<String>,
+    pub reason: String,
+    /// The case this one behaves as (not run itself).
+    pub same_as: Option<String>,
+}
+
+/// Classifies a case's journal.
+pub fn classify(case: &Case, j: &Journal) -> CaseResult {
+    let kind = case.fault.kind();
+    let inject_at = j
+        .events
+        .iter()
+        .position(|e| matches!(e, Event::Inject { .. }));
+    let tripped = j
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Trip { fault, .. } if fault == kind));
+    let after_inject = j.events.iter().skip(inject_at.unwrap_or(j.events.len()));
+    let mut failed = Vec::new();
+    let mut verify_ran = Vec::new();
+    for e in after_inject {
+        if let Event::Step(s) = e {
+            if s.status != "passed" && !failed.contains(&s.id) {
+                failed.push(s.id.clone());
+            }
+            let v = format!("{} ({})", s.id, s.doc);
+            if s.phase == "verify" && !verify_ran.contains(&v) {
+                verify_ran.push(v);
+            }
+        }
+    }
+    let all_ok = j.invariants.iter().all(|i| i.passed);
+    let recovered = j.outcome == "recovered" && all_ok;
+    let broken: Vec<String> = j
+        .invariants
+        .iter()
+        .filter(|i| !i.passed)
+        .map(|i| format!("{}: {}", i.name, i.detail))
+        .collect();
+    let (outcome, reason) = if inject_at.is_none() {
+        (
+            Outcome::NotApplicable,
+            format!("never injected: step `{}` did not run", case.after),
+        )
+    } else if !tripped {
+        (
+            Outcome::NotApplicable,
+            "no effect: the fault never took effect at this point".to_owned(),
+        )
+    } else if j.detection.is_none() {
+        if recovered {
+            (
+                Outcome::NotApplicable,
+                "no lasting effect: the runbook's own later steps undid it".to_owned(),
+            )
+        } else {
+            (
+                Outcome::Undetected,
+                format!("every step after it passed; {}", broken.join("; ")),
+            )
+        }
+    } else if recovered {
+        (Outcome::Recovered, format!("outcome {}", j.outcome))
+    } else {
+        (
+            Outcome::DetectedNotRecovered,
+            format!(
+                "outcome {}{}{}",
+                j.outcome,
+                if broken.is_empty() { "" } else { "; " },
+                broken.join("; ")
+            ),
+        )
+    };
+    CaseResult {
+        case: case.id(),
+        class: case.class.clone(),
+        trigger: case.trigger.to_owned(),
+        fault: case.fault.id.to_owned(),
+        target: (!case.target.is_empty()).then(|| case.target.to_owned()),
+        after: case.after.clone(),
+        outcome,
+        detected_by: j.detection.as_ref().map(|d| d.step.clone()),
+        failed,
+        should_have_caught: if outcome.is_gap() {
+            verify_ran
+        } else {
+            Vec::new()
+        },
+        reason,
+        same_as: None,
+    }
+}
+
+/// The scenario text of a case (or of a baseline without faults).
+fn scenario_yaml(class: &str, trigger: &str, fault: Option<&Case>) -> String {
+    let mut y = format!(
+        "title: sweep case\nclass: {class}\ntrigger: {trigger}\nbriefing: generated by the sweep\n"
+    );
+    if trigger == "leak" {
+        let files = leaked_files(class).unwrap_or(&[]);
+        let q: Vec<String> = files.iter().map(|f| format!("\"{f}\"")).collect();
+        let _ = writeln!(y, "leaked: [{}]", q.join(", "));
+    }
+    if let Some(c) = fault {
+        let _ = write!(
+            y,
+            "faults:\n  - kind: {}\n    after: {}\n",
+            c.fault.kind(),
+            c.after
+        );
+        if !c.target.is_empty() {
+            let _ = writeln!(y, "    target: \"{}\"", c.target);
+        }
+    }
+    y.push_str("expect:\n  outcome: recovered\n");
+    y
+}
+
+fn run_yaml(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    id: &str,
+    yaml: &str,
+) -> Result<Journal, DrillError> {
+    let mut sc = crate::scenario::parse(yaml, &format!("(sweep) {id}"))?;
+    sc.id = id.to_owned();
+    sc.validate(hub)?;
+    engine::run_scenario(cfg, hub, &sc)
+}
+
+/// Runs one case.
+pub fn run_case(cfg: &Config, hub: &cdb_docs::Hub, case: &Case) -> Result<CaseResult, DrillError> {
+    let j = run_yaml(
+        cfg,
+        hub,
+        &case.id(),
+        &scenario_yaml(&case.class, case.trigger, Some(case)),
+    )?;
+    Ok(classify(case, &j))
+}
+
+/// A class and trigger run without any fault: every case assumes it passes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    pub class: String,
+    pub trigger: String,
+    pub passed: bool,
+    pub reasons: Vec<String>,
+}
+
+/// The result of a sweep.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pub baselines: Vec<Baseline>,
+    pub cases: Vec<CaseResult>,
+}
+
+impl Sweep {
+    pub fn gaps(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases.iter().filter(|c| c.outcome.is_gap())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.baselines.iter().all(|b| b.passed) && self.gaps().next().is_none()
+    }
+}
+
+/// Runs `jobs` on every core (each job its own sandbox); results in job order.
+pub fn parallel<T: Sync, R: Send>(jobs: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<R>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = f(job);
+                    if let Ok(mut g) = slots.lock() {
+                        g[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Plans and runs the sweep (optionally one class).
+pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<Sweep, DrillError> {
+    let steps = hub_steps(hub);
+    let planned = plan(&steps, class);
+    let mut pairs: Vec<(String, &'static str)> = Vec::new();
+    for (c, _) in &planned {
+        if !pairs.iter().any(|(k, t)| *k == c.class && *t == c.trigger) {
+            pairs.push((c.class.clone(), c.trigger));
+        }
+    }
+    enum Job<'a> {
+        Base(&'a str, &'static str),
+        Case(&'a Case),
+    }
+    let mut jobs: Vec<Job> = pairs.iter().map(|(c, t)| Job::Base(c, t)).collect();
+    let mut index_of_case = vec![usize::MAX; planned.len()];
+    for (i, (c, p)) in planned.iter().enumerate() {
+        if *p == Plan::Run {
+            index_of_case[i] = jobs.len();
+            jobs.push(Job::Case(c));
+        }
+    }
+    enum Done {
+        Base(Baseline),
+        Case(CaseResult),
+    }
+    let results = parallel(&jobs, |job| -> Result<Done, DrillError> {
+        match job {
+            Job::Base(class, trigger) => {
+                let j = run_yaml(
+                    cfg,
+                    hub,
+                    &format!("{class}/{trigger}/baseline"),
+                    &scenario_yaml(class, trigger, None),
+                )?;
+                let mut reasons = j.verdict.reasons.clone();
+                reasons.extend(j.gaps.iter().cloned());
+                Ok(Done::Base(Baseline {
+                    class: (*class).to_owned(),
+                    trigger: (*trigger).to_owned(),
+                    passed: j.verdict.passed && j.gaps.is_empty(),
+                    reasons,
+                }))
+            }
+            Job::Case(c) => run_case(cfg, hub, c).map(Done::Case),
+        }
+    });
+    let mut done: Vec<Option<Done>> = Vec::with_capacity(results.len());
+    for r in results {
+        done.push(Some(r?));
+    }
+    let mut sweep = Sweep::default();
+    for d in done.iter().take(pairs.len()).flatten() {
+        if let Done::Base(b) = d {
+            sweep.baselines.push(b.clone());
+        }
+    }
+    let mut by_index: Vec<Option<CaseResult>> = vec![None; planned.len()];
+    for (i, (case, p)) in planned.iter().enumerate() {
+        let r = match p {
+            Plan::Run => match done.get(index_of_case[i]).and_then(Option::as_ref) {
+                Some(Done::Case(r)) => r.clone(),
+                _ => continue,
+            },
+            Plan::Same(rep) => match by_index.get(*rep).and_then(Option::as_ref) {
+                Some(r) => CaseResult {
+                    case: case.id(),
+                    after: case.after.clone(),
+                    same_as: Some(r.case.clone()),
+                    ..r.clone()
+                },
+                None => continue,
+            },
+            Plan::Static(why) => CaseResult {
+                case: case.id(),
+                class: case.class.clone(),
+                trigger: case.trigger.to_owned(),
+                fault: case.fault.id.to_owned(),
+                target: (!case.target.is_empty()).then(|| case.target.to_owned()),
+                after: case.after.clone(),
+                outcome: Outcome::NotApplicable,
+                detected_by: None,
+                failed: Vec::new(),
+                should_have_caught: Vec::new(),
+                reason: why.clone(),
+                same_as: None,
+            },
+        };
+        by_index[i] = Some(r);
+    }
+    sweep.cases = by_index.into_iter().flatten().collect();
+    Ok(sweep)
+}
+
+/// The class-by-fault table: per cell the count of each outcome.
+pub fn table(s: &Sweep) -> String {
+    let mut classes: Vec<&str> = Vec::new();
+    for c in &s.cases {
+        if !classes.contains(&c.class.as_str()) {
+            classes.push(&c.class);
+        }
+    }
+    let width = classes.iter().map(|c| c.len()).max().unwrap_or(0).max(12) + 2;
+    let fw = CATALOGUE.iter().map(|f| f.id.len()).max().unwrap_or(10) + 2;
+    let mut out = format!("{:fw$}", "fault \\ class");
+    for c in &classes {
+        let _ = write!(out, "{c:width$}");
+    }
+    out.push('\n');
+    for spec in CATALOGUE {
+        let mut row = format!("{:fw$}", spec.id);
+        let mut any = false;
+        for class in &classes {
+            let mut counts: BTreeMap<char, usize> = BTreeMap::new();
+            for c in s
+                .cases
+                .iter()
+                .filter(|c| c.class == *class && c.fault == spec.id)
+            {
+                *counts.entry(c.outcome.letter()).or_default() += 1;
+            }
+            let cell = if counts.is_empty() {
+                ".".to_owned()
+            } else {
+                any = true;
+                ['R', 'D', 'U', 'N']
+                    .iter()
+                    .filter_map(|l| counts.get(l).map(|n| format!("{l}{n}")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let _ = write!(row, "{cell:width$}");
+        }
+        if any {
+            out.push_str(row.trim_end());
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "R detected and recovered · D detected, not recovered · U undetected · N not applicable (no effect there) · . fault does not apply\n",
+    );
+    out
+}
+
+/// The human report: baselines, the table, every gap with the steps that should have caught it.
+pub fn human(s: &Sweep) -> String {
+    let mut out = String::new();
+    for b in s.baselines.iter().filter(|b| !b.passed) {
+        let _ = writeln!(
+            out,
+            "BASELINE {}/{} fails without any fault: {}",
+            b.class,
+            b.trigger,
+            b.reasons.join("; ")
+        );
+    }
+    out.push_str(&table(s));
+    let count = |o: Outcome| s.cases.iter().filter(|c| c.outcome == o).count();
+    let _ = writeln!(
+        out,
+        "\n{} case(s): {} recovered, {} detected but not recovered, {} undetected, {} not applicable",
+        s.cases.len(),
+        count(Outcome::Recovered),
+        count(Outcome::DetectedNotRecovered),
+        count(Outcome::Undetected),
+        count(Outcome::NotApplicable)
+    );
+    for g in s.gaps() {
+        let target = g
+            .target
+            .as_ref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "GAP {}{target}: {}: {}",
+            g.case,
+            match g.outcome {
+                Outcome::Undetected => "undetected",
+                _ => "detected but not recovered",
+            },
+            g.reason
+        );
+        if let Some(d) = &g.detected_by {
+            let _ = writeln!(out, "    detected by `{d}`");
+        }
+        if g.outcome == Outcome::Undetected {
+            if g.should_have_caught.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    no verify step of the class ran after the injection"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    should have been caught by: {}",
+                    g.should_have_caught.join(", ")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// One JSON object per case (baselines first, as `{"baseline": …}`).
+pub fn json_lines(s: &Sweep) -> String {
+    let mut out = String::new();
+    for b in &s.baselines {
+        let _ = writeln!(out, "{}", serde_json::json!({ "baseline": b }));
+    }
+    for c in &s.cases {
+        let _ = writeln!(out, "{}", serde_json::to_string(c).unwrap_or_default());
+    }
+    out
+}
+
+/// Loads the hub for a sweep or mutation run (exit 2 when it cannot).
+pub fn load_hub(root: &std::path::Path) -> Result<cdb_docs::Hub, DrillError> {
+    cdb_docs::Hub::load(
+        root,
+        cdb_docs::Layout::default(),
+        cdb_docs::hub::LoadOptions { text_files: false },
+    )
+    .map_err(|e| DrillError::Hub(format!("{}: cannot load the Docs Hub: {e}", root.display())))
+}
+
+/// `drill --sweep` and `drill --mutate`: exit 0 no gap, 1 gaps (or dead verify steps), 2 errors.
+pub fn main(
+    o: &crate::cli::Options,
+    exe: &std::path::Path,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> u8 {
+    let cfg = Config {
+        root: o.root.clone(),
+        seed: o.seed,
+        step_timeout: o.step_timeout,
+        mock_exe: exe.to_path_buf(),
+    };
+    if o.mutate {
+        return crate::mutate::main(&cfg, o.class.as_deref(), o.format, out, err);
+    }
+    let hub = match load_hub(&o.root) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
+    };
+    if let Some(c) = &o.class
+        && !crate::faults::classes().contains(&c.as_str())
+    {
+        let _ = writeln!(
+            err,
+            "error: no catalogue fault applies to class `{c}` (classes: {})",
+            crate::faults::classes().join(", ")
+        );
+        return 2;
+    }
+    let s = match sweep(&cfg, &hub, o.class.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
+    };
+    let text = match o.format {
+        crate::cli::Format::Human => human(&s),
+        crate::cli::Format::Json => json_lines(&s),
+    };
+    let _ = write!(out, "{text}");
+    if s.passed() {
+        0
+    } else {
+        let _ = writeln!(
+            err,
+            "sweep: {} gap(s), {} failing baseline(s)",
+            s.gaps().count(),
+            s.baselines.iter().filter(|b| !b.passed).count()
+        );
+        1
+    }
+}
