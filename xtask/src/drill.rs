@@ -31,6 +31,12 @@ pub struct DrillArgs {
     /// Run every scenario under `drills/`.
     #[arg(long)]
     pub all: bool,
+    /// Open an interactive shell in the scenario's sandbox and work through the runbook by hand.
+    #[arg(long)]
+    pub shell: bool,
+    /// Feed the shell's commands from FILE instead of standard input (implies --shell).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
     /// List the scenarios.
     #[arg(long)]
     pub list: bool,
@@ -82,6 +88,8 @@ pub fn run(args: DrillArgs) -> u8 {
         mutate: args.mutate,
         class: args.class,
         step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        shell: args.shell || args.script.is_some(),
+        script: args.script,
     };
     cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())
 }

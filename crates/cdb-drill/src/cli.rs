@@ -31,6 +31,10 @@ pub struct Options {
     /// `--class C`: limit `--sweep` / `--mutate` to one class.
     pub class: Option<String>,
     pub step_timeout: Duration,
+    /// `--shell`: open an interactive shell in the scenario's sandbox (shell.rs).
+    pub shell: bool,
+    /// `--script FILE`: the shell reads its commands from FILE (implies `--shell`).
+    pub script: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -48,11 +52,13 @@ impl Default for Options {
             mutate: false,
             class: None,
             step_timeout: Duration::from_secs(10),
+            shell: false,
+            script: None,
         }
     }
 }
 
-pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | --all | --list | --sweep [--class C] | --mutate [--class C]";
+pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | <scenario> --shell [--script FILE] [--report FILE] | --all | --list | --sweep [--class C] | --mutate [--class C]";
 
 /// Parses `drill` arguments (without the subcommand word).
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
@@ -107,6 +113,12 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.class = Some(val(i, a)?);
                 i += 1;
             }
+            "--shell" => o.shell = true,
+            "--script" => {
+                o.script = Some(PathBuf::from(val(i, a)?));
+                o.shell = true;
+                i += 1;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
             s => o.scenarios.push(s.to_owned()),
         }
@@ -137,8 +149,35 @@ fn out_path(base: &Path, id: &str, many: bool, ext: &str) -> PathBuf {
     }
 }
 
+/// `--shell`: one scenario, by hand (or from `--script`); exit 0 pass, 1 fail, 2 errors.
+fn run_shell(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let [id] = o.scenarios.as_slice() else {
+        let _ = writeln!(err, "error: --shell takes exactly one scenario");
+        return 2;
+    };
+    let so = crate::shell::Options {
+        root: o.root.clone(),
+        scenario: id.clone(),
+        seed: o.seed,
+        mock_exe: exe.to_path_buf(),
+        script: o.script.clone(),
+        report: o.report.clone(),
+        step_timeout: o.step_timeout,
+    };
+    match crate::shell::run(&so, out, err) {
+        Ok(f) => u8::from(!f.passed),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+    }
+}
+
 /// Runs the drills the options name. `exe` answers the mock tools.
 pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if o.shell {
+        return run_shell(o, exe, out, err);
+    }
     if o.sweep || o.mutate {
         return crate::sweep::main(o, exe, out, err);
     }

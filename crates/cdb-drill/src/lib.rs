@@ -17,6 +17,7 @@ pub mod report;
 pub mod sandbox;
 pub mod scan;
 pub mod scenario;
+pub mod shell;
 pub mod sweep;
 pub mod world;
 

@@ -76,7 +76,13 @@ impl Ctx {
 /// When this process is a mock tool, runs it and returns its exit code.
 pub fn entry() -> Option<u8> {
     let mut args = std::env::args_os().skip(1);
-    if args.next()? != MARKER {
+    let first = args.next()?;
+    if first == crate::shell::MARKER {
+        // The `--shell` hooks (prompt hook, drill-status, drill-manual) share the mock executable.
+        let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+        return Some(crate::shell::hook::main(&args));
+    }
+    if first != MARKER {
         return None;
     }
     let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
