@@ -7,6 +7,7 @@
 //! The contract between runbooks and mocks is `docs/drill-world.md`.
 
 pub mod cli;
+pub mod coverage;
 pub mod effects;
 pub mod engine;
 pub mod faults;

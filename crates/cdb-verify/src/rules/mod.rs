@@ -17,6 +17,7 @@ mod runbook_classes;
 mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
+mod step_unexercised;
 mod steps;
 
 /// What every rule declares about itself.
@@ -93,6 +94,7 @@ static HUB_RULES: &[Rule] = &[
     steps::FORMAT,
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
+    step_unexercised::RULE,
 ];
 
 /// What rules read: the hub, the date and facts derived once for all rules.
