@@ -327,7 +327,7 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
         how: how.to_owned(),
         check_failed,
         good_after: good,
-        leak_alive_after: alive,
+        leak_alive_after: leak_valid(w),
     });
     // Trips and violations of the next command are attributed to it.
     w.current_step = Some(format!("command {}", n + 1));
@@ -356,6 +356,16 @@ pub(crate) fn arm(w: &mut World, f: &state::FaultInfo) {
             remaining: f.times,
         }),
     }
+}
+
+/// Whether some leaked value opens a new login somewhere (a session that outlives the
+/// password's change is not a login: it shows the leak was not cut off, not that it is back).
+pub(crate) fn leak_valid(w: &World) -> bool {
+    w.leaked.iter().any(|v| {
+        w.accepted_by(v)
+            .iter()
+            .any(|at| at != "a live Postgres session")
+    })
 }
 
 /// Whether some leaked value is accepted anywhere.

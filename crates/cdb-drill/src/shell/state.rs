@@ -67,7 +67,7 @@ pub struct Cmd {
     pub check_failed: bool,
     /// After it, every service was healthy, no leaked value was accepted and the class was rotated.
     pub good_after: bool,
-    /// After it, some leaked value was accepted.
+    /// After it, some leaked value opened a new login somewhere.
     pub leak_alive_after: bool,
 }
 

@@ -7,6 +7,7 @@ mod hermetic;
 mod mocks;
 mod outputs;
 mod scenarios;
+mod shell;
 mod shipped;
 
 use std::path::{Path, PathBuf};

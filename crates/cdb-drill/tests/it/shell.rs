@@ -1,0 +1,363 @@
+//! `drill --shell`: the runbook by hand. Commands come from `--script`, from a pipe on standard
+//! input, and from a pseudo-terminal (python3's `pty`), and the after-action report's verdicts
+//! are checked for a correct run, a run that skips verification and one that rolls a leaked
+//! value back.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Step id → body, from the real hub.
+fn bodies() -> BTreeMap<String, String> {
+    let hub = cdb_docs::Hub::load(
+        &crate::workspace(),
+        cdb_docs::Layout::default(),
+        cdb_docs::hub::LoadOptions { text_files: false },
+    )
+    .unwrap();
+    hub.docs
+        .iter()
+        .flat_map(|d| d.steps.iter())
+        .map(|s| (s.id.clone(), s.body.clone()))
+        .collect()
+}
+
+fn script(ids: &[&str], extra: &str) -> String {
+    let b = bodies();
+    let mut s = String::new();
+    for id in ids {
+        s.push_str(b.get(*id).unwrap_or_else(|| panic!("no step {id}")));
+    }
+    s.push_str(extra);
+    s
+}
+
+const CONTAIN_TO_ROTATE: &[&str] = &[
+    "database-contain-check-exposure",
+    "database-pre-check-stack-healthy",
+    "database-pre-check-current-credential",
+    "database-rotate-keep-previous",
+    "database-rotate-stage-next",
+    "database-rotate-alter-role",
+    "database-rotate-test-next",
+    "database-rotate-write-files",
+    "database-rotate-recreate-consumers",
+];
+const VERIFY: &[&str] = &[
+    "database-verify-new-credential",
+    "database-verify-old-rejected",
+    "database-verify-dsn-matches",
+    "database-verify-consumers-healthy",
+    "database-verify-grafana-datasource",
+];
+const LEAK_ROLLBACK: &[&str] = &[
+    "database-rollback-fresh-next",
+    "database-rollback-alter-role-fresh",
+    "database-rollback-write-fresh-files",
+    "database-rollback-recreate-consumers",
+];
+const REVOKE: &[&str] = &[
+    "database-revoke-old-sessions",
+    "database-revoke-retire-staging",
+];
+
+/// Runs `leak-db --shell --script` with `text`: (exit code, stdout, stderr, report).
+fn run_script(text: &str) -> (Option<i32>, String, String, String) {
+    let d = tempfile::tempdir().unwrap();
+    let sc = d.path().join("commands.sh");
+    std::fs::write(&sc, text).unwrap();
+    let report = d.path().join("report.md");
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--root"])
+        .arg(crate::workspace())
+        .arg("--script")
+        .arg(&sc)
+        .arg("--report")
+        .arg(&report)
+        .current_dir(d.path())
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let md = std::fs::read_to_string(&report).unwrap_or_default();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        md,
+    )
+}
+
+fn assert_clean(md: &str) {
+    assert!(!crate::has_long_hex(md), "a value in the report:\n{md}");
+    assert!(!md.contains("/tmp/cdb-drill-"), "a sandbox path:\n{md}");
+}
+
+#[test]
+fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
+    let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
+    ids.extend(VERIFY);
+    ids.extend(LEAK_ROLLBACK);
+    ids.extend(VERIFY);
+    ids.extend(REVOKE);
+    let (code, out, err, md) = run_script(&script(&ids, "drill-status\n"));
+    assert_eq!(code, Some(0), "{err}\n{md}");
+    assert!(md.contains("| verdict | **pass** |"), "{md}");
+    assert!(
+        md.contains("`database-verify-consumers-healthy`) |")
+            || md.contains("(`database-verify-consumers-healthy`)"),
+        "{md}"
+    );
+    assert!(md.contains("◀ detected"), "{md}");
+    assert!(md.contains("| budget (RTO) | T+00:30:00: met |"), "{md}");
+    assert!(
+        md.contains("`database-rotate-write-files` (pasted) ⚡ inject `recreate-ignored`"),
+        "the inject fires right after the step it follows:\n{md}"
+    );
+    // The second round of verify is recognised as verify, not as the pre-check with that body.
+    assert!(!md.contains("| **skipped** |"), "{md}");
+    assert!(out.contains("all 18 services UP"), "{out}");
+    assert!(err.contains("after-action report:"), "{err}");
+    assert_clean(&md);
+    assert!(!crate::has_long_hex(&out), "{out}");
+}
+
+#[test]
+fn skipping_verification_names_the_skipped_steps_and_the_undetected_fault() {
+    let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
+    ids.extend(REVOKE);
+    let (code, _, err, md) = run_script(&script(&ids, ""));
+    assert_eq!(code, Some(1), "{err}\n{md}");
+    assert!(md.contains("| verdict | **fail** |"), "{md}");
+    assert!(md.contains("| fault detected | not detected |"), "{md}");
+    assert!(
+        md.contains("verify steps skipped: `database-verify-new-credential`, `database-verify-old-rejected`, `database-verify-dsn-matches`, `database-verify-consumers-healthy`, `database-verify-grafana-datasource`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("fault `recreate-ignored` (cdb_db_writer) injected after `database-rotate-write-files` went undetected"),
+        "{md}"
+    );
+    assert!(err.contains("went undetected"), "{err}");
+    assert_clean(&md);
+}
+
+#[test]
+fn rolling_back_to_the_leaked_value_fails() {
+    let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
+    ids.extend(VERIFY);
+    ids.extend([
+        "database-rollback-restore-role",
+        "database-rollback-restore-files",
+        "database-rollback-recreate-consumers",
+    ]);
+    ids.extend(VERIFY);
+    let (code, _, err, md) = run_script(&script(&ids, ""));
+    assert_eq!(code, Some(1), "{err}\n{md}");
+    assert!(md.contains("| verdict | **fail** |"), "{md}");
+    assert!(
+        md.contains("a leaked credential is valid again"),
+        "the verdict says the leaked value came back:\n{md}"
+    );
+    assert!(md.contains("- [ ] leaked-values-dead"), "{md}");
+    assert!(
+        md.contains("ran `database-rollback-restore-role` (routine rollback) on a leak"),
+        "{md}"
+    );
+    assert_clean(&md);
+}
+
+#[test]
+fn commands_typed_in_own_words_are_recognised_by_their_calls_and_files() {
+    // Not the runbook's text: the same mock calls and the same files changed.
+    let text = "\
+cp \"$SECRETS_PATH/POSTGRES_PASSWORD\" \"$SECRETS_PATH/POSTGRES_PASSWORD.prev\"; cp \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\" \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN.prev\"
+PGPASSWORD=\"$(cat $SECRETS_PATH/POSTGRES_PASSWORD)\"  docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1'
+drill-status
+echo hello
+";
+    let (_, out, err, md) = run_script(text);
+    assert!(
+        md.contains("`database-rotate-keep-previous` (files)"),
+        "{md}\n{err}"
+    );
+    assert!(
+        md.contains("`database-pre-check-current-credential` (calls)"),
+        "{md}"
+    );
+    // Default time for a command that does no step; drill-status costs 10 s.
+    assert!(
+        md.contains("| 4 | T+00:00:25 | 30 s | 0 | `echo hello` | — |"),
+        "{md}"
+    );
+    assert!(out.contains("drill clock T+00:00:15"), "{out}");
+}
+
+#[test]
+fn piped_stdin_without_a_terminal_does_not_hang_and_the_dashboard_shows_the_outage() {
+    let b = bodies();
+    let d = tempfile::tempdir().unwrap();
+    let report = d.path().join("r.md");
+    let stdin = format!(
+        "{}{}drill-status\ndrill-manual\n",
+        b["database-rotate-stage-next"], b["database-rotate-alter-role"]
+    );
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--shell", "--root"])
+        .arg(crate::workspace())
+        .arg("--report")
+        .arg(&report)
+        .current_dir(d.path())
+        .write_stdin(stdin)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout);
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{so}\n{se}");
+    // The banner: the situation, never the fault.
+    assert!(so.contains("SITUATION"), "{so}");
+    assert!(so.contains("The real stack is unreachable"), "{so}");
+    assert!(
+        !so.contains("recreate-ignored") && !so.contains("cdb_db_writer is not"),
+        "{so}"
+    );
+    assert!(
+        so.contains("cdb_db_writer           DOWN      postgres: password authentication failed for user \"claire_user\""),
+        "{so}"
+    );
+    assert!(!crate::has_long_hex(&so), "{so}");
+    assert!(report.is_file());
+    assert!(!se.contains("no job control"), "{se}");
+}
+
+#[test]
+fn the_default_report_lands_in_the_current_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--shell", "--root"])
+        .arg(crate::workspace())
+        .current_dir(d.path())
+        .write_stdin("drill-done\necho never\n")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let se = String::from_utf8_lossy(&out.stderr);
+    let p = d.path().join("drill-leak-db-report.md");
+    assert!(p.is_file(), "{se}");
+    assert!(se.contains("drill-leak-db-report.md"), "{se}");
+    let md = std::fs::read_to_string(p).unwrap();
+    assert!(
+        !md.contains("echo never"),
+        "drill-done ends the session:\n{md}"
+    );
+}
+
+#[test]
+fn shell_errors_are_usage_errors() {
+    let (code, _, err) = crate::drill(&["--shell", "leak-db", "leak-cache"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("exactly one scenario"), "{err}");
+    let args: Vec<String> = ["leak-db", "--script", "/no/such/file"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let o = cdb_drill::cli::parse_args(&args).unwrap();
+    assert!(o.shell);
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut o = o;
+    o.root = crate::workspace();
+    let code = cdb_drill::cli::run(&o, &crate::mock_exe(), &mut out, &mut err);
+    assert_eq!(code, 2);
+    assert!(String::from_utf8_lossy(&err).contains("cannot read the script"));
+}
+
+/// The interactive path: a real terminal (python3's `pty`), readline, the prompt with the clock.
+#[test]
+fn the_interactive_shell_runs_under_a_pseudo_terminal() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: python3 is not installed (it drives the pseudo-terminal)");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let report = d.path().join("r.md");
+    let driver = d.path().join("pty_driver.py");
+    std::fs::write(&driver, PTY_DRIVER).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(&driver)
+        .arg(crate::mock_exe())
+        .arg(crate::workspace())
+        .arg(&report)
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{so}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(so.contains("[drill T+00:00:00] stack$"), "{so}");
+    assert!(
+        so.contains("[drill T+00:00:30] stack$"),
+        "the clock moved:\n{so}"
+    );
+    assert!(so.contains("all 18 services UP"), "{so}");
+    let md = std::fs::read_to_string(Path::new(&report)).unwrap();
+    assert!(
+        md.contains("| 1 | T+00:00:00 | 30 s | 0 | `echo typed-by-hand` | — |"),
+        "{md}"
+    );
+}
+
+const PTY_DRIVER: &str = r#"
+import os, pty, select, sys, time
+exe, root, report = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe, "drill", "leak-db", "--shell", "--root", root, "--report", report])
+buf = b""
+def read_until(marker, limit=60):
+    global buf
+    end = time.time() + limit
+    while marker not in buf:
+        if time.time() > end:
+            sys.stdout.write(buf.decode("utf-8", "replace")); sys.exit("timed out waiting for %r" % marker)
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+read_until(b"stack$ ")
+os.write(fd, b"echo typed-by-hand\n")
+read_until(b"[drill T+00:00:30] stack$ ")
+os.write(fd, b"drill-status\n")
+read_until(b"services UP")
+read_until(b"[drill T+00:00:40] stack$ ")
+os.write(fd, b"drill-done\n")
+end = time.time() + 60
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode("utf-8", "replace"))
+code = os.waitstatus_to_exitcode(status)
+# The drill itself fails (nothing was rotated): exit 1 is the expected verdict here.
+sys.exit(0 if code == 1 else 10 + code)
+"#;
