@@ -560,3 +560,19 @@ fn first_step_within_one_screen_of_the_class_heading() {
         vec![f("runbook-first-step-far", RUNBOOK, heading)]
     );
 }
+
+#[test]
+fn steps_survive_pasting_into_an_interactive_shell() {
+    let fx = Fixture::hub();
+    assert!(fx.findings_of("step-history-expansion").is_empty());
+    fx.edit(
+        RUNBOOK,
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\ntrue\n",
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\ncase \"$x\" in *[!a-z]*) false ;; esac\n",
+    );
+    let line = fx.line_of(RUNBOOK, "*[!a-z]*");
+    assert_eq!(
+        fx.findings_of("step-history-expansion"),
+        vec![f("step-history-expansion", RUNBOOK, line)]
+    );
+}

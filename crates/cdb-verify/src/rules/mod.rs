@@ -17,6 +17,7 @@ mod runbook_classes;
 mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
+mod step_paste;
 mod step_unexercised;
 mod steps;
 
@@ -94,6 +95,7 @@ static HUB_RULES: &[Rule] = &[
     steps::FORMAT,
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
+    step_paste::RULE,
     step_unexercised::RULE,
 ];
 
