@@ -11,7 +11,7 @@ pub const INVENTORY: &str = "Claire_de_Binare_Docs/docs/content/security/secret-
 pub const MATRIX: &str = "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml";
 pub const SECURITY: &str = "SECURITY_ISSUES.md";
 
-/// A copy of `tests/fixtures/hub` in a fresh temp dir.
+/// A copy of the workspace's `tests/fixtures/hub` in a fresh temp dir.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
 }
@@ -31,7 +31,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 impl Fixture {
     pub fn hub() -> Fixture {
-        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hub");
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/hub");
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&src, dir.path());
         Fixture { dir }
