@@ -276,7 +276,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         applies: &[
             ("database", "cdb_paper_runner"),
             ("cache", "cdb_regime"),
-            ("exchange", "cdb_allocation"),
+            ("exchange", "cdb_risk"),
             ("monitoring", "cdb_grafana"),
             ("alerting-mail", "cdb_reports"),
             ("tls", "cdb_db_writer"),

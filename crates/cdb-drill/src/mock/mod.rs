@@ -75,6 +75,26 @@ impl Ctx {
 
 /// When this process is a mock tool, runs it and returns its exit code.
 pub fn entry() -> Option<u8> {
+    // The sandbox links each tool's name to this executable (no shell shim per call): a process
+    // named like a mock tool inside a drill sandbox is that tool.
+    if let Some(tool) = std::env::args_os()
+        .next()
+        .and_then(|a0| {
+            std::path::Path::new(&a0)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .filter(|n| SHIMS.contains(&n.as_str()))
+        && std::env::var_os(STATE_VAR).is_some()
+    {
+        let mut args = vec![tool];
+        args.extend(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        );
+        return Some(main(&args));
+    }
     let mut args = std::env::args_os().skip(1);
     let first = args.next()?;
     if first == crate::shell::MARKER {

@@ -6,9 +6,11 @@ mod broken;
 mod hermetic;
 mod mocks;
 mod outputs;
+mod props;
 mod scenarios;
 mod shell;
 mod shipped;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,107 @@
+//! The sweep, the coverage function and the mutation check on the real hub and broken copies.
+
+use crate::{RUNBOOK, fixture, mock_exe, remove_steps};
+use cdb_drill::engine::Config;
+use cdb_drill::sweep::{self, Outcome, Plan};
+use std::time::Duration;
+
+fn cfg(root: &std::path::Path) -> Config {
+    Config {
+        root: root.to_path_buf(),
+        seed: 1,
+        step_timeout: Duration::from_secs(10),
+        mock_exe: mock_exe(),
+    }
+}
+
+#[test]
+fn the_plan_covers_every_class_fault_and_point_and_prunes_statically() {
+    let hub = sweep::load_hub(&crate::workspace()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let plan = sweep::plan(&steps, None);
+    for f in cdb_drill::faults::CATALOGUE {
+        assert!(plan.iter().any(|(c, _)| c.fault.id == f.id), "{}", f.id);
+    }
+    // An armed fault that no later step could trip is not applicable, decided without a run.
+    assert!(
+        plan.iter()
+            .any(|(_, p)| matches!(p, Plan::Static(why) if why.contains("could trip")))
+    );
+    // Armed faults with no possible trip between two points run once.
+    assert!(plan.iter().any(|(_, p)| matches!(p, Plan::Same(_))));
+}
+
+#[test]
+fn a_database_case_is_detected_and_recovered_and_without_verify_it_is_undetected() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let (case, _) = sweep::plan(&steps, Some("database"))
+        .into_iter()
+        .find(|(c, p)| {
+            c.fault.id == "recreate-ignored" && c.trigger == "routine" && *p == Plan::Run
+        })
+        .unwrap();
+    let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
+    assert_eq!(r.outcome, Outcome::Recovered, "{r:?}");
+    assert!(r.detected_by.is_some());
+    assert!(remove_steps(d.path(), RUNBOOK, "database", "verify") >= 3);
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
+    assert_eq!(r.outcome, Outcome::Undetected, "{r:?}");
+    assert!(r.reason.contains("cdb_risk"), "{r:?}");
+}
+
+#[test]
+fn coverage_sees_a_class_without_faults_or_scenarios_as_unexercised() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let scen = cdb_drill::coverage::scenarios(d.path());
+    let done = cdb_drill::coverage::exercised(&steps, &scen);
+    assert!(done.contains("database-verify-consumers-healthy"));
+    assert!(
+        done.contains("database-rollback-fresh-next"),
+        "leak rollback via leak cases"
+    );
+    // Only steps of classes the catalogue and scenarios reach count: a made-up class does not.
+    let mut fake = steps[0].clone();
+    fake.class = "no-such-class".into();
+    fake.phase = cdb_docs::Phase::Verify;
+    fake.id = "no-such-class-verify-x".into();
+    let mut all = steps.clone();
+    all.push(&fake);
+    assert!(!cdb_drill::coverage::exercised(&all, &scen).contains("no-such-class-verify-x"));
+}
+
+#[test]
+fn sweep_json_is_one_object_per_case() {
+    let d = fixture();
+    let (code, out, err) = crate::drill(&[
+        "--sweep",
+        "--class",
+        "monitoring",
+        "--format",
+        "json",
+        "--root",
+        d.path().to_str().unwrap(),
+    ]);
+    assert!(code <= 1, "{err}");
+    let mut cases = 0;
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v.get("case").is_some() {
+            cases += 1;
+            assert!(v["outcome"].is_string());
+        }
+    }
+    assert!(cases > 10, "{out}");
+    let (code, _, err) = crate::drill(&[
+        "--sweep",
+        "--class",
+        "nope",
+        "--root",
+        d.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
