@@ -5,6 +5,7 @@
 
 mod ci;
 mod drill;
+mod output;
 mod review;
 mod verify;
 

@@ -3,10 +3,10 @@
 //! Review is informational: it exits 0 whatever is due, and 2 only when it
 //! cannot answer (a bad argument, a missing or invalid matrix).
 
+use crate::output::{emit, usage};
 use cdb_docs::{Layout, Matrix};
 use cdb_review::{Schedule, human, ics, json, parse_window};
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -59,22 +59,4 @@ pub fn run(args: ReviewArgs) -> u8 {
         _ => human::render(&schedule),
     };
     emit(&out)
-}
-
-fn usage(msg: &str) -> u8 {
-    eprintln!("error: {msg}");
-    2
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn emit(s: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("error: cannot write output: {e}");
-            2
-        }
-    }
 }

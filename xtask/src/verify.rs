@@ -1,11 +1,12 @@
 //! `cargo xtask verify`: argument parsing and wiring for the checks in `cdb-verify`.
 
+use crate::output::{emit, usage};
 use cdb_docs::hub::LoadOptions;
 use cdb_docs::{Hub, Layout};
 use cdb_verify::report::{Format, Report};
 use cdb_verify::{Baseline, Config, Selection, Severity, registry};
 use clap::Args;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -110,22 +111,4 @@ pub fn run(args: VerifyArgs) -> u8 {
         return code;
     }
     u8::from(findings.iter().any(|f| f.severity == Severity::Error))
-}
-
-fn usage(msg: &str) -> u8 {
-    eprintln!("error: {msg}");
-    2
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn emit(s: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("error: cannot write output: {e}");
-            2
-        }
-    }
 }

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod matrix;
 pub mod slug;
 pub mod step;
+pub mod yaml;
 
 pub use duration::Duration;
 pub use hub::{Doc, Hub, Layout, LoadProblem, LoadProblemKind, TextFile};

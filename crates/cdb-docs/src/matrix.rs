@@ -7,9 +7,8 @@
 use crate::duration::Duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 
-pub use serde_saphyr::Spanned;
+pub use crate::yaml::{Spanned, pos};
 
 /// The whole matrix file.
 #[derive(Debug, Deserialize)]
@@ -69,52 +68,14 @@ pub struct Approvals {
     pub emergency: Vec<Spanned<String>>,
 }
 
-/// A 1-based position in the matrix file.
-pub fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
-    let loc = s.referenced;
-    (loc.line() as usize, loc.column() as usize)
-}
-
 /// Why the matrix could not be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatrixError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for MatrixError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.message)
-    }
-}
-
-impl std::error::Error for MatrixError {}
+pub type MatrixError = crate::yaml::YamlError;
 
 impl Matrix {
     /// Parses the matrix. The parser's default budgets bound alias expansion,
     /// depth and size, so an alias bomb is an error, not a hang.
     pub fn parse(text: &str) -> Result<Matrix, MatrixError> {
-        let mut opts = serde_saphyr::Options::default();
-        opts.with_snippet = false;
-        serde_saphyr::from_str_with_options::<Matrix>(text, opts).map_err(|e| {
-            let (line, column) = e.location().map_or((1, 1), |l| {
-                (l.line().max(1) as usize, l.column().max(1) as usize)
-            });
-            let message = e.to_string();
-            // The library's message may repeat the position; keep the first line only.
-            let message = message
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .trim()
-                .to_owned();
-            MatrixError {
-                line,
-                column,
-                message,
-            }
-        })
+        crate::yaml::from_str(text)
     }
 
     pub fn class(&self, id: &str) -> Option<&Class> {

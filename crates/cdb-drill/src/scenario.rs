@@ -1,8 +1,8 @@
 //! Drill scenarios (`drills/<id>.yaml`): typed schema, parsing with file:line:col errors, and
 //! validation against the hub (class, step ids, services, fault kinds).
 
+use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -191,25 +191,11 @@ pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
 
 /// Parses scenario text; `rel` names the file in errors.
 pub fn parse(text: &str, rel: &str) -> Result<Scenario, ScenarioError> {
-    let mut opts = serde_saphyr::Options::default();
-    opts.with_snippet = false;
-    serde_saphyr::from_str_with_options::<Scenario>(text, opts).map_err(|e| {
-        let (line, column) = e.location().map_or((1, 1), |l| {
-            ((l.line() as usize).max(1), (l.column() as usize).max(1))
-        });
-        let message = e.to_string();
-        let message = message
-            .lines()
-            .next()
-            .unwrap_or("invalid YAML")
-            .trim()
-            .to_owned();
-        ScenarioError {
-            path: rel.to_owned(),
-            line,
-            column,
-            message,
-        }
+    cdb_docs::yaml::from_str::<Scenario>(text).map_err(|e| ScenarioError {
+        path: rel.to_owned(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
     })
 }
 
