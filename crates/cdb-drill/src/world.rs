@@ -225,6 +225,9 @@ pub struct Github {
     pub external_valid: BTreeMap<String, BTreeSet<String>>,
     /// The newest credential issued per CI-only name (what "keep only today's" keeps).
     pub external_latest: BTreeMap<String, String>,
+    /// Actions secret name → simulated second of its last `gh secret set` (absent: set before the drill).
+    #[serde(default)]
+    pub updated: BTreeMap<String, u64>,
 }
 
 /// A fault armed in the world (the engine arms it after its `after` step).

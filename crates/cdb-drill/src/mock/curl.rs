@@ -404,6 +404,78 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
                 (200, json!({"message": "Service account token deleted"}).to_string())
             }
         }
+        ("POST", ["api", "alertmanager", "grafana", "config", "api", "v1", "receivers", "test"]) => {
+            test_receivers(w, &body)
+        }
         _ => (404, json!({"message": "Not found"}).to_string()),
     }
+}
+
+/// `POST /api/alertmanager/grafana/config/api/v1/receivers/test`: Grafana sends a test
+/// notification through each integration given (a contact point's "Test" button). E-mail goes
+/// through Grafana's SMTP settings, i.e. the app password Grafana read at its creation.
+/// 200 when every integration sent; 207 when some failed; 400 when every receiver is invalid.
+fn test_receivers(w: &World, body: &serde_json::Value) -> (u16, String) {
+    let Some(receivers) = body.get("receivers").and_then(|r| r.as_array()) else {
+        return (400, json!({"message": "bad request data"}).to_string());
+    };
+    if receivers.is_empty() {
+        return (400, json!({"message": "no receivers"}).to_string());
+    }
+    let smtp_ok = w
+        .containers
+        .get("cdb_grafana")
+        .and_then(|c| c.read.get("SMTP_PASSWORD"))
+        .is_some_and(|p| w.smtp.app_passwords.contains(p));
+    let (mut invalid, mut failed) = (0, 0);
+    let mut out = Vec::new();
+    for r in receivers {
+        let configs: Vec<serde_json::Value> = r
+            .get("grafana_managed_receiver_configs")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let mut results = Vec::new();
+        let mut bad = configs.is_empty();
+        for c in &configs {
+            let kind = c.get("type").and_then(|t| t.as_str()).unwrap_or("");
+            let addresses = c
+                .pointer("/settings/addresses")
+                .and_then(|a| a.as_str())
+                .unwrap_or("");
+            let error = if kind != "email" {
+                bad = true;
+                Some(format!("the drill's mock Grafana sends only e-mail tests, not `{kind}`"))
+            } else if addresses.trim().is_empty() {
+                bad = true;
+                Some("could not find addresses in settings".to_owned())
+            } else if !smtp_ok {
+                failed += 1;
+                Some("failed to send test message: 535 5.7.8 Username and Password not accepted".to_owned())
+            } else {
+                None
+            };
+            results.push(json!({
+                "name": c.get("name").cloned().unwrap_or(serde_json::Value::Null),
+                "uid": "",
+                "status": if error.is_some() { "failed" } else { "ok" },
+                "error": error,
+            }));
+        }
+        if bad {
+            invalid += 1;
+        }
+        out.push(json!({
+            "name": r.get("name").cloned().unwrap_or(serde_json::Value::Null),
+            "grafana_managed_receiver_configs": results,
+        }));
+    }
+    let status = if invalid == receivers.len() {
+        400
+    } else if invalid + failed > 0 {
+        207
+    } else {
+        200
+    };
+    (status, json!({"receivers": out}).to_string())
 }

@@ -51,6 +51,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             // The fault: gh picked the fork as the default repository; upstream keeps its value.
             if !w.trip("gh-secret-set-ignored", Some(name)) {
                 w.github.secrets.insert((*name).to_owned(), value);
+                w.github.updated.insert((*name).to_owned(), w.clock);
             }
             ctx.errln(&format!(
                 "✓ Set Actions secret {name} for claire-de-binare/claire-de-binare"
@@ -58,8 +59,16 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             0
         }
         ["secret", "list", ..] => {
+            // Not a terminal: NAME and UPDATED (ISO 8601, UTC) per line, as gh prints them.
             for n in w.github.secrets.keys() {
-                ctx.outln(&format!("{n}\t2026-01-01T09:00:00Z"));
+                let updated = match w.github.updated.get(n) {
+                    Some(t) => super::util::format_time(
+                        super::util::EPOCH_START + t,
+                        "%Y-%m-%dT%H:%M:%SZ",
+                    ),
+                    None => "2025-10-01T09:00:00Z".to_owned(),
+                };
+                ctx.outln(&format!("{n}\t{updated}"));
             }
             0
         }
