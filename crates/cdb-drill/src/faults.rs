@@ -117,6 +117,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         applies: &[
             ("database", "cdb_postgres_exporter"),
             ("cache", "cdb_redis_exporter"),
+            ("tls", "cdb_postgres_exporter"),
         ],
         points: Points::Rotation,
     },
@@ -295,6 +296,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
             ("exchange", "MEXC_API_SECRET"),
             ("monitoring", "GRAFANA_PASSWORD"),
             ("alerting-mail", "SMTP_PASSWORD"),
+            ("tls", "TLS_CLIENT_CERT"),
         ],
         points: Points::Rotation,
     },
@@ -310,7 +312,46 @@ pub const CATALOGUE: &[FaultSpec] = &[
             ("exchange", "MEXC_TRADE_API_SECRET"),
             ("monitoring", "GRAFANA_PASSWORD.next"),
             ("alerting-mail", "SMTP_PASSWORD.next"),
+            ("tls", "TLS_SERVER_CERT.next"),
         ],
+        points: Points::Writes,
+    },
+    FaultSpec {
+        id: "tls-server-cert-old-ca",
+        summary: "a server certificate from the old CA comes back: TLS_SERVER_CERT goes back to the one in use (a backup restored over the new file), so the servers load it with the new key",
+        mechanism: Mechanism::Immediate {
+            kind: "secret-file-reverted",
+        },
+        applies: &[("tls", "TLS_SERVER_CERT")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "tls-client-old-ca-bundle",
+        summary: "a TLS client keeps the old CA bundle when it is recreated (a stale mount): it cannot verify the new server certificates",
+        mechanism: Mechanism::Armed {
+            kind: "keeps-old-ca",
+            pattern: RECREATE,
+        },
+        applies: &[("tls", "cdb_redis_exporter")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "tls-cert-short-lived",
+        summary: "the next certificate is issued for one day instead of the runbook's `-days` (a typo): it verifies today and expires tomorrow",
+        mechanism: Mechanism::Armed {
+            kind: "tls-short-lived",
+            pattern: Trigger::Body("x509 -req"),
+        },
+        applies: &[("tls", "")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "tls-key-cert-mismatch",
+        summary: "the server key file is regenerated after its certificate was issued: key and certificate no longer match",
+        mechanism: Mechanism::Immediate {
+            kind: "tls-key-replaced",
+        },
+        applies: &[("tls", "TLS_SERVER_KEY")],
         points: Points::Writes,
     },
 ];
@@ -328,6 +369,7 @@ pub const IMMEDIATE_KINDS: &[&str] = &[
     "secret-file-reverted",
     "malformed-dsn",
     "redis-restart",
+    "tls-key-replaced",
 ];
 
 /// Kinds a scenario may name beyond `scenario::FAULTS` (all of them need a `target` except the
@@ -342,6 +384,9 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("smtp-app-password-invalid", false),
     ("command-hangs", true),
     ("crash-loop", true),
+    ("keeps-old-ca", true),
+    ("tls-short-lived", false),
+    ("tls-key-replaced", true),
 ];
 
 /// Applies an immediate fault; returns whether it changed the world (else it had no effect).
@@ -378,6 +423,17 @@ pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
             };
             let v = w.fresh_secret("POSTGRES_PASSWORD_DSN (malformed)", 16);
             w.write_secret_file(name, &v).is_ok()
+        }
+        "tls-key-replaced" => {
+            // A fresh key in place of the one the certificate was issued for.
+            let had = w
+                .read_secret_file(target)
+                .is_some_and(|t| w.tls.key_id(&t).is_some());
+            if !had {
+                return false;
+            }
+            let key = w.tls_new_key("EC P-256", "a TLS private key (regenerated)");
+            w.write_secret_file(target, &key).is_ok()
         }
         "redis-restart" => {
             let runtime_differs = w.redis.passwords.len() != 1

@@ -20,6 +20,7 @@ pub mod scan;
 pub mod scenario;
 pub mod shell;
 pub mod sweep;
+pub mod tls;
 pub mod world;
 
 pub use engine::{Config, DrillError, run};

@@ -303,7 +303,11 @@ impl Scenario {
                 Some(t)
                     if matches!(
                         f.kind.value.as_str(),
-                        "recreate-ignored" | "keeps-old-secret" | "service-crash" | "crash-loop"
+                        "recreate-ignored"
+                            | "keeps-old-secret"
+                            | "keeps-old-ca"
+                            | "service-crash"
+                            | "crash-loop"
                     ) && !crate::world::all_services().any(|s| s == t.value) =>
                 {
                     return Err(at(&p, t, format!("unknown service `{}`", t.value)));

@@ -29,6 +29,8 @@ pub fn leaked_files(class: &str) -> Option<&'static [&'static str]> {
         "monitoring" => Some(&["GRAFANA_PASSWORD"]),
         "alerting-mail" => Some(&["SMTP_PASSWORD"]),
         "ci" => Some(&["ci:AI_PROVIDER_API_KEY"]),
+        // The past Docs Hub leak: the TLS private keys.
+        "tls" => Some(&["TLS_CA_KEY", "TLS_SERVER_KEY", "TLS_CLIENT_KEY"]),
         _ => None,
     }
 }

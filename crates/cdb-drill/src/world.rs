@@ -120,6 +120,8 @@ pub fn reads(service: &str) -> Vec<&'static str> {
             "MEXC_TRADE_API_SECRET",
         ]);
     }
+    // The TLS overlay (tls.rs): servers load their certificate and key, clients the CA and theirs.
+    v.extend(crate::tls::reads(service));
     v
 }
 
@@ -281,6 +283,9 @@ pub struct World {
     pub mexc: Mexc,
     pub smtp: Smtp,
     pub github: Github,
+    /// The TLS overlay's keys and certificates (tls.rs).
+    #[serde(default)]
+    pub tls: crate::tls::Tls,
     pub networks: BTreeSet<String>,
     /// The order path was stopped by an operator step (the runbook's pause-trading step, which
     /// also engages the kill switch); only the owner-operator releases it, never during a drill.
@@ -403,6 +408,7 @@ impl World {
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             values: BTreeMap::new(),
+            tls: crate::tls::Tls::default(),
             leaked: BTreeSet::new(),
             armed: Vec::new(),
             trips: Vec::new(),
@@ -445,6 +451,8 @@ impl World {
         // CI holds its own copies; the e2e workflow starts its own stack with them.
         for name in CI_SECRETS {
             let v = match *name {
+        // The TLS overlay is active: a consistent CA, server and client set.
+        w.tls_initial_set()?;
                 "REDIS_PASSWORD" | "POSTGRES_PASSWORD" | "GRAFANA_PASSWORD" => {
                     w.fresh_secret(&format!("CI_{name}"), 16)
                 }
@@ -591,7 +599,10 @@ impl World {
         let keep_old = self.trip("keeps-old-secret", Some(service));
         let old = self.containers.get(service).map(|c| c.read.clone());
         for name in reads(service) {
-            let value = if keep_old {
+            let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
+        // Fault `keeps-old-ca`: the client keeps its previous CA bundle (a stale mount).
+        let keep_ca =
+            reads(service).contains(&"TLS_CA_CERT") && self.trip("keeps-old-ca", Some(service));
                 old.as_ref().and_then(|o| o.get(name).cloned())
             } else {
                 self.read_secret_file(name)
@@ -702,7 +713,7 @@ impl World {
             let Some(pw) = self.pg_password_of(&name) else {
                 continue;
             };
-            if pw == current {
+            if pw == current && self.tls_link(&name, "cdb_postgres").is_ok() {
                 let pid = self.postgres.next_pid;
                 self.postgres.next_pid += 1;
                 self.postgres.sessions.push(Session {
@@ -791,6 +802,7 @@ impl World {
         p
     }
 
+        p.extend(self.tls_problems(service));
     /// What the container's own health check reports. Grafana's and the exporters' checks only
     /// see the process, so a stale datasource or exporter credential does not show here.
     pub fn inspect_health(&self, service: &str) -> Health {
@@ -808,7 +820,10 @@ impl World {
                         | "cdb_postgres"
                         | "cdb_redis"
                 );
-                if shallow || self.problems(service).is_empty() {
+                // A TLS server whose certificate and key do not load does not come up.
+                let tls_down = crate::tls::SERVERS.contains(&service)
+                    && self.tls_server_problem(service).is_some();
+                if (shallow && !tls_down) || self.problems(service).is_empty() {
                     Health::Healthy
                 } else {
                     Health::Unhealthy
@@ -828,6 +843,7 @@ impl World {
     }
 
     /// Every place that still accepts `value` (empty: the value is dead everywhere).
+            && self.tls_link("cdb_grafana", "cdb_postgres").is_ok()
     pub fn accepted_by(&self, value: &str) -> Vec<String> {
         let mut at = Vec::new();
         if self.postgres.roles.values().any(|p| p == value) {
@@ -867,6 +883,7 @@ impl World {
         at
     }
 
+        at.extend(self.tls_accepted_by(value));
     /// Replaces every known secret value in `text` with a placeholder naming it.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();

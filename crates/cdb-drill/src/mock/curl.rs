@@ -237,7 +237,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             "cdb_postgres_exporter" => {
                 let up = w
                     .pg_password_of(container)
-                    .is_some_and(|p| w.pg_accepts(&p));
+                    .is_some_and(|p| w.pg_accepts(&p))
+                    && w.tls_link(container, "cdb_postgres").is_ok();
                 (
                     200,
                     format!(
@@ -252,7 +253,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                     .containers
                     .get(container)
                     .and_then(|c| c.read.get("REDIS_PASSWORD"))
-                    .is_some_and(|p| w.redis_accepts(p));
+                    .is_some_and(|p| w.redis_accepts(p))
+                    && w.tls_link(container, "cdb_redis").is_ok();
                 (
                     200,
                     format!("# TYPE redis_up gauge\nredis_up {}\n", u8::from(up)),

@@ -182,6 +182,11 @@ fn needs_stdin(tool: &str, args: &[String]) -> bool {
                 .any(|w| (w[0] == "-K" || w[0] == "--config") && w[1] == "-")
                 || args.iter().any(|a| a.contains("@-"))
         }
+        // `openssl x509 -req` (and `x509`, `pkey`) without `-in` read the PEM from a pipe.
+        "openssl" => {
+            matches!(args.first().map(String::as_str), Some("x509" | "pkey"))
+                && !args.iter().any(|a| a == "-in")
+        }
         _ => false,
     }
 }

@@ -6,10 +6,10 @@ use crate::world::World;
 use std::path::PathBuf;
 
 /// The simulated clock starts at 2026-01-01T09:00:00Z.
-const EPOCH_START: u64 = 1_767_258_000;
+pub(crate) const EPOCH_START: u64 = 1_767_258_000;
 
 /// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

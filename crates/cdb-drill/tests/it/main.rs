@@ -11,6 +11,7 @@ mod scenarios;
 mod shell;
 mod shipped;
 mod sweep;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
