@@ -123,12 +123,12 @@ pub const CATALOGUE: &[FaultSpec] = &[
     },
     FaultSpec {
         id: "grafana-datasource-stale",
-        summary: "Grafana's Postgres datasource keeps the old password (Grafana's recreation re-reads its previous values)",
+        summary: "Grafana's Postgres datasource keeps its old credential, the old password or, over TLS, the old CA and client certificate (Grafana's recreation re-reads its previous values)",
         mechanism: Mechanism::Armed {
             kind: "keeps-old-secret",
             pattern: RECREATE,
         },
-        applies: &[("database", "cdb_grafana")],
+        applies: &[("database", "cdb_grafana"), ("tls", "cdb_grafana")],
         points: Points::Rotation,
     },
     FaultSpec {
@@ -336,6 +336,15 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Rotation,
     },
     FaultSpec {
+        id: "tls-old-ca-still-trusted",
+        summary: "the new CA is installed as a bundle with the old CA left in (a transition bundle never trimmed): everything connects, and the old CA stays trusted",
+        mechanism: Mechanism::Immediate {
+            kind: "tls-ca-bundle-kept",
+        },
+        applies: &[("tls", "TLS_CA_CERT")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
         id: "tls-cert-short-lived",
         summary: "the next certificate is issued for one day instead of the runbook's `-days` (a typo): it verifies today and expires tomorrow",
         mechanism: Mechanism::Armed {
@@ -370,6 +379,7 @@ pub const IMMEDIATE_KINDS: &[&str] = &[
     "malformed-dsn",
     "redis-restart",
     "tls-key-replaced",
+    "tls-ca-bundle-kept",
 ];
 
 /// Kinds a scenario may name beyond `scenario::FAULTS` (all of them need a `target` except the
@@ -387,6 +397,7 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("keeps-old-ca", true),
     ("tls-short-lived", false),
     ("tls-key-replaced", true),
+    ("tls-ca-bundle-kept", true),
 ];
 
 /// Applies an immediate fault; returns whether it changed the world (else it had no effect).
@@ -434,6 +445,28 @@ pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
             }
             let key = w.tls_new_key("EC P-256", "a TLS private key (regenerated)");
             w.write_secret_file(target, &key).is_ok()
+        }
+        "tls-ca-bundle-kept" => {
+            // The CA file becomes the new CA plus the one in use, when they differ.
+            let file = w.read_secret_file(target).unwrap_or_default();
+            let in_use = w
+                .containers
+                .values()
+                .find_map(|c| c.read.get(target).cloned());
+            let now = w.tls.cert_ids(&file);
+            match in_use {
+                Some(old)
+                    if !now.is_empty()
+                        && w.tls
+                            .cert_ids(&old)
+                            .first()
+                            .is_some_and(|id| !now.contains(id)) =>
+                {
+                    w.write_secret_file(target, &format!("{file}\n{old}\n"))
+                        .is_ok()
+                }
+                _ => false,
+            }
         }
         "redis-restart" => {
             let runtime_differs = w.redis.passwords.len() != 1

@@ -170,3 +170,19 @@ fn without_tls_verify_steps_leak_tls_fails() {
     );
     assert!(out.contains("the TLS CA trusted by cdb_signal"), "{out}");
 }
+
+#[test]
+fn an_old_ca_left_in_the_bundle_is_caught_by_the_chain_check() {
+    // Everything connects through a bundle of the new and the old CA; only the chain check
+    // sees that the old (leaked) CA is still trusted, and the leak rollback re-issues.
+    let d = fixture();
+    std::fs::write(
+        d.path().join("drills/t.yaml"),
+        "title: t\nclass: tls\ntrigger: leak\nbriefing: b\nleaked: [TLS_CA_KEY]\nfaults:\n  - {kind: tls-ca-bundle-kept, target: TLS_CA_CERT, after: tls-rotate-install}\nexpect: {outcome: recovered, detected_by: [tls-verify-chain]}\n",
+    )
+    .unwrap();
+    let (code, out, err) = drill(&["t", "--root", d.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("still trusted: TLS_SERVER_CERT.prev"), "{out}");
+    assert!(out.contains("[ok  ] tls-rollback-reissue"), "{out}");
+}
