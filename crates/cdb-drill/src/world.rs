@@ -405,10 +405,10 @@ impl World {
                 next_run: 1000,
                 ..Github::default()
             },
+            tls: crate::tls::Tls::default(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             values: BTreeMap::new(),
-            tls: crate::tls::Tls::default(),
             leaked: BTreeSet::new(),
             armed: Vec::new(),
             trips: Vec::new(),
@@ -448,11 +448,11 @@ impl World {
         for (name, value) in &files {
             w.write_secret_file(name, value)?;
         }
+        // The TLS overlay is active: a consistent CA, server and client set.
+        w.tls_initial_set()?;
         // CI holds its own copies; the e2e workflow starts its own stack with them.
         for name in CI_SECRETS {
             let v = match *name {
-        // The TLS overlay is active: a consistent CA, server and client set.
-        w.tls_initial_set()?;
                 "REDIS_PASSWORD" | "POSTGRES_PASSWORD" | "GRAFANA_PASSWORD" => {
                     w.fresh_secret(&format!("CI_{name}"), 16)
                 }
@@ -597,12 +597,12 @@ impl World {
         };
         let mut read = BTreeMap::new();
         let keep_old = self.trip("keeps-old-secret", Some(service));
-        let old = self.containers.get(service).map(|c| c.read.clone());
-        for name in reads(service) {
-            let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
         // Fault `keeps-old-ca`: the client keeps its previous CA bundle (a stale mount).
         let keep_ca =
             reads(service).contains(&"TLS_CA_CERT") && self.trip("keeps-old-ca", Some(service));
+        let old = self.containers.get(service).map(|c| c.read.clone());
+        for name in reads(service) {
+            let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
                 old.as_ref().and_then(|o| o.get(name).cloned())
             } else {
                 self.read_secret_file(name)
@@ -799,10 +799,10 @@ impl World {
                 p.push("its SMTP app password is rejected".into());
             }
         }
+        p.extend(self.tls_problems(service));
         p
     }
 
-        p.extend(self.tls_problems(service));
     /// What the container's own health check reports. Grafana's and the exporters' checks only
     /// see the process, so a stale datasource or exporter credential does not show here.
     pub fn inspect_health(&self, service: &str) -> Health {
@@ -840,10 +840,10 @@ impl World {
                 .get("cdb_grafana")
                 .and_then(|c| c.read.get("POSTGRES_PASSWORD"))
                 .is_some_and(|p| self.pg_accepts(p))
+            && self.tls_link("cdb_grafana", "cdb_postgres").is_ok()
     }
 
     /// Every place that still accepts `value` (empty: the value is dead everywhere).
-            && self.tls_link("cdb_grafana", "cdb_postgres").is_ok()
     pub fn accepted_by(&self, value: &str) -> Vec<String> {
         let mut at = Vec::new();
         if self.postgres.roles.values().any(|p| p == value) {
@@ -880,10 +880,10 @@ impl World {
         {
             at.push("a CI provider credential".to_owned());
         }
+        at.extend(self.tls_accepted_by(value));
         at
     }
 
-        at.extend(self.tls_accepted_by(value));
     /// Replaces every known secret value in `text` with a placeholder naming it.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
