@@ -273,6 +273,12 @@ pub fn subject_of(subj: &str) -> Option<String> {
     Some(out.join(", "))
 }
 
+/// Whether a certificate may serve `purpose` (`serverAuth`, `clientAuth`): a certificate
+/// without an extended key usage may serve any, as OpenSSL's purpose check decides.
+pub fn purpose_ok(c: &Cert, purpose: &str) -> bool {
+    c.eku.is_empty() || c.eku.iter().any(|e| e == purpose)
+}
+
 impl Tls {
     /// The certificate ids of the registered certificates in `text` (a file or a bundle).
     pub fn cert_ids(&self, text: &str) -> Vec<String> {
@@ -523,6 +529,16 @@ impl World {
                 "its TLS CA does not verify {server}'s certificate ({why})"
             ));
         }
+        if !self
+            .tls
+            .certs
+            .get(&server_cert)
+            .is_some_and(|c| purpose_ok(c, "serverAuth"))
+        {
+            return Err(format!(
+                "{server}'s certificate is not for a server (unsupported certificate purpose)"
+            ));
+        }
         let cert = self
             .tls
             .cert_ids(&self.tls_read(client, "TLS_CLIENT_CERT"))
@@ -539,6 +555,16 @@ impl World {
         if let Err((_, _, why)) = self.tls.verify(&cert, &server_ca, now) {
             return Err(format!(
                 "{server} rejects its TLS client certificate ({why})"
+            ));
+        }
+        if !self
+            .tls
+            .certs
+            .get(&cert)
+            .is_some_and(|c| purpose_ok(c, "clientAuth"))
+        {
+            return Err(format!(
+                "{server} rejects its TLS client certificate (unsupported certificate purpose)"
             ));
         }
         Ok(())

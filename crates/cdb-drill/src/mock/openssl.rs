@@ -649,13 +649,26 @@ fn x509(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
 /// `verify -CAfile BUNDLE CERT…`: `CERT: OK` on stdout, or the error on stderr and exit 2.
 fn verify(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut ca_file = None;
+    let mut purpose = None;
     let mut files = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
         match a {
             "-CAfile" => ca_file = value(args, &mut i),
-            "-purpose" | "-untrusted" | "-CApath" | "-verify_hostname" => {
+            "-purpose" => match value(args, &mut i).as_deref() {
+                Some("sslserver") => purpose = Some("serverAuth"),
+                Some("sslclient") => purpose = Some("clientAuth"),
+                Some("any") => {}
+                p => {
+                    ctx.errln(&format!(
+                        "verify: Invalid purpose {}",
+                        p.unwrap_or_default()
+                    ));
+                    return 1;
+                }
+            },
+            "-untrusted" | "-CApath" | "-verify_hostname" => {
                 let _ = value(args, &mut i);
             }
             "-x509_strict" | "-show_chain" | "-no-CApath" | "-no-CAfile" => {}
@@ -692,7 +705,16 @@ fn verify(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             failed = true;
             continue;
         };
-        match w.tls.verify(&id, &bundle, now) {
+        let res = w
+            .tls
+            .verify(&id, &bundle, now)
+            .and_then(|()| match purpose {
+                Some(p) if !tls::purpose_ok(&w.tls.certs[&id], p) => {
+                    Err((26, 0, "unsupported certificate purpose"))
+                }
+                _ => Ok(()),
+            });
+        match res {
             Ok(()) => ctx.outln(&format!("{f}: OK")),
             Err((code, depth, why)) => {
                 ctx.errln(&w.tls.certs[&id].subject.clone());

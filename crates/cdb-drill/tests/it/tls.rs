@@ -96,6 +96,10 @@ fn openssl_verify_checkend_and_pubout_answer_like_the_real_tool() {
         format!(
             "! openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=x | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey {d}/TLS_CA_KEY -days 1 -out \"$TMPDIR/x.crt\" 2>/dev/null"
         ),
+        // The purpose check: the client certificate is not for a server (error 26, exit 2).
+        format!(
+            "openssl verify -CAfile {d}/TLS_CA_CERT -purpose sslserver {d}/TLS_SERVER_CERT >/dev/null && {{ openssl verify -CAfile {d}/TLS_CA_CERT -purpose sslserver {d}/TLS_CLIENT_CERT 2>&1 >/dev/null || test $? = 2; }} | grep -qx 'error 26 at 0 depth lookup: unsupported certificate purpose'"
+        ),
         // An empty certificate file does not load.
         "printf '' > \"$TMPDIR/empty\"; openssl x509 -in \"$TMPDIR/empty\" -noout -enddate 2>/dev/null || test $? = 1".to_owned(),
     ];
