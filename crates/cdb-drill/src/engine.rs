@@ -65,6 +65,52 @@ struct Planned<'h> {
     line: usize,
 }
 
+/// A drill's state right after one step (before any fault armed after it): where the sweep
+/// starts the cases injected at that step instead of re-running every step before it.
+/// Starting from it gives the same journal as running from scratch, because the engine and the
+/// world are deterministic and no fault differs before the injection point.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The steps run so far: plan index, id, whether it passed.
+    steps: Vec<(usize, String, bool)>,
+    t: u64,
+    events: Vec<Event>,
+    transcript_leaks: Vec<(String, Vec<String>)>,
+    scanner_hits: Vec<String>,
+    first_inject: Option<usize>,
+    failures: Vec<(usize, String, String)>,
+    calls_seen: usize,
+    /// How many probes (`World::probes`) the recording run had logged by then.
+    probes_seen: usize,
+    files: crate::sandbox::SandboxSnapshot,
+}
+
+/// What [`run_recording`] keeps besides the journal.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// One per requested step that ran, after its first run.
+    pub snapshots: Vec<Snapshot>,
+    /// Every trip the run's mocks and effects asked for, in order (`World::probes`).
+    pub probes: Vec<crate::world::Trip>,
+}
+
+impl Snapshot {
+    /// The id of the step the snapshot was taken after.
+    pub fn after(&self) -> &str {
+        self.steps.last().map_or("", |s| s.1.as_str())
+    }
+
+    /// How many steps it saves a drill started from it.
+    pub fn steps_run(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// How many of the recording's probes came before it.
+    pub fn probes_seen(&self) -> usize {
+        self.probes_seen
+    }
+}
+
 struct Run<'h> {
     sandbox: Sandbox,
     timeout: Duration,
@@ -78,9 +124,66 @@ struct Run<'h> {
     first_inject: Option<usize>,
     failures: Vec<(usize, String, String)>,
     calls_seen: usize,
+    /// Every step run so far (plan index, id, passed).
+    trace: Vec<(usize, String, bool)>,
+    /// Take a snapshot after the first run of these steps.
+    snap_at: Vec<String>,
+    snapshots: Vec<Snapshot>,
+    probes_seen: usize,
+    /// Replay these steps without running them, then continue from the snapshot.
+    replay: Option<&'h Snapshot>,
 }
 
 impl<'h> Run<'h> {
+    fn snapshot(&self) -> io::Result<Snapshot> {
+        Ok(Snapshot {
+            steps: self.trace.clone(),
+            t: self.t,
+            events: self.events.clone(),
+            transcript_leaks: self.transcript_leaks.clone(),
+            scanner_hits: self.scanner_hits.clone(),
+            first_inject: self.first_inject,
+            failures: self.failures.clone(),
+            calls_seen: self.calls_seen,
+            probes_seen: self.probes_seen,
+            files: self.sandbox.snapshot()?,
+        })
+    }
+
+    /// During a replay: the recorded outcome of step `i`, and at the last replayed step the
+    /// whole state restored from the snapshot. `None`: run the step.
+    fn replayed(&mut self, i: usize) -> io::Result<Option<bool>> {
+        let Some(snap) = self.replay else {
+            return Ok(None);
+        };
+        let seq = self.trace.len();
+        let Some((pi, id, passed)) = snap.steps.get(seq) else {
+            return Ok(None);
+        };
+        if *pi != i || *id != self.plan[i].step.id {
+            return Err(io::Error::other(format!(
+                "snapshot replay diverged at step {seq}: expected `{id}`, the drill runs `{}`",
+                self.plan[i].step.id
+            )));
+        }
+        self.trace.push((i, id.clone(), *passed));
+        if seq + 1 == snap.steps.len() {
+            self.sandbox.restore(&snap.files)?;
+            // The recording's probe log is not part of the drill.
+            self.world(|w| w.probes = None)?;
+            self.t = snap.t;
+            self.events = snap.events.clone();
+            self.transcript_leaks = snap.transcript_leaks.clone();
+            self.scanner_hits = snap.scanner_hits.clone();
+            self.first_inject = snap.first_inject;
+            self.failures = snap.failures.clone();
+            self.calls_seen = snap.calls_seen;
+            self.replay = None;
+            self.arm_after(id)?;
+        }
+        Ok(Some(*passed))
+    }
+
     fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
         crate::world::with_world(&self.sandbox.world_file(), f)
     }
@@ -111,6 +214,9 @@ impl<'h> Run<'h> {
     }
 
     fn step(&mut self, i: usize) -> io::Result<bool> {
+        if let Some(passed) = self.replayed(i)? {
+            return Ok(passed);
+        }
         let step = self.plan[i].step;
         let t_start = self.t;
         let id = step.id.clone();
@@ -166,6 +272,7 @@ impl<'h> Run<'h> {
             .map(|c| clean(&format!("{} {}", c.tool, c.argv.join(" "))))
             .collect();
         self.calls_seen = world.calls.len();
+        self.probes_seen = world.probes.as_ref().map_or(0, Vec::len);
         let ev = StepEvent {
             id: id.clone(),
             phase: step.phase.as_str().into(),
@@ -202,6 +309,11 @@ impl<'h> Run<'h> {
         }
         self.events.push(Event::Step(ev));
         self.trips(&world);
+        self.trace.push((i, id.clone(), passed));
+        if self.snap_at.contains(&id) && !self.snapshots.iter().any(|s| s.after() == id) {
+            let snap = self.snapshot()?;
+            self.snapshots.push(snap);
+        }
         self.arm_after(&id)?;
         Ok(passed)
     }
@@ -334,7 +446,54 @@ pub fn run_scenario(
     run_loaded(cfg, hub, sc)
 }
 
+/// Runs `sc` and keeps a [`Snapshot`] after the first run of each step named in `at` (steps
+/// that never ran have none).
+pub fn run_recording(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    sc: &Scenario,
+    at: &[String],
+) -> Result<(Journal, Recording), DrillError> {
+    run_with(cfg, hub, sc, Some(at), None)
+}
+
+/// Runs `sc` from `snap`, taken by [`run_recording`] on a scenario of the same class, trigger,
+/// leaked files and seed, on the same hub, whose faults (none, typically) did not act before
+/// the snapshot's step. Each fault of `sc` must be injected after that step or later: the
+/// journal is then the one a run from scratch gives.
+pub fn run_from(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    sc: &Scenario,
+    snap: &Snapshot,
+) -> Result<Journal, DrillError> {
+    let before = &snap.steps[..snap.steps.len().saturating_sub(1)];
+    if let Some(f) = sc
+        .faults
+        .iter()
+        .find(|f| f.after.value == "start" || before.iter().any(|s| s.1 == f.after.value))
+    {
+        return Err(DrillError::Io(io::Error::other(format!(
+            "fault `{}` is injected after `{}`, before the snapshot's step `{}`",
+            f.kind.value,
+            f.after.value,
+            snap.after()
+        ))));
+    }
+    run_with(cfg, hub, sc, None, Some(snap)).map(|(j, _)| j)
+}
+
 fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
+    run_with(cfg, hub, sc, None, None).map(|(j, _)| j)
+}
+
+fn run_with<'h>(
+    cfg: &Config,
+    hub: &'h cdb_docs::Hub,
+    sc: &'h Scenario,
+    record: Option<&[String]>,
+    replay: Option<&'h Snapshot>,
+) -> Result<(Journal, Recording), DrillError> {
     let trigger = if sc.is_leak() {
         Trigger::Leak
     } else {
@@ -373,6 +532,9 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
             }
         }
     }
+    if record.is_some() {
+        world.probes = Some(Vec::new());
+    }
     world.save(&sandbox.world_file())?;
     let mut run = Run {
         sandbox,
@@ -386,6 +548,11 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
         first_inject: None,
         failures: Vec::new(),
         calls_seen: 0,
+        trace: Vec::new(),
+        snap_at: record.unwrap_or_default().to_vec(),
+        snapshots: Vec::new(),
+        probes_seen: 0,
+        replay,
     };
     run.arm_after("start")?;
 
@@ -472,8 +639,22 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
         "tell the people who need to know",
     )?;
     let post_ok = run.phase(Phase::PostCheck, false, "the post-rotation checklist")?;
-
-    judge(
+    if run.replay.is_some() {
+        return Err(DrillError::Io(io::Error::other(
+            "the snapshot's steps did not all run: it belongs to another drill",
+        )));
+    }
+    let rec = Recording {
+        snapshots: std::mem::take(&mut run.snapshots),
+        probes: if record.is_some() {
+            World::load(&run.sandbox.world_file())?
+                .probes
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+    };
+    let j = judge(
         cfg,
         sc,
         run,
@@ -482,7 +663,8 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
         escalated_at,
         post_ok,
         rolled_back,
-    )
+    )?;
+    Ok((j, rec))
 }
 
 #[allow(clippy::too_many_arguments)]

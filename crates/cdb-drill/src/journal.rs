@@ -33,7 +33,7 @@ pub struct Mark {
     pub t: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     Phase {
@@ -56,7 +56,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct StepEvent {
     pub id: String,
     pub phase: String,

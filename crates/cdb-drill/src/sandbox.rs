@@ -47,6 +47,67 @@ pub const ALLOWED_TOOLS: &[&str] = &[
     "dirname",
 ];
 
+/// The files of a sandbox at one point (see [`Sandbox::snapshot`]).
+#[derive(Clone, Debug)]
+pub struct SandboxSnapshot {
+    root: String,
+    counter: usize,
+    /// Paths relative to the root, parents before children.
+    entries: Vec<(PathBuf, Entry)>,
+}
+
+#[derive(Clone, Debug)]
+enum Entry {
+    Dir(u32),
+    File(Vec<u8>, u32),
+    Link(PathBuf),
+}
+
+fn walk(root: &Path, p: &Path, out: &mut Vec<(PathBuf, Entry)>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let md = fs::symlink_metadata(p)?;
+    let rel = p
+        .strip_prefix(root)
+        .map_err(io::Error::other)?
+        .to_path_buf();
+    let mode = md.permissions().mode() & 0o7777;
+    if md.file_type().is_symlink() {
+        out.push((rel, Entry::Link(fs::read_link(p)?)));
+    } else if md.is_dir() {
+        out.push((rel, Entry::Dir(mode)));
+        for e in fs::read_dir(p)? {
+            walk(root, &e?.path(), out)?;
+        }
+    } else if md.is_file() {
+        out.push((rel, Entry::File(fs::read(p)?, mode)));
+    }
+    Ok(())
+}
+
+fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode))
+}
+
+/// `hay` with every `from` replaced by `to`.
+fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    if from.is_empty() || from == to || hay.len() < from.len() {
+        return hay.to_vec();
+    }
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// What one step did.
 #[derive(Debug)]
 pub struct StepRun {
@@ -78,10 +139,31 @@ fn find_on(path: &str, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Where sandboxes live: `CDB_DRILL_TMPDIR` when set, else `/dev/shm` when it is a writable
+/// tmpfs, else the system temp dir. A drill creates and replaces small files by the thousand
+/// (the world file on every mock call, a script and two outputs per step); on ext4 the inode
+/// churn alone cost the sweep more system time than everything else together.
+pub fn base_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("CDB_DRILL_TMPDIR") {
+        return Some(PathBuf::from(d));
+    }
+    let shm = Path::new("/dev/shm");
+    shm.is_dir().then(|| shm.to_path_buf())
+}
+
+fn new_root() -> io::Result<tempfile::TempDir> {
+    let mut b = tempfile::Builder::new();
+    b.prefix("cdb-drill-");
+    match base_dir() {
+        Some(d) => b.tempdir_in(&d).or_else(|_| b.tempdir()),
+        None => b.tempdir(),
+    }
+}
+
 impl Sandbox {
     /// Creates the sandbox; `mock_exe` is the executable that answers `__cdb-mock TOOL …`.
     pub fn new(mock_exe: &Path) -> io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix("cdb-drill-").tempdir()?;
+        let dir = new_root()?;
         let root = fs::canonicalize(dir.path())?;
         let sub = |n: &str| root.join(n);
         let sb = Sandbox {
@@ -145,6 +227,68 @@ impl Sandbox {
             fs::write(sb.stack.join(file), y)?;
         }
         Ok(sb)
+    }
+
+    /// Everything a step could have changed (every file under the root but `bin/`), to start
+    /// other drills from this point (the sweep shares the fault-free prefix of its cases).
+    pub fn snapshot(&self) -> io::Result<SandboxSnapshot> {
+        let mut entries = Vec::new();
+        for e in fs::read_dir(&self.root)? {
+            let e = e?;
+            if e.file_name() != "bin" {
+                walk(&self.root, &e.path(), &mut entries)?;
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(SandboxSnapshot {
+            root: self.root.display().to_string(),
+            counter: self.counter,
+            entries,
+        })
+    }
+
+    /// Makes this sandbox what `snap` was: every file but `bin/` replaced, the snapshot's root
+    /// path rewritten to this one wherever a file holds it (the world file does), the step
+    /// counter restored.
+    pub fn restore(&mut self, snap: &SandboxSnapshot) -> io::Result<()> {
+        for e in fs::read_dir(&self.root)? {
+            let e = e?;
+            if e.file_name() == "bin" {
+                continue;
+            }
+            if e.file_type()?.is_dir() {
+                fs::remove_dir_all(e.path())?;
+            } else {
+                fs::remove_file(e.path())?;
+            }
+        }
+        let new_root = self.root.display().to_string();
+        let rewrite =
+            |b: &[u8]| -> Vec<u8> { replace_bytes(b, snap.root.as_bytes(), new_root.as_bytes()) };
+        let mut dirs = Vec::new();
+        for (rel, entry) in &snap.entries {
+            let p = self.root.join(rel);
+            match entry {
+                Entry::Dir(mode) => {
+                    fs::create_dir(&p)?;
+                    dirs.push((p, *mode));
+                }
+                Entry::File(bytes, mode) => {
+                    fs::write(&p, rewrite(bytes))?;
+                    set_mode(&p, *mode)?;
+                }
+                Entry::Link(target) => {
+                    let t = rewrite(target.as_os_str().as_encoded_bytes());
+                    std::os::unix::fs::symlink(String::from_utf8_lossy(&t).as_ref(), &p)?;
+                }
+            }
+        }
+        // Directory modes last (a read-only directory takes no files), deepest first.
+        for (p, mode) in dirs.iter().rev() {
+            set_mode(p, *mode)?;
+        }
+        self.counter = snap.counter;
+        Ok(())
     }
 
     pub fn world_file(&self) -> PathBuf {

@@ -358,27 +358,72 @@ fn scenario_yaml(class: &str, trigger: &str, fault: Option<&Case>) -> String {
     y
 }
 
-fn run_yaml(
-    cfg: &Config,
+fn scenario(
     hub: &cdb_docs::Hub,
     id: &str,
     yaml: &str,
-) -> Result<Journal, DrillError> {
+) -> Result<crate::scenario::Scenario, DrillError> {
     let mut sc = crate::scenario::parse(yaml, &format!("(sweep) {id}"))?;
     sc.id = id.to_owned();
     sc.validate(hub)?;
-    engine::run_scenario(cfg, hub, &sc)
+    Ok(sc)
 }
 
-/// Runs one case.
-pub fn run_case(cfg: &Config, hub: &cdb_docs::Hub, case: &Case) -> Result<CaseResult, DrillError> {
-    let j = run_yaml(
-        cfg,
+/// The fault-free drill of a class and trigger (a sweep's baseline).
+fn baseline_scenario(
+    hub: &cdb_docs::Hub,
+    class: &str,
+    trigger: &str,
+) -> Result<crate::scenario::Scenario, DrillError> {
+    scenario(
+        hub,
+        &format!("{class}/{trigger}/baseline"),
+        &scenario_yaml(class, trigger, None),
+    )
+}
+
+fn case_scenario(
+    hub: &cdb_docs::Hub,
+    case: &Case,
+) -> Result<crate::scenario::Scenario, DrillError> {
+    scenario(
         hub,
         &case.id(),
         &scenario_yaml(&case.class, case.trigger, Some(case)),
-    )?;
+    )
+}
+
+/// Runs one case from scratch.
+pub fn run_case(cfg: &Config, hub: &cdb_docs::Hub, case: &Case) -> Result<CaseResult, DrillError> {
+    let j = case_journal(cfg, hub, case, None)?;
     Ok(classify(case, &j))
+}
+
+/// A case's journal, from scratch or from the baseline's snapshot at its injection point.
+pub fn case_journal(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    case: &Case,
+    from: Option<&engine::Snapshot>,
+) -> Result<Journal, DrillError> {
+    let sc = case_scenario(hub, case)?;
+    match from {
+        Some(snap) => engine::run_from(cfg, hub, &sc, snap),
+        None => engine::run_scenario(cfg, hub, &sc),
+    }
+}
+
+/// Runs the fault-free drill of a class and trigger, keeping a snapshot after the first run of
+/// each step in `at` (the injection points of its cases) and every trip asked for.
+pub fn record_baseline(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    class: &str,
+    trigger: &str,
+    at: &[String],
+) -> Result<(Journal, engine::Recording), DrillError> {
+    let sc = baseline_scenario(hub, class, trigger)?;
+    engine::run_recording(cfg, hub, &sc, at)
 }
 
 /// A class and trigger run without any fault: every case assumes it passes.
@@ -441,65 +486,25 @@ pub fn parallel<T: Sync, R: Send>(jobs: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
 pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<Sweep, DrillError> {
     let steps = hub_steps(hub);
     let planned = plan(&steps, class);
-    let mut pairs: Vec<(String, &'static str)> = Vec::new();
+    let to_run: Vec<&Case> = planned
+        .iter()
+        .filter(|(_, p)| *p == Plan::Run)
+        .map(|(c, _)| c)
+        .collect();
+    let mut pairs: Vec<(&str, &'static str)> = Vec::new();
     for (c, _) in &planned {
         if !pairs.iter().any(|(k, t)| *k == c.class && *t == c.trigger) {
-            pairs.push((c.class.clone(), c.trigger));
+            pairs.push((&c.class, c.trigger));
         }
     }
-    enum Job<'a> {
-        Base(&'a str, &'static str),
-        Case(&'a Case),
-    }
-    let mut jobs: Vec<Job> = pairs.iter().map(|(c, t)| Job::Base(c, t)).collect();
-    let mut index_of_case = vec![usize::MAX; planned.len()];
-    for (i, (c, p)) in planned.iter().enumerate() {
-        if *p == Plan::Run {
-            index_of_case[i] = jobs.len();
-            jobs.push(Job::Case(c));
-        }
-    }
-    enum Done {
-        Base(Baseline),
-        Case(CaseResult),
-    }
-    let results = parallel(&jobs, |job| -> Result<Done, DrillError> {
-        match job {
-            Job::Base(class, trigger) => {
-                let j = run_yaml(
-                    cfg,
-                    hub,
-                    &format!("{class}/{trigger}/baseline"),
-                    &scenario_yaml(class, trigger, None),
-                )?;
-                let mut reasons = j.verdict.reasons.clone();
-                reasons.extend(j.gaps.iter().cloned());
-                Ok(Done::Base(Baseline {
-                    class: (*class).to_owned(),
-                    trigger: (*trigger).to_owned(),
-                    passed: j.verdict.passed && j.gaps.is_empty(),
-                    reasons,
-                }))
-            }
-            Job::Case(c) => run_case(cfg, hub, c).map(Done::Case),
-        }
-    });
-    let mut done: Vec<Option<Done>> = Vec::with_capacity(results.len());
-    for r in results {
-        done.push(Some(r?));
-    }
-    let mut sweep = Sweep::default();
-    for d in done.iter().take(pairs.len()).flatten() {
-        if let Done::Base(b) = d {
-            sweep.baselines.push(b.clone());
-        }
-    }
+    let (baselines, results) = run_cases(cfg, hub, &pairs, &to_run, !from_scratch())?;
+    let mut ran = results.into_iter();
     let mut by_index: Vec<Option<CaseResult>> = vec![None; planned.len()];
     for (i, (case, p)) in planned.iter().enumerate() {
         let r = match p {
-            Plan::Run => match done.get(index_of_case[i]).and_then(Option::as_ref) {
-                Some(Done::Case(r)) => r.clone(),
-                _ => continue,
+            Plan::Run => match ran.next() {
+                Some(r) => r,
+                None => continue,
             },
             Plan::Same(rep) => match by_index.get(*rep).and_then(Option::as_ref) {
                 Some(r) => CaseResult {
@@ -527,8 +532,179 @@ pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<S
         };
         by_index[i] = Some(r);
     }
-    sweep.cases = by_index.into_iter().flatten().collect();
-    Ok(sweep)
+    Ok(Sweep {
+        baselines,
+        cases: by_index.into_iter().flatten().collect(),
+    })
+}
+
+/// The result of an armed-fault case decided from its baseline's recording: when the baseline
+/// passed with every step passing and no trip asked for after the injection point matches the
+/// fault, the case runs exactly as the baseline (an armed fault acts only when tripped) and a
+/// run would classify it as not applicable. `None`: it must run.
+fn never_trips(
+    case: &Case,
+    group: Option<&(Baseline, engine::Recording)>,
+    snap: Option<&engine::Snapshot>,
+) -> Option<CaseResult> {
+    let Mechanism::Armed { .. } = case.fault.mechanism else {
+        return None;
+    };
+    let (base, rec) = group?;
+    if !base.passed {
+        return None;
+    }
+    let seen = match snap {
+        Some(s) => s.probes_seen(),
+        None if case.after == "start" => 0,
+        None => return None,
+    };
+    let kind = case.fault.kind();
+    let target = (!case.target.is_empty()).then_some(case.target);
+    let trips = rec
+        .probes
+        .get(seen..)?
+        .iter()
+        .any(|p| p.kind == kind && (p.service.is_none() || p.service.as_deref() == target));
+    if trips {
+        return None;
+    }
+    Some(CaseResult {
+        case: case.id(),
+        class: case.class.clone(),
+        trigger: case.trigger.to_owned(),
+        fault: case.fault.id.to_owned(),
+        target: target.map(str::to_owned),
+        after: case.after.clone(),
+        outcome: Outcome::NotApplicable,
+        detected_by: None,
+        failed: Vec::new(),
+        should_have_caught: Vec::new(),
+        reason: "no effect: the fault never took effect at this point".to_owned(),
+        same_as: None,
+    })
+}
+
+/// `CDB_DRILL_FROM_SCRATCH=1`: every sweep case runs from scratch, no snapshot (to compare).
+fn from_scratch() -> bool {
+    std::env::var_os("CDB_DRILL_FROM_SCRATCH").is_some_and(|v| v == "1")
+}
+
+/// Runs `cases` on every core. With `share`, each class's fault-free prefix is shared: first
+/// one baseline per class and trigger (the drill without faults, every case assumes it
+/// passes), recorded with a snapshot after each step some case injects after and a log of
+/// every trip the mocks asked for; then every case from the snapshot at its injection point,
+/// so it runs only the steps from there on (a case injected at `start`, or after a step the
+/// baseline never ran, runs from scratch). An armed fault that no trip asked for after its
+/// injection point matches behaves exactly as the clean baseline: not applicable, without a
+/// run. The results are the ones runs from scratch give (`tests/it/sweep.rs` compares them).
+/// Jobs go longest first. Returns the baselines (of `pairs`, then of any other class and
+/// trigger of `cases`) and the cases' results, in order.
+pub fn run_cases<'a>(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    pairs: &[(&'a str, &'static str)],
+    cases: &[&'a Case],
+    share: bool,
+) -> Result<(Vec<Baseline>, Vec<CaseResult>), DrillError> {
+    let steps = hub_steps(hub);
+    // (class, trigger) → the injection points of its cases.
+    let mut groups: Vec<(&str, &'static str, Vec<String>)> =
+        pairs.iter().map(|(c, t)| (*c, *t, Vec::new())).collect();
+    for c in cases {
+        let k = match groups
+            .iter()
+            .position(|(cl, t, _)| *cl == c.class && *t == c.trigger)
+        {
+            Some(k) => k,
+            None => {
+                groups.push((&c.class, c.trigger, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if share && c.after != "start" && !groups[k].2.contains(&c.after) {
+            groups[k].2.push(c.after.clone());
+        }
+    }
+    let plan_len = |class: &str, trigger: &str| class_steps(&steps, class, trigger).len();
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by_key(|&g| std::cmp::Reverse(plan_len(groups[g].0, groups[g].1)));
+    let recorded = parallel(&order, |&g| {
+        let (class, trigger, at) = &groups[g];
+        record_baseline(cfg, hub, class, trigger, at)
+    });
+    let mut base_by_group: Vec<Option<(Baseline, engine::Recording)>> =
+        (0..groups.len()).map(|_| None).collect();
+    for (&g, r) in order.iter().zip(recorded) {
+        let (j, mut rec) = r?;
+        if !share {
+            rec = engine::Recording::default();
+        }
+        let (class, trigger, _) = &groups[g];
+        let mut reasons = j.verdict.reasons.clone();
+        reasons.extend(j.gaps.iter().cloned());
+        base_by_group[g] = Some((
+            Baseline {
+                class: (*class).to_owned(),
+                trigger: (*trigger).to_owned(),
+                passed: j.verdict.passed && j.gaps.is_empty(),
+                reasons,
+            },
+            rec,
+        ));
+    }
+    let group_of = |c: &Case| -> Option<&(Baseline, engine::Recording)> {
+        let g = groups
+            .iter()
+            .position(|(cl, t, _)| *cl == c.class && *t == c.trigger)?;
+        base_by_group[g].as_ref()
+    };
+    let snapshot_of = |c: &Case| -> Option<&engine::Snapshot> {
+        group_of(c)?
+            .1
+            .snapshots
+            .iter()
+            .find(|s| s.after() == c.after)
+    };
+    let mut out: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    if share {
+        for (i, c) in cases.iter().enumerate() {
+            if let Some(r) = never_trips(c, group_of(c), snapshot_of(c)) {
+                out[i] = Some(r);
+            }
+        }
+    }
+    // Longest first: the steps left to run after the snapshot (all of them without one).
+    let mut jobs: Vec<(usize, Option<&engine::Snapshot>, usize)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| out[*i].is_none())
+        .map(|(i, c)| {
+            let snap = snapshot_of(c);
+            let total = plan_len(&c.class, c.trigger);
+            (
+                i,
+                snap,
+                total.saturating_sub(snap.map_or(0, |s| s.steps_run())),
+            )
+        })
+        .collect();
+    jobs.sort_by_key(|&(i, _, cost)| (std::cmp::Reverse(cost), i));
+    let results = parallel(&jobs, |&(i, snap, _)| {
+        case_journal(cfg, hub, cases[i], snap).map(|j| (i, classify(cases[i], &j)))
+    });
+    for r in results {
+        let (i, r) = r?;
+        out[i] = Some(r);
+    }
+    Ok((
+        base_by_group
+            .into_iter()
+            .flatten()
+            .map(|(b, _)| b)
+            .collect(),
+        out.into_iter().flatten().collect(),
+    ))
 }
 
 /// The class-by-fault table: per cell the count of each outcome.

@@ -296,7 +296,15 @@ pub struct World {
     pub leaked: BTreeSet<String>,
     pub armed: Vec<Armed>,
     pub trips: Vec<Trip>,
+    /// When set (the sweep's fault-free baselines), every place a fault could have taken
+    /// effect: each `trip` asked, armed or not. A case whose armed fault no probe after its
+    /// injection point matches behaves exactly as the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Vec<Trip>>,
     pub violations: Vec<Violation>,
+    /// Kept out of the world file, in the append-only log next to it (`world.calls`, JSON
+    /// lines): most mock calls change nothing else, and the log is most of the state's bytes.
+    #[serde(skip)]
     pub calls: Vec<Call>,
 }
 
@@ -412,6 +420,7 @@ impl World {
             leaked: BTreeSet::new(),
             armed: Vec::new(),
             trips: Vec::new(),
+            probes: None,
             violations: Vec::new(),
             calls: Vec::new(),
         };
@@ -551,6 +560,13 @@ impl World {
 
     /// Whether an armed fault takes effect now; consumes one use of it and logs the trip.
     pub fn trip(&mut self, kind: &str, service: Option<&str>) -> bool {
+        if let Some(p) = &mut self.probes {
+            p.push(Trip {
+                step: self.current_step.clone(),
+                kind: kind.to_owned(),
+                service: service.map(str::to_owned),
+            });
+        }
         let Some(i) = self
             .armed
             .iter()
@@ -911,19 +927,84 @@ impl World {
         found
     }
 
-    /// Loads the world from its file.
+    /// Loads the world from its file, with the call log.
     pub fn load(path: &Path) -> io::Result<World> {
-        let text = fs::read_to_string(path)?;
-        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        let (mut w, _) = load_text(path)?;
+        w.calls = load_calls(path)?;
+        Ok(w)
     }
 
-    /// Saves the world atomically (write and rename), so a killed step cannot leave half a file.
+    /// Saves the world atomically (write and rename), so a killed step cannot leave half a
+    /// file, and rewrites the call log.
     pub fn save(&self, path: &Path) -> io::Result<()> {
         let text = serde_json::to_string(self).map_err(io::Error::other)?;
-        let tmp = path.with_extension("json.tmp");
-        fs::write(&tmp, text)?;
-        fs::rename(&tmp, path)
+        write_atomic(path, &text)?;
+        let log = calls_path(path);
+        let _ = fs::remove_file(&log);
+        append_calls(path, &self.calls)
     }
+}
+
+fn load_text(path: &Path) -> io::Result<(World, String)> {
+    let text = fs::read_to_string(path)?;
+    let w =
+        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((w, text))
+}
+
+fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}
+
+/// The call log of the world file at `path`.
+pub fn calls_path(path: &Path) -> PathBuf {
+    path.with_extension("calls")
+}
+
+fn load_calls(path: &Path) -> io::Result<Vec<Call>> {
+    match fs::read_to_string(calls_path(path)) {
+        // A line a killed mock left half written is not a call.
+        Ok(t) => Ok(t
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Appends `calls` to the log in one write.
+fn append_calls(path: &Path, calls: &[Call]) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut buf = String::new();
+    for c in calls {
+        buf.push_str(&serde_json::to_string(c).map_err(io::Error::other)?);
+        buf.push('\n');
+    }
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(calls_path(path))?;
+    f.write_all(buf.as_bytes())
+}
+
+/// Like [`with_world`], for the mock tools, which only append to the call log: `w.calls`
+/// starts empty (the log is not read) and the calls `f` adds are appended; the world file is
+/// rewritten only when `f` changed it.
+pub fn with_world_appending<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    lock.lock()?;
+    let (mut w, before) = load_text(path)?;
+    let out = f(&mut w);
+    save_changes(path, &w, &before, &w.calls)?;
+    drop(lock);
+    Ok(out)
 }
 
 #[cfg(unix)]
@@ -945,11 +1026,30 @@ pub fn with_world<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result
         .write(true)
         .open(path.with_extension("lock"))?;
     lock.lock()?;
-    let mut w = World::load(path)?;
+    let (mut w, before) = load_text(path)?;
+    w.calls = load_calls(path)?;
+    let logged = w.calls.len();
     let out = f(&mut w);
-    w.save(path)?;
+    if w.calls.len() < logged {
+        // `f` rewrote the log: save it whole.
+        w.save(path)?;
+    } else {
+        save_changes(path, &w, &before, &w.calls[logged..])?;
+    }
     drop(lock);
     Ok(out)
+}
+
+/// Appends `new_calls` to the log and rewrites the world file only when it changed.
+fn save_changes(path: &Path, w: &World, before: &str, new_calls: &[Call]) -> io::Result<()> {
+    if !new_calls.is_empty() {
+        append_calls(path, new_calls)?;
+    }
+    let text = serde_json::to_string(w).map_err(io::Error::other)?;
+    if text != before {
+        write_atomic(path, &text)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

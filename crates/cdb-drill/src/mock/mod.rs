@@ -14,7 +14,7 @@ pub mod psql;
 pub mod redis;
 pub mod util;
 
-use crate::world::{Call, World, with_world};
+use crate::world::{Call, World, with_world_appending};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -133,7 +133,7 @@ fn main(args: &[String]) -> u8 {
         loc: Loc::Host,
         cwd: std::env::current_dir().unwrap_or_default(),
     };
-    let res = with_world(&PathBuf::from(state), |w| {
+    let res = with_world_appending(&PathBuf::from(state), |w| {
         record(w, tool, rest);
         if w.trip("command-hangs", Some(tool)) {
             // Fault: the call hangs until a timeout cuts it off, having done nothing.

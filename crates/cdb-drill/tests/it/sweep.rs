@@ -105,3 +105,85 @@ fn sweep_json_is_one_object_per_case() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// A case started from its baseline's snapshot gives the journal a run from scratch gives,
+/// byte for byte: immediate and armed faults, after the last pre-check and after rotate steps,
+/// on both triggers.
+#[test]
+fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let planned = sweep::plan(&steps, Some("database"));
+    let c = cfg(d.path());
+    let mut compared = 0;
+    for trigger in ["routine", "leak"] {
+        let cases: Vec<&sweep::Case> = planned
+            .iter()
+            .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger && k.after != "start")
+            .map(|(k, _)| k)
+            .collect();
+        // A few faults of each mechanism, at several points.
+        let mut pick: Vec<&sweep::Case> = Vec::new();
+        for f in [
+            "secret-file-emptied",
+            "recreate-ignored",
+            "role-unchanged",
+            "service-crash",
+        ] {
+            pick.extend(cases.iter().filter(|k| k.fault.id == f).take(2));
+        }
+        assert!(pick.len() >= 4, "{trigger}: {} cases", pick.len());
+        let at: Vec<String> = pick.iter().map(|k| k.after.clone()).collect();
+        let (_, rec) = sweep::record_baseline(&c, &hub, "database", trigger, &at).unwrap();
+        for k in pick {
+            let snap = rec
+                .snapshots
+                .iter()
+                .find(|s| s.after() == k.after)
+                .unwrap_or_else(|| panic!("no snapshot after {}", k.after));
+            assert!(snap.steps_run() >= 2, "{}", k.id());
+            let from = sweep::case_journal(&c, &hub, k, Some(snap)).unwrap();
+            let scratch = sweep::case_journal(&c, &hub, k, None).unwrap();
+            assert_eq!(
+                from.to_json(),
+                scratch.to_json(),
+                "{}: the snapshot-started journal differs",
+                k.id()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8);
+}
+
+/// The shared sweep (snapshots, armed faults no trip matches decided from the baseline) gives
+/// every case the result the sweep from scratch gives.
+#[test]
+fn the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let c = cfg(d.path());
+    for class in ["ci", "monitoring"] {
+        let planned = sweep::plan(&steps, Some(class));
+        let cases: Vec<&sweep::Case> = planned
+            .iter()
+            .filter(|(_, p)| *p == Plan::Run)
+            .map(|(k, _)| k)
+            .collect();
+        let json = |share: bool| {
+            let (b, r) = sweep::run_cases(&c, &hub, &[], &cases, share).unwrap();
+            assert!(b.iter().all(|b| b.passed), "{class}: {b:?}");
+            r.iter()
+                .map(|r| serde_json::to_string(r).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let shared = json(true);
+        let scratch = json(false);
+        assert_eq!(shared.len(), cases.len());
+        for (a, b) in shared.iter().zip(&scratch) {
+            assert_eq!(a, b, "{class}");
+        }
+    }
+}
