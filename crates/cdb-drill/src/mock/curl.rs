@@ -447,13 +447,18 @@ fn test_receivers(w: &World, body: &serde_json::Value) -> (u16, String) {
                 .unwrap_or("");
             let error = if kind != "email" {
                 bad = true;
-                Some(format!("the drill's mock Grafana sends only e-mail tests, not `{kind}`"))
+                Some(format!(
+                    "the drill's mock Grafana sends only e-mail tests, not `{kind}`"
+                ))
             } else if addresses.trim().is_empty() {
                 bad = true;
                 Some("could not find addresses in settings".to_owned())
             } else if !smtp_ok {
                 failed += 1;
-                Some("failed to send test message: 535 5.7.8 Username and Password not accepted".to_owned())
+                Some(
+                    "failed to send test message: 535 5.7.8 Username and Password not accepted"
+                        .to_owned(),
+                )
             } else {
                 None
             };

@@ -62,10 +62,9 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             // Not a terminal: NAME and UPDATED (ISO 8601, UTC) per line, as gh prints them.
             for n in w.github.secrets.keys() {
                 let updated = match w.github.updated.get(n) {
-                    Some(t) => super::util::format_time(
-                        super::util::EPOCH_START + t,
-                        "%Y-%m-%dT%H:%M:%SZ",
-                    ),
+                    Some(t) => {
+                        super::util::format_time(super::util::EPOCH_START + t, "%Y-%m-%dT%H:%M:%SZ")
+                    }
                     None => "2025-10-01T09:00:00Z".to_owned(),
                 };
                 ctx.outln(&format!("{n}\t{updated}"));
