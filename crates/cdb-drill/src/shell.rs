@@ -48,7 +48,7 @@ pub struct Options {
     pub mock_exe: PathBuf,
     /// Commands to run instead of standard input.
     pub script: Option<PathBuf>,
-    /// Where the after-action report goes (default `./drill-<scenario>-report.md`).
+    /// Where the after-action report goes (default `./drill-<scenario>-report.md`, never overwriting one).
     pub report: Option<PathBuf>,
     pub step_timeout: Duration,
 }
@@ -496,10 +496,9 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     let (md, passed, reasons) = aar::evaluate(&sc, &st, &world, &sandbox, &transcript);
     let inside = sandbox.root.join("report.md");
     std::fs::write(&inside, &md)?;
-    let dest = o
-        .report
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("drill-{}-report.md", sc.id)));
+    // An explicit --report path is the person's choice; the default never
+    // overwrites an earlier rehearsal's report, so nothing is lost.
+    let dest = o.report.clone().unwrap_or_else(|| free_report_path(&sc.id));
     std::fs::copy(&inside, &dest).map_err(|e| ShellError::Report(dest.clone(), e))?;
     let _ = writeln!(
         err,
@@ -516,4 +515,16 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         report: dest,
         reasons,
     })
+}
+
+/// `drill-<id>-report.md` in the current directory, or `drill-<id>-report-2.md`, … when taken.
+fn free_report_path(id: &str) -> PathBuf {
+    let first = PathBuf::from(format!("drill-{id}-report.md"));
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|n| PathBuf::from(format!("drill-{id}-report-{n}.md")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
 }

@@ -245,11 +245,24 @@ fn the_default_report_lands_in_the_current_directory() {
     let p = d.path().join("drill-leak-db-report.md");
     assert!(p.is_file(), "{se}");
     assert!(se.contains("drill-leak-db-report.md"), "{se}");
-    let md = std::fs::read_to_string(p).unwrap();
+    let md = std::fs::read_to_string(&p).unwrap();
     assert!(
         !md.contains("echo never"),
         "drill-done ends the session:\n{md}"
     );
+    // A second rehearsal keeps the first report.
+    std::fs::write(&p, "earlier rehearsal\n").unwrap();
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--shell", "--root"])
+        .arg(crate::workspace())
+        .current_dir(d.path())
+        .write_stdin("drill-done\n")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "earlier rehearsal\n");
+    assert!(d.path().join("drill-leak-db-report-2.md").is_file(), "{se}");
 }
 
 #[test]
