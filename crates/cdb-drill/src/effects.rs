@@ -311,7 +311,15 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                     .or_default()
                     .insert(v.clone());
                 w.github.external_latest.insert(name.clone(), v.clone());
-                w.write_secret_file(&f, &v).map_err(io)?;
+                // Fault `ci-credential-invalid`: the key is saved with a typo (a copy cut short);
+                // its issuer knows only the real one.
+                let saved =
+                    if effect == "provider.create-key" && w.trip("ci-credential-invalid", None) {
+                        w.fresh_secret(&format!("{name} (mistyped)"), 19)
+                    } else {
+                        v
+                    };
+                w.write_secret_file(&f, &saved).map_err(io)?;
             }
             Ok(format!("new {} saved", names.join(", ")))
         }

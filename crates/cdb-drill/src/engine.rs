@@ -897,6 +897,17 @@ pub(crate) fn invariants(
             format!("left unrecovered: {}", sick.join("; "))
         },
     });
+    let latent = world.latent_problems(&degraded);
+    inv.push(Invariant {
+        name: "secret-files-valid".into(),
+        passed: latent.is_empty(),
+        detail: if latent.is_empty() {
+            "the secret files hold what the stack accepts: a recreation of anything comes back healthy"
+                .into()
+        } else {
+            latent.join("; ")
+        },
+    });
     if sc.is_leak() {
         let mut alive = Vec::new();
         for v in &world.leaked {

@@ -157,6 +157,15 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Rotation,
     },
     FaultSpec {
+        id: "sa-token-file-reverted",
+        summary: "the tooling's service-account token file goes back to the old token after the install (a settings sync or backup restores it): the tooling stays on the token Revoke deletes",
+        mechanism: Mechanism::Immediate {
+            kind: "secret-file-reverted",
+        },
+        applies: &[("monitoring", "GRAFANA_SA_TOKEN")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
         id: "malformed-dsn",
         summary: "POSTGRES_PASSWORD_DSN is rewritten as random text instead of a postgresql:// URI (the upstream script's flaw)",
         mechanism: Mechanism::Immediate {
@@ -232,6 +241,16 @@ pub const CATALOGUE: &[FaultSpec] = &[
             pattern: Trigger::Body("gh secret set"),
         },
         applies: &[("ci", "AI_PROVIDER_API_KEY")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "ci-credential-invalid",
+        summary: "the new AI-provider key is saved with a typo (a copy cut short): `gh secret set` takes it, the provider rejects it, and only the e2e run shows it",
+        mechanism: Mechanism::Armed {
+            kind: "ci-credential-invalid",
+            pattern: Trigger::Effect("provider.create-key"),
+        },
+        applies: &[("ci", "")],
         points: Points::Rotation,
     },
     FaultSpec {
@@ -392,6 +411,7 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("mexc-key-missing-permission", false),
     ("mexc-key-not-ip-bound", false),
     ("smtp-app-password-invalid", false),
+    ("ci-credential-invalid", false),
     ("command-hangs", true),
     ("crash-loop", true),
     ("keeps-old-ca", true),
@@ -414,11 +434,13 @@ pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
             had && w.write_secret_file(target, "").is_ok()
         }
         "secret-file-reverted" => {
-            // The value a running consumer read at creation: what is in use now.
+            // The value a running consumer read at creation: what is in use now; for a file
+            // only tooling reads (no container does), the rotation's own record of it, `.prev`.
             let in_use = w
                 .containers
                 .values()
-                .find_map(|c| c.read.get(target).cloned());
+                .find_map(|c| c.read.get(target).cloned())
+                .or_else(|| w.read_secret_file(&format!("{target}.prev")));
             match in_use {
                 Some(v) if w.read_secret_file(target).as_deref() != Some(v.as_str()) => {
                     w.write_secret_file(target, &v).is_ok()

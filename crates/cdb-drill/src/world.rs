@@ -848,6 +848,50 @@ impl World {
         }
     }
 
+    /// What the secret files would break later (empty: nothing): the files are what every
+    /// recreation reads (a reboot, the next deploy), so a consumer healthy now on a value its
+    /// file no longer holds fails then; and the admin password and service-account token files
+    /// are the operators' only way in. Checked on a copy: every healthy service recreated from
+    /// the files as they are, with no fault armed; `skip`: services allowed to stay degraded.
+    pub fn latent_problems(&self, skip: &[String]) -> Vec<String> {
+        let mut p = Vec::new();
+        let healthy: Vec<&str> = all_services()
+            .filter(|s| !skip.iter().any(|d| d == s) && self.problems(s).is_empty())
+            .collect();
+        let mut w = self.clone();
+        w.armed.clear();
+        w.probes = None;
+        // Servers first, as Compose starts them.
+        let (servers, clients): (Vec<&str>, Vec<&str>) = healthy
+            .iter()
+            .partition(|s| matches!(**s, "cdb_postgres" | "cdb_redis"));
+        for s in servers.iter().chain(&clients) {
+            w.create(s);
+        }
+        for s in &healthy {
+            let q = w.problems(s);
+            if !q.is_empty() {
+                p.push(format!(
+                    "{s} would fail at its next recreation from the files: {}",
+                    q.join(", ")
+                ));
+            }
+        }
+        if self.running("cdb_grafana") && !skip.iter().any(|d| d == "cdb_grafana") {
+            if self.read_secret_file("GRAFANA_PASSWORD").as_deref()
+                != Some(self.grafana.admin_password.as_str())
+            {
+                p.push("GRAFANA_PASSWORD does not log in as Grafana's admin".into());
+            }
+            if let Some(t) = self.read_secret_file("GRAFANA_SA_TOKEN")
+                && !self.grafana.tokens.contains_key(&t)
+            {
+                p.push("GRAFANA_SA_TOKEN is not a live service-account token".into());
+            }
+        }
+        p
+    }
+
     /// Whether Grafana's Postgres datasource works.
     pub fn datasource_ok(&self) -> bool {
         self.running("cdb_grafana")

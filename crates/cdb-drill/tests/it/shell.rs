@@ -45,8 +45,6 @@ const CONTAIN_TO_ROTATE: &[&str] = &[
 ];
 const VERIFY: &[&str] = &[
     "database-verify-new-credential",
-    "database-verify-old-rejected",
-    "database-verify-dsn-matches",
     "database-verify-consumers-healthy",
     "database-verify-grafana-datasource",
 ];
@@ -130,7 +128,7 @@ fn skipping_verification_names_the_skipped_steps_and_the_undetected_fault() {
     assert!(md.contains("| verdict | **fail** |"), "{md}");
     assert!(md.contains("| fault detected | not detected |"), "{md}");
     assert!(
-        md.contains("verify steps skipped: `database-verify-new-credential`, `database-verify-old-rejected`, `database-verify-dsn-matches`, `database-verify-consumers-healthy`, `database-verify-grafana-datasource`"),
+        md.contains("verify steps skipped: `database-verify-new-credential`, `database-verify-consumers-healthy`, `database-verify-grafana-datasource`"),
         "{md}"
     );
     assert!(
