@@ -158,7 +158,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     if tcp {
         let h = o.host.as_deref().unwrap_or("");
         let reachable =
-            matches!(h, "127.0.0.1" | "localhost") || (in_container && h == "cdb_postgres");
+            matches!(h, "127.0.0.1" | "localhost" | "::1") || (in_container && h == "cdb_postgres");
         if !reachable {
             ctx.errln(&format!("psql: error: could not translate host name \"{h}\" to address: Name or service not known"));
             return 2;
@@ -177,7 +177,16 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ));
         return 2;
     };
-    if tcp {
+    // The official postgres image keeps initdb's default pg_hba.conf lines
+    // `host all all 127.0.0.1/32 trust` (and `::1/128`): inside the container a
+    // loopback connection is trusted, so only a connection to the container's
+    // network name (`-h cdb_postgres`, matched by `host all all all scram-sha-256`)
+    // proves a password.
+    let loopback = o
+        .host
+        .as_deref()
+        .is_some_and(|h| matches!(h, "127.0.0.1" | "localhost" | "::1"));
+    if tcp && !(in_container && loopback) {
         let given = uri_password.or_else(|| ctx.env.get("PGPASSWORD").cloned());
         match given {
             None => {

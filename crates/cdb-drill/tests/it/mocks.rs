@@ -81,9 +81,12 @@ fn real_semantics_the_runbooks_rely_on() {
             // The default role inside the container is root, which does not exist.
             "! docker exec cdb_postgres psql -c 'SELECT 1' 2>/dev/null",
             // A wrong password over TCP fails with exit 2.
-            "PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' || test $? = 2",
+            "PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' || test $? = 2",
+            // Inside the container the image's pg_hba.conf trusts loopback: a wrong password logs in,
+            // which is why the runbook tests passwords with -h cdb_postgres.
+            "PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' | grep -qx 1",
             // Without -e the exec'd psql does not see the caller's variable.
-            "{ PGPASSWORD=\"$(cat \"$SECRETS_PATH/POSTGRES_PASSWORD\")\" docker exec cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>&1 || true; } | grep -q 'no password supplied'",
+            "{ PGPASSWORD=\"$(cat \"$SECRETS_PATH/POSTGRES_PASSWORD\")\" docker exec cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>&1 || true; } | grep -q 'no password supplied'",
             // A restart keeps what the container read; only a recreate reads the new file.
             "printf 'x%.0s' 1 2 3 > \"$SECRETS_PATH/REDIS_PASSWORD\"; docker compose -f compose.blue.yml restart cdb_market 2>/dev/null; curl -fsS http://127.0.0.1:8009/health >/dev/null",
             // Any host but the stack's 127.0.0.1 endpoints is unresolvable.

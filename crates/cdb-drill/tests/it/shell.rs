@@ -169,7 +169,7 @@ fn commands_typed_in_own_words_are_recognised_by_their_calls_and_files() {
     // Not the runbook's text: the same mock calls and the same files changed.
     let text = "\
 cp \"$SECRETS_PATH/POSTGRES_PASSWORD\" \"$SECRETS_PATH/POSTGRES_PASSWORD.prev\"; cp \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\" \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN.prev\"
-PGPASSWORD=\"$(cat $SECRETS_PATH/POSTGRES_PASSWORD)\"  docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1'
+PGPASSWORD=\"$(cat $SECRETS_PATH/POSTGRES_PASSWORD)\"  docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1'
 drill-status
 echo hello
 ";
