@@ -92,6 +92,8 @@ pub struct Recording {
     pub snapshots: Vec<Snapshot>,
     /// Every trip the run's mocks and effects asked for, in order (`World::probes`).
     pub probes: Vec<crate::world::Trip>,
+    /// How many steps failed in the run.
+    pub failed_steps: usize,
 }
 
 impl Snapshot {
@@ -109,6 +111,19 @@ impl Snapshot {
     pub fn probes_seen(&self) -> usize {
         self.probes_seen
     }
+
+    /// The ids of the steps run so far, in order.
+    pub fn step_ids(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().map(|s| s.1.as_str())
+    }
+}
+
+/// Armed faults injected at an earlier point than the snapshot a drill starts from (see
+/// [`run_from_armed`]): where their `Inject` events go.
+struct LateInject {
+    after: String,
+    events: usize,
+    t: u64,
 }
 
 struct Run<'h> {
@@ -132,6 +147,8 @@ struct Run<'h> {
     probes_seen: usize,
     /// Replay these steps without running them, then continue from the snapshot.
     replay: Option<&'h Snapshot>,
+    /// Armed faults to inject, at the end of the replay, as if at this earlier point.
+    late: Option<LateInject>,
 }
 
 impl<'h> Run<'h> {
@@ -179,6 +196,9 @@ impl<'h> Run<'h> {
             self.failures = snap.failures.clone();
             self.calls_seen = snap.calls_seen;
             self.replay = None;
+            if let Some(late) = self.late.take() {
+                self.arm_late(&late)?;
+            }
             self.arm_after(id)?;
         }
         Ok(Some(*passed))
@@ -333,10 +353,62 @@ impl<'h> Run<'h> {
         }
     }
 
+    /// Injects the armed faults of `late.after` as [`Run::arm_after`] did at that point: their
+    /// `Inject` events where the journal then ended, the faults armed in the world now (no step
+    /// in between asked for a trip they match, so they would still be armed).
+    fn arm_late(&mut self, late: &LateInject) -> io::Result<()> {
+        let mut at = late.events;
+        for k in 0..self.faults.len() {
+            let (f, done) = self.faults[k];
+            if done || f.after.value != late.after {
+                continue;
+            }
+            let kind = f.kind.value.clone();
+            if crate::faults::IMMEDIATE_KINDS.contains(&kind.as_str()) {
+                return Err(io::Error::other(format!(
+                    "fault `{kind}` acts at once: it cannot be injected before the snapshot"
+                )));
+            }
+            self.faults[k].1 = true;
+            let target = f.target.as_ref().map(|t| t.value.clone());
+            let times = f.times;
+            self.world(|w| {
+                w.armed.push(Armed {
+                    kind: kind.clone(),
+                    service: target.clone(),
+                    secret: None,
+                    remaining: times,
+                });
+            })?;
+            if self.first_inject.is_none_or(|i| i > at) {
+                self.first_inject = Some(at);
+            }
+            for fl in &mut self.failures {
+                if fl.0 >= at {
+                    fl.0 += 1;
+                }
+            }
+            self.events.insert(
+                at,
+                Event::Inject {
+                    fault: kind,
+                    target,
+                    after: late.after.clone(),
+                    t: late.t,
+                    note: f.note.clone(),
+                },
+            );
+            at += 1;
+        }
+        Ok(())
+    }
+
     fn arm_after(&mut self, after: &str) -> io::Result<()> {
         for k in 0..self.faults.len() {
             let (f, done) = self.faults[k];
-            if done || f.after.value != after {
+            // Faults injected late are armed at the end of the replay.
+            let late = self.late.as_ref().is_some_and(|l| l.after == f.after.value);
+            if done || late || f.after.value != after {
                 continue;
             }
             self.faults[k].1 = true;
@@ -454,7 +526,7 @@ pub fn run_recording(
     sc: &Scenario,
     at: &[String],
 ) -> Result<(Journal, Recording), DrillError> {
-    run_with(cfg, hub, sc, Some(at), None)
+    run_with(cfg, hub, sc, Some(at), None, None)
 }
 
 /// Runs `sc` from `snap`, taken by [`run_recording`] on a scenario of the same class, trigger,
@@ -480,11 +552,79 @@ pub fn run_from(
             snap.after()
         ))));
     }
-    run_with(cfg, hub, sc, None, Some(snap)).map(|(j, _)| j)
+    run_with(cfg, hub, sc, None, Some(snap), None).map(|(j, _)| j)
+}
+
+/// Runs `sc`, whose faults are all armed and injected after `inject`'s step (`None`: at
+/// `start`), from the later snapshot `resume` of the same recording: the faults are armed there
+/// and their `Inject` events placed where the journal ended at `inject`. The journal is the one
+/// a run from scratch gives when no trip the recording asked for between the two snapshots
+/// matches them (the caller checks that with [`Recording::probes`]): an armed fault acts only
+/// when tripped, so until then the drill is the recording's.
+pub fn run_from_armed(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    sc: &Scenario,
+    inject: Option<&Snapshot>,
+    resume: &Snapshot,
+) -> Result<Journal, DrillError> {
+    let after = inject.map_or("start", Snapshot::after).to_owned();
+    let err = |m: String| Err(DrillError::Io(io::Error::other(m)));
+    if let Some(f) = sc.faults.iter().find(|f| f.after.value != after) {
+        return err(format!(
+            "fault `{}` is injected after `{}`, not `{after}`",
+            f.kind.value, f.after.value
+        ));
+    }
+    let (events, t, prefix) = match inject {
+        Some(s) => (s.events.len(), s.t, s.steps.as_slice()),
+        None => (0, 0, &[][..]),
+    };
+    if resume.steps.len() <= prefix.len() || resume.steps[..prefix.len()] != *prefix {
+        return err(format!(
+            "the snapshot after `{}` does not follow the one after `{after}`",
+            resume.after()
+        ));
+    }
+    let late = LateInject { after, events, t };
+    run_with(cfg, hub, sc, None, Some(resume), Some(late)).map(|(j, _)| j)
+}
+
+/// Whether the faults of `sc`, all applied at once and injected after `snap`'s step, change
+/// nothing there: applied to the state `snap` holds (as [`Run::arm_after`] applies them), no
+/// trip and every file, the world's included, as it was. A run from `snap` is then its
+/// recording's from there on, with the faults' `Inject` events added; the sweep decides such
+/// cases without running them.
+pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bool, DrillError> {
+    if sc.faults.is_empty()
+        || sc.faults.iter().any(|f| {
+            f.after.value != snap.after()
+                || !crate::faults::IMMEDIATE_KINDS.contains(&f.kind.value.as_str())
+        })
+    {
+        return Ok(false);
+    }
+    let mut sandbox = Sandbox::new(&cfg.mock_exe)?;
+    sandbox.restore(&snap.files)?;
+    let path = sandbox.world_file();
+    crate::world::with_world(&path, |w| {
+        w.probes = None;
+        w.current_step = None;
+    })?;
+    let before = sandbox.snapshot()?;
+    let tripped = crate::world::with_world(&path, |w| {
+        let mut any = false;
+        for f in &sc.faults {
+            let target = f.target.as_ref().map(|t| t.value.as_str());
+            any |= crate::faults::apply_now(w, &f.kind.value, target);
+        }
+        any
+    })?;
+    Ok(!tripped && sandbox.snapshot()?.same_files(&before))
 }
 
 fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
-    run_with(cfg, hub, sc, None, None).map(|(j, _)| j)
+    run_with(cfg, hub, sc, None, None, None).map(|(j, _)| j)
 }
 
 fn run_with<'h>(
@@ -493,6 +633,7 @@ fn run_with<'h>(
     sc: &'h Scenario,
     record: Option<&[String]>,
     replay: Option<&'h Snapshot>,
+    late: Option<LateInject>,
 ) -> Result<(Journal, Recording), DrillError> {
     let trigger = if sc.is_leak() {
         Trigger::Leak
@@ -553,6 +694,7 @@ fn run_with<'h>(
         snapshots: Vec::new(),
         probes_seen: 0,
         replay,
+        late,
     };
     run.arm_after("start")?;
 
@@ -645,6 +787,7 @@ fn run_with<'h>(
         )));
     }
     let rec = Recording {
+        failed_steps: run.failures.len(),
         snapshots: std::mem::take(&mut run.snapshots),
         probes: if record.is_some() {
             World::load(&run.sandbox.world_file())?

@@ -56,7 +56,14 @@ pub struct SandboxSnapshot {
     entries: Vec<(PathBuf, Entry)>,
 }
 
-#[derive(Clone, Debug)]
+impl SandboxSnapshot {
+    /// Whether both hold the same files (paths, contents, modes, links).
+    pub fn same_files(&self, other: &SandboxSnapshot) -> bool {
+        self.entries == other.entries
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Entry {
     Dir(u32),
     File(Vec<u8>, u32),
@@ -106,6 +113,55 @@ fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Waits for a step's process without polling (a thread blocks in `wait`, this one waits on it
+/// with the time limit): the sweep runs thousands of steps, and a 1 ms poll left a core idle
+/// for half a millisecond after each. Past the limit, kills the step's whole process group
+/// (background jobs die with it) with `kill`. Returns the exit status (`None`: timed out).
+fn wait_or_kill_group(
+    mut child: std::process::Child,
+    limit: Duration,
+    kill: &Path,
+) -> io::Result<(Option<std::process::ExitStatus>, bool)> {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let st = child.wait();
+        let _ = tx.send(());
+        st
+    });
+    let timed_out = rx.recv_timeout(limit).is_err();
+    if timed_out {
+        let _ = Command::new(kill)
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let st = waiter
+        .join()
+        .map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
+    Ok(((!timed_out).then_some(st), timed_out))
+}
+
+/// Without a `kill` executable: polls, and past the limit kills the step's process alone.
+fn poll_wait(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> io::Result<(Option<std::process::ExitStatus>, bool)> {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait()? {
+            return Ok((Some(st), false));
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((None, true));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// What one step did.
@@ -328,28 +384,10 @@ impl Sandbox {
             .stdout(out_f)
             .stderr(err_f)
             .process_group(0);
-        let mut child = cmd.spawn()?;
-        let start = Instant::now();
-        let mut timed_out = false;
-        let status = loop {
-            if let Some(st) = child.try_wait()? {
-                break Some(st);
-            }
-            if start.elapsed() >= limit {
-                timed_out = true;
-                // Kill the whole group: background jobs of the step die with it.
-                if let Some(k) = &self.kill {
-                    let _ = Command::new(k)
-                        .args(["-KILL", "--", &format!("-{}", child.id())])
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status();
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        let child = cmd.spawn()?;
+        let (status, timed_out) = match &self.kill {
+            Some(k) => wait_or_kill_group(child, limit, k)?,
+            None => poll_wait(child, limit)?,
         };
         let read = |p: &Path| {
             fs::read(p)

@@ -132,6 +132,51 @@ fn later<'a>(plan: &[&'a Step], after: &str) -> Vec<&'a Step> {
         .collect()
 }
 
+/// The order a drill runs the steps of its plan when every step passes: phase by phase
+/// (containment only on a leak), in document order within a phase.
+fn run_order<'a>(plan: &[&'a Step], trigger: &str) -> Vec<&'a Step> {
+    let contain: &[Phase] = if trigger == "leak" {
+        &[Phase::Contain]
+    } else {
+        &[]
+    };
+    contain
+        .iter()
+        .chain(&[
+            Phase::PreCheck,
+            Phase::Rotate,
+            Phase::Verify,
+            Phase::Revoke,
+            Phase::Communicate,
+            Phase::PostCheck,
+        ])
+        .flat_map(|ph| plan.iter().copied().filter(move |s| s.phase == *ph))
+        .collect()
+}
+
+/// For a case of an armed fault: the step after which its run can start instead of at its
+/// injection point, the last step a passing drill runs before the first one after the
+/// injection point that could trip the fault (until then the fault does nothing, so the drill
+/// is its baseline's). `None`: that step comes right after the injection point, or none could
+/// trip it. Whether the baseline really asked for no matching trip in between is checked
+/// against its recording when the case runs.
+pub fn resume_step(steps: &[&Step], case: &Case) -> Option<String> {
+    let Mechanism::Armed { pattern, .. } = case.fault.mechanism else {
+        return None;
+    };
+    let order = run_order(&class_steps(steps, &case.class, case.trigger), case.trigger);
+    let from = if case.after == "start" {
+        0
+    } else {
+        order.iter().position(|s| s.id == case.after)? + 1
+    };
+    let first = from
+        + order[from..]
+            .iter()
+            .position(|s| crate::faults::could_trip(pattern, case.target, s))?;
+    (first > from).then(|| order[first - 1].id.clone())
+}
+
 /// The whole sweep, planned without running anything: every case and how it is decided.
 pub fn plan(steps: &[&Step], class_filter: Option<&str>) -> Vec<(Case, Plan)> {
     let mut out: Vec<(Case, Plan)> = Vec::new();
@@ -413,6 +458,37 @@ pub fn case_journal(
     }
 }
 
+/// The journal of an armed-fault case started from `resume`, a later snapshot of its baseline's
+/// recording than its injection point `inject` (`None`: `start`), as [`engine::run_from_armed`]
+/// runs it. The caller makes sure no trip the baseline asked for in between matches the fault.
+pub fn case_journal_armed(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    case: &Case,
+    inject: Option<&engine::Snapshot>,
+    resume: &engine::Snapshot,
+) -> Result<Journal, DrillError> {
+    let sc = case_scenario(hub, case)?;
+    engine::run_from_armed(cfg, hub, &sc, inject, resume)
+}
+
+/// Whether the fault of `case`, applied at once, changes nothing at `snap` (its injection
+/// point): then a run is its baseline's from there on ([`engine::immediate_noop`]).
+pub fn immediate_noop(
+    cfg: &Config,
+    hub: &cdb_docs::Hub,
+    case: &Case,
+    snap: &engine::Snapshot,
+) -> Result<bool, DrillError> {
+    engine::immediate_noop(cfg, &case_scenario(hub, case)?, snap)
+}
+
+/// Whether a trip asked for matches the armed fault of `case` (as `World::trip` matches).
+fn trip_matches(p: &crate::world::Trip, case: &Case) -> bool {
+    let target = (!case.target.is_empty()).then_some(case.target);
+    p.kind == case.fault.kind() && (p.service.is_none() || p.service.as_deref() == target)
+}
+
 /// Runs the fault-free drill of a class and trigger, keeping a snapshot after the first run of
 /// each step in `at` (the injection points of its cases) and every trip asked for.
 pub fn record_baseline(
@@ -559,17 +635,22 @@ fn never_trips(
         None if case.after == "start" => 0,
         None => return None,
     };
-    let kind = case.fault.kind();
-    let target = (!case.target.is_empty()).then_some(case.target);
     let trips = rec
         .probes
         .get(seen..)?
         .iter()
-        .any(|p| p.kind == kind && (p.service.is_none() || p.service.as_deref() == target));
+        .any(|p| trip_matches(p, case));
     if trips {
         return None;
     }
-    Some(CaseResult {
+    Some(no_effect(case))
+}
+
+/// A case whose fault never took effect in a drill that otherwise is its passing baseline (every
+/// step passing): what a run classifies it as.
+fn no_effect(case: &Case) -> CaseResult {
+    let target = (!case.target.is_empty()).then_some(case.target);
+    CaseResult {
         case: case.id(),
         class: case.class.clone(),
         trigger: case.trigger.to_owned(),
@@ -582,7 +663,7 @@ fn never_trips(
         should_have_caught: Vec::new(),
         reason: "no effect: the fault never took effect at this point".to_owned(),
         same_as: None,
-    })
+    }
 }
 
 /// `CDB_DRILL_FROM_SCRATCH=1`: every sweep case runs from scratch, no snapshot (to compare).
@@ -625,6 +706,12 @@ pub fn run_cases<'a>(
         if share && c.after != "start" && !groups[k].2.contains(&c.after) {
             groups[k].2.push(c.after.clone());
         }
+        if share
+            && let Some(p) = resume_step(&steps, c)
+            && !groups[k].2.contains(&p)
+        {
+            groups[k].2.push(p);
+        }
     }
     let plan_len = |class: &str, trigger: &str| class_steps(&steps, class, trigger).len();
     let mut order: Vec<usize> = (0..groups.len()).collect();
@@ -666,6 +753,26 @@ pub fn run_cases<'a>(
             .iter()
             .find(|s| s.after() == c.after)
     };
+    // An armed fault's case from the snapshot before the first step that could trip it, when
+    // the baseline asked for no matching trip from its injection point to there.
+    let resume_of = |c: &Case, inject: Option<&engine::Snapshot>| -> Option<&engine::Snapshot> {
+        if c.after != "start" && inject.is_none() {
+            return None;
+        }
+        let p = resume_step(&steps, c)?;
+        let rec = &group_of(c)?.1;
+        let r = rec.snapshots.iter().find(|s| s.after() == p)?;
+        let before: Vec<&str> = inject.map(|s| s.step_ids().collect()).unwrap_or_default();
+        let follows =
+            r.steps_run() > before.len() && r.step_ids().zip(&before).all(|(a, b)| a == *b);
+        let seen = inject.map_or(0, engine::Snapshot::probes_seen);
+        let trips = rec
+            .probes
+            .get(seen..r.probes_seen())?
+            .iter()
+            .any(|t| trip_matches(t, c));
+        (follows && !trips).then_some(r)
+    };
     let mut out: Vec<Option<CaseResult>> = vec![None; cases.len()];
     if share {
         for (i, c) in cases.iter().enumerate() {
@@ -675,23 +782,39 @@ pub fn run_cases<'a>(
         }
     }
     // Longest first: the steps left to run after the snapshot (all of them without one).
-    let mut jobs: Vec<(usize, Option<&engine::Snapshot>, usize)> = cases
+    type Job<'s> = (
+        usize,
+        Option<&'s engine::Snapshot>,
+        Option<&'s engine::Snapshot>,
+        usize,
+    );
+    let mut jobs: Vec<Job> = cases
         .iter()
         .enumerate()
         .filter(|(i, _)| out[*i].is_none())
         .map(|(i, c)| {
             let snap = snapshot_of(c);
+            let resume = if share { resume_of(c, snap) } else { None };
             let total = plan_len(&c.class, c.trigger);
-            (
-                i,
-                snap,
-                total.saturating_sub(snap.map_or(0, |s| s.steps_run())),
-            )
+            let done = resume.or(snap).map_or(0, |s| s.steps_run());
+            (i, snap, resume, total.saturating_sub(done))
         })
         .collect();
-    jobs.sort_by_key(|&(i, _, cost)| (std::cmp::Reverse(cost), i));
-    let results = parallel(&jobs, |&(i, snap, _)| {
-        case_journal(cfg, hub, cases[i], snap).map(|j| (i, classify(cases[i], &j)))
+    jobs.sort_by_key(|&(i, _, _, cost)| (std::cmp::Reverse(cost), i));
+    let results = parallel(&jobs, |&(i, snap, resume, _)| {
+        if let (Some(s), Some((base, rec))) = (snap, group_of(cases[i]))
+            && base.passed
+            && rec.failed_steps == 0
+            && immediate_noop(cfg, hub, cases[i], s)?
+        {
+            // Applied there it changes nothing: the case is its clean baseline.
+            return Ok((i, no_effect(cases[i])));
+        }
+        match resume {
+            Some(r) => case_journal_armed(cfg, hub, cases[i], snap, r),
+            None => case_journal(cfg, hub, cases[i], snap),
+        }
+        .map(|j| (i, classify(cases[i], &j)))
     });
     for r in results {
         let (i, r) = r?;

@@ -187,3 +187,95 @@ fn the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch() {
         }
     }
 }
+
+/// An armed fault's case started from the snapshot before the first step that could trip it
+/// (its fault armed there, its `Inject` event where the journal was at its injection point)
+/// has the journal a run from scratch gives, byte for byte, on both triggers, from `start` too.
+#[test]
+fn an_armed_case_started_before_its_trip_step_has_the_journal_of_a_run_from_scratch() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let c = cfg(d.path());
+    let mut compared = 0;
+    for class in ["database", "monitoring"] {
+        let planned = sweep::plan(&steps, Some(class));
+        for trigger in ["routine", "leak"] {
+            let cases: Vec<(&sweep::Case, String)> = planned
+                .iter()
+                .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger)
+                .filter_map(|(k, _)| sweep::resume_step(&steps, k).map(|r| (k, r)))
+                .take(4)
+                .collect();
+            let mut at: Vec<String> = cases.iter().map(|(_, r)| r.clone()).collect();
+            at.extend(cases.iter().map(|(k, _)| k.after.clone()));
+            let (_, rec) = sweep::record_baseline(&c, &hub, class, trigger, &at).unwrap();
+            let snap = |after: &str| rec.snapshots.iter().find(|s| s.after() == after);
+            for (k, r) in cases {
+                let inject = snap(&k.after);
+                assert!(inject.is_some() || k.after == "start", "{}", k.id());
+                let resume = snap(&r).unwrap_or_else(|| panic!("no snapshot after {r}"));
+                assert!(resume.steps_run() > inject.map_or(0, |s| s.steps_run()));
+                let from = sweep::case_journal_armed(&c, &hub, k, inject, resume).unwrap();
+                let scratch = sweep::case_journal(&c, &hub, k, None).unwrap();
+                assert_eq!(
+                    from.to_json(),
+                    scratch.to_json(),
+                    "{}: the journal started after `{r}` differs",
+                    k.id()
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 4, "{compared}");
+}
+
+/// A fault applied at once that changes nothing at its injection point (no trip, every file as
+/// it was) is decided without a run: a run from scratch classifies it as not applicable, no
+/// effect, with no failed step; and a fault that does change something is never taken for one.
+#[test]
+fn an_immediate_fault_that_changes_nothing_is_its_baseline() {
+    let d = fixture();
+    let hub = sweep::load_hub(d.path()).unwrap();
+    let steps = sweep::hub_steps(&hub);
+    let c = cfg(d.path());
+    let (mut noop, mut acts) = (0, 0);
+    for trigger in ["routine", "leak"] {
+        let planned = sweep::plan(&steps, Some("database"));
+        let cases: Vec<&sweep::Case> = planned
+            .iter()
+            .filter(|(k, p)| {
+                *p == Plan::Run
+                    && k.trigger == trigger
+                    && k.after != "start"
+                    && matches!(
+                        k.fault.mechanism,
+                        cdb_drill::faults::Mechanism::Immediate { .. }
+                    )
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let at: Vec<String> = cases.iter().map(|k| k.after.clone()).collect();
+        let (_, rec) = sweep::record_baseline(&c, &hub, "database", trigger, &at).unwrap();
+        assert_eq!(rec.failed_steps, 0);
+        for k in cases {
+            let Some(snap) = rec.snapshots.iter().find(|s| s.after() == k.after) else {
+                continue;
+            };
+            let scratch = sweep::run_case(&c, &hub, k).unwrap();
+            if sweep::immediate_noop(&c, &hub, k, snap).unwrap() {
+                noop += 1;
+                assert_eq!(scratch.outcome, Outcome::NotApplicable, "{}", k.id());
+                assert_eq!(
+                    scratch.reason,
+                    "no effect: the fault never took effect at this point"
+                );
+                assert!(scratch.failed.is_empty() && scratch.detected_by.is_none());
+            } else {
+                acts += 1;
+            }
+        }
+    }
+    assert!(noop >= 1 && acts >= 1, "{noop} no-op, {acts} acting");
+}
