@@ -118,3 +118,50 @@ pub fn has_long_hex(text: &str) -> bool {
     }
     false
 }
+
+/// Runs a tiny generated hub: `matrix` holds one class `class`, whose runbook section has one
+/// pre-check step per body (each `time`), and a routine scenario `t`; returns (exit, journal).
+pub fn run_tiny(
+    matrix: &str,
+    class: &str,
+    time: &str,
+    bodies: &[&str],
+    extra: &[&str],
+) -> (u8, serde_json::Value) {
+    let d = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = d.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
+        matrix,
+    );
+    let mut md = format!("# Runbook\n\n## {class}\n\n");
+    for (i, b) in bodies.iter().enumerate() {
+        md.push_str(&format!(
+            "```bash {{#{class}-pre-check-s{i} .step class={class} phase=pre-check time={time}}}\n{b}\n```\n\n"
+        ));
+    }
+    write(RUNBOOK, &md);
+    write(
+        "drills/t.yaml",
+        &format!(
+            "title: t\nclass: {class}\ntrigger: routine\nbriefing: b\nexpect: {{outcome: recovered}}\n"
+        ),
+    );
+    let mut args = vec![
+        "t",
+        "--root",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = drill(&args);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
+    )
+}

@@ -1,8 +1,5 @@
 //! A tiny runbook generated at test time exercises the mocks' real semantics through bash.
 
-use crate::drill;
-use std::path::Path;
-
 const MATRIX: &str = "version: 1
 review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
 services: {cdb-blue: [cdb_postgres]}
@@ -13,50 +10,8 @@ classes:
      inventory: docs/i.md#database, rto: 30m, approvals: {routine: [o], emergency: [o]}}
 ";
 
-/// A hub whose database class has one pre-check step per body, and a routine scenario `t`.
-fn hub(bodies: &[&str], timeout_scenario: bool) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    let root = d.path();
-    let write = |rel: &str, text: &str| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    write(
-        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
-        MATRIX,
-    );
-    let mut md = String::from("# Runbook\n\n## Database\n\n");
-    for (i, b) in bodies.iter().enumerate() {
-        md.push_str(&format!("```bash {{#database-pre-check-s{i} .step class=database phase=pre-check time=1m}}\n{b}\n```\n\n"));
-    }
-    write(
-        "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md",
-        &md,
-    );
-    let _ = timeout_scenario;
-    write(
-        "drills/t.yaml",
-        "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect: {outcome: recovered}\n",
-    );
-    d
-}
-
 fn json(bodies: &[&str], extra: &[&str]) -> (u8, serde_json::Value) {
-    let d = hub(bodies, false);
-    let mut args = vec![
-        "t",
-        "--root",
-        d.path().to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let (code, out, err) = drill(&args);
-    (
-        code,
-        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
-    )
+    crate::run_tiny(MATRIX, "database", "1m", bodies, extra)
 }
 
 fn step_status(j: &serde_json::Value, n: usize) -> String {

@@ -2,7 +2,6 @@
 //! and a runbook without its TLS verify steps failing them.
 
 use crate::{RUNBOOK, drill, fixture, remove_steps};
-use std::path::Path;
 
 const MATRIX: &str = "version: 1
 review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
@@ -16,36 +15,7 @@ classes:
 
 /// Runs one pre-check step per body in a tiny hub; returns (exit code, journal).
 fn run(bodies: &[&str]) -> (u8, serde_json::Value) {
-    let d = tempfile::tempdir().unwrap();
-    let root = d.path();
-    let write = |rel: &str, text: &str| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    write(
-        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
-        MATRIX,
-    );
-    let mut md = String::from("# Runbook\n\n## TLS\n\n");
-    for (i, b) in bodies.iter().enumerate() {
-        md.push_str(&format!(
-            "```bash {{#tls-pre-check-s{i} .step class=tls phase=pre-check time=10s}}\n{b}\n```\n\n"
-        ));
-    }
-    write(
-        "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md",
-        &md,
-    );
-    write(
-        "drills/t.yaml",
-        "title: t\nclass: tls\ntrigger: routine\nbriefing: b\nexpect: {outcome: recovered}\n",
-    );
-    let (code, out, err) = drill(&["t", "--root", root.to_str().unwrap(), "--format", "json"]);
-    (
-        code,
-        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
-    )
+    crate::run_tiny(MATRIX, "tls", "10s", bodies, &[])
 }
 
 fn steps(j: &serde_json::Value) -> Vec<serde_json::Value> {
