@@ -204,12 +204,19 @@ impl Scanner {
     fn finish(&self, text: &str, raws: &[Raw]) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let mut hits = Vec::with_capacity(raws.len());
-        let (mut cursor, mut line, mut line_start) = (0usize, 1usize, 0usize);
+        let (mut cursor, mut line) = (0usize, 1usize);
+        // The column is counted from the previous hit when it is on the same line, so many hits
+        // on one long line cost one pass over it, not one pass per hit.
+        let mut column = 1usize;
         for r in raws {
             // Raw hits are sorted by start, so lines are counted in one forward pass.
-            for nl in memchr::memchr_iter(b'\n', &bytes[cursor..r.start]) {
-                line += 1;
-                line_start = cursor + nl + 1;
+            let gap = &bytes[cursor..r.start];
+            match memchr::memrchr(b'\n', gap) {
+                Some(last) => {
+                    line += memchr::memchr_iter(b'\n', gap).count();
+                    column = 1 + count_chars(&gap[last + 1..]);
+                }
+                None => column += count_chars(gap),
             }
             cursor = r.start;
             let rule = self.compiled[r.det].det.id;
@@ -218,12 +225,17 @@ impl Scanner {
                 start: r.start,
                 end: r.end,
                 line,
-                column: text[line_start..r.start].chars().count() + 1,
+                column,
                 fingerprint: fingerprint(rule, &text[r.start..r.end]),
             });
         }
         hits
     }
+}
+
+/// The number of chars in a UTF-8 byte slice: the bytes that do not continue a char.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xc0) != 0x80).count()
 }
 
 fn run(c: &Compiled, ci: usize, text: &str, from: usize, to: usize, all: bool, out: &mut Vec<Raw>) {

@@ -1,0 +1,67 @@
+//! Hostile-shape benchmark: inputs built to make a scanner slow. Each must scan well under a
+//! second in release.
+//!
+//! Run: `cargo run --release -p cdb-secrets --example hostile`
+//! Options: `--n N` repetitions per shape (default 350000).
+//! It prints, per shape, the input size, the hits and the seconds `Scanner::scan` and `mask` took.
+
+use cdb_secrets::{Scanner, mask};
+use std::time::Instant;
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A fake value the generic rule flags, different for every `i`.
+fn fake(i: usize) -> String {
+    format!("Fk{i:07}q7Zx{}", i % 97)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = arg(&args, "--n", 350_000);
+    let shapes: Vec<(&str, String)> = vec![
+        ("password= x n, one line", "password=".repeat(n)),
+        (
+            "password=FAKE x n, one line",
+            (0..n).map(|i| format!("password={} ", fake(i))).collect(),
+        ),
+        (
+            "password: FAKE x n, one line per value",
+            (0..n).map(|i| format!("password: {}\n", fake(i))).collect(),
+        ),
+        ("pass x n, one line", "pass".repeat(n)),
+        ("secret_token_ x n, one line", "secret_token_".repeat(n)),
+        ("a= x n", "a=".repeat(n)),
+        (
+            "BEGIN PRIVATE KEY x n",
+            format!("-----{} PRIVATE KEY-----\n", "BEGIN").repeat(n / 10),
+        ),
+        ("mexc x n, one line", "mexc_secret=".repeat(n)),
+        ("base64 run, one line", "QUJD".repeat(n)),
+        ("backslash continuations", "password=\\\n".repeat(n / 10)),
+        ("smtp app password context", "smtp password ".repeat(n / 2)),
+        ("# comment markers", "# # # -- // ".repeat(n / 4)),
+    ];
+    let scanner = Scanner::new();
+    let mut worst = 0f64;
+    for (name, text) in &shapes {
+        let t = Instant::now();
+        let hits = scanner.scan(text).len();
+        let scan = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let masked = mask(text).len();
+        let m = t.elapsed().as_secs_f64();
+        worst = worst.max(scan).max(m);
+        println!(
+            "{name:<40} {:>8.1} KB  hits {hits:>7}  scan {scan:>7.3}s  mask {m:>7.3}s ({} B out)",
+            text.len() as f64 / 1024.0,
+            masked
+        );
+    }
+    println!("worst: {worst:.3}s");
+}
