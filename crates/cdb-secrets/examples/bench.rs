@@ -4,6 +4,15 @@
 //! Options: `--mb N` corpus size (default 200), `--threads N` (default: all cores),
 //! `--file-kb N` size of one generated file (default 256).
 //! It prints MB/s, files, hits, planted-fake recall (found/planted) and false positives.
+//!
+//! End to end (walk, read, scan, report): `--out DIR` writes the same corpus as files
+//! (`docs/NNNNN.md`, `compose/NNNNN.yaml`) into DIR and exits; then time the release verify:
+//!
+//! ```text
+//! cargo run --release -p cdb-secrets --example bench -- --mb 200 --out /tmp/corpus
+//! cargo build --release -p xtask
+//! time target/release/xtask verify --select secrets --root /tmp/corpus --format json > /dev/null
+//! ```
 
 use cdb_secrets::{DetectorKind, Hit, Scanner, detectors};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -202,6 +211,14 @@ fn main() {
         });
     }
     let gen_secs = t0.elapsed().as_secs_f64();
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+    {
+        write_corpus(std::path::Path::new(dir), &files, size);
+        return;
+    }
 
     // Scan in parallel: threads pull files from a shared counter.
     let scanner = Scanner::new();
@@ -269,4 +286,31 @@ fn main() {
             h.redacted(&files[*f])
         );
     }
+}
+
+/// Writes the corpus as files under `dir`, markdown and YAML in their own folders.
+fn write_corpus(dir: &std::path::Path, files: &[String], size: usize) {
+    for sub in ["docs", "compose"] {
+        if let Err(e) = std::fs::create_dir_all(dir.join(sub)) {
+            eprintln!("error: cannot create {}: {e}", dir.join(sub).display());
+            std::process::exit(2);
+        }
+    }
+    for (i, text) in files.iter().enumerate() {
+        let rel = if i % 2 == 1 {
+            format!("compose/{i:05}.yaml")
+        } else {
+            format!("docs/{i:05}.md")
+        };
+        if let Err(e) = std::fs::write(dir.join(&rel), text) {
+            eprintln!("error: cannot write {}: {e}", dir.join(&rel).display());
+            std::process::exit(2);
+        }
+    }
+    println!(
+        "wrote {} files, {:.1} MB, to {}",
+        files.len(),
+        size as f64 / (1024.0 * 1024.0),
+        dir.display()
+    );
 }

@@ -43,10 +43,12 @@ fn api_key_examples() -> Examples {
 
 pub(crate) const SECRET_KEY: Detector = Detector {
     id: "secret-mexc-secret-key",
-    summary: "A MEXC API secret: 32 letters or digits assigned to a key naming MEXC and a secret.",
+    summary: "A MEXC API secret: 32 to 64 hex digits (or 32 letters and digits) on a line naming MEXC and a secret or key, assigned or not.",
     kind: DetectorKind::Provider,
     keywords: &["mexc"],
-    pattern: r#"(?i)(?P<k>[a-z0-9_.-]*mexc[a-z0-9_.-]*)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<v>[A-Za-z0-9]{32})"#,
+    // The key is optional: `MEXC_API_SECRET=…`, `mexc: { secret: … }` and prose such as
+    // "the MEXC API secret 3f…" all count, as long as the line names MEXC and a secret or key.
+    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]+)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[0-9a-fA-F]{32,64}|[A-Za-z0-9]{32})"#,
     span: Span::Line,
     validate: validate_secret,
     examples: secret_examples,
@@ -54,28 +56,51 @@ pub(crate) const SECRET_KEY: Detector = Detector {
 
 fn validate_secret(c: &Candidate<'_>) -> bool {
     let key = c.key.unwrap_or_default().to_ascii_lowercase();
-    let cls = Classes::of(c.value);
-    (key.contains("secret") || key.ends_with("sk"))
+    let line = c.before.to_ascii_lowercase();
+    let v = c.value;
+    let cls = Classes::of(v);
+    let names_secret = |s: &str| s.contains("secret") || s.contains("key") || s.ends_with("sk");
+    let context = (key.contains("mexc") && names_secret(&key))
+        || (line.contains("mexc") && (names_secret(&key) || names_secret(&line)));
+    // A value glued to more token text is part of something longer (a 40-hex id inside a
+    // path, a digest after `sha256:`).
+    context
         && !key.ends_with("_file")
-        && !starts_with_token(c.after, &[])
-        && !is_placeholder(c.value)
+        && !key.ends_with("_path")
+        && !ends_with_token(c.before, &['-', ':', '/', '.'])
+        && !starts_with_token(c.after, &['-', '/', '.'])
+        && !is_placeholder(v)
         && cls.digit
         && cls.letter()
-        && shannon_entropy(c.value) >= entropy_threshold(c.value.len())
+        && shannon_entropy(v) >= entropy_threshold(v.len().min(32))
 }
 
 fn secret_examples() -> Examples {
     let secret = crate::detectors::fake_hex(32, 150);
+    let long = crate::detectors::fake_hex(64, 152);
     let mixed = fake_alnum(32, 151);
     Examples {
         positives: vec![
             cat(&["MEXC_API_SECRET=", &secret]),
             cat(&["mexc_secret_key: \"", &mixed, "\""]),
+            cat(&["MEXC_API_SECRET=", &long]),
+            cat(&["export MEXC_SECRET_KEY='", &long, "'"]),
+            cat(&["The MEXC API secret ", &long, " leaked in the chat."]),
+            cat(&["mexc: { api_secret: ", &long, " }"]),
+            cat(&["MEXC api secret = ", &secret]),
         ],
         negatives: vec![
             "MEXC_API_SECRET=${MEXC_API_SECRET}".into(),
             "MEXC_API_SECRET_FILE=/run/secrets/MEXC_API_SECRET".into(),
             "mexc_secret: <32 hex characters from the MEXC console>".into(),
+            cat(&[
+                "MEXC secret rotated in commit ",
+                &crate::detectors::fake_hex(40, 153),
+                "-fix",
+            ]),
+            cat(&["mexc image digest sha256:", &long]),
+            cat(&["The MEXC client lives in src/", &long, "/main.rs"]),
+            cat(&["mexc build ", &long]),
         ],
     }
 }

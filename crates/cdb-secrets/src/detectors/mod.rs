@@ -15,6 +15,7 @@ mod npm;
 mod pem;
 mod phone;
 mod slack;
+mod smtp;
 mod stripe;
 mod telegram;
 mod uri;
@@ -42,6 +43,7 @@ static REGISTRY: &[Detector] = &[
     uri::PASSWORD,
     mexc::API_KEY,
     mexc::SECRET_KEY,
+    smtp::APP_PASSWORD,
     generic::ASSIGNMENT,
     email::PERSONAL_EMAIL,
     phone::PHONE_NUMBER,
