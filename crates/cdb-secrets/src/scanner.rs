@@ -129,12 +129,141 @@ impl Scanner {
     /// Scans `text` ignoring pragmas, as needed for transcripts where a pragma proves nothing.
     pub fn scan_raw(&self, text: &str) -> Vec<Hit> {
         let mut raws = Vec::new();
-        self.collect(text, &mut raws);
+        self.collect_all(text, 0, &mut raws);
         if raws.is_empty() {
             return Vec::new();
         }
         self.resolve(&mut raws);
         self.finish(text, &raws)
+    }
+
+    /// The direct scan of `text`, then, below [`MAX_DEPTH`], the scans of its `\`-continued
+    /// lines joined and of its base64 runs decoded, each mapped back to `text`'s offsets.
+    fn collect_all(&self, text: &str, depth: usize, out: &mut Vec<Raw>) {
+        self.collect(text, out);
+        if depth < MAX_DEPTH {
+            self.collect_continued(text, depth, out);
+            self.collect_base64(text, depth, out);
+        }
+    }
+
+    /// Joins every group of lines continued with a trailing `\` (shell, env and YAML
+    /// double-quoted strings split a long value that way) and scans the joined text. Only hits
+    /// that cross a join are new; they replace the partial hits of the same detector that the
+    /// direct scan found on either side of the break.
+    fn collect_continued(&self, text: &str, depth: usize, out: &mut Vec<Raw>) {
+        let bytes = text.as_bytes();
+        let lf = memchr::memmem::Finder::new(b"\\\n");
+        let crlf = memchr::memmem::Finder::new(b"\\\r\n");
+        let find = |from: usize| {
+            let a = lf.find(&bytes[from..]);
+            let b = crlf.find(&bytes[from..]);
+            match (a, b) {
+                (Some(a), Some(b)) => Some(from + a.min(b)),
+                (a, b) => a.or(b).map(|x| from + x),
+            }
+        };
+        let mut next = 0usize;
+        let mut found: Vec<Raw> = Vec::new();
+        while let Some(at) = find(next) {
+            let group_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+            let mut joined = String::new();
+            // (offset in `joined`, offset in `text`) where each piece starts.
+            let mut pieces: Vec<(usize, usize)> = Vec::new();
+            let mut joins: Vec<usize> = Vec::new();
+            let mut cur = group_start;
+            loop {
+                let nl = memchr::memchr(b'\n', &bytes[cur..]).map_or(bytes.len(), |i| cur + i);
+                let mut piece_end = nl;
+                let continued = nl < bytes.len() && {
+                    if piece_end > cur && bytes[piece_end - 1] == b'\r' {
+                        piece_end -= 1;
+                    }
+                    piece_end > cur && bytes[piece_end - 1] == b'\\'
+                };
+                if continued {
+                    piece_end -= 1;
+                }
+                pieces.push((joined.len(), cur));
+                joined.push_str(&text[cur..piece_end]);
+                if !continued {
+                    next = nl;
+                    break;
+                }
+                joins.push(joined.len());
+                cur = nl + 1;
+            }
+            let mut inner = Vec::new();
+            self.collect_all(&joined, depth + 1, &mut inner);
+            let map = |j: usize| {
+                let k = pieces.partition_point(|p| p.0 <= j).saturating_sub(1);
+                pieces[k].1 + (j - pieces[k].0)
+            };
+            for r in inner {
+                if joins.iter().any(|&jp| r.start < jp && jp < r.end) {
+                    found.push(Raw {
+                        det: r.det,
+                        start: map(r.start),
+                        end: map(r.end - 1) + 1,
+                    });
+                }
+            }
+            if next >= bytes.len() {
+                break;
+            }
+        }
+        if !found.is_empty() {
+            out.retain(|o| {
+                !found
+                    .iter()
+                    .any(|f| f.det == o.det && o.start < f.end && f.start < o.end)
+            });
+            out.extend(found);
+        }
+    }
+
+    /// Decodes every run of at least [`MIN_BASE64`] base64 characters that decodes to
+    /// printable text and scans it; a hit inside is reported on the whole run. Runs that decode
+    /// to binary (digests, images, random keys) are dropped at their first unprintable byte,
+    /// so the cost stays one pass over the text plus the few runs that are text.
+    fn collect_base64(&self, text: &str, depth: usize, out: &mut Vec<Raw>) {
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut i = 0usize;
+        // Invariant: `i` is 0 or just past a byte that cannot be part of a run.
+        while i + MIN_BASE64 <= n {
+            // A run of MIN_BASE64 or more starting at `i` covers `i + MIN_BASE64 - 1`; a
+            // break found walking back from there lets the search jump past it.
+            let probe = i + MIN_BASE64 - 1;
+            match (i..=probe).rev().find(|&q| !is_base64_byte(bytes[q])) {
+                Some(q) => {
+                    i = q + 1;
+                    continue;
+                }
+                None => {
+                    let mut end = probe + 1;
+                    while end < n && is_base64_byte(bytes[end]) {
+                        end += 1;
+                    }
+                    let mut padded = end;
+                    while padded < n && padded < end + 2 && bytes[padded] == b'=' {
+                        padded += 1;
+                    }
+                    if let Some(decoded) = decode_printable(&bytes[i..end]) {
+                        let mut inner = Vec::new();
+                        self.collect_all(&decoded, depth + 1, &mut inner);
+                        for r in inner {
+                            out.push(Raw {
+                                det: r.det,
+                                start: i,
+                                end: padded,
+                            });
+                        }
+                    }
+                    i = padded + 1;
+                }
+            }
+        }
     }
 
     fn collect(&self, text: &str, out: &mut Vec<Raw>) {
@@ -231,6 +360,59 @@ impl Scanner {
         }
         hits
     }
+}
+
+/// How many times decoded or joined text is scanned again: a value base64-encoded twice is
+/// found, a third layer is not, and a crafted input cannot make the scan recurse further.
+const MAX_DEPTH: usize = 2;
+
+/// The shortest base64 run worth decoding: 18 bytes of text, enough for `password=` and a
+/// short value, or an AWS key id with its name.
+const MIN_BASE64: usize = 24;
+
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Decodes a run of base64 (standard or URL-safe, not a mix) if it is text: valid UTF-8 of
+/// printable characters, tabs and newlines, with at least one letter. `None` for anything else,
+/// as soon as a byte shows it.
+fn decode_printable(run: &[u8]) -> Option<String> {
+    let url = run.iter().any(|&b| b == b'-' || b == b'_');
+    let std = run.iter().any(|&b| b == b'+' || b == b'/');
+    if (url && std) || run.len() % 4 == 1 {
+        return None;
+    }
+    let value = |b: u8| -> u32 {
+        match b {
+            b'A'..=b'Z' => u32::from(b - b'A'),
+            b'a'..=b'z' => u32::from(b - b'a') + 26,
+            b'0'..=b'9' => u32::from(b - b'0') + 52,
+            b'+' | b'-' => 62,
+            _ => 63,
+        }
+    };
+    let mut out = Vec::with_capacity(run.len() / 4 * 3 + 2);
+    let printable = |b: u8| b >= 0x20 && b != 0x7f || b == b'\n' || b == b'\t' || b == b'\r';
+    for chunk in run.chunks(4) {
+        let mut acc = 0u32;
+        for (k, &b) in chunk.iter().enumerate() {
+            acc |= value(b) << (18 - 6 * k);
+        }
+        let produced = chunk.len() * 6 / 8;
+        for k in 0..produced {
+            let byte = ((acc >> (16 - 8 * k)) & 0xff) as u8;
+            // Non-ASCII bytes are allowed through to the UTF-8 check; control bytes stop it.
+            if !printable(byte) {
+                return None;
+            }
+            out.push(byte);
+        }
+    }
+    let text = String::from_utf8(out).ok()?;
+    text.bytes()
+        .any(|b| b.is_ascii_alphabetic())
+        .then_some(text)
 }
 
 /// The number of chars in a UTF-8 byte slice: the bytes that do not continue a char.

@@ -2,6 +2,7 @@
 //! properties and a scan of the crate's own sources.
 
 mod baseline;
+mod decoding;
 mod examples;
 mod lookalikes;
 mod mask;
