@@ -71,7 +71,12 @@ pub fn run(args: VerifyArgs) -> u8 {
     let baseline_path = root.join(cdb_verify::rules::secrets::BASELINE_FILE);
     let baseline = match std::fs::read_to_string(&baseline_path) {
         Ok(text) => match Baseline::parse(&text) {
-            Ok(b) => Some(b),
+            Ok(b) => {
+                if let Some(note) = b.migration_note() {
+                    eprintln!("warning: {}: {note}", baseline_path.display());
+                }
+                Some(b)
+            }
             Err(e) => {
                 eprintln!("error: {}:{}: {e}", baseline_path.display(), e.line());
                 return 2;

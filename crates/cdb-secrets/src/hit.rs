@@ -16,7 +16,8 @@ pub struct Hit {
     pub line: usize,
     /// 1-based column of `start`, counted in chars.
     pub column: usize,
-    /// [`fingerprint`] of the rule and the value.
+    /// The keyed or location fingerprint (see `fingerprint.rs`): never a function of the value
+    /// alone, and holding no part of it.
     pub fingerprint: String,
 }
 
@@ -27,24 +28,16 @@ impl Hit {
     }
 }
 
-/// A stable fingerprint of a finding: FNV-1a 64 of the rule id and the value, as 16 lower-case
-/// hex digits. It identifies a finding in a baseline without storing the value. It is not a
-/// cryptographic hash: a short, guessable value can be found again from it by trying guesses,
-/// which is why baselines are meant for accepted false positives and test fixtures, never for
-/// real secrets (those are rotated and removed, not baselined).
-pub fn fingerprint(rule: &str, value: &str) -> String {
+/// The v1 fingerprint: FNV-1a 64 of the rule id and the value, as 16 lower-case hex digits.
+/// It is unsalted and fast, so a short value can be found again from it by hashing guesses;
+/// it is kept only to match baseline entries written before v2, and never reported.
+pub(crate) fn legacy_fingerprint(rule: &str, value: &str) -> String {
     format!("{:016x}", fnv1a64(&[rule.as_bytes(), value.as_bytes()]))
 }
 
-/// The display form of a found value: at most its first 4 chars (none when it is shorter than
-/// 12 chars, so that short secrets are not a third revealed), a fixed mask and the length in
-/// chars, e.g. `AKIA…[REDACTED, 20 chars]`.
+/// The display form of a found value: [`crate::MASK`], with neither a prefix nor the length,
+/// so no output (human or machine) narrows the value down.
 pub fn redact(value: &str) -> String {
-    let len = value.chars().count();
-    let shown: String = if len >= 12 {
-        value.chars().take(4).collect()
-    } else {
-        String::new()
-    };
-    format!("{shown}\u{2026}[REDACTED, {len} chars]")
+    let _ = value;
+    crate::mask::MASK.to_string()
 }

@@ -14,8 +14,10 @@
 //! assert!(scanner.scan(text).is_empty());
 //! ```
 //!
-//! A [`Hit`] holds the byte range of the value, its line and column and a [`fingerprint`];
-//! never the value. Display a value only through [`redact`].
+//! A [`Hit`] holds the byte range of the value, its line and column and a fingerprint (keyed
+//! with the baseline's key, or location-based; see [`keyed_fingerprint`]); never the value.
+//! Display a value only through [`redact`], and any text that may hold one through [`mask`] or
+//! [`for_human`].
 //!
 //! # How it scans
 //!
@@ -49,6 +51,7 @@
 mod baseline;
 mod detector;
 mod detectors;
+mod fingerprint;
 mod hit;
 mod mask;
 mod pragma;
@@ -58,7 +61,8 @@ mod text;
 pub use baseline::{Baseline, BaselineEntry, BaselineError};
 pub use detector::{Detector, DetectorKind, Examples};
 pub use detectors::detectors;
-pub use hit::{Hit, fingerprint, redact};
+pub use fingerprint::{FINGERPRINT_HEX, FingerprintKey, keyed_fingerprint, location_fingerprint};
+pub use hit::{Hit, redact};
 pub use mask::{MASK, escape_controls, for_human, mask, mask_known};
 pub use pragma::PRAGMA_MISSING_REASON;
 pub use scanner::Scanner;

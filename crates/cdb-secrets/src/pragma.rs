@@ -1,6 +1,7 @@
 //! Inline pragmas: `cdb-allow: RULE-ID reason: …` comments that allow one rule on one line.
 
-use crate::hit::{Hit, fingerprint};
+use crate::fingerprint::location_fingerprint;
+use crate::hit::Hit;
 
 /// The pseudo-rule reported for a pragma that has no reason: such a pragma suppresses nothing.
 pub const PRAGMA_MISSING_REASON: &str = "pragma-missing-reason";
@@ -79,7 +80,13 @@ pub(crate) fn parse(text: &str) -> Pragmas {
                 end,
                 line: line_no,
                 column: line[..opener_at].chars().count() + 1,
-                fingerprint: fingerprint(PRAGMA_MISSING_REASON, &line[opener_at..]),
+                // The comment's text is not hashed: it could quote a value. The rank among
+                // reason-less pragmas of the file is stable enough for a note to fix.
+                fingerprint: location_fingerprint(
+                    PRAGMA_MISSING_REASON,
+                    "",
+                    out.missing_reason.len(),
+                ),
             });
             continue;
         }

@@ -5,7 +5,8 @@ use regex::Regex;
 
 use crate::detector::{Candidate, Detector, Span};
 use crate::detectors::detectors;
-use crate::hit::{Hit, fingerprint};
+use crate::fingerprint::{FingerprintKey, assigned_name, keyed_fingerprint, location_fingerprint};
+use crate::hit::Hit;
 use crate::pragma;
 
 struct Compiled {
@@ -23,6 +24,9 @@ pub struct Scanner {
     prefilter: Option<AhoCorasick>,
     /// For each prefilter pattern, the compiled detectors it is a keyword of.
     routes: Vec<Vec<usize>>,
+    /// The baseline's key: with it, fingerprints are keyed hashes of the value; without it,
+    /// location fingerprints.
+    key: Option<FingerprintKey>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -110,7 +114,15 @@ impl Scanner {
             compiled,
             prefilter,
             routes,
+            key: None,
         }
+    }
+
+    /// This scanner with fingerprints keyed by `key` (the baseline's), or location-based when
+    /// `None`. See `fingerprint.rs` for why both exist.
+    pub fn with_key(mut self, key: Option<FingerprintKey>) -> Scanner {
+        self.key = key;
+        self
     }
 
     /// Scans `text`, honouring the inline pragmas it contains: an allowed hit is dropped, and a
@@ -337,6 +349,8 @@ impl Scanner {
         // The column is counted from the previous hit when it is on the same line, so many hits
         // on one long line cost one pass over it, not one pass per hit.
         let mut column = 1usize;
+        let mut ranks: std::collections::HashMap<(usize, &str), usize> =
+            std::collections::HashMap::new();
         for r in raws {
             // Raw hits are sorted by start, so lines are counted in one forward pass.
             let gap = &bytes[cursor..r.start];
@@ -355,7 +369,15 @@ impl Scanner {
                 end: r.end,
                 line,
                 column,
-                fingerprint: fingerprint(rule, &text[r.start..r.end]),
+                fingerprint: match &self.key {
+                    Some(key) => keyed_fingerprint(key, rule, &text[r.start..r.end]),
+                    None => {
+                        let name = assigned_name(text, r.start);
+                        let rank = ranks.entry((r.det, name)).or_insert(0);
+                        *rank += 1;
+                        location_fingerprint(rule, name, *rank - 1)
+                    }
+                },
             });
         }
         hits

@@ -86,3 +86,122 @@ fn hits_match_their_baseline_entry_wherever_the_line_moves() {
     assert!(base.contains(b[0].rule, "x.md", &b[0].fingerprint));
     assert!(!Baseline::render([&entry]).contains(&ip));
 }
+
+/// A fake assignment the generic rule flags, assembled at run time.
+fn planted() -> (String, String) {
+    let value = ["Fk8q", "Zt3Lm9", "Wx2Rv7"].concat();
+    (format!("REDIS_PASSWORD={value}\n"), value)
+}
+
+#[test]
+fn without_a_key_fingerprints_are_location_based_and_hold_nothing_of_the_value() {
+    let (text, value) = planted();
+    let other = text.replace(&value, &["Qm7x", "Lp2Nd8", "Ys4Tb1"].concat());
+    let a = Scanner::new().scan(&text);
+    let b = Scanner::new().scan(&other);
+    assert_eq!((a.len(), b.len()), (1, 1));
+    // The same place and key name give the same fingerprint whatever the value is.
+    assert_eq!(a[0].fingerprint, b[0].fingerprint);
+    assert_eq!(a[0].fingerprint.len(), cdb_secrets::FINGERPRINT_HEX);
+    // A second hit under the same name ranks second and differs.
+    let twice = Scanner::new().scan(&format!("{text}{other}"));
+    assert_eq!(twice.len(), 2);
+    assert_ne!(twice[0].fingerprint, twice[1].fingerprint);
+    assert_eq!(twice[0].fingerprint, a[0].fingerprint);
+}
+
+#[test]
+fn with_a_key_fingerprints_are_keyed_hashes_of_the_value() {
+    let (text, _) = planted();
+    let k1 = Baseline::with_new_key().ok().and_then(|b| b.key().cloned());
+    let k2 = Baseline::with_new_key().ok().and_then(|b| b.key().cloned());
+    assert!(k1.is_some() && k1 != k2, "keys come from the OS RNG");
+    let f1 = Scanner::new().with_key(k1.clone()).scan(&text);
+    let f1_moved = Scanner::new()
+        .with_key(k1.clone())
+        .scan(&format!("\n\nmoved: 1\n{text}"));
+    let f2 = Scanner::new().with_key(k2).scan(&text);
+    let unkeyed = Scanner::new().scan(&text);
+    assert_eq!(f1[0].fingerprint, f1_moved[0].fingerprint);
+    assert_ne!(
+        f1[0].fingerprint, f2[0].fingerprint,
+        "another key, another fingerprint"
+    );
+    assert_ne!(f1[0].fingerprint, unkeyed[0].fingerprint);
+    // A different value under the same key and name is a different finding.
+    let other = Scanner::new()
+        .with_key(k1)
+        .scan(&text.replace("Fk8q", "Gm4w"));
+    assert_ne!(f1[0].fingerprint, other[0].fingerprint);
+}
+
+#[test]
+fn the_key_round_trips_through_the_file_and_is_created_once() {
+    let dir = std::env::temp_dir().join(format!("cdb-secrets-baseline-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(".secrets-baseline");
+    let _ = std::fs::remove_file(&path);
+    let created = Baseline::create_file(&path);
+    let Ok(created) = created else {
+        panic!("create: {created:?}");
+    };
+    let again = Baseline::create_file(&path);
+    assert_eq!(
+        again.err().map(|e| e.kind()),
+        Some(std::io::ErrorKind::AlreadyExists),
+        "the key is never replaced"
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let parsed = Baseline::parse(&text);
+    assert_eq!(parsed.as_ref().ok().and_then(|b| b.key()), created.key());
+    assert!(format!("{created:?}").contains("FingerprintKey(..)"));
+    let _ = std::fs::remove_dir_all(&dir);
+    // A malformed or repeated key line is an error naming its line.
+    let key = "ab".repeat(32);
+    assert_eq!(
+        Baseline::parse("key 12\n").err(),
+        Some(BaselineError::BadKey { line: 1 })
+    );
+    assert_eq!(
+        Baseline::parse(&format!("key {key}\n\nkey {key}\n")).err(),
+        Some(BaselineError::BadKey { line: 3 })
+    );
+}
+
+#[test]
+fn v1_entries_still_match_and_ask_for_migration() {
+    let (text, value) = planted();
+    // The v1 fingerprint: FNV-1a 64 of the rule, a 0xff separator and the value.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in ["secret-generic-assignment", value.as_str()]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            h ^= 0xff;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        for b in part.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let v1 = format!("# cdb-secrets baseline v1\nsecret-generic-assignment {h:016x} a.env\n");
+    let Ok(base) = Baseline::parse(&v1) else {
+        panic!("a v1 file parses");
+    };
+    let hit = &Scanner::new().scan(&text)[0];
+    let found = &text[hit.start..hit.end];
+    assert!(base.contains_legacy(hit.rule, "a.env", found));
+    assert!(!base.contains_legacy(hit.rule, "b.env", found));
+    assert!(!base.contains(hit.rule, "a.env", &hit.fingerprint));
+    assert_eq!(base.legacy_entries(), 1);
+    let note = base.migration_note().unwrap_or_default();
+    assert!(note.contains("v1") && note.contains("32-digit"), "{note}");
+    assert!(
+        Baseline::parse("")
+            .ok()
+            .and_then(|b| b.migration_note())
+            .is_none()
+    );
+}

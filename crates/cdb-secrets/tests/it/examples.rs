@@ -101,7 +101,7 @@ fn hits_point_at_the_value_with_line_and_column() {
     );
     let line_start = text[..h.start].rfind('\n').map_or(0, |i| i + 1);
     assert_eq!(h.column, text[line_start..h.start].chars().count() + 1);
-    assert_eq!(h.fingerprint.len(), 16);
+    assert_eq!(h.fingerprint.len(), cdb_secrets::FINGERPRINT_HEX);
     assert!(
         !format!("{h:?}").contains(value),
         "Debug must not show the value"

@@ -77,10 +77,16 @@ proptest! {
     }
 
     #[test]
-    fn redact_shows_at_most_four_chars(value in any::<String>()) {
-        let out = redact(&value);
-        let n = value.chars().count();
-        let shown: String = if n >= 12 { value.chars().take(4).collect() } else { String::new() };
-        prop_assert_eq!(out, format!("{shown}\u{2026}[REDACTED, {n} chars]"));
+    fn redact_shows_no_part_and_no_length_of_the_value(value in any::<String>()) {
+        prop_assert_eq!(redact(&value), cdb_secrets::MASK);
+    }
+
+    #[test]
+    fn fingerprints_hold_no_part_of_the_value(pw in "[A-Za-z][A-Za-z0-9]{11,30}[0-9]") {
+        let text = format!("REDIS_PASSWORD={pw}\n");
+        for h in scanner().scan_raw(&text) {
+            prop_assert_eq!(h.fingerprint.len(), cdb_secrets::FINGERPRINT_HEX);
+            prop_assert!(!h.fingerprint.contains(&pw[..4].to_ascii_lowercase()));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The `secrets` group: one rule per `cdb-secrets` detector, run as one scan over every text file.
 //!
 //! A found value is never put in a finding: the message carries the
-//! detector's summary and the redacted form, the fingerprint is the scanner's
-//! hash of rule and value. Inline `cdb-allow` pragmas are honoured by the
+//! detector's summary and the redacted form (no prefix, no length), the
+//! fingerprint is the scanner's keyed hash (with the baseline's key) or its
+//! location fingerprint. Inline `cdb-allow` pragmas are honoured by the
 //! scanner; the baseline file (`.secrets-baseline` at the root) drops accepted
 //! findings by rule, path and fingerprint.
 
@@ -57,7 +58,10 @@ pub(crate) fn check(
         .copied()
         .filter(|id| *id != cdb_secrets::PRAGMA_MISSING_REASON)
         .collect();
-    let scanner = Scanner::with_only(&detector_ids);
+    // With the baseline's key, fingerprints are keyed hashes of the value; without one they
+    // are location-based (see cdb-secrets' fingerprint.rs).
+    let scanner =
+        Scanner::with_only(&detector_ids).with_key(baseline.and_then(|b| b.key()).cloned());
     let texts: Vec<(&str, &str)> = ctx
         .hub
         .docs
@@ -109,7 +113,10 @@ fn scan_one(
         if !selected.contains(&hit.rule) {
             continue;
         }
-        if baseline.is_some_and(|b| b.contains(hit.rule, path, &hit.fingerprint)) {
+        let value = text.get(hit.start..hit.end).unwrap_or_default();
+        if baseline.is_some_and(|b| {
+            b.contains(hit.rule, path, &hit.fingerprint) || b.contains_legacy(hit.rule, path, value)
+        }) {
             continue;
         }
         let Some(meta) = meta(hit.rule) else { continue };
@@ -121,7 +128,6 @@ fn scan_one(
         let mut sink_out = Vec::new();
         let mut sink = Sink::new(meta, &mut sink_out);
         sink.push(path, hit.line, hit.column, message, hit.fingerprint.clone());
-        let value = text.get(hit.start..hit.end).unwrap_or_default();
         let on_line = value.split('\n').next().unwrap_or_default().chars().count();
         for f in &mut sink_out {
             f.mask_chars = Some(on_line);
