@@ -73,7 +73,7 @@ pub fn keyed_fingerprint(key: &FingerprintKey, rule: &str, value: &str) -> Strin
     msg.extend_from_slice(rule.as_bytes());
     msg.push(0xff);
     msg.extend_from_slice(value.as_bytes());
-    hex(&hmac_sha256(&key.0, &msg))[..FINGERPRINT_HEX].to_string()
+    hex(&hmac_sha256(&key.0, &msg)[..FINGERPRINT_HEX / 2])
 }
 
 /// The location fingerprint of a finding: SHA-256 of the rule, the name the value is assigned
@@ -86,7 +86,7 @@ pub fn location_fingerprint(rule: &str, name: &str, rank: usize) -> String {
     msg.extend_from_slice(name.as_bytes());
     msg.push(0xff);
     msg.extend_from_slice(rank.to_string().as_bytes());
-    hex(&sha256(&msg))[..FINGERPRINT_HEX].to_string()
+    hex(&sha256(&msg)[..FINGERPRINT_HEX / 2])
 }
 
 /// The name a value at `start` is assigned to: the identifier right before it on its line,
@@ -114,7 +114,13 @@ pub(crate) fn assigned_name(text: &str, start: usize) -> &str {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 const K: [u32; 64] = [

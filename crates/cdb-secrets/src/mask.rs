@@ -94,11 +94,7 @@ fn is_control(c: char) -> bool {
 /// The byte ranges of every hit of the shared scanner, pragmas ignored: a pragma in printed text
 /// proves nothing about whether the value may be printed.
 fn scanner_ranges(text: &str) -> Vec<(usize, usize)> {
-    SCANNER
-        .scan_raw(text)
-        .into_iter()
-        .map(|h| (h.start, h.end))
-        .collect()
+    SCANNER.ranges(text)
 }
 
 /// Every literal whose occurrence in a text reveals one of the known values.

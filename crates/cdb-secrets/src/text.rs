@@ -181,17 +181,36 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if v.chars().all(|c| c == first) {
         return true;
     }
-    let lower = v.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
-    }
-    if PLACEHOLDER_VALUES.contains(&lower.as_str()) {
-        return true;
-    }
-    if REFERENCE_PREFIXES.iter().any(|p| lower.starts_with(p)) {
-        return true;
-    }
-    lower.contains("/run/secrets") || lower.contains("secrets_path")
+    // One case-insensitive pass for all the words, without lower-casing a copy: this runs on
+    // every candidate value, and a hostile line can hold hundreds of thousands of them.
+    static WORDS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(
+                    PLACEHOLDER_WORDS
+                        .iter()
+                        .chain(&["/run/secrets", "secrets_path"]),
+                )
+                .ok()
+        });
+    let found = match &*WORDS {
+        Some(ac) => ac.is_match(v),
+        None => {
+            let lower = v.to_ascii_lowercase();
+            PLACEHOLDER_WORDS
+                .iter()
+                .chain(&["/run/secrets", "secrets_path"])
+                .any(|w| lower.contains(w))
+        }
+    };
+    found
+        || PLACEHOLDER_VALUES.iter().any(|p| p.eq_ignore_ascii_case(v))
+        || REFERENCE_PREFIXES.iter().any(|p| {
+            v.as_bytes()
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+        })
 }
 
 /// Whether the value is all hexadecimal digits.

@@ -48,7 +48,7 @@ pub(crate) const SECRET_KEY: Detector = Detector {
     keywords: &["mexc"],
     // The key is optional: `MEXC_API_SECRET=…`, `mexc: { secret: … }` and prose such as
     // "the MEXC API secret 3f…" all count, as long as the line names MEXC and a secret or key.
-    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]+)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[0-9a-fA-F]{32,64}|[A-Za-z0-9]{32})"#,
+    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]{1,64})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[0-9a-fA-F]{32,64}|[A-Za-z0-9]{32})"#,
     span: Span::Line,
     validate: validate_secret,
     examples: secret_examples,

@@ -23,7 +23,7 @@ pub(crate) const APP_PASSWORD: Detector = Detector {
         "app password",
         "app-password",
     ],
-    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]+)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[a-z]{4}(?: ?[a-z]{4}){3})"#,
+    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]{1,64})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[a-z]{4}(?: ?[a-z]{4}){3})"#,
     span: Span::Line,
     validate,
     examples,
