@@ -83,6 +83,34 @@ pub(crate) fn starts_with_token(after: &str, extra: &[char]) -> bool {
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
 }
 
+/// The key a value is assigned to, read backwards from the text before the value: past an
+/// opening quote and blanks, an `=`, `:`, `:=` or `=>`, blanks and a closing quote, the
+/// identifier (`[A-Za-z0-9_.-]`, at most 64 bytes) that ends there. `None` when the value is not
+/// assigned. Reading backwards keeps detectors' patterns down to the value itself, which the
+/// regex engine matches much faster than an optional key in front of it.
+pub(crate) fn assigned_key(before: &str) -> Option<&str> {
+    let b = before
+        .trim_end_matches(['"', '\'', '`'])
+        .trim_end_matches([' ', '\t']);
+    let b = b
+        .strip_suffix(":=")
+        .or_else(|| b.strip_suffix("=>"))
+        .or_else(|| b.strip_suffix('='))
+        .or_else(|| b.strip_suffix(':'))?;
+    let b = b
+        .trim_end_matches([' ', '\t'])
+        .trim_end_matches(['"', '\'']);
+    let bytes = b.as_bytes();
+    let mut start = bytes.len();
+    while start > 0
+        && bytes.len() - start < 64
+        && (bytes[start - 1].is_ascii_alphanumeric() || b"_.-".contains(&bytes[start - 1]))
+    {
+        start -= 1;
+    }
+    (start < bytes.len()).then(|| &b[start..])
+}
+
 /// Words that documentation uses in place of a real value.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "changeme",
@@ -303,6 +331,16 @@ mod tests {
             assert!(is_placeholder(p), "{p}");
         }
         assert!(!is_placeholder("Fake7Pass9Word2x"));
+    }
+
+    #[test]
+    fn assigned_keys() {
+        assert_eq!(assigned_key("SMTP_PASSWORD="), Some("SMTP_PASSWORD"));
+        assert_eq!(assigned_key("  password: \""), Some("password"));
+        assert_eq!(assigned_key("{\"mexc_secret\": \""), Some("mexc_secret"));
+        assert_eq!(assigned_key("x := '"), Some("x"));
+        assert_eq!(assigned_key("The MEXC API secret "), None);
+        assert_eq!(assigned_key("= "), None);
     }
 
     #[test]

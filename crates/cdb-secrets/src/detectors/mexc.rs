@@ -3,7 +3,8 @@
 use super::{cat, fake_alnum};
 use crate::detector::{Candidate, Detector, DetectorKind, Examples, Span};
 use crate::text::{
-    Classes, ends_with_token, entropy_threshold, is_placeholder, shannon_entropy, starts_with_token,
+    Classes, assigned_key, ends_with_token, entropy_threshold, is_placeholder, shannon_entropy,
+    starts_with_token,
 };
 
 pub(crate) const API_KEY: Detector = Detector {
@@ -48,14 +49,16 @@ pub(crate) const SECRET_KEY: Detector = Detector {
     keywords: &["mexc"],
     // The key is optional: `MEXC_API_SECRET=…`, `mexc: { secret: … }` and prose such as
     // "the MEXC API secret 3f…" all count, as long as the line names MEXC and a secret or key.
-    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]{1,64})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[0-9a-fA-F]{32,64}|[A-Za-z0-9]{32})"#,
+    pattern: r"(?-u:\b)(?:[0-9a-fA-F]{32,64}|[A-Za-z0-9]{32})(?-u:\b)",
     span: Span::Line,
     validate: validate_secret,
     examples: secret_examples,
 };
 
 fn validate_secret(c: &Candidate<'_>) -> bool {
-    let key = c.key.unwrap_or_default().to_ascii_lowercase();
+    let key = assigned_key(c.before)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let line = c.before.to_ascii_lowercase();
     let v = c.value;
     let cls = Classes::of(v);

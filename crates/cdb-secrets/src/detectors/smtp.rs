@@ -9,7 +9,9 @@
 use super::cat;
 use crate::detector::{Candidate, Detector, DetectorKind, Examples, Span};
 use crate::detectors::generic::is_secret_key;
-use crate::text::{ends_with_token, is_placeholder, shannon_entropy, starts_with_token};
+use crate::text::{
+    assigned_key, ends_with_token, is_placeholder, shannon_entropy, starts_with_token,
+};
 
 pub(crate) const APP_PASSWORD: Detector = Detector {
     id: "secret-smtp-app-password",
@@ -23,7 +25,9 @@ pub(crate) const APP_PASSWORD: Detector = Detector {
         "app password",
         "app-password",
     ],
-    pattern: r#"(?:(?P<k>[A-Za-z0-9_.-]{1,64})["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?)?(?P<v>[a-z]{4}(?: ?[a-z]{4}){3})"#,
+    // Only the value: the key is read backwards from the text before it (`assigned_key`), so
+    // the many lines holding `pass` cost one fast DFA pass each.
+    pattern: r"(?-u:\b)[a-z]{4}(?: ?[a-z]{4}){3}(?-u:\b)",
     span: Span::Line,
     validate,
     examples,
@@ -60,7 +64,7 @@ fn validate(c: &Candidate<'_>) -> bool {
     if vowels > 6 || shannon_entropy(&letters) < 3.0 {
         return false;
     }
-    if let Some(key) = c.key {
+    if let Some(key) = assigned_key(c.before) {
         let k = key.to_ascii_lowercase();
         if k.ends_with("_file") || k.ends_with("_path") {
             return false;
