@@ -100,8 +100,8 @@ pub(crate) fn assigned_name(text: &str, start: usize) -> &str {
         from += 1;
     }
     let line_start = text[from..start].rfind('\n').map_or(from, |i| from + i + 1);
-    let before = text[line_start..start]
-        .trim_end_matches(|c: char| matches!(c, ' ' | '\t' | '"' | '\'' | '`' | '=' | ':' | '>'));
+    let before =
+        text[line_start..start].trim_end_matches([' ', '\t', '"', '\'', '`', '=', ':', '>']);
     let name_start = before
         .char_indices()
         .rev()
@@ -258,10 +258,13 @@ mod tests {
     fn assigned_names() {
         let t = "x\n  REDIS_PASSWORD=\"v\"\n`v` alone\napi.key: v\n";
         assert_eq!(
-            assigned_name(t, t.find("\"v").unwrap() + 1),
+            assigned_name(t, t.find("\"v").unwrap_or_default() + 1),
             "REDIS_PASSWORD"
         );
-        assert_eq!(assigned_name(t, t.find("`v").unwrap() + 1), "");
-        assert_eq!(assigned_name(t, t.rfind(": v").unwrap() + 2), "api.key");
+        assert_eq!(assigned_name(t, t.find("`v").unwrap_or_default() + 1), "");
+        assert_eq!(
+            assigned_name(t, t.rfind(": v").unwrap_or_default() + 2),
+            "api.key"
+        );
     }
 }
