@@ -74,6 +74,48 @@ pub struct Detector {
     /// Rejects matches the pattern cannot rule out by itself (placeholders, boundaries, entropy).
     pub(crate) validate: fn(&Candidate<'_>) -> bool,
     pub(crate) examples: fn() -> Examples,
+    /// The pattern has the shape `(?P<k>[ident]*) ["']? [ \t]* (:=|=>|=|:) [ \t]* ["']? (?P<v>…)`
+    /// with the key made of `[A-Za-z0-9_.-]` only, so the scanner can split a match into key
+    /// and value itself ([`split_assignment`]) rather than run the slower capture search.
+    pub(crate) assignment: bool,
+}
+
+/// Splits the text of an assignment match into the key's and the value's byte ranges, trying
+/// the separators in the pattern's order (`:=`, `=>`, `=`, `:`) as its leftmost-first
+/// semantics would. `None` when the text does not have that shape.
+pub(crate) fn split_assignment(m: &str) -> Option<((usize, usize), (usize, usize))> {
+    let b = m.as_bytes();
+    let key_end = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || b"_.-".contains(&c)))?;
+    let mut i = key_end;
+    if matches!(b.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    for sep in [&b":="[..], b"=>", b"=", b":"] {
+        if !b[i..].starts_with(sep) {
+            continue;
+        }
+        let mut j = i + sep.len();
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if matches!(b.get(j), Some(b'"' | b'\'')) {
+            j += 1;
+        }
+        // The value must start with a character its class allows; otherwise a later separator
+        // alternative is the one the regex took.
+        let ok = b
+            .get(j)
+            .is_some_and(|c| !b" \t\r\n\"'`$/<[{%*(&@".contains(c));
+        if ok {
+            return Some(((0, key_end), (j, m.len())));
+        }
+    }
+    None
 }
 
 impl Detector {
@@ -94,5 +136,71 @@ impl fmt::Debug for Detector {
             .field("id", &self.id)
             .field("kind", &self.kind)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_assignment;
+    use crate::detectors::detectors;
+    use proptest::prelude::*;
+    use regex::Regex;
+
+    /// For every match of an `assignment` detector's pattern in `text`, the split agrees with
+    /// the capture groups the pattern defines.
+    fn agrees(text: &str) -> Result<(), String> {
+        for d in detectors().iter().filter(|d| d.assignment) {
+            let re = Regex::new(d.pattern).map_err(|e| e.to_string())?;
+            for caps in re.captures_iter(text) {
+                let (Some(m), Some(k), Some(v)) = (caps.get(0), caps.name("k"), caps.name("v"))
+                else {
+                    return Err(format!("{}: groups missing", d.id));
+                };
+                let want = (
+                    (k.start() - m.start(), k.end() - m.start()),
+                    (v.start() - m.start(), v.end() - m.start()),
+                );
+                let got = split_assignment(m.as_str());
+                if got != Some(want) {
+                    return Err(format!(
+                        "{}: {:?} split {got:?}, want {want:?}",
+                        d.id,
+                        m.as_str()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn split_matches_captures_on_every_example() {
+        for d in detectors() {
+            let ex = d.examples();
+            for t in ex.positives.iter().chain(&ex.negatives) {
+                assert_eq!(agrees(t), Ok(()));
+            }
+        }
+        // Assembled at run time, so this file holds no value a rule would flag.
+        let v = ["Fk8q", "Zt3Lm9"].concat();
+        for t in [
+            format!("password:=={v}"),
+            format!("a_token' :=  \"{v}\""),
+            format!("pass=>{v}"),
+        ] {
+            assert_eq!(agrees(&t), Ok(()));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn split_matches_captures(
+            key in "[A-Za-z0-9_.-]{0,6}(pass|token|secret|auth)[A-Za-z0-9_.-]{0,6}",
+            q1 in "[\"']?", sp1 in "[ \t]{0,2}", sep in "(:=|=>|=|:)", sp2 in "[ \t]{0,2}",
+            q2 in "[\"']?", value in "[ -~]{0,20}",
+        ) {
+            let text = format!("{key}{q1}{sp1}{sep}{sp2}{q2}{value}");
+            prop_assert_eq!(agrees(&text), Ok(()));
+        }
     }
 }

@@ -3,7 +3,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 
-use crate::detector::{Candidate, Detector, Span};
+use crate::detector::{Candidate, Detector, Span, split_assignment};
 use crate::detectors::detectors;
 use crate::fingerprint::{FingerprintKey, assigned_name, keyed_fingerprint, location_fingerprint};
 use crate::hit::Hit;
@@ -466,6 +466,35 @@ fn run(c: &Compiled, ci: usize, text: &str, from: usize, to: usize, all: bool, o
     if c.value_group.is_none() && c.key_group.is_none() {
         for m in c.regex.find_iter(region) {
             accept(c, ci, from, region, m, None, out);
+            if !all {
+                break;
+            }
+        }
+        return;
+    }
+    if c.det.assignment {
+        for m in c.regex.find_iter(region) {
+            let (k, v) = match split_assignment(m.as_str()) {
+                Some(split) => split,
+                // Not expected for a pattern of this shape; resolving the captures is exact.
+                None => {
+                    if let Some(caps) = c.regex.captures_at(region, m.start()) {
+                        let g = |i: Option<usize>| i.and_then(|i| caps.get(i));
+                        let (Some(key), Some(value)) = (g(c.key_group), g(c.value_group)) else {
+                            continue;
+                        };
+                        (
+                            (key.start() - m.start(), key.end() - m.start()),
+                            (value.start() - m.start(), value.end() - m.start()),
+                        )
+                    } else {
+                        continue;
+                    }
+                }
+            };
+            let key = &region[m.start() + k.0..m.start() + k.1];
+            let value = (m.start() + v.0, m.start() + v.1);
+            accept_span(c, ci, from, region, value, Some(key), out);
             if !all {
                 break;
             }

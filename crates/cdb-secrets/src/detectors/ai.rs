@@ -13,6 +13,7 @@ pub(crate) const ANTHROPIC_KEY: Detector = Detector {
     span: Span::Line,
     validate: validate_anthropic,
     examples: anthropic_examples,
+    assignment: false,
 };
 
 fn validate_anthropic(c: &Candidate<'_>) -> bool {
@@ -47,6 +48,7 @@ pub(crate) const OPENAI_KEY: Detector = Detector {
     span: Span::Line,
     validate: validate_openai,
     examples: openai_examples,
+    assignment: false,
 };
 
 fn validate_openai(c: &Candidate<'_>) -> bool {

@@ -13,6 +13,7 @@ pub(crate) const ACCESS_KEY_ID: Detector = Detector {
     span: Span::Line,
     validate: validate_key_id,
     examples: key_id_examples,
+    assignment: false,
 };
 
 fn validate_key_id(c: &Candidate<'_>) -> bool {
@@ -62,6 +63,7 @@ pub(crate) const SECRET_ACCESS_KEY: Detector = Detector {
     span: Span::Line,
     validate: validate_secret,
     examples: secret_examples,
+    assignment: false,
 };
 
 fn validate_secret(c: &Candidate<'_>) -> bool {

@@ -13,6 +13,7 @@ pub(crate) const WEBHOOK: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    assignment: false,
 };
 
 fn validate(c: &Candidate<'_>) -> bool {

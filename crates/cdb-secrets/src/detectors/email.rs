@@ -20,6 +20,7 @@ pub(crate) const PERSONAL_EMAIL: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    assignment: false,
 };
 
 const DOC_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "localhost"];

@@ -39,6 +39,9 @@ pub(crate) const ASSIGNMENT: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    // The pattern is `KEY SEP VALUE` with the key first: the scanner splits the match
+    // itself instead of resolving capture groups, which matters on lines with many hits.
+    assignment: true,
 };
 
 /// Key components that make a key secret-like on their own.

@@ -18,6 +18,7 @@ pub(crate) const PRIVATE_IP: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    assignment: false,
 };
 
 fn validate(c: &Candidate<'_>) -> bool {

@@ -16,6 +16,7 @@ pub(crate) const API_KEY: Detector = Detector {
     span: Span::Line,
     validate: validate_api_key,
     examples: api_key_examples,
+    assignment: false,
 };
 
 fn validate_api_key(c: &Candidate<'_>) -> bool {
@@ -53,6 +54,7 @@ pub(crate) const SECRET_KEY: Detector = Detector {
     span: Span::Line,
     validate: validate_secret,
     examples: secret_examples,
+    assignment: false,
 };
 
 fn validate_secret(c: &Candidate<'_>) -> bool {

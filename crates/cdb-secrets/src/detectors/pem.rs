@@ -18,6 +18,7 @@ pub(crate) const PRIVATE_KEY: Detector = Detector {
     span: Span::Block(64 * 1024),
     validate,
     examples,
+    assignment: false,
 };
 
 fn validate(c: &Candidate<'_>) -> bool {

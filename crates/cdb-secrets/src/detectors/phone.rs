@@ -19,6 +19,7 @@ pub(crate) const PHONE_NUMBER: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    assignment: false,
 };
 
 fn validate(c: &Candidate<'_>) -> bool {

@@ -13,6 +13,7 @@ pub(crate) const TOKEN: Detector = Detector {
     span: Span::Line,
     validate: validate_token,
     examples: token_examples,
+    assignment: false,
 };
 
 fn validate_token(c: &Candidate<'_>) -> bool {
@@ -51,6 +52,7 @@ pub(crate) const WEBHOOK: Detector = Detector {
     span: Span::Line,
     validate: validate_webhook,
     examples: webhook_examples,
+    assignment: false,
 };
 
 fn validate_webhook(c: &Candidate<'_>) -> bool {

@@ -31,6 +31,7 @@ pub(crate) const APP_PASSWORD: Detector = Detector {
     span: Span::Line,
     validate,
     examples,
+    assignment: false,
 };
 
 /// Words on the line that make a grouped 4x4 value an app password even without a key.
