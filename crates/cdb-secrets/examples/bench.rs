@@ -14,7 +14,10 @@
 //! time target/release/xtask verify --select secrets --root /tmp/corpus --format json > /dev/null
 //! ```
 
+mod shared;
+
 use cdb_secrets::{DetectorKind, Hit, Scanner, detectors};
+use shared::{arg, cpu_seconds};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -142,14 +145,6 @@ struct Planted {
     start: usize,
     end: usize,
     rule: &'static str,
-}
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {
@@ -320,21 +315,4 @@ fn write_corpus(dir: &std::path::Path, files: &[String], size: usize) {
         size as f64 / (1024.0 * 1024.0),
         dir.display()
     );
-}
-
-/// User plus system CPU seconds of this process so far, from `/proc/self/stat` (Linux; 0
-/// elsewhere). Clock ticks are 100 per second on every Linux this runs on.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the `(comm)` part: utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / 100.0
 }

@@ -6,16 +6,11 @@
 //! It prints, per shape, the input size, the hits and the seconds (wall and CPU) that
 //! `Scanner::scan` and `mask` took.
 
-use cdb_secrets::{Scanner, mask};
-use std::time::Instant;
+mod shared;
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use cdb_secrets::{Scanner, mask};
+use shared::{arg, cpu_seconds};
+use std::time::Instant;
 
 /// A fake value the generic rule flags, different for every `i`.
 fn fake(i: usize) -> String {
@@ -64,20 +59,4 @@ fn main() {
         );
     }
     println!("worst: {worst:.2} CPU seconds");
-}
-
-/// User plus system CPU seconds of this process so far, from `/proc/self/stat` (Linux; 0
-/// elsewhere): on a shared machine the wall clock depends on the neighbours, CPU time does not.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / 100.0
 }

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use crate::b64;
+
 use cdb_secrets::{MASK, Scanner, detectors, escape_controls, for_human, mask, mask_known};
 use proptest::prelude::*;
 
@@ -19,28 +21,6 @@ fn fake(salt: u32) -> String {
     }
     s.push('7');
     s
-}
-
-fn b64(bytes: &[u8], url: bool) -> String {
-    let abc: &[u8] = if url {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    } else {
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    };
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= c.len() {
-                out.push(char::from(abc[((n >> (18 - 6 * k)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -98,12 +78,16 @@ fn mask_known_hides_value_and_encoded_forms() {
         reversed,
         hex.clone(),
         hex.to_ascii_uppercase(),
-        b64(pw.as_bytes(), false),
-        b64(pw.as_bytes(), false).trim_end_matches('=').to_string(),
-        b64(pw.as_bytes(), true),
-        b64(pw.as_bytes(), true).trim_end_matches('=').to_string(),
+        b64(pw.as_bytes(), false, true),
+        b64(pw.as_bytes(), false, true)
+            .trim_end_matches('=')
+            .to_string(),
+        b64(pw.as_bytes(), true, true),
+        b64(pw.as_bytes(), true, true)
+            .trim_end_matches('=')
+            .to_string(),
         // `echo "$PW" | base64` encodes the trailing newline too.
-        b64(with_newline.as_bytes(), false),
+        b64(with_newline.as_bytes(), false, true),
         // The value in two halves, on two lines.
         format!("{}\n{}", &pw[..10], &pw[10..]),
     ];
