@@ -63,7 +63,7 @@ pub use detector::{Detector, DetectorKind, Examples};
 pub use detectors::detectors;
 pub use fingerprint::{FINGERPRINT_HEX, FingerprintKey, keyed_fingerprint, location_fingerprint};
 pub use hit::{Hit, redact};
-pub use mask::{MASK, escape_controls, for_human, mask, mask_known};
+pub use mask::{KnownMask, MASK, escape_controls, for_human, mask, mask_known};
 pub use pragma::PRAGMA_MISSING_REASON;
 pub use scanner::Scanner;
 

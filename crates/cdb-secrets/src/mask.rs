@@ -34,20 +34,57 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 /// (standard and URL-safe, with and without padding), hex and reversed forms, and of any substring of
 /// it of 8 or more chars, replaced. Empty or very short known values (< 6 chars) are ignored.
 pub fn mask_known<'a>(text: &'a str, known: &[&str]) -> Cow<'a, str> {
-    let mut ranges = scanner_ranges(text);
-    let patterns = known_patterns(known);
-    if !patterns.is_empty() {
-        // The patterns are plain literals, so building only fails on absurd sizes; masking the
-        // whole text then is the safe answer, never printing it raw.
+    KnownMask::new(known).mask(text)
+}
+
+/// [`mask_known`] with the known values compiled once, for a caller that masks many strings
+/// against the same values (a drill masks every line a step prints): building the matcher for
+/// a world's values costs far more than one search.
+#[derive(Clone, Debug)]
+pub struct KnownMask {
+    /// `None` when no known value is long enough to mask.
+    matcher: Option<AhoCorasick>,
+    /// Building failed (only on absurd sizes): every text is then masked whole.
+    failed: bool,
+}
+
+impl KnownMask {
+    /// Compiles the forms of every known value of 6 chars or more.
+    pub fn new(known: &[&str]) -> KnownMask {
+        let patterns = known_patterns(known);
+        if patterns.is_empty() {
+            return KnownMask {
+                matcher: None,
+                failed: false,
+            };
+        }
         match AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
         {
-            Ok(ac) => ranges.extend(ac.find_overlapping_iter(text).map(|m| (m.start(), m.end()))),
-            Err(_) => ranges.push((0, text.len())),
+            Ok(ac) => KnownMask {
+                matcher: Some(ac),
+                failed: false,
+            },
+            // The patterns are plain literals, so building only fails on absurd sizes;
+            // masking the whole text then is the safe answer, never printing it raw.
+            Err(_) => KnownMask {
+                matcher: None,
+                failed: true,
+            },
         }
     }
-    replace_ranges(text, ranges)
+
+    /// `text` with every scanner hit and every occurrence of a known form replaced.
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut ranges = scanner_ranges(text);
+        if self.failed {
+            ranges.push((0, text.len()));
+        } else if let Some(ac) = &self.matcher {
+            ranges.extend(ac.find_overlapping_iter(text).map(|m| (m.start(), m.end())));
+        }
+        replace_ranges(text, ranges)
+    }
 }
 
 /// Control characters (C0 except \n and \t, DEL, C1, and bidi overrides U+202A–U+202E, U+2066–U+2069)

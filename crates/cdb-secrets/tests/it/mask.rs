@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use crate::b64;
 
-use cdb_secrets::{MASK, Scanner, detectors, escape_controls, for_human, mask, mask_known};
+use cdb_secrets::{
+    KnownMask, MASK, Scanner, detectors, escape_controls, for_human, mask, mask_known,
+};
 use proptest::prelude::*;
 
 /// A fake that the generic rule flags: letters and digits, long and random enough.
@@ -100,6 +102,29 @@ fn mask_known_hides_value_and_encoded_forms() {
         }
         assert!(out.starts_with("step printed: ") && out.ends_with(" done"));
     }
+}
+
+#[test]
+fn a_compiled_known_mask_gives_the_same_answers() {
+    let pw = fake(5);
+    let compiled = KnownMask::new(&[&pw, "short"]);
+    let reversed: String = pw.chars().rev().collect();
+    for text in [
+        format!("a {pw} b"),
+        format!("rev {reversed}"),
+        "nothing here".to_string(),
+        format!("API_TOKEN={}", fake(6)),
+    ] {
+        assert_eq!(
+            compiled.mask(&text),
+            mask_known(&text, &[&pw, "short"]),
+            "{text:?}"
+        );
+    }
+    assert!(matches!(
+        KnownMask::new(&[]).mask("plain"),
+        Cow::Borrowed(_)
+    ));
 }
 
 #[test]
