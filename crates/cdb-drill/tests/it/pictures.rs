@@ -433,10 +433,8 @@ fn check_html(html: &str) -> Result<(BTreeSet<String>, BTreeSet<String>), String
             let value = &v[..end];
             check_text(value)?;
             match k.trim() {
-                "id" => {
-                    if !ids.insert(value.to_owned()) {
-                        return Err(format!("duplicate id {value}"));
-                    }
+                "id" if !ids.insert(value.to_owned()) => {
+                    return Err(format!("duplicate id {value}"));
                 }
                 "href" => {
                     let target = value
