@@ -23,6 +23,33 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
+/// A step's status in four letters (`ok  `, `TIME`, `FAIL`).
+fn status_mark(status: &str) -> &'static str {
+    match status {
+        "passed" => "ok  ",
+        "timed-out" => "TIME",
+        _ => "FAIL",
+    }
+}
+
+/// The last three non-empty lines a step printed (stdout, then stderr), each cut at `n`
+/// characters and indented under the step.
+fn output_tail(s: &crate::journal::StepEvent, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = s
+        .stdout
+        .lines()
+        .chain(s.stderr.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    lines
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(|l| format!("             > {}", short(l, n)))
+        .collect()
+}
+
 /// The timeline for a rehearsal.
 pub fn human(j: &Journal) -> String {
     let mut o = String::new();
@@ -46,11 +73,7 @@ pub fn human(j: &Journal) -> String {
                 let _ = writeln!(o, "{}  ── {phase} ── {why}", clock(*t));
             }
             Event::Step(s) => {
-                let mark = match s.status.as_str() {
-                    "passed" => "ok  ",
-                    "timed-out" => "TIME",
-                    _ => "FAIL",
-                };
+                let mark = status_mark(&s.status);
                 let detected = j
                     .detection
                     .as_ref()
@@ -74,14 +97,8 @@ pub fn human(j: &Journal) -> String {
                 };
                 let _ = writeln!(o, "             $ {cmd}");
                 if s.status != "passed" {
-                    let tail: Vec<&str> = s
-                        .stdout
-                        .lines()
-                        .chain(s.stderr.lines())
-                        .filter(|l| !l.trim().is_empty())
-                        .collect();
-                    for l in tail.iter().rev().take(3).rev() {
-                        let _ = writeln!(o, "             > {}", short(l, 100));
+                    for l in output_tail(s, 100) {
+                        let _ = writeln!(o, "{l}");
                     }
                 } else if s.manual {
                     let _ = writeln!(
@@ -384,47 +401,53 @@ impl Gantt {
         }
         o.push_str("    section Phases\n");
         for (i, b) in self.bars.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "    {} :{}p{}, {}, {}",
-                task_name(&b.label),
-                if b.crit { "crit, " } else { "" },
-                i + 1,
-                hms(b.start),
-                hms(b.end.max(b.start))
+            let tags = if b.crit { "crit, " } else { "" };
+            task(
+                &mut o,
+                &b.label,
+                tags,
+                &format!("p{}", i + 1),
+                b.start,
+                b.end.max(b.start),
             );
         }
         if !self.marks.is_empty() {
             o.push_str("    section Events\n");
         }
         for (i, m) in self.marks.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "    {} :milestone, {}m{}, {}, {}",
-                task_name(&m.label),
-                if m.crit { "crit, " } else { "" },
-                i + 1,
-                hms(m.t),
-                hms(m.t)
-            );
+            let tags = if m.crit {
+                "milestone, crit, "
+            } else {
+                "milestone, "
+            };
+            task(&mut o, &m.label, tags, &format!("m{}", i + 1), m.t, m.t);
         }
         o.push_str("    section Budget\n");
-        let _ = writeln!(
-            o,
-            "    recovery-time budget {} :active, budget, 00:00:00, {}",
-            span(self.budget),
-            hms(self.budget)
-        );
-        let _ = writeln!(
-            o,
-            "    deadline (budget {}) :milestone, crit, deadline, {}, {}",
-            span(self.budget),
-            hms(self.budget),
-            hms(self.budget)
+        let label = format!("recovery-time budget {}", span(self.budget));
+        task(&mut o, &label, "active, ", "budget", 0, self.budget);
+        let label = format!("deadline (budget {})", span(self.budget));
+        task(
+            &mut o,
+            &label,
+            "milestone, crit, ",
+            "deadline",
+            self.budget,
+            self.budget,
         );
         o.push_str("```\n");
         o
     }
+}
+
+/// One task line: `name :tags id, start, end` (`tags` empty or ending in `, `).
+fn task(o: &mut String, name: &str, tags: &str, id: &str, start: u64, end: u64) {
+    let _ = writeln!(
+        o,
+        "    {} :{tags}{id}, {}, {}",
+        task_name(name),
+        hms(start),
+        hms(end)
+    );
 }
 
 /// Whether a phase is the runbook's way out of trouble (drawn red).
@@ -522,11 +545,7 @@ pub fn excerpt(j: &Journal) -> Vec<String> {
         match e {
             Event::Phase { phase, t, why } => o.push(format!("{}  ── {phase} ── {why}", clock(*t))),
             Event::Step(s) => {
-                let mark = match s.status.as_str() {
-                    "passed" => "ok  ",
-                    "timed-out" => "TIME",
-                    _ => "FAIL",
-                };
+                let mark = status_mark(&s.status);
                 o.push(format!(
                     "{}  [{mark}] {} ({})",
                     clock(s.t_start),
@@ -534,15 +553,7 @@ pub fn excerpt(j: &Journal) -> Vec<String> {
                     s.doc
                 ));
                 if s.status != "passed" {
-                    let tail: Vec<&str> = s
-                        .stdout
-                        .lines()
-                        .chain(s.stderr.lines())
-                        .filter(|l| !l.trim().is_empty())
-                        .collect();
-                    for l in tail.iter().rev().take(3).rev() {
-                        o.push(format!("             > {}", short(l, 120)));
-                    }
+                    o.extend(output_tail(s, 120));
                 }
             }
             Event::Inject {

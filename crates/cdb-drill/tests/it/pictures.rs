@@ -565,22 +565,16 @@ fn the_sweep_page_is_well_formed_and_holds_every_class_and_fault_escaped() {
 fn a_real_sweep_writes_the_page_and_the_summary() {
     let d = fixture();
     let root = d.path().to_str().unwrap();
+    let sweep_to = |page: &Path, summary: Option<&Path>| {
+        let p = page.to_str().unwrap();
+        let args = [
+            "--sweep", "--class", "ci", "--format", "html", "--root", root, "--report", p,
+        ];
+        drill_with_summary(&args, summary)
+    };
     let page = d.path().join("sweep.html");
     let s = d.path().join("summary.md");
-    let (code, out, err) = drill_with_summary(
-        &[
-            "--sweep",
-            "--class",
-            "ci",
-            "--format",
-            "html",
-            "--root",
-            root,
-            "--report",
-            page.to_str().unwrap(),
-        ],
-        Some(&s),
-    );
+    let (code, out, err) = sweep_to(&page, Some(&s));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "", "the page goes to --report, not stdout");
     let html = std::fs::read_to_string(&page).unwrap();
@@ -604,20 +598,7 @@ fn a_real_sweep_writes_the_page_and_the_summary() {
     assert!(sum.contains("✅"), "{sum}");
     // The same sweep again: the same page, byte for byte.
     let again = d.path().join("again.html");
-    let (code, _, _) = drill_with_summary(
-        &[
-            "--sweep",
-            "--class",
-            "ci",
-            "--format",
-            "html",
-            "--root",
-            root,
-            "--report",
-            again.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (code, _, _) = sweep_to(&again, None);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read(&again).unwrap(), html.as_bytes());
 }
