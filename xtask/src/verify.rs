@@ -151,7 +151,11 @@ fn read_stack(dir: &std::path::Path, names: &[String]) -> Result<cdb_verify::Ext
                 continue;
             }
             Ok(m) if m.len() > cdb_docs::hub::MAX_FILE_BYTES => {
-                eprintln!("error: {label}: {} bytes, over the {} byte limit", m.len(), cdb_docs::hub::MAX_FILE_BYTES);
+                eprintln!(
+                    "error: {label}: {} bytes, over the {} byte limit",
+                    m.len(),
+                    cdb_docs::hub::MAX_FILE_BYTES
+                );
                 failed = true;
                 continue;
             }

@@ -308,7 +308,10 @@ impl Parser<'_> {
                 }
                 Ok(entries)
             }
-            other => self.err(node, format!("{what} must be a mapping, found {}", other.kind())),
+            other => self.err(
+                node,
+                format!("{what} must be a mapping, found {}", other.kind()),
+            ),
         }
     }
 
@@ -324,11 +327,18 @@ impl Parser<'_> {
         }
     }
 
-    fn seq<'n>(&self, node: &'n Spanned<Node>, what: &str) -> Result<&'n [Spanned<Node>], StackError> {
+    fn seq<'n>(
+        &self,
+        node: &'n Spanned<Node>,
+        what: &str,
+    ) -> Result<&'n [Spanned<Node>], StackError> {
         match &node.value {
             Node::Seq(items) => Ok(items),
             Node::Null => Ok(&[]),
-            other => self.err(node, format!("{what} must be a list, found {}", other.kind())),
+            other => self.err(
+                node,
+                format!("{what} must be a list, found {}", other.kind()),
+            ),
         }
     }
 
@@ -419,7 +429,9 @@ impl Parser<'_> {
                 _ if TOP_UNSUPPORTED.contains(&k) => {
                     return self.err(
                         key,
-                        format!("top-level `{k}` is valid Compose but not supported by the stack model"),
+                        format!(
+                            "top-level `{k}` is valid Compose but not supported by the stack model"
+                        ),
                     );
                 }
                 _ => {
@@ -436,7 +448,11 @@ impl Parser<'_> {
         Ok(file)
     }
 
-    fn secret_def(&self, name: &Spanned<String>, body: &Spanned<Node>) -> Result<SecretDef, StackError> {
+    fn secret_def(
+        &self,
+        name: &Spanned<String>,
+        body: &Spanned<Node>,
+    ) -> Result<SecretDef, StackError> {
         let mut file = None;
         for (key, value) in self.map(body, &format!("secret `{}`", name.value))? {
             match key.value.as_str() {
@@ -475,7 +491,10 @@ impl Parser<'_> {
                 "external" => {
                     return self.err(
                         key,
-                        format!("external volume `{}` is not supported by the stack model", name.value),
+                        format!(
+                            "external volume `{}` is not supported by the stack model",
+                            name.value
+                        ),
                     );
                 }
                 k => return self.err(key, format!("unknown key `{k}` in volume `{}`", name.value)),
@@ -484,7 +503,11 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn network_def(&self, name: &Spanned<String>, body: &Spanned<Node>) -> Result<NetworkDef, StackError> {
+    fn network_def(
+        &self,
+        name: &Spanned<String>,
+        body: &Spanned<Node>,
+    ) -> Result<NetworkDef, StackError> {
         let mut def = NetworkDef {
             name: self.located(name, name.value.clone()),
             external: false,
@@ -497,7 +520,12 @@ impl Parser<'_> {
                 "driver" | "driver_opts" | "labels" | "internal" | "attachable" | "ipam"
                 | "enable_ipv6" => {}
                 k if k.starts_with("x-") => {}
-                k => return self.err(key, format!("unknown key `{k}` in network `{}`", name.value)),
+                k => {
+                    return self.err(
+                        key,
+                        format!("unknown key `{k}` in network `{}`", name.value),
+                    );
+                }
             }
         }
         Ok(def)
@@ -536,7 +564,9 @@ impl Parser<'_> {
                 _ if SERVICE_UNSUPPORTED.contains(&k) => {
                     return self.err(
                         key,
-                        format!("service `{sname}` uses `{k}`, which the stack model does not support"),
+                        format!(
+                            "service `{sname}` uses `{k}`, which the stack model does not support"
+                        ),
                     );
                 }
                 _ => return self.err(key, format!("unknown key `{k}` in service `{sname}`")),
@@ -552,7 +582,9 @@ impl Parser<'_> {
                 let mut target = None;
                 for (key, value) in self.map(item, "a secret entry")? {
                     match key.value.as_str() {
-                        "source" => source = Some(self.located(value, self.scalar(value, "`source`")?)),
+                        "source" => {
+                            source = Some(self.located(value, self.scalar(value, "`source`")?))
+                        }
                         "target" => target = Some(self.scalar(value, "`target`")?),
                         "uid" | "gid" | "mode" => {}
                         k => {
@@ -564,11 +596,17 @@ impl Parser<'_> {
                     }
                 }
                 let Some(source) = source else {
-                    return self.err(item, format!("a secret of service `{service}` has no `source`"));
+                    return self.err(
+                        item,
+                        format!("a secret of service `{service}` has no `source`"),
+                    );
                 };
                 (source, target)
             }
-            _ => (self.located(item, self.scalar(item, "a secret entry")?), None),
+            _ => (
+                self.located(item, self.scalar(item, "a secret entry")?),
+                None,
+            ),
         };
         let target = target.unwrap_or_else(|| source.value.clone());
         let mount_path = if target.starts_with('/') {
@@ -619,7 +657,11 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn healthcheck(&self, key: &Spanned<String>, value: &Spanned<Node>) -> Result<Healthcheck, StackError> {
+    fn healthcheck(
+        &self,
+        key: &Spanned<String>,
+        value: &Spanned<Node>,
+    ) -> Result<Healthcheck, StackError> {
         let mut hc = Healthcheck {
             test: None,
             disable: false,
@@ -699,7 +741,10 @@ impl Parser<'_> {
                     (Some("volume") | None, Some(s)) => MountKind::Volume(s),
                     (Some("volume") | None, None) => MountKind::Anonymous,
                     (Some(t), _) => {
-                        return self.err(item, format!("volume type `{t}` is not supported by the stack model"));
+                        return self.err(
+                            item,
+                            format!("volume type `{t}` is not supported by the stack model"),
+                        );
                     }
                 };
                 Mount {

@@ -45,7 +45,10 @@ impl Description {
                 Err(e) => errors.push(e),
             }
         }
-        for f in files.iter().filter(|f| f.name.is_none()) {
+        // An overlay is checked against the projects only when every file parsed:
+        // a base file with an error would make each of its services look missing.
+        let all_parsed = errors.is_empty() && files.len() == sources.len();
+        for f in files.iter().filter(|f| all_parsed && f.name.is_none()) {
             for s in &f.services {
                 if !projects.iter().any(|p| p.service(&s.name.value).is_some()) {
                     errors.push(StackError::new(

@@ -157,7 +157,9 @@ fn redis_cli(text: &str) -> HealthProof {
 fn url_path(text: &str) -> Option<String> {
     let start = text.find("http://").or_else(|| text.find("https://"))?;
     let url = &text[start..];
-    let url = url.split(|c: char| c.is_whitespace() || c == '"' || c == '\'').next()?;
+    let url = url
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .next()?;
     let after_scheme = url.split_once("//")?.1;
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     Some(path.split('?').next().unwrap_or(path).to_owned())

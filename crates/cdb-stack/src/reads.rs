@@ -120,7 +120,10 @@ pub fn secret_reads(project: &Project, service: &Service) -> Vec<SecretRead> {
             };
             out.push(read(when, Via::FileVariable(name.clone()), &e.name.at));
         }
-        for cmd in [&service.entrypoint, &service.command].into_iter().flatten() {
+        for cmd in [&service.entrypoint, &service.command]
+            .into_iter()
+            .flatten()
+        {
             for variable in shell_reads(cmd, &u.mount_path) {
                 out.push(read(ReadWhen::EveryStart, Via::Shell { variable }, &cmd.at));
             }
@@ -180,7 +183,10 @@ mod tests {
             Some("PGPASSWORD".into())
         );
         assert_eq!(assigned_variable("redis-server --requirepass "), None);
-        assert_eq!(assigned_variable("exec redis_exporter --redis.password="), None);
+        assert_eq!(
+            assigned_variable("exec redis_exporter --redis.password="),
+            None
+        );
         assert_eq!(assigned_variable(""), None);
         assert_eq!(assigned_variable("="), None);
     }

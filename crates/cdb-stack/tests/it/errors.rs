@@ -69,7 +69,10 @@ fn a_secret_without_file_is_an_error() {
 fn an_unknown_service_key_and_env_file_are_errors() {
     let e = err("services:\n  a:\n    image: x\n    imgae: y\n");
     assert_eq!(at(&e), (4, 5));
-    assert!(e.message.contains("unknown key `imgae` in service `a`"), "{e}");
+    assert!(
+        e.message.contains("unknown key `imgae` in service `a`"),
+        "{e}"
+    );
     let e = err("services:\n  a:\n    env_file: .env\n");
     assert!(e.message.contains("`env_file`"), "{e}");
 }
@@ -89,7 +92,10 @@ fn wrong_shapes_name_the_value() {
     let e = err("services:\n  a:\n    volumes:\n      - a:b:c:d\n");
     assert!(e.message.contains("cannot read volume"), "{e}");
     let e = err("- a\n- b\n");
-    assert!(e.message.contains("a Compose file must be a mapping"), "{e}");
+    assert!(
+        e.message.contains("a Compose file must be a mapping"),
+        "{e}"
+    );
     let e = err("");
     assert!(e.message.contains("empty"), "{e}");
 }

@@ -9,7 +9,8 @@ pub fn kit_sources() -> Vec<Source> {
         .iter()
         .map(|name| Source {
             path: format!("stack/compose/{name}"),
-            text: std::fs::read_to_string(dir.join(name)).expect("the kit's stack file is readable"),
+            text: std::fs::read_to_string(dir.join(name))
+                .expect("the kit's stack file is readable"),
         })
         .collect()
 }
@@ -69,7 +70,12 @@ fn projects_and_services_are_those_of_the_stack() {
             assert_eq!(s.networks.len(), 1);
             assert_eq!(s.networks[0].value, "cdb_network");
             for port in &s.ports {
-                assert_eq!(port.value.host_ip.as_deref(), Some("127.0.0.1"), "{}", s.name.value);
+                assert_eq!(
+                    port.value.host_ip.as_deref(),
+                    Some("127.0.0.1"),
+                    "{}",
+                    s.name.value
+                );
             }
         }
     }
@@ -100,11 +106,20 @@ fn kill_switch_volume_is_shared_by_risk_and_execution() {
 #[test]
 fn secret_files_carry_upstreams_names() {
     let d = kit();
-    let blue = d.projects.iter().find(|p| p.name.as_deref() == Some("cdb-blue")).expect("blue");
+    let blue = d
+        .projects
+        .iter()
+        .find(|p| p.name.as_deref() == Some("cdb-blue"))
+        .expect("blue");
     let files: Vec<&str> = blue.secrets.iter().map(|s| s.file_name()).collect();
     assert_eq!(
         files,
-        ["REDIS_PASSWORD", "POSTGRES_PASSWORD", "MEXC_API_KEY.txt", "MEXC_API_SECRET.txt"]
+        [
+            "REDIS_PASSWORD",
+            "POSTGRES_PASSWORD",
+            "MEXC_API_KEY.txt",
+            "MEXC_API_SECRET.txt"
+        ]
     );
 }
 
@@ -140,7 +155,10 @@ fn each_read_rule_applies_where_stack_facts_say() {
     );
     assert_eq!(
         read(&d, "cdb_postgres", "postgres_password"),
-        [(ReadWhen::FirstInitOnly, Via::FileVariable("POSTGRES_PASSWORD_FILE".into()))]
+        [(
+            ReadWhen::FirstInitOnly,
+            Via::FileVariable("POSTGRES_PASSWORD_FILE".into())
+        )]
     );
     assert_eq!(
         read(&d, "cdb_grafana", "grafana_password"),
@@ -151,11 +169,17 @@ fn each_read_rule_applies_where_stack_facts_say() {
     );
     assert_eq!(
         read(&d, "cdb_grafana", "smtp_password"),
-        [(ReadWhen::AtStart, Via::FileVariable("GF_SMTP_PASSWORD__FILE".into()))]
+        [(
+            ReadWhen::AtStart,
+            Via::FileVariable("GF_SMTP_PASSWORD__FILE".into())
+        )]
     );
     assert_eq!(
         read(&d, "cdb_reports", "postgres_password_dsn"),
-        [(ReadWhen::AtStart, Via::FileVariable("POSTGRES_DSN_FILE".into()))]
+        [(
+            ReadWhen::AtStart,
+            Via::FileVariable("POSTGRES_DSN_FILE".into())
+        )]
     );
     // Read by the program's own code (or by nothing): Compose does not say.
     assert_eq!(
@@ -271,7 +295,12 @@ fn the_tls_overlay_changes_redis_and_postgres_as_upstream_does() {
             variable: Some("REDIS_PASSWORD".into())
         }
     );
-    assert!(redis.volumes.iter().any(|m| m.value.target == "/tls" && m.value.read_only));
+    assert!(
+        redis
+            .volumes
+            .iter()
+            .any(|m| m.value.target == "/tls" && m.value.read_only)
+    );
     let pg = p.service("cdb_postgres").expect("postgres");
     assert!(pg.env("POSTGRES_PASSWORD_FILE").is_some());
     assert_eq!(pg.env("POSTGRES_PASSWORD"), Some("${POSTGRES_PASSWORD}"));

@@ -81,7 +81,10 @@ fn overlay_follows_composes_merge_rules() {
         .iter()
         .map(|s| (s.source.value.as_str(), s.mount_path.as_str()))
         .collect();
-    assert_eq!(secrets, [("s1", "/run/secrets/s1"), ("s2", "/run/secrets/s2")]);
+    assert_eq!(
+        secrets,
+        [("s1", "/run/secrets/s1"), ("s2", "/run/secrets/s2")]
+    );
     assert_eq!(a.secrets[0].source.at.file, "over.yml");
     // Command and health check test: replaced, not appended.
     assert_eq!(a.command.as_ref().expect("cmd").value.words(), ["run"]);

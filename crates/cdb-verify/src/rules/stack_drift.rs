@@ -11,7 +11,9 @@
 use super::stack_parse::kit_ok;
 use super::{Ctx, Rule, RuleMeta, Sink};
 use crate::Severity;
-use cdb_stack::{ComposeFile, Project, ReadWhen, Service, classify, compose::file_name, secret_reads};
+use cdb_stack::{
+    ComposeFile, Project, ReadWhen, Service, classify, compose::file_name, secret_reads,
+};
 use std::collections::BTreeSet;
 
 pub static META: RuleMeta = RuleMeta {
@@ -43,14 +45,19 @@ pub fn kit_file_names(hub: &cdb_docs::Hub) -> Vec<String> {
 }
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(ext) = ctx.external_stack else { return };
+    let Some(ext) = ctx.external_stack else {
+        return;
+    };
     let Some(kit) = kit_ok(ctx) else { return };
     for name in &ext.missing {
         sink.at(
             &format!("{}/{name}", ext.dir.trim_end_matches('/')),
             1,
             1,
-            format!("the kit's description has `{name}`; `{}` has no such file", ext.dir),
+            format!(
+                "the kit's description has `{name}`; `{}` has no such file",
+                ext.dir
+            ),
         );
     }
     for real in &ext.files {
@@ -82,7 +89,10 @@ fn compare(desc: &ComposeFile, real: &ComposeFile, sink: &mut Sink<'_>) {
             at(
                 sink,
                 &s.name.at,
-                format!("service `{}` is not in the kit's description (`{}`)", s.name.value, desc.path),
+                format!(
+                    "service `{}` is not in the kit's description (`{}`)",
+                    s.name.value, desc.path
+                ),
             );
         }
     }
@@ -91,7 +101,10 @@ fn compare(desc: &ComposeFile, real: &ComposeFile, sink: &mut Sink<'_>) {
             None => at(
                 sink,
                 &real.services_at,
-                format!("service `{}` of the kit's description (`{}`) is gone", s.name.value, desc.path),
+                format!(
+                    "service `{}` of the kit's description (`{}`) is gone",
+                    s.name.value, desc.path
+                ),
             ),
             Some(r) => compare_service(desc, real, s, r, sink),
         }
@@ -116,14 +129,24 @@ fn compare(desc: &ComposeFile, real: &ComposeFile, sink: &mut Sink<'_>) {
             None if !used.contains(r.name.value.as_str()) => at(
                 sink,
                 &r.name.at,
-                format!("secret `{}` (file `{}`) is not in the kit's description", r.name.value, r.file_name()),
+                format!(
+                    "secret `{}` (file `{}`) is not in the kit's description",
+                    r.name.value,
+                    r.file_name()
+                ),
             ),
             _ => {}
         }
     }
 }
 
-fn compare_service(desc: &ComposeFile, real: &ComposeFile, d: &Service, r: &Service, sink: &mut Sink<'_>) {
+fn compare_service(
+    desc: &ComposeFile,
+    real: &ComposeFile,
+    d: &Service,
+    r: &Service,
+    sink: &mut Sink<'_>,
+) {
     let name = &r.name.value;
     for u in &r.secrets {
         if !d.secrets.iter().any(|x| x.source.value == u.source.value) {
@@ -132,7 +155,10 @@ fn compare_service(desc: &ComposeFile, real: &ComposeFile, d: &Service, r: &Serv
                 &p.file,
                 p.line,
                 p.column,
-                format!("service `{name}` mounts secret `{}`, which the kit's description does not", u.source.value),
+                format!(
+                    "service `{name}` mounts secret `{}`, which the kit's description does not",
+                    u.source.value
+                ),
             );
         }
     }
@@ -143,7 +169,10 @@ fn compare_service(desc: &ComposeFile, real: &ComposeFile, d: &Service, r: &Serv
                 &p.file,
                 p.line,
                 p.column,
-                format!("service `{name}` no longer mounts secret `{}` (the kit's description does)", u.source.value),
+                format!(
+                    "service `{name}` no longer mounts secret `{}` (the kit's description does)",
+                    u.source.value
+                ),
             );
         }
     }
@@ -158,13 +187,18 @@ fn compare_service(desc: &ComposeFile, real: &ComposeFile, d: &Service, r: &Serv
         if !d.secrets.iter().any(|x| x.source.value == u.source.value) {
             continue;
         }
-        let (rw, dw) = (when(real, r, &u.source.value), when(desc, d, &u.source.value));
+        let (rw, dw) = (
+            when(real, r, &u.source.value),
+            when(desc, d, &u.source.value),
+        );
         if rw != dw {
             let read = secret_reads(&alone(real), r)
                 .into_iter()
                 .find(|x| x.secret == u.source.value);
             let p = read.map_or_else(|| u.source.at.clone(), |x| x.at);
-            let list = |w: &BTreeSet<ReadWhen>| w.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
+            let list = |w: &BTreeSet<ReadWhen>| {
+                w.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+            };
             sink.at(
                 &p.file,
                 p.line,

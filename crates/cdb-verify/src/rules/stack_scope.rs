@@ -53,7 +53,10 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     path,
                     l,
                     c,
-                    format!("`{}` is listed under `{group}` but project `{group}` does not define it", s.value),
+                    format!(
+                        "`{}` is listed under `{group}` but project `{group}` does not define it",
+                        s.value
+                    ),
                 );
             }
         }
