@@ -40,7 +40,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         let mut out = String::new();
         for r in registry() {
             out.push_str(&format!(
-                "{:<28} {:<10} {:<8} {}\n",
+                "{:<32} {:<10} {:<8} {}\n",
                 r.meta.id, r.meta.group, r.meta.severity, r.meta.summary
             ));
         }

@@ -343,3 +343,32 @@ fn stack_is_not_a_directory_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is not a directory"), "{}", run.stderr);
 }
+
+#[test]
+fn verify_with_stack_only_reads() {
+    fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    todo.push(e.path());
+                } else {
+                    out.push((e.path(), fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+    let fx = Fixture::kit();
+    let real = Real::copy(&fx);
+    real.edit("compose.blue.yml", "/MEXC_API_KEY.txt", "/MEXC_API_KEY");
+    let before = (snapshot(fx.dir.path()), snapshot(real.dir.path()));
+    for format in ["human", "json", "sarif", "github"] {
+        let run = fx.verify(&["--format", format, "--stack", &stack_arg(&real)]);
+        assert_eq!(run.code, 1);
+    }
+    assert_eq!(before, (snapshot(fx.dir.path()), snapshot(real.dir.path())));
+}
