@@ -65,7 +65,7 @@ impl Description {
             Ok(Description { files, projects })
         } else {
             errors.sort_by(|a, b| a.at.cmp(&b.at));
-            Ok(Description { files, projects }).and(Err(errors))
+            Err(errors)
         }
     }
 

@@ -107,14 +107,14 @@ pub fn classify_test(test: &Command, own_service: bool) -> HealthProof {
     if has("nc -z") || has("/dev/tcp/") {
         return HealthProof::Port;
     }
-    if has("curl") || has("wget") {
-        if let Some(path) = url_path(&text) {
-            return if own_service && path == "/health" {
-                HealthProof::HttpConstant { path }
-            } else {
-                HealthProof::Http { path }
-            };
-        }
+    if (has("curl") || has("wget"))
+        && let Some(path) = url_path(&text)
+    {
+        return if own_service && path == "/health" {
+            HealthProof::HttpConstant { path }
+        } else {
+            HealthProof::Http { path }
+        };
     }
     HealthProof::Unclassified(text)
 }
