@@ -1,6 +1,6 @@
 //! `cargo xtask verify`, group `stack`: the kit's Compose description against the inventory and the matrix, and `--stack DIR` drift.
 
-use crate::support::{Fixture, INVENTORY, MATRIX, copy_dir, f};
+use crate::support::{Fixture, INVENTORY, MATRIX, copy_dir, f, snapshot};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -346,22 +346,6 @@ fn stack_is_not_a_directory_is_a_usage_error() {
 
 #[test]
 fn verify_with_stack_only_reads() {
-    fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut todo = vec![dir.to_path_buf()];
-        while let Some(d) = todo.pop() {
-            for e in fs::read_dir(&d).unwrap() {
-                let e = e.unwrap();
-                if e.file_type().unwrap().is_dir() {
-                    todo.push(e.path());
-                } else {
-                    out.push((e.path(), fs::read(e.path()).unwrap()));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
     let fx = Fixture::kit();
     let real = Real::copy(&fx);
     real.edit("compose.blue.yml", "/MEXC_API_KEY.txt", "/MEXC_API_KEY");

@@ -137,6 +137,24 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Every file under `dir` with its bytes, sorted: compared before and after a run to prove it only read.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push((e.path().display().to_string(), fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn f(rule: &str, path: &str, line: usize) -> (String, String, usize) {
     (rule.to_owned(), path.to_owned(), line)
 }

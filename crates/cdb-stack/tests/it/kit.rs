@@ -137,59 +137,78 @@ fn each_read_rule_applies_where_stack_facts_say() {
     let shell = |v: &str| Via::Shell {
         variable: Some(v.into()),
     };
-    assert_eq!(
-        read(&d, "cdb_execution", "mexc_api_secret"),
-        [(ReadWhen::EveryStart, shell("MEXC_API_SECRET"))]
-    );
-    assert_eq!(
-        read(&d, "cdb_redis", "redis_password"),
-        [(ReadWhen::EveryStart, Via::Shell { variable: None })]
-    );
-    assert_eq!(
-        read(&d, "cdb_redis_exporter", "redis_password"),
-        [(ReadWhen::EveryStart, Via::Shell { variable: None })]
-    );
-    assert_eq!(
-        read(&d, "cdb_postgres_exporter", "postgres_password"),
-        [(ReadWhen::EveryStart, shell("PGPASSWORD"))]
-    );
-    assert_eq!(
-        read(&d, "cdb_postgres", "postgres_password"),
-        [(
+    let argv = Via::Shell { variable: None };
+    let var = |v: &str| Via::FileVariable(v.into());
+    let table = [
+        (
+            "cdb_execution",
+            "mexc_api_secret",
+            ReadWhen::EveryStart,
+            shell("MEXC_API_SECRET"),
+        ),
+        (
+            "cdb_redis",
+            "redis_password",
+            ReadWhen::EveryStart,
+            argv.clone(),
+        ),
+        (
+            "cdb_redis_exporter",
+            "redis_password",
+            ReadWhen::EveryStart,
+            argv,
+        ),
+        (
+            "cdb_postgres_exporter",
+            "postgres_password",
+            ReadWhen::EveryStart,
+            shell("PGPASSWORD"),
+        ),
+        (
+            "cdb_postgres",
+            "postgres_password",
             ReadWhen::FirstInitOnly,
-            Via::FileVariable("POSTGRES_PASSWORD_FILE".into())
-        )]
-    );
-    assert_eq!(
-        read(&d, "cdb_grafana", "grafana_password"),
-        [(
+            var("POSTGRES_PASSWORD_FILE"),
+        ),
+        (
+            "cdb_grafana",
+            "grafana_password",
             ReadWhen::FirstInitOnly,
-            Via::FileVariable("GF_SECURITY_ADMIN_PASSWORD__FILE".into())
-        )]
-    );
-    assert_eq!(
-        read(&d, "cdb_grafana", "smtp_password"),
-        [(
+            var("GF_SECURITY_ADMIN_PASSWORD__FILE"),
+        ),
+        (
+            "cdb_grafana",
+            "smtp_password",
             ReadWhen::AtStart,
-            Via::FileVariable("GF_SMTP_PASSWORD__FILE".into())
-        )]
-    );
-    assert_eq!(
-        read(&d, "cdb_reports", "postgres_password_dsn"),
-        [(
+            var("GF_SMTP_PASSWORD__FILE"),
+        ),
+        (
+            "cdb_reports",
+            "postgres_password_dsn",
             ReadWhen::AtStart,
-            Via::FileVariable("POSTGRES_DSN_FILE".into())
-        )]
-    );
-    // Read by the program's own code (or by nothing): Compose does not say.
-    assert_eq!(
-        read(&d, "cdb_reports", "smtp_password"),
-        [(ReadWhen::Unsaid, Via::Mounted)]
-    );
-    assert_eq!(
-        read(&d, "cdb_grafana", "alert_email_to"),
-        [(ReadWhen::Unsaid, Via::Mounted)]
-    );
+            var("POSTGRES_DSN_FILE"),
+        ),
+        // Read by the program's own code (or by nothing): Compose does not say.
+        (
+            "cdb_reports",
+            "smtp_password",
+            ReadWhen::Unsaid,
+            Via::Mounted,
+        ),
+        (
+            "cdb_grafana",
+            "alert_email_to",
+            ReadWhen::Unsaid,
+            Via::Mounted,
+        ),
+    ];
+    for (service, secret, when, via) in table {
+        assert_eq!(
+            read(&d, service, secret),
+            [(when, via)],
+            "{service} {secret}"
+        );
+    }
 }
 
 #[test]

@@ -80,10 +80,12 @@ fn alone(f: &ComposeFile) -> Project {
     }
 }
 
+/// Reports at a position of a Compose file.
+fn at(sink: &mut Sink<'_>, p: &cdb_stack::Pos, msg: String) {
+    sink.at(&p.file, p.line, p.column, msg);
+}
+
 fn compare(desc: &ComposeFile, real: &ComposeFile, sink: &mut Sink<'_>) {
-    let at = |sink: &mut Sink<'_>, p: &cdb_stack::Pos, msg: String| {
-        sink.at(&p.file, p.line, p.column, msg);
-    };
     for s in &real.services {
         if desc.service(&s.name.value).is_none() {
             at(
@@ -150,11 +152,9 @@ fn compare_service(
     let name = &r.name.value;
     for u in &r.secrets {
         if !d.secrets.iter().any(|x| x.source.value == u.source.value) {
-            let p = &u.source.at;
-            sink.at(
-                &p.file,
-                p.line,
-                p.column,
+            at(
+                sink,
+                &u.source.at,
                 format!(
                     "service `{name}` mounts secret `{}`, which the kit's description does not",
                     u.source.value
@@ -164,11 +164,9 @@ fn compare_service(
     }
     for u in &d.secrets {
         if !r.secrets.iter().any(|x| x.source.value == u.source.value) {
-            let p = &r.name.at;
-            sink.at(
-                &p.file,
-                p.line,
-                p.column,
+            at(
+                sink,
+                &r.name.at,
                 format!(
                     "service `{name}` no longer mounts secret `{}` (the kit's description does)",
                     u.source.value
@@ -199,10 +197,9 @@ fn compare_service(
             let list = |w: &BTreeSet<ReadWhen>| {
                 w.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
             };
-            sink.at(
-                &p.file,
-                p.line,
-                p.column,
+            at(
+                sink,
+                &p,
                 format!(
                     "service `{name}` reads secret `{}` {}; the kit's description says {}",
                     u.source.value,
@@ -214,11 +211,9 @@ fn compare_service(
     }
     let (rh, dh) = (classify(r), classify(d));
     if rh.value.name() != dh.value.name() {
-        let p = &rh.at;
-        sink.at(
-            &p.file,
-            p.line,
-            p.column,
+        at(
+            sink,
+            &rh.at,
             format!(
                 "the health check of `{name}` proves `{}`; in the kit's description it proves `{}`",
                 rh.value.name(),
