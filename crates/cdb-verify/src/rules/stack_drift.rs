@@ -8,7 +8,7 @@
 //! proves something else. So a contributor sees the day upstream adds a
 //! secret, renames a file or changes a health check.
 
-use super::stack_parse::kit_ok;
+use super::stack_parse::{at_pos as at, kit_ok};
 use super::{Ctx, Rule, RuleMeta, Sink};
 use crate::Severity;
 use cdb_stack::{
@@ -78,11 +78,6 @@ fn alone(f: &ComposeFile) -> Project {
         volumes: f.volumes.clone(),
         networks: f.networks.clone(),
     }
-}
-
-/// Reports at a position of a Compose file.
-fn at(sink: &mut Sink<'_>, p: &cdb_stack::Pos, msg: String) {
-    sink.at(&p.file, p.line, p.column, msg);
 }
 
 fn compare(desc: &ComposeFile, real: &ComposeFile, sink: &mut Sink<'_>) {

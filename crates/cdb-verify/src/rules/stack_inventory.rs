@@ -1,6 +1,6 @@
 //! Rules `stack-secret-not-in-inventory` and `stack-consumer-not-in-inventory`: every secret file the stack mounts, and every service that mounts it, is in the inventory.
 
-use super::stack_parse::kit_ok;
+use super::stack_parse::{at_pos, kit_ok};
 use super::{Ctx, Rule, RuleMeta, Sink};
 use crate::Severity;
 use cdb_docs::Doc;
@@ -101,19 +101,24 @@ fn uses(d: &cdb_stack::Description) -> Vec<(&cdb_stack::Service, &cdb_stack::Sec
     out
 }
 
+/// The kit's description, the inventory and its entries, when both exist.
+fn load<'a>(ctx: &Ctx<'a>) -> Option<(cdb_stack::Description, &'a Doc, Vec<Entry>)> {
+    let d = kit_ok(ctx)?;
+    let doc = ctx.doc(&ctx.hub.layout.inventory)?;
+    let entries = entries(ctx, doc);
+    Some((d, doc, entries))
+}
+
 fn check_secrets(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(d) = kit_ok(ctx) else { return };
-    let Some(doc) = ctx.doc(&ctx.hub.layout.inventory) else {
+    let Some((d, doc, entries)) = load(ctx) else {
         return;
     };
-    let entries = entries(ctx, doc);
     let mut seen = BTreeSet::new();
     for (s, u, file) in uses(&d) {
         if documenting(&entries, &file).is_none() && seen.insert(file.clone()) {
-            sink.at(
-                &u.source.at.file,
-                u.source.at.line,
-                u.source.at.column,
+            at_pos(
+                sink,
+                &u.source.at,
                 format!(
                     "secret file `{file}` (secret `{}`, mounted by `{}`) has no entry in the inventory `{}`",
                     u.source.value, s.name.value, doc.path
@@ -124,20 +129,17 @@ fn check_secrets(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
 }
 
 fn check_consumers(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let Some(d) = kit_ok(ctx) else { return };
-    let Some(doc) = ctx.doc(&ctx.hub.layout.inventory) else {
+    let Some((d, _, entries)) = load(ctx) else {
         return;
     };
-    let entries = entries(ctx, doc);
     for (s, u, file) in uses(&d) {
         let Some(entry) = documenting(&entries, &file) else {
             continue;
         };
         if !entry.consumers.iter().any(|c| c == &s.name.value) {
-            sink.at(
-                &u.source.at.file,
-                u.source.at.line,
-                u.source.at.column,
+            at_pos(
+                sink,
+                &u.source.at,
                 format!(
                     "`{}` mounts `{file}`, but the inventory entry `{}` does not list it among its consumers",
                     s.name.value, entry.name

@@ -45,3 +45,8 @@ pub(crate) fn kit(ctx: &Ctx<'_>) -> Option<Result<Description, Vec<StackError>>>
 pub(crate) fn kit_ok(ctx: &Ctx<'_>) -> Option<Description> {
     kit(ctx).and_then(Result::ok)
 }
+
+/// Reports at a position of a Compose file.
+pub(crate) fn at_pos(sink: &mut Sink<'_>, p: &cdb_stack::Pos, message: String) {
+    sink.at(&p.file, p.line, p.column, message);
+}
