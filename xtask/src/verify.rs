@@ -29,6 +29,10 @@ pub struct VerifyArgs {
     /// Print the rule registry (id, group, default severity, summary) and exit.
     #[arg(long)]
     pub list_rules: bool,
+    /// A real Compose folder (e.g. upstream's `infrastructure/compose`) to compare
+    /// with the kit's description in `stack/compose` (rule `stack-drift`).
+    #[arg(long, value_name = "DIR")]
+    pub stack: Option<PathBuf>,
 }
 
 pub fn run(args: VerifyArgs) -> u8 {
@@ -36,7 +40,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         let mut out = String::new();
         for r in registry() {
             out.push_str(&format!(
-                "{:<28} {:<10} {:<8} {}\n",
+                "{:<32} {:<10} {:<8} {}\n",
                 r.meta.id, r.meta.group, r.meta.severity, r.meta.summary
             ));
         }
@@ -83,10 +87,18 @@ pub fn run(args: VerifyArgs) -> u8 {
             return 2;
         }
     };
+    let stack = match &args.stack {
+        Some(dir) => match read_stack(dir, &cdb_verify::rules::kit_file_names(&hub)) {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let config = Config {
         today,
         selection,
         baseline,
+        stack,
     };
     let findings = cdb_verify::check(&hub, &config);
     let source = |path: &str| -> Option<&str> {
@@ -111,4 +123,87 @@ pub fn run(args: VerifyArgs) -> u8 {
         return code;
     }
     u8::from(findings.iter().any(|f| f.severity == Severity::Error))
+}
+
+/// Reads and parses, from `dir`, the files named like the kit's Compose files.
+/// Unreadable or unparsable files are errors of the argument (exit 2), each
+/// printed with its file, line and column; a missing one is left to `stack-drift`.
+fn read_stack(dir: &std::path::Path, names: &[String]) -> Result<cdb_verify::ExternalStack, u8> {
+    if !dir.is_dir() {
+        eprintln!("error: --stack `{}` is not a directory", dir.display());
+        return Err(2);
+    }
+    let shown = dir.display().to_string();
+    let mut sources = Vec::new();
+    let mut missing = Vec::new();
+    let mut failed = false;
+    for name in names {
+        let path = dir.join(name);
+        let label = format!("{}/{name}", shown.trim_end_matches(['/', '\\']));
+        match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(name.clone());
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {label}: {e}");
+                failed = true;
+                continue;
+            }
+            Ok(m) if m.len() > cdb_docs::hub::MAX_FILE_BYTES => {
+                eprintln!(
+                    "error: {label}: {} bytes, over the {} byte limit",
+                    m.len(),
+                    cdb_docs::hub::MAX_FILE_BYTES
+                );
+                failed = true;
+                continue;
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(text)) => sources.push(cdb_stack::Source { path: label, text }),
+            Ok(Err(_)) => {
+                eprintln!("error: {label}: not valid UTF-8");
+                failed = true;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {label}: {e}");
+                failed = true;
+            }
+        }
+    }
+    // With every file present, the project checks apply too (an undeclared
+    // secret, an overlay naming no service); with some missing, the files are
+    // compared one by one and the missing ones reported by `stack-drift`.
+    let parsed = if missing.is_empty() {
+        cdb_stack::Description::parse(&sources).map(|d| d.files)
+    } else {
+        let (ok, errors): (Vec<_>, Vec<_>) = sources
+            .iter()
+            .map(|s| cdb_stack::parse_file(&s.path, &s.text))
+            .partition(Result::is_ok);
+        if errors.is_empty() {
+            Ok(ok.into_iter().filter_map(Result::ok).collect())
+        } else {
+            Err(errors.into_iter().filter_map(Result::err).collect())
+        }
+    };
+    let files = match parsed {
+        Ok(files) => files,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            return Err(2);
+        }
+    };
+    if failed {
+        return Err(2);
+    }
+    Ok(cdb_verify::ExternalStack {
+        dir: shown,
+        files,
+        missing,
+    })
 }

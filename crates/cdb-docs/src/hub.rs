@@ -28,6 +28,8 @@ pub struct Layout {
     pub playbook: String,
     pub inventory: String,
     pub security_issues: String,
+    /// The kit's description of the stack: a folder of Compose files (`cdb-stack`).
+    pub stack_dir: String,
 }
 
 impl Default for Layout {
@@ -40,6 +42,7 @@ impl Default for Layout {
             playbook: format!("{sec}/incident-response-secrets.md"),
             inventory: format!("{sec}/secret-inventory.md"),
             security_issues: "SECURITY_ISSUES.md".into(),
+            stack_dir: "stack/compose".into(),
         }
     }
 }
@@ -48,6 +51,15 @@ impl Layout {
     /// A matrix reference (`docs/…md#frag`) is relative to the hub directory; this gives the root-relative path.
     pub fn hub_path(&self, rel: &str) -> String {
         normalize(&format!("{}/{}", self.hub_dir, rel)).unwrap_or_else(|| rel.to_owned())
+    }
+
+    /// A Compose file directly in the stack folder (`stack/compose/*.yml`), loaded for the `stack` rules.
+    pub fn is_stack_file(&self, rel: &str) -> bool {
+        rel.strip_prefix(self.stack_dir.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|name| {
+                !name.contains('/') && (name.ends_with(".yml") || name.ends_with(".yaml"))
+            })
     }
 }
 
@@ -134,10 +146,12 @@ impl Hub {
         for (rel, abs) in walk.files {
             let is_md = rel.ends_with(".md") || rel.ends_with(".markdown");
             let is_matrix = rel == layout.matrix;
-            if !is_md && !is_matrix && !opts.text_files {
+            // The stack rules read the kit's Compose files whatever the selection, as they read the matrix.
+            let always = is_matrix || layout.is_stack_file(&rel);
+            if !is_md && !always && !opts.text_files {
                 continue;
             }
-            let Some(text) = read_text(&abs, &rel, is_md || is_matrix, &mut walk.problems) else {
+            let Some(text) = read_text(&abs, &rel, is_md || always, &mut walk.problems) else {
                 continue;
             };
             if is_matrix {
@@ -145,7 +159,7 @@ impl Hub {
             }
             if is_md {
                 raw_docs.push((rel, text));
-            } else if opts.text_files || is_matrix {
+            } else if opts.text_files || always {
                 let lines = LineIndex::new(&text);
                 files.push(TextFile {
                     path: rel,

@@ -64,6 +64,8 @@ pub struct MdDoc {
     pub code_blocks: Vec<CodeBlock>,
     /// YAML front matter between `---` lines at the very start.
     pub front_matter: Option<(String, Span)>,
+    /// Inline code spans (`` `NAME` ``) outside headings: their text and span, in document order.
+    pub code_spans: Vec<(String, Span)>,
 }
 
 impl MdDoc {
@@ -105,6 +107,9 @@ impl MdDoc {
                             span,
                         });
                     }
+                }
+                Event::Code(ref t) if heading.is_none() && code.is_none() => {
+                    doc.code_spans.push((t.to_string(), range.clone()));
                 }
                 Event::Text(t) | Event::Code(t) => {
                     if let Some((_, _, htext, _)) = heading.as_mut() {

@@ -12,7 +12,7 @@ pub mod select;
 
 pub use cdb_secrets::Baseline;
 pub use finding::{Finding, Severity};
-pub use rules::{Check, Ctx, Rule, RuleMeta, registry};
+pub use rules::{Check, Ctx, ExternalStack, Rule, RuleMeta, registry};
 pub use select::{Selection, SelectionError};
 
 use cdb_docs::Hub;
@@ -24,6 +24,8 @@ pub struct Config {
     pub selection: Selection,
     /// Accepted secret findings (`.secrets-baseline`), if any.
     pub baseline: Option<Baseline>,
+    /// A real Compose folder to compare with the kit's description (`--stack DIR`).
+    pub stack: Option<rules::ExternalStack>,
 }
 
 impl Config {
@@ -32,13 +34,15 @@ impl Config {
             today,
             selection,
             baseline: None,
+            stack: None,
         }
     }
 }
 
 /// Runs every selected rule over the hub and returns the findings sorted by path, line and rule.
 pub fn check(hub: &Hub, config: &Config) -> Vec<Finding> {
-    let ctx = Ctx::new(hub, config.today);
+    let mut ctx = Ctx::new(hub, config.today);
+    ctx.external_stack = config.stack.as_ref();
     let mut out = Vec::new();
     let mut secret_rules = Vec::new();
     for rule in registry() {

@@ -5,6 +5,7 @@
 mod drill;
 mod review;
 mod secrets;
+mod stack;
 mod support;
 mod verify;
 mod workflows;

@@ -1,6 +1,6 @@
 //! `cargo xtask verify`: each rule has a passing and a failing fixture, asserted exactly (rule, path, line).
 
-use crate::support::{Fixture, INVENTORY, MATRIX, PLAYBOOK, RUNBOOK, SECURITY, f};
+use crate::support::{Fixture, INVENTORY, MATRIX, PLAYBOOK, RUNBOOK, SECURITY, f, snapshot};
 
 #[test]
 fn the_fixture_hub_is_clean() {
@@ -532,25 +532,6 @@ fn list_rules_prints_the_registry() {
 
 #[test]
 fn verify_only_reads() {
-    fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let e = e.unwrap();
-                if e.file_type().unwrap().is_dir() {
-                    stack.push(e.path());
-                } else {
-                    out.push((
-                        e.path().display().to_string(),
-                        std::fs::read(e.path()).unwrap(),
-                    ));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
     let fx = Fixture::hub();
     let before = snapshot(fx.dir.path());
     for format in ["human", "json", "sarif", "github"] {

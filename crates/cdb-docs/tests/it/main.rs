@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod yaml_tree;
+
 use cdb_docs::hub::parse_doc;
 use cdb_docs::slug::{Slugger, slugify};
 use cdb_docs::{InfoString, LineCol, LineIndex, Matrix};

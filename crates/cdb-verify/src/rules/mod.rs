@@ -17,6 +17,10 @@ mod runbook_classes;
 mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
+mod stack_drift;
+mod stack_inventory;
+mod stack_parse;
+mod stack_scope;
 mod step_paste;
 mod step_unexercised;
 mod steps;
@@ -97,6 +101,11 @@ static HUB_RULES: &[Rule] = &[
     steps::UNKNOWN_CLASS,
     step_paste::RULE,
     step_unexercised::RULE,
+    stack_parse::RULE,
+    stack_inventory::SECRET_RULE,
+    stack_inventory::CONSUMER_RULE,
+    stack_scope::RULE,
+    stack_drift::RULE,
 ];
 
 /// What rules read: the hub, the date and facts derived once for all rules.
@@ -105,7 +114,11 @@ pub struct Ctx<'a> {
     pub today: jiff::civil::Date,
     /// Secret names declared in the inventory (`### \`NAME\`` headings), with their offsets.
     pub inventory_names: Vec<(String, usize)>,
+    /// The real Compose folder of `--stack DIR`, if given (rule `stack-drift`).
+    pub external_stack: Option<&'a ExternalStack>,
 }
+
+pub use stack_drift::{ExternalStack, kit_file_names};
 
 impl<'a> Ctx<'a> {
     pub fn new(hub: &'a Hub, today: jiff::civil::Date) -> Ctx<'a> {
@@ -126,6 +139,7 @@ impl<'a> Ctx<'a> {
             hub,
             today,
             inventory_names,
+            external_stack: None,
         }
     }
 

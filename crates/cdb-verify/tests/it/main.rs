@@ -30,7 +30,8 @@ fn rule_ids_are_unique_kebab_case_with_summaries() {
                 "matrix",
                 "freshness",
                 "steps",
-                "secrets"
+                "secrets",
+                "stack"
             ]
             .contains(&r.meta.group)
         );
