@@ -64,6 +64,8 @@ pub struct MdDoc {
     pub code_blocks: Vec<CodeBlock>,
     /// YAML front matter between `---` lines at the very start.
     pub front_matter: Option<(String, Span)>,
+    /// The names of `anchors`, so a link check costs one lookup whatever the number of headings.
+    anchor_names: std::collections::HashSet<String>,
 }
 
 impl MdDoc {
@@ -163,12 +165,13 @@ impl MdDoc {
                 _ => {}
             }
         }
+        doc.anchor_names = doc.anchors.iter().map(|(a, _)| a.clone()).collect();
         doc
     }
 
     /// Whether the document defines this anchor.
     pub fn has_anchor(&self, anchor: &str) -> bool {
-        self.anchors.iter().any(|(a, _)| a == anchor)
+        self.anchor_names.contains(anchor)
     }
 
     /// The heading that owns a byte offset: the last heading of at most `max_level` before it.

@@ -27,6 +27,23 @@ proptest! {
     }
 
     #[test]
+    fn counted_slugs_number_as_github_does(texts in proptest::collection::vec("(a|a 1|a 2|b|a-1)", 1..30)) {
+        // The reference: every repeat counts up from `-1` until a free slug (GitHub's rule, quadratic).
+        let mut seen = std::collections::HashSet::new();
+        let mut slugger = Slugger::default();
+        for t in &texts {
+            let base = slugify(t);
+            let mut want = base.clone();
+            let mut n = 1;
+            while !seen.insert(want.clone()) {
+                want = format!("{base}-{n}");
+                n += 1;
+            }
+            prop_assert_eq!(slugger.slug(t), want);
+        }
+    }
+
+    #[test]
     fn line_index_round_trips(text in "(\\PC|\n|\r\n){0,200}", pick in 0usize..400) {
         let idx = LineIndex::new(&text);
         // Every char boundary maps to a position that maps back to it.
@@ -39,6 +56,24 @@ proptest! {
         if !text[..offset].ends_with('\r') {
             prop_assert_eq!(back, Some(offset));
         }
+    }
+
+    #[test]
+    fn columns_from_checkpoints_match_counting(text in "(a|ç|€|😀|\n){0,1500}", pick in 0usize..6000) {
+        let idx = LineIndex::new(&text);
+        let offset = pick % (text.len() + 1);
+        let lc = idx.line_col(&text, offset);
+        // The naive answer: count the characters from the line start to the offset (rounded down to a boundary).
+        let mut end = offset;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        prop_assert_eq!(lc.line, text[..end].matches('\n').count() + 1);
+        prop_assert_eq!(lc.column, text[line_start..end].chars().count() + 1);
+        prop_assert_eq!(idx.offset(&text, lc), Some(end));
+        let past = LineCol { line: lc.line, column: text[line_start..].split('\n').next().unwrap_or("").chars().count() + 2 };
+        prop_assert_eq!(idx.offset(&text, past), None);
     }
 
     #[test]

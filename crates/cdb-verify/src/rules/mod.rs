@@ -76,6 +76,7 @@ pub fn registry() -> &'static [Rule] {
 
 static HUB_RULES: &[Rule] = &[
     file_unreadable::RULE,
+    file_unreadable::SPECIAL,
     links::MISSING_FILE,
     links::MISSING_ANCHOR,
     links::ESCAPES_ROOT,
