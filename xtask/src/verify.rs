@@ -1,8 +1,10 @@
 //! `cargo xtask verify`: argument parsing and wiring for the checks in `cdb-verify`.
 
 use crate::output::{emit, usage};
+use cdb_docs::fsio::{MAX_FILE_BYTES, ReadError, read_text};
 use cdb_docs::hub::LoadOptions;
-use cdb_docs::{Hub, Layout};
+use cdb_docs::{Hub, Layout, LineIndex};
+use cdb_verify::for_human;
 use cdb_verify::report::{Format, Report};
 use cdb_verify::{Baseline, Config, Selection, Severity, registry};
 use clap::Args;
@@ -64,24 +66,21 @@ pub fn run(args: VerifyArgs) -> u8 {
     let hub = match Hub::load(&root, Layout::default(), opts) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: cannot read root `{}`: {e}", root.display());
-            return 2;
+            return usage(&for_human(&format!(
+                "cannot read root `{}`: {e}",
+                root.display()
+            )));
         }
     };
     let baseline_path = root.join(cdb_verify::rules::secrets::BASELINE_FILE);
-    let baseline = match std::fs::read_to_string(&baseline_path) {
+    let shown = baseline_path.display();
+    let baseline = match read_text(&baseline_path, Some(&root), MAX_FILE_BYTES) {
         Ok(text) => match Baseline::parse(&text) {
             Ok(b) => Some(b),
-            Err(e) => {
-                eprintln!("error: {}:{}: {e}", baseline_path.display(), e.line());
-                return 2;
-            }
+            Err(e) => return usage(&for_human(&format!("{shown}:{}: {e}", e.line()))),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", baseline_path.display());
-            return 2;
-        }
+        Err(ReadError::NotFound) => None,
+        Err(e) => return usage(&for_human(&format!("{shown}: {e}"))),
     };
     let config = Config {
         today,
@@ -89,13 +88,10 @@ pub fn run(args: VerifyArgs) -> u8 {
         baseline,
     };
     let findings = cdb_verify::check(&hub, &config);
-    let source = |path: &str| -> Option<&str> {
-        hub.doc(path).map(|d| d.text.as_str()).or_else(|| {
-            hub.files
-                .iter()
-                .find(|f| f.path == path)
-                .map(|f| f.text.as_str())
-        })
+    let source = |path: &str| -> Option<(&str, &LineIndex)> {
+        hub.doc(path)
+            .map(|d| (d.text.as_str(), &d.lines))
+            .or_else(|| hub.text_file(path).map(|f| (f.text.as_str(), &f.lines)))
     };
     let color = format == Format::Human
         && std::io::stdout().is_terminal()

@@ -41,7 +41,9 @@ impl fmt::Display for ReadError {
                 f,
                 "{bytes} bytes is over the {limit} byte limit; the file was not read"
             ),
-            ReadError::SymlinkEscapes => f.write_str("symlink points outside the root; not followed"),
+            ReadError::SymlinkEscapes => {
+                f.write_str("symlink points outside the root; not followed")
+            }
             ReadError::InvalidUtf8 { line } => write!(f, "not valid UTF-8 from line {line} on"),
             ReadError::Io(e) => write!(f, "cannot read: {e}"),
         }
@@ -174,7 +176,9 @@ mod tests {
         ));
         assert!(matches!(
             read_bytes(&dir, Some(&dir), 100),
-            Err(ReadError::NotRegular { kind: "a directory" })
+            Err(ReadError::NotRegular {
+                kind: "a directory"
+            })
         ));
         assert!(matches!(
             read_bytes(&dir.join("none"), None, 100),

@@ -78,11 +78,17 @@ pub struct Doc {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadProblemKind {
     Unreadable(String),
-    InvalidUtf8 { line: usize },
-    TooLarge { bytes: u64 },
+    InvalidUtf8 {
+        line: usize,
+    },
+    TooLarge {
+        bytes: u64,
+    },
     SymlinkEscapes,
     /// A FIFO, socket or device (`kind` in words): never opened, reported as a note.
-    Special { kind: &'static str },
+    Special {
+        kind: &'static str,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +117,7 @@ pub struct Hub {
     /// `None` when the matrix file does not exist.
     pub matrix: Option<Result<Matrix, MatrixError>>,
     doc_index: HashMap<String, usize>,
+    file_index: HashMap<String, usize>,
 }
 
 impl Hub {
@@ -169,6 +176,11 @@ impl Hub {
             .enumerate()
             .map(|(i, d)| (d.path.clone(), i))
             .collect();
+        let file_index = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
         let matrix = matrix_text.map(|t| Matrix::parse(&t));
         walk.problems.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(Hub {
@@ -180,6 +192,7 @@ impl Hub {
             problems: walk.problems,
             matrix,
             doc_index,
+            file_index,
         })
     }
 
@@ -194,7 +207,7 @@ impl Hub {
 
     /// The text of the matrix file, for locating findings.
     pub fn text_file(&self, rel: &str) -> Option<&TextFile> {
-        self.files.iter().find(|f| f.path == rel)
+        self.file_index.get(rel).map(|&i| &self.files[i])
     }
 
     /// Every executable step of the hub, in path and document order.

@@ -33,8 +33,8 @@ impl FromStr for Format {
 /// The findings of one run and what the renderers need besides them.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
-    /// The text of a root-relative file, for source lines under human diagnostics.
-    pub source: &'a dyn Fn(&str) -> Option<&'a str>,
+    /// The text of a root-relative file and its line index, for source lines under human diagnostics.
+    pub source: &'a dyn Fn(&str) -> Option<(&'a str, &'a cdb_docs::LineIndex)>,
     /// Files read, for the summary line.
     pub files_checked: usize,
     pub color: bool,

@@ -25,7 +25,12 @@ pub const SPECIAL: Rule = Rule::hub(&SPECIAL_META, special);
 fn special(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for p in &ctx.hub.problems {
         if let LoadProblemKind::Special { kind } = &p.kind {
-            sink.at(&p.path, 1, 1, format!("{kind}, not a regular file; not read"));
+            sink.at(
+                &p.path,
+                1,
+                1,
+                format!("{kind}, not a regular file; not read"),
+            );
         }
     }
 }

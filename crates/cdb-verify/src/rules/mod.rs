@@ -163,10 +163,15 @@ impl<'o> Sink<'o> {
     }
 
     /// Reports at a 1-based line and column. The fingerprint is keyed on the
-    /// message, not the line, so it survives edits elsewhere in the file.
+    /// message, not the line, so it survives edits elsewhere in the file; it
+    /// hashes the masked message, so it is never a hash of a secret value.
     pub fn at(&mut self, path: &str, line: usize, column: usize, message: impl Into<String>) {
         let message = message.into();
-        let fingerprint = fnv1a(&[self.meta.id, path, &message]);
+        let fingerprint = fnv1a(&[
+            self.meta.id,
+            &cdb_secrets::mask(path),
+            &cdb_secrets::mask(&message),
+        ]);
         self.push(path, line, column, message, fingerprint);
     }
 
@@ -176,7 +181,10 @@ impl<'o> Sink<'o> {
         self.at(&doc.path, lc.line, lc.column, message);
     }
 
-    /// Reports with an explicit severity (a rule may soften a finding, e.g. a note for "never rotated").
+    /// Reports with an explicit fingerprint. This is the one place a [`Finding`]
+    /// is built: the path and the message (which quote link targets, step ids,
+    /// matrix strings, …) pass through `cdb_secrets::mask` here, so no rule and
+    /// no report format can show a value the scanner flags.
     pub fn push(
         &mut self,
         path: &str,
@@ -189,10 +197,10 @@ impl<'o> Sink<'o> {
             rule: self.meta.id.to_owned(),
             group: self.meta.group.to_owned(),
             severity: self.meta.severity,
-            path: path.to_owned(),
+            path: cdb_secrets::mask(path).into_owned(),
             line: line.max(1),
             column: column.max(1),
-            message,
+            message: cdb_secrets::mask(&message).into_owned(),
             fingerprint,
             mask_chars: None,
         });
