@@ -34,8 +34,14 @@ fn entry(out: &mut String, e: &Entry) {
     let _ = writeln!(out, "  runbook: {}", e.runbook);
 }
 
-/// Renders the report; ends with a newline.
+/// Renders the report; ends with a newline. The schedule's strings are masked
+/// already; control characters are escaped here, on the whole text, so a
+/// crafted title cannot move the cursor or forge a line of the report.
 pub fn render(s: &Schedule) -> String {
+    cdb_secrets::escape_controls(&render_raw(s)).into_owned()
+}
+
+fn render_raw(s: &Schedule) -> String {
     let mut out = String::new();
     let due: Vec<&Entry> = s.due().collect();
     let _ = writeln!(
