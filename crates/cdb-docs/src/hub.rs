@@ -366,9 +366,14 @@ fn read_ignores(root: &Path, problems: &mut Vec<LoadProblem>) -> Vec<String> {
             .collect(),
         Err(ReadError::NotFound) => Vec::new(),
         Err(e) => {
+            // Unlike a stray FIFO in the tree, an unreadable ignore file changes what is checked: an error.
+            let kind = match e {
+                ReadError::NotRegular { .. } => LoadProblemKind::Unreadable(e.to_string()),
+                e => load_problem(e),
+            };
             problems.push(LoadProblem {
                 path: IGNORE_FILE.into(),
-                kind: load_problem(e),
+                kind,
             });
             Vec::new()
         }

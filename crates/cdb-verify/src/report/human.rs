@@ -6,7 +6,7 @@
 //! masked character for character (the caret must stay in place) and clipped
 //! to a window around the caret, so a 7 MB line is not repeated per finding.
 
-use super::Report;
+use super::{Report, one_line};
 use crate::finding::Severity;
 use cdb_secrets::escape_controls;
 use std::collections::HashMap;
@@ -137,7 +137,7 @@ pub fn render(r: &Report<'_>) -> String {
             out,
             "{}{}",
             paint(sev_color, &head),
-            paint(BOLD, &format!(": {}", escape_controls(&f.message)))
+            paint(BOLD, &format!(": {}", one_line(&f.message)))
         );
         let line_no = f.line.to_string();
         let pad = " ".repeat(line_no.len());
@@ -145,7 +145,7 @@ pub fn render(r: &Report<'_>) -> String {
             out,
             "{pad}{} {}:{}:{}",
             paint(BLUE, "-->"),
-            escape_controls(&f.path),
+            one_line(&f.path),
             f.line,
             f.column
         );

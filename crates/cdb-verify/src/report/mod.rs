@@ -8,6 +8,16 @@ mod sarif;
 use crate::finding::{Finding, Severity};
 use std::str::FromStr;
 
+/// A message or path as a human-facing format shows it: control characters
+/// escaped by `cdb_secrets::escape_controls`, and the line breaks it keeps
+/// escaped too, since a finding is one line and a `\n` in a percent-decoded
+/// link target could otherwise start a forged `verify: 0 errors` line.
+pub(crate) fn one_line(s: &str) -> String {
+    cdb_secrets::escape_controls(s)
+        .replace('\n', "\\u{a}")
+        .replace('\t', "\\u{9}")
+}
+
 /// An output format of `verify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
