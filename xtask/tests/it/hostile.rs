@@ -447,3 +447,41 @@ fn control_characters_cannot_forge_a_clean_summary() {
         run.stdout
     );
 }
+
+#[test]
+fn a_hostile_step_is_reported_by_each_confinement_rule() {
+    let fx = Fixture::hub();
+    let lines = [
+        "/usr/bin/curl -fsS http://127.0.0.1:8000/health",
+        "exec 3<>/dev/tcp/127.0.0.1/80",
+        "cat \"/proc/$PPID/environ\" > \"$SECRETS_PATH/env\"",
+        "setsid sleep 600",
+        "sleep 600 &",
+        "rm -rf \"$HOME/../..\"",
+    ];
+    fx.edit(
+        RUNBOOK,
+        "## Cache\n",
+        &format!(
+            "```bash {{#database-verify-hostile .step class=database phase=verify}}\n{}\n```\n\n## Cache\n",
+            lines.join("\n")
+        ),
+    );
+    let line = |needle: &str| fx.line_of(RUNBOOK, needle);
+    let (code, mut got) = fx.findings(&["--select", "steps"]);
+    assert_eq!(code, 1);
+    got.sort();
+    let mut want = vec![
+        crate::support::f("step-absolute-program", RUNBOOK, line("/usr/bin/curl")),
+        crate::support::f("step-raw-socket", RUNBOOK, line("/dev/tcp")),
+        crate::support::f("step-write-outside", RUNBOOK, line("/dev/tcp")),
+        crate::support::f("step-proc", RUNBOOK, line("/proc/")),
+        crate::support::f("step-background", RUNBOOK, line("setsid")),
+        crate::support::f("step-background", RUNBOOK, line("sleep 600 &")),
+        crate::support::f("step-write-outside", RUNBOOK, line("$HOME")),
+    ];
+    want.sort();
+    // `step-unexercised` may also name the new step: no drill runs it.
+    got.retain(|f| f.0 != "step-unexercised");
+    assert_eq!(got, want);
+}

@@ -17,6 +17,7 @@ mod runbook_classes;
 mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
+mod step_confinement;
 mod step_paste;
 mod step_unexercised;
 mod steps;
@@ -97,6 +98,11 @@ static HUB_RULES: &[Rule] = &[
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
     step_paste::RULE,
+    step_confinement::ABSOLUTE,
+    step_confinement::SOCKET,
+    step_confinement::PROC,
+    step_confinement::BACKGROUND,
+    step_confinement::WRITE,
     step_unexercised::RULE,
 ];
 
