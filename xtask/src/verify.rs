@@ -46,12 +46,12 @@ pub fn run(args: VerifyArgs) -> u8 {
     }
     let selection = match Selection::new(&args.select, &args.ignore) {
         Ok(s) => s,
-        Err(e) => return usage(&e.to_string()),
+        Err(e) => return usage(&for_human(&e.to_string())),
     };
     let today = match &args.today {
         Some(t) => match t.parse::<jiff::civil::Date>() {
             Ok(d) => d,
-            Err(e) => return usage(&format!("--today `{t}`: {e}")),
+            Err(e) => return usage(&for_human(&format!("--today `{t}`: {e}"))),
         },
         None => jiff::ZonedDateTime::now().date(),
     };

@@ -485,3 +485,29 @@ fn a_hostile_step_is_reported_by_each_confinement_rule() {
     got.retain(|f| f.0 != "step-unexercised");
     assert_eq!(got, want);
 }
+
+#[test]
+fn thousands_of_findings_on_one_line_stay_small_and_capped() {
+    let fx = Fixture::hub();
+    let links: String = (0..3_000).map(|i| format!("[l](gone-{i}.md) ")).collect();
+    fx.edit(
+        RUNBOOK,
+        "## Quarterly review\n",
+        &format!("## Quarterly review\n\n{links}\n"),
+    );
+    let run = verify(&fx, &["--select", "link-missing-file", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let found = json_findings(&run);
+    // 100 listed, then one finding that says how many more there are.
+    assert_eq!(found.len(), cdb_verify::MAX_PER_FILE_AND_RULE + 1);
+    assert!(
+        run.stdout
+            .contains("2900 more `link-missing-file` findings"),
+        "{}",
+        run.stdout.lines().last().unwrap_or("")
+    );
+    let human = verify(&fx, &["--select", "link-missing-file"]);
+    // Each finding shows a window of the 60 KB line, not the line itself (170 MB before).
+    assert!(human.stdout.len() < 60_000, "{} bytes", human.stdout.len());
+    assert!(human.stdout.lines().all(|l| l.chars().count() < 200));
+}

@@ -120,3 +120,54 @@ fn step_format_page_examples_are_illustrations() {
     assert!(doc.steps.is_empty());
     assert!(doc.step_problems.is_empty());
 }
+
+/// Runs `f` on another thread and fails the test if it takes longer than a minute: a read that
+/// blocks (a FIFO) must fail the test, not hang the suite.
+#[cfg(unix)]
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the read did not return within a minute")
+}
+
+#[cfg(unix)]
+#[test]
+fn fsio_refuses_fifos_and_symlinks_to_dev_zero_without_blocking() {
+    use cdb_docs::fsio::{ReadError, read_text};
+    let dir = std::env::temp_dir().join(format!("cdb-docs-fsio-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        let (f, d) = (fifo.clone(), dir.clone());
+        let got = within_a_minute(move || read_text(&f, Some(&d), 1024));
+        assert!(
+            matches!(got, Err(ReadError::NotRegular { kind: "a FIFO" })),
+            "{got:?}"
+        );
+    }
+    let zero = dir.join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let (z, d) = (zero.clone(), dir.clone());
+    let got = within_a_minute(move || read_text(&z, Some(&d), 1024));
+    assert!(matches!(got, Err(ReadError::SymlinkEscapes)), "{got:?}");
+    // Without a root to confine it, the device is still refused by type.
+    let got = within_a_minute(move || read_text(&zero, None, 1024));
+    assert!(
+        matches!(
+            got,
+            Err(ReadError::NotRegular {
+                kind: "a character device"
+            })
+        ),
+        "{got:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
