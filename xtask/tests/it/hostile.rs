@@ -3,33 +3,9 @@
 //! control characters, a zero cadence. Every command runs under a watchdog, so a regression
 //! that hangs fails the test instead of stalling the suite.
 
-use crate::support::{Fixture, MATRIX, RUNBOOK, Run};
-use assert_cmd::Command;
+use crate::support::{Fixture, MATRIX, RUNBOOK, Run, xtask};
 use std::ffi::OsStr;
 use std::path::Path;
-use std::time::Duration;
-
-/// Long enough for a debug build on a busy machine, short enough that a hang is caught.
-const WATCHDOG: Duration = Duration::from_secs(90);
-
-/// Runs `xtask ARGS…` with the watchdog; a killed run has code -1.
-fn xtask<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let out = Command::cargo_bin("xtask")
-        .unwrap()
-        .args(args)
-        .timeout(WATCHDOG)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn verify(fx: &Fixture, extra: &[&str]) -> Run {
     let root = fx.dir.path().to_string_lossy().into_owned();
@@ -76,6 +52,16 @@ fn symlink_to_dev_zero(path: &Path) {
     std::os::unix::fs::symlink("/dev/zero", path).unwrap();
 }
 
+/// Puts a FIFO (or a symlink to /dev/zero) at `path`; `false` when no FIFO can be made.
+#[cfg(unix)]
+fn plant(path: &Path, fifo: bool) -> bool {
+    if fifo {
+        return mkfifo(path);
+    }
+    symlink_to_dev_zero(path);
+    true
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_in_the_tree_is_a_note_and_never_opened() {
@@ -109,12 +95,8 @@ fn a_fifo_or_dev_zero_as_verifyignore_is_an_error_naming_it() {
     for fifo in [true, false] {
         let fx = Fixture::hub();
         let at = fx.path(".verifyignore");
-        if fifo {
-            if !mkfifo(&at) {
-                return;
-            }
-        } else {
-            symlink_to_dev_zero(&at);
+        if !plant(&at, fifo) {
+            return;
         }
         let run = verify(&fx, &["--format", "json"]);
         assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -136,12 +118,8 @@ fn a_fifo_or_dev_zero_as_secrets_baseline_exits_2_naming_it() {
     for fifo in [true, false] {
         let fx = Fixture::hub();
         let at = fx.path(".secrets-baseline");
-        if fifo {
-            if !mkfifo(&at) {
-                return;
-            }
-        } else {
-            symlink_to_dev_zero(&at);
+        if !plant(&at, fifo) {
+            return;
         }
         let run = verify(&fx, &[]);
         assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
@@ -176,12 +154,8 @@ fn review_with_a_fifo_or_dev_zero_matrix_exits_2_naming_it() {
         let fx = Fixture::hub();
         let at = fx.path(MATRIX);
         std::fs::remove_file(&at).unwrap();
-        if fifo {
-            if !mkfifo(&at) {
-                return;
-            }
-        } else {
-            symlink_to_dev_zero(&at);
+        if !plant(&at, fifo) {
+            return;
         }
         let run = review(&fx, &[]);
         assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
@@ -199,12 +173,8 @@ fn a_fifo_or_dev_zero_scenario_exits_2_naming_it() {
     for (id, fifo) in [("pipe", true), ("zero", false)] {
         let fx = Fixture::hub();
         let at = fx.path(&format!("drills/{id}.yaml"));
-        if fifo {
-            if !mkfifo(&at) {
-                return;
-            }
-        } else {
-            symlink_to_dev_zero(&at);
+        if !plant(&at, fifo) {
+            return;
         }
         let root = fx.dir.path().to_string_lossy().into_owned();
         let run = xtask(["drill", id, "--root", &root]);

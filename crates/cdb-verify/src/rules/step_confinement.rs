@@ -214,6 +214,29 @@ impl<'a> Lexer<'a> {
         self.i = end;
     }
 
+    /// Reads a `` `…` `` command substitution at `self.i`; its body is kept for a nested check.
+    fn backtick(&mut self, word: &mut String) {
+        let end = self.s[self.i + 1..]
+            .find('`')
+            .map_or(self.b.len(), |n| self.i + 1 + n);
+        self.nested.push(Nested {
+            body: self.s[self.i + 1..end].to_owned(),
+            at: self.base + self.i + 1,
+        });
+        word.push_str("$(`)");
+        self.i = (end + 1).min(self.b.len());
+    }
+
+    /// Reads a backslash escape at `self.i` into `word` (the escaped character, literally).
+    fn escaped(&mut self, word: &mut String) {
+        if let Some(ch) = self.s[self.i + 1..].chars().next() {
+            word.push(ch);
+            self.i += 1 + ch.len_utf8();
+        } else {
+            self.i += 1;
+        }
+    }
+
     fn push_word(&mut self, word: &mut String, quoted: &mut bool, at: usize) {
         if !word.is_empty() || *quoted {
             self.toks.push(Tok::Word {
@@ -269,12 +292,7 @@ impl<'a> Lexer<'a> {
                     if self.b.get(self.i + 1) == Some(&b'\n') {
                         self.i += 2;
                     } else {
-                        if let Some(ch) = self.s[self.i + 1..].chars().next() {
-                            word.push(ch);
-                            self.i += 1 + ch.len_utf8();
-                        } else {
-                            self.i += 1;
-                        }
+                        self.escaped(&mut word);
                         quoted = true;
                     }
                 }
@@ -291,26 +309,9 @@ impl<'a> Lexer<'a> {
                     self.i += 1;
                     while self.i < self.b.len() && self.b[self.i] != b'"' {
                         match self.b[self.i] {
-                            b'\\' => {
-                                if let Some(ch) = self.s[self.i + 1..].chars().next() {
-                                    word.push(ch);
-                                    self.i += 1 + ch.len_utf8();
-                                } else {
-                                    self.i += 1;
-                                }
-                            }
+                            b'\\' => self.escaped(&mut word),
                             b'$' => self.dollar(&mut word),
-                            b'`' => {
-                                let end = self.s[self.i + 1..]
-                                    .find('`')
-                                    .map_or(self.b.len(), |n| self.i + 1 + n);
-                                self.nested.push(Nested {
-                                    body: self.s[self.i + 1..end].to_owned(),
-                                    at: self.base + self.i + 1,
-                                });
-                                word.push_str("$(`)");
-                                self.i = (end + 1).min(self.b.len());
-                            }
+                            b'`' => self.backtick(&mut word),
                             _ => {
                                 let ch = self.s[self.i..].chars().next().unwrap_or(' ');
                                 word.push(ch);
@@ -321,17 +322,7 @@ impl<'a> Lexer<'a> {
                     self.i = (self.i + 1).min(self.b.len());
                 }
                 b'$' => self.dollar(&mut word),
-                b'`' => {
-                    let end = self.s[self.i + 1..]
-                        .find('`')
-                        .map_or(self.b.len(), |n| self.i + 1 + n);
-                    self.nested.push(Nested {
-                        body: self.s[self.i + 1..end].to_owned(),
-                        at: self.base + self.i + 1,
-                    });
-                    word.push_str("$(`)");
-                    self.i = (end + 1).min(self.b.len());
-                }
+                b'`' => self.backtick(&mut word),
                 b'<' | b'>' if self.b.get(self.i + 1) == Some(&b'(') => {
                     // Process substitution: its commands are checked like any others.
                     let end = self.skip_balanced(self.i + 2, b'(', b')');
