@@ -143,37 +143,48 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The index just past the `close` that matches an opening already consumed, honouring quotes and nesting.
+    /// The index just past the `close` that matches an opening already consumed, honouring
+    /// quotes and nesting. It keeps its own stack (never recursing), so no nesting depth can
+    /// exhaust the thread's stack.
     fn skip_balanced(&self, mut i: usize, open: u8, close: u8) -> usize {
-        let mut depth = 1;
+        // Open groups (`(`, `{`) and double-quoted strings (`"`), innermost last.
+        let mut stack: Vec<u8> = vec![open];
+        let closer = |g: u8| if g == b'{' { b'}' } else { b')' };
+        debug_assert_eq!(closer(open), close);
         while i < self.b.len() {
-            match self.b[i] {
-                b'\\' => i += 1,
-                b'\'' => {
-                    i += 1;
-                    while i < self.b.len() && self.b[i] != b'\'' {
+            let top = stack.last().copied().unwrap_or(open);
+            let c = self.b[i];
+            if top == b'"' {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => {
+                        stack.pop();
+                    }
+                    b'$' if self.b.get(i + 1) == Some(&b'(') => {
+                        stack.push(b'(');
                         i += 1;
                     }
+                    _ => {}
                 }
-                b'"' => {
-                    i += 1;
-                    while i < self.b.len() && self.b[i] != b'"' {
-                        if self.b[i] == b'\\' {
+            } else {
+                match c {
+                    b'\\' => i += 1,
+                    b'\'' => {
+                        i += 1;
+                        while i < self.b.len() && self.b[i] != b'\'' {
                             i += 1;
-                        } else if self.b[i] == b'$' && self.b.get(i + 1) == Some(&b'(') {
-                            i = self.skip_balanced(i + 2, b'(', b')') - 1;
                         }
-                        i += 1;
                     }
-                }
-                c if c == open => depth += 1,
-                c if c == close => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return i + 1;
+                    b'"' => stack.push(b'"'),
+                    b'(' | b'{' => stack.push(c),
+                    c if c == closer(top) => {
+                        stack.pop();
+                        if stack.is_empty() {
+                            return i + 1;
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
             i += 1;
         }
@@ -470,15 +481,20 @@ fn allowed_target(target: &str, safe_vars: &HashSet<String>) -> bool {
 pub fn check_body(body: &str) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut safe_vars = HashSet::new();
-    check_script(body, 0, &mut safe_vars, &mut out);
+    check_script(body, 0, 0, &mut safe_vars, &mut out);
     out.sort_by_key(|p| p.at);
     out.dedup();
     out
 }
 
+/// Command substitutions nested deeper than this are not read: each level is lexed again, so
+/// the cap keeps a hostile step linear; such a step is reported instead.
+const MAX_NESTING: usize = 8;
+
 fn check_script(
     script: &str,
     base: usize,
+    depth: usize,
     safe_vars: &mut HashSet<String>,
     out: &mut Vec<Problem>,
 ) {
@@ -486,7 +502,18 @@ fn check_script(
     check_paths(&toks, out);
     check_commands(&toks, safe_vars, out);
     for n in nested {
-        check_script(&n.body, n.at, safe_vars, out);
+        if depth + 1 >= MAX_NESTING {
+            // What runs this deep cannot be seen, so it cannot be shown to be found on PATH.
+            out.push(Problem {
+                kind: Kind::Absolute,
+                at: n.at,
+                message: format!(
+                    "command substitutions nested more than {MAX_NESTING} deep are not checked; flatten the step"
+                ),
+            });
+            continue;
+        }
+        check_script(&n.body, n.at, depth + 1, safe_vars, out);
     }
 }
 
@@ -796,6 +823,23 @@ EOF
             [Kind::Write]
         );
         assert_eq!(kinds("echo x > \"$UNKNOWN/file\""), [Kind::Write]);
+    }
+
+    #[test]
+    fn deep_nesting_is_reported_not_recursed_into() {
+        let deep = format!(
+            "echo \"{}x{}\"",
+            "$(echo \"".repeat(100_000),
+            "\")".repeat(100_000)
+        );
+        let p = check_body(&deep);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].kind, Kind::Absolute);
+        assert!(p[0].message.contains("nested more than"));
+        // Unclosed substitutions run to the end of the body and stop there.
+        assert!(check_body(&"$(".repeat(100_000)).len() <= 1);
+        let shallow = "x=\"$(cat \"$(printf '%s' \"$(/usr/bin/id)\")\")\"";
+        assert_eq!(kinds(shallow), [Kind::Absolute]);
     }
 
     #[test]
