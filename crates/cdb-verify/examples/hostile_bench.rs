@@ -8,7 +8,7 @@
 //! shapes are those that once ran for minutes: repeated headings (numbered
 //! quadratically), many links on one line (columns counted from the line
 //! start), many broken links on one line (the whole line repeated per
-//! finding), a huge table, deep nesting, and one step of 200,000 commands or
+//! finding), a huge table, deep nesting, and one step of 100,000 commands or
 //! 100,000 nested command substitutions for the step rules' shell lexer.
 
 use cdb_docs::hub::LoadOptions;
@@ -55,8 +55,8 @@ fn shapes() -> Vec<(&'static str, String)> {
             "assignments-350000-one-line",
             format!("# a\n\n{}\n", "password=x ".repeat(350_000)),
         ),
-        ("step-200000-commands", {
-            let body = "d=\"$SECRETS_PATH\"; cp \"$d/A\" \"$d/B\" && echo \"$(cat \"$d/A\")\" > /dev/null\n".repeat(200_000);
+        ("step-100000-commands", {
+            let body = "d=\"$SECRETS_PATH\"; cp \"$d/A\" \"$d/B\" && echo \"$(cat \"$d/A\")\" > /dev/null\n".repeat(100_000);
             format!(
                 "## Database\n\n```bash {{#database-verify-big .step class=database phase=verify}}\n{body}```\n"
             )

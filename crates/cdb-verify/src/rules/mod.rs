@@ -112,6 +112,8 @@ pub struct Ctx<'a> {
     pub today: jiff::civil::Date,
     /// Secret names declared in the inventory (`### \`NAME\`` headings), with their offsets.
     pub inventory_names: Vec<(String, usize)>,
+    /// The confinement problems of every step, found once for the five rules that report them.
+    pub(crate) confinement: std::sync::OnceLock<Vec<step_confinement::Found>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -133,6 +135,7 @@ impl<'a> Ctx<'a> {
             hub,
             today,
             inventory_names,
+            confinement: std::sync::OnceLock::new(),
         }
     }
 

@@ -73,8 +73,19 @@ pub struct Problem {
     pub message: String,
 }
 
-fn run(ctx: &Ctx<'_>, sink: &mut Sink<'_>, kind: Kind) {
-    for doc in &ctx.hub.docs {
+/// One problem of one step, located in the hub: document index, byte offset in it, step id.
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    doc: usize,
+    offset: usize,
+    step: String,
+    problem: Problem,
+}
+
+/// Lexes every bash step once; the five rules share the result through [`Ctx`].
+fn find_all(ctx: &Ctx<'_>) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (d, doc) in ctx.hub.docs.iter().enumerate() {
         for step in doc.steps.iter().filter(|s| !s.manual) {
             if !matches!(step.lang.as_str(), "bash" | "sh" | "shell") {
                 continue;
@@ -83,17 +94,27 @@ fn run(ctx: &Ctx<'_>, sink: &mut Sink<'_>, kind: Kind) {
             let body_start = doc.text[step.span.clone()]
                 .find('\n')
                 .map_or(step.span.start, |n| step.span.start + n + 1);
-            for p in check_body(&step.body)
-                .into_iter()
-                .filter(|p| p.kind == kind)
-            {
-                sink.at_offset(
-                    doc,
-                    body_start + p.at,
-                    format!("step `{}`: {}", step.id, p.message),
-                );
+            for problem in check_body(&step.body) {
+                found.push(Found {
+                    doc: d,
+                    offset: body_start + problem.at,
+                    step: step.id.clone(),
+                    problem,
+                });
             }
         }
+    }
+    found
+}
+
+fn run(ctx: &Ctx<'_>, sink: &mut Sink<'_>, kind: Kind) {
+    let found = ctx.confinement.get_or_init(|| find_all(ctx));
+    for f in found.iter().filter(|f| f.problem.kind == kind) {
+        sink.at_offset(
+            &ctx.hub.docs[f.doc],
+            f.offset,
+            format!("step `{}`: {}", f.step, f.problem.message),
+        );
     }
 }
 
@@ -523,6 +544,10 @@ fn check_paths(toks: &[Tok], out: &mut Vec<Problem>) {
         let Tok::Word { text, at, .. } = t else {
             continue;
         };
+        // Most words hold no path at all; the searches below are only for those that do.
+        if !text.contains('/') {
+            continue;
+        }
         for (needle, kind, what) in [
             (
                 "/dev/tcp/",
