@@ -91,10 +91,8 @@ pub fn read_bytes(path: &Path, root: Option<&Path>, limit: u64) -> Result<Vec<u8
             ReadError::Io(e)
         }
     };
-    let lmeta = fs::symlink_metadata(path).map_err(not_found)?;
-    if let Some(root) = root
-        && (lmeta.file_type().is_symlink() || path.parent().is_some())
-    {
+    if let Some(root) = root {
+        // Every symlink on the way is resolved, a symlinked folder included.
         let target = fs::canonicalize(path).map_err(not_found)?;
         let root = fs::canonicalize(root).map_err(ReadError::Io)?;
         if !target.starts_with(&root) {

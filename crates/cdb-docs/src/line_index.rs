@@ -21,8 +21,9 @@ pub const CHECKPOINT: usize = 256;
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     starts: Vec<usize>,
-    /// `chars_before[k]`: characters in `text[..k * CHECKPOINT]`.
-    chars_before: Vec<usize>,
+    /// `chars_before[k]`: characters in `text[..k * CHECKPOINT]`, counted on the
+    /// first column asked for (most files of a secret scan never need one).
+    chars_before: std::sync::OnceLock<Vec<usize>>,
     len: usize,
 }
 
@@ -40,24 +41,30 @@ impl LineIndex {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        let mut chars_before = Vec::with_capacity(text.len() / CHECKPOINT + 1);
-        let mut count = 0;
-        for block in text.as_bytes().chunks(CHECKPOINT) {
-            chars_before.push(count);
-            count += block.iter().filter(|&&b| starts_char(b)).count();
-        }
-        chars_before.push(count);
         LineIndex {
             starts,
-            chars_before,
+            chars_before: std::sync::OnceLock::new(),
             len: text.len(),
         }
+    }
+
+    fn checkpoints(&self, text: &str) -> &[usize] {
+        self.chars_before.get_or_init(|| {
+            let mut chars_before = Vec::with_capacity(text.len() / CHECKPOINT + 2);
+            let mut count = 0;
+            for block in text.as_bytes().chunks(CHECKPOINT) {
+                chars_before.push(count);
+                count += block.iter().filter(|&&b| starts_char(b)).count();
+            }
+            chars_before.push(count);
+            chars_before
+        })
     }
 
     /// Characters in `text[..offset]` (`offset` on a character boundary), from the nearest checkpoint.
     fn chars_to(&self, text: &str, offset: usize) -> usize {
         let k = offset / CHECKPOINT;
-        let base = self.chars_before.get(k).copied().unwrap_or(0);
+        let base = self.checkpoints(text).get(k).copied().unwrap_or(0);
         let from = (k * CHECKPOINT).min(offset);
         base + text.as_bytes()[from..offset]
             .iter()
@@ -120,7 +127,7 @@ impl LineIndex {
         }
         // The last checkpoint at or before the wanted character, then a walk of at most one block.
         let k = self
-            .chars_before
+            .checkpoints(text)
             .partition_point(|&c| c <= target)
             .saturating_sub(1);
         let mut at_byte = (k * CHECKPOINT).max(start);
