@@ -45,7 +45,7 @@ impl fmt::Display for ReadError {
                 f.write_str("symlink points outside the root; not followed")
             }
             ReadError::InvalidUtf8 { line } => write!(f, "not valid UTF-8 from line {line} on"),
-            ReadError::Io(e) => write!(f, "cannot read: {e}"),
+            ReadError::Io(e) => write!(f, "{e}"),
         }
     }
 }
