@@ -468,6 +468,17 @@ fn sarif_and_github_formats() {
     let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     let idx = result["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[idx]["id"], "link-missing-file");
+    assert_eq!(rules[idx]["name"], "LinkMissingFile");
+    // SARIF1001: a rule's `name` is a readable identifier (PascalCase of the id), never its `id`.
+    let mut names = std::collections::BTreeSet::new();
+    for r in rules {
+        let (id, name) = (r["id"].as_str().unwrap(), r["name"].as_str().unwrap());
+        assert_ne!(id, name);
+        assert!(name.starts_with(|c: char| c.is_ascii_uppercase()), "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+        assert_eq!(name.to_lowercase(), id.replace('-', ""), "{id}");
+        assert!(names.insert(name.to_owned()), "two rules named {name}");
+    }
 
     let run = fx.verify(&["--select", "links", "--format", "github"]);
     assert_eq!(
