@@ -288,21 +288,28 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// A fake GitHub token from the detector's examples: flagged wherever it stands alone.
-fn fake_token(n: usize) -> String {
+/// The value in positive example `n` of a detector (built at run time, obviously fake);
+/// provider tokens are flagged wherever they stand alone.
+fn fake_value(detector: &str, n: usize) -> String {
     let d = cdb_secrets::detectors()
         .iter()
-        .find(|d| d.id == "secret-github-token")
+        .find(|d| d.id == detector)
         .unwrap();
     let example = &d.examples().positives[n];
     let hit = cdb_secrets::Scanner::new().scan_raw(example)[0].clone();
     example[hit.start..hit.end].to_owned()
 }
 
+fn fake_token(n: usize) -> String {
+    fake_value("secret-github-token", n)
+}
+
 #[test]
 fn no_rule_format_or_review_error_prints_a_planted_value() {
     let fx = Fixture::hub();
     let v = fake_token(0);
+    // A step id of its own: a block's id is an anchor, which would satisfy the `#v` link.
+    let id = fake_value("secret-slack-token", 0);
     // Each line puts the value where one rule quotes the text: link targets, fragments,
     // step ids and classes, matrix owners, runbook references and file names.
     let planted = [
@@ -310,10 +317,11 @@ fn no_rule_format_or_review_error_prints_a_planted_value() {
         format!("See [b](#{v})."),
         format!("See [c](../../../../../../{v})."),
         format!("```bash {{#planted-step .step class={v} phase=rotate}}\ntrue\n```"),
+        format!("```bash {{#{id} .step class=database phase=verify}}\ntrue\n```"),
     ];
     for line in &planted {
         assert!(
-            !cdb_secrets::mask(line).contains(&v),
+            !cdb_secrets::mask(line).contains(&v) && !cdb_secrets::mask(line).contains(&id),
             "the scanner must flag the value in `{line}`"
         );
     }
@@ -328,8 +336,29 @@ fn no_rule_format_or_review_error_prints_a_planted_value() {
         &format!("runbook: docs/content/security/secret-rotation-runbook.md#{v}"),
     );
     fx.write(&format!("notes/{v}.md"), "# Note\n\nSee [x](nowhere.md).\n");
-    let mut forms = vec![v.clone(), base64(v.as_bytes())];
-    forms.push(base64(format!("{v}\n").as_bytes()));
+    // The matrix: an owner, a cadence and a class id, each quoted by its rule.
+    let (owner, cadence, class) = (
+        fake_token(2),
+        fake_token(3),
+        fake_value("secret-gitlab-token", 0),
+    );
+    fx.edit(
+        MATRIX,
+        "\n    owner: owner-operator\n    backup_owner: session-lead",
+        &format!("\n    owner: {owner}\n    backup_owner: session-lead"),
+    );
+    fx.edit(
+        MATRIX,
+        "cadence: 90d\n    scope: [cdb_redis",
+        &format!("cadence: {cadence}\n    scope: [cdb_redis"),
+    );
+    fx.edit(MATRIX, "- id: cache", &format!("- id: {class}"));
+    let mut forms = Vec::new();
+    for value in [&v, &id, &owner, &cadence, &class] {
+        forms.push(value.clone());
+        forms.push(base64(value.as_bytes()));
+        forms.push(base64(format!("{value}\n").as_bytes()));
+    }
     for format in ["human", "json", "sarif", "github"] {
         let run = verify(&fx, &["--format", format]);
         assert_eq!(run.code, 1, "{format}: {}", run.stderr);
@@ -339,7 +368,11 @@ fn no_rule_format_or_review_error_prints_a_planted_value() {
             "link-missing-anchor",
             "link-escapes-root",
             "step-unknown-class",
+            "step-format",
             "matrix-runbook",
+            "matrix-owner",
+            "matrix-value",
+            "runbook-class-section",
         ] {
             assert!(
                 run.stdout.contains(rule),
