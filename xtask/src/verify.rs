@@ -1,8 +1,10 @@
 //! `cargo xtask verify`: argument parsing and wiring for the checks in `cdb-verify`.
 
 use crate::output::{emit, usage};
+use cdb_docs::fsio::{MAX_FILE_BYTES, ReadError, read_text};
 use cdb_docs::hub::LoadOptions;
-use cdb_docs::{Hub, Layout};
+use cdb_docs::{Hub, Layout, LineIndex};
+use cdb_verify::for_human;
 use cdb_verify::report::{Format, Report};
 use cdb_verify::{Baseline, Config, Selection, Severity, registry};
 use clap::Args;
@@ -48,12 +50,12 @@ pub fn run(args: VerifyArgs) -> u8 {
     }
     let selection = match Selection::new(&args.select, &args.ignore) {
         Ok(s) => s,
-        Err(e) => return usage(&e.to_string()),
+        Err(e) => return usage(&for_human(&e.to_string())),
     };
     let today = match &args.today {
         Some(t) => match t.parse::<jiff::civil::Date>() {
             Ok(d) => d,
-            Err(e) => return usage(&format!("--today `{t}`: {e}")),
+            Err(e) => return usage(&for_human(&format!("--today `{t}`: {e}"))),
         },
         None => jiff::ZonedDateTime::now().date(),
     };
@@ -68,24 +70,21 @@ pub fn run(args: VerifyArgs) -> u8 {
     let hub = match Hub::load(&root, Layout::default(), opts) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: cannot read root `{}`: {e}", root.display());
-            return 2;
+            return usage(&for_human(&format!(
+                "cannot read root `{}`: {e}",
+                root.display()
+            )));
         }
     };
     let baseline_path = root.join(cdb_verify::rules::secrets::BASELINE_FILE);
-    let baseline = match std::fs::read_to_string(&baseline_path) {
+    let shown = baseline_path.display();
+    let baseline = match read_text(&baseline_path, Some(&root), MAX_FILE_BYTES) {
         Ok(text) => match Baseline::parse(&text) {
             Ok(b) => Some(b),
-            Err(e) => {
-                eprintln!("error: {}:{}: {e}", baseline_path.display(), e.line());
-                return 2;
-            }
+            Err(e) => return usage(&for_human(&format!("{shown}:{}: {e}", e.line()))),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", baseline_path.display());
-            return 2;
-        }
+        Err(ReadError::NotFound) => None,
+        Err(e) => return usage(&for_human(&format!("{shown}: {e}"))),
     };
     let stack = match &args.stack {
         Some(dir) => match read_stack(dir, &cdb_verify::rules::kit_file_names(&hub)) {
@@ -101,13 +100,10 @@ pub fn run(args: VerifyArgs) -> u8 {
         stack,
     };
     let findings = cdb_verify::check(&hub, &config);
-    let source = |path: &str| -> Option<&str> {
-        hub.doc(path).map(|d| d.text.as_str()).or_else(|| {
-            hub.files
-                .iter()
-                .find(|f| f.path == path)
-                .map(|f| f.text.as_str())
-        })
+    let source = |path: &str| -> Option<(&str, &LineIndex)> {
+        hub.doc(path)
+            .map(|d| (d.text.as_str(), &d.lines))
+            .or_else(|| hub.text_file(path).map(|f| (f.text.as_str(), &f.lines)))
     };
     let color = format == Format::Human
         && std::io::stdout().is_terminal()

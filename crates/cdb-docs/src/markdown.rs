@@ -66,6 +66,8 @@ pub struct MdDoc {
     pub front_matter: Option<(String, Span)>,
     /// Inline code spans (`` `NAME` ``) outside headings: their text and span, in document order.
     pub code_spans: Vec<(String, Span)>,
+    /// The names of `anchors`, so a link check costs one lookup whatever the number of headings.
+    anchor_names: std::collections::HashSet<String>,
 }
 
 impl MdDoc {
@@ -168,12 +170,13 @@ impl MdDoc {
                 _ => {}
             }
         }
+        doc.anchor_names = doc.anchors.iter().map(|(a, _)| a.clone()).collect();
         doc
     }
 
     /// Whether the document defines this anchor.
     pub fn has_anchor(&self, anchor: &str) -> bool {
-        self.anchors.iter().any(|(a, _)| a == anchor)
+        self.anchor_names.contains(anchor)
     }
 
     /// The heading that owns a byte offset: the last heading of at most `max_level` before it.

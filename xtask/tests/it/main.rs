@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod drill;
+mod hostile;
 mod review;
 mod secrets;
 mod stack;

@@ -131,6 +131,28 @@ impl Fixture {
     }
 }
 
+/// Long enough for a debug build on a busy machine, short enough that a hang is caught.
+pub const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Runs `xtask ARGS…` under the watchdog; a run it kills has code -1.
+pub fn xtask<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::cargo_bin("xtask")
+        .unwrap()
+        .args(args)
+        .timeout(WATCHDOG)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
