@@ -16,13 +16,15 @@ pub struct DrillArgs {
     /// Seed of every random value in the world (same seed, same journal).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output on stdout: `human` (a timeline) or `json` (the journal).
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    /// Output on stdout: `human` (a timeline) or `json` (the journal); with --sweep also `html`
+    /// (one self-contained page).
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "html"])]
     pub format: String,
     /// Write the JSON journal here (a directory with --all).
     #[arg(long)]
     pub journal: Option<PathBuf>,
-    /// Write the markdown after-action report here (a directory with --all).
+    /// Write the markdown after-action report here (a directory with --all); with --sweep, the
+    /// sweep's output goes to this file instead of stdout.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Wall-time limit of one step, in seconds.
@@ -75,10 +77,10 @@ pub fn run(args: DrillArgs) -> u8 {
         scenarios: args.scenario,
         root: args.root.unwrap_or_else(crate::workspace_root),
         seed: args.seed,
-        format: if args.format == "json" {
-            cdb_drill::cli::Format::Json
-        } else {
-            cdb_drill::cli::Format::Human
+        format: match args.format.as_str() {
+            "json" => cdb_drill::cli::Format::Json,
+            "html" => cdb_drill::cli::Format::Html,
+            _ => cdb_drill::cli::Format::Human,
         },
         journal: args.journal,
         report: args.report,
@@ -90,6 +92,8 @@ pub fn run(args: DrillArgs) -> u8 {
         step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         shell: args.shell || args.script.is_some(),
         script: args.script,
+        // Written only when GitHub Actions (or the person) sets GITHUB_STEP_SUMMARY.
+        summary: cdb_drill::summary::from_env(),
     };
     cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())
 }

@@ -1,8 +1,10 @@
 //! `cargo xtask verify`: argument parsing and wiring for the checks in `cdb-verify`.
 
 use crate::output::{emit, usage};
+use cdb_docs::fsio::{MAX_FILE_BYTES, ReadError, read_text};
 use cdb_docs::hub::LoadOptions;
-use cdb_docs::{Hub, Layout};
+use cdb_docs::{Hub, Layout, LineIndex};
+use cdb_verify::for_human;
 use cdb_verify::report::{Format, Report};
 use cdb_verify::{Baseline, Config, Selection, Severity, registry};
 use clap::Args;
@@ -29,6 +31,10 @@ pub struct VerifyArgs {
     /// Print the rule registry (id, group, default severity, summary) and exit.
     #[arg(long)]
     pub list_rules: bool,
+    /// A real Compose folder (e.g. upstream's `infrastructure/compose`) to compare
+    /// with the kit's description in `stack/compose` (rule `stack-drift`).
+    #[arg(long, value_name = "DIR")]
+    pub stack: Option<PathBuf>,
 }
 
 pub fn run(args: VerifyArgs) -> u8 {
@@ -36,7 +42,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         let mut out = String::new();
         for r in registry() {
             out.push_str(&format!(
-                "{:<28} {:<10} {:<8} {}\n",
+                "{:<32} {:<10} {:<8} {}\n",
                 r.meta.id, r.meta.group, r.meta.severity, r.meta.summary
             ));
         }
@@ -44,12 +50,12 @@ pub fn run(args: VerifyArgs) -> u8 {
     }
     let selection = match Selection::new(&args.select, &args.ignore) {
         Ok(s) => s,
-        Err(e) => return usage(&e.to_string()),
+        Err(e) => return usage(&for_human(&e.to_string())),
     };
     let today = match &args.today {
         Some(t) => match t.parse::<jiff::civil::Date>() {
             Ok(d) => d,
-            Err(e) => return usage(&format!("--today `{t}`: {e}")),
+            Err(e) => return usage(&for_human(&format!("--today `{t}`: {e}"))),
         },
         None => jiff::ZonedDateTime::now().date(),
     };
@@ -64,43 +70,45 @@ pub fn run(args: VerifyArgs) -> u8 {
     let hub = match Hub::load(&root, Layout::default(), opts) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: cannot read root `{}`: {e}", root.display());
-            return 2;
+            return usage(&for_human(&format!(
+                "cannot read root `{}`: {e}",
+                root.display()
+            )));
         }
     };
     let baseline_path = root.join(cdb_verify::rules::secrets::BASELINE_FILE);
-    let baseline = match std::fs::read_to_string(&baseline_path) {
+    let shown = baseline_path.display();
+    let baseline = match read_text(&baseline_path, Some(&root), MAX_FILE_BYTES) {
         Ok(text) => match Baseline::parse(&text) {
             Ok(b) => {
                 if let Some(note) = b.migration_note() {
-                    eprintln!("warning: {}: {note}", baseline_path.display());
+                    eprintln!("warning: {}", for_human(&format!("{shown}: {note}")));
                 }
                 Some(b)
             }
-            Err(e) => {
-                eprintln!("error: {}:{}: {e}", baseline_path.display(), e.line());
-                return 2;
-            }
+            Err(e) => return usage(&for_human(&format!("{shown}:{}: {e}", e.line()))),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", baseline_path.display());
-            return 2;
-        }
+        Err(ReadError::NotFound) => None,
+        Err(e) => return usage(&for_human(&format!("{shown}: {e}"))),
+    };
+    let stack = match &args.stack {
+        Some(dir) => match read_stack(dir, &cdb_verify::rules::kit_file_names(&hub)) {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
+        None => None,
     };
     let config = Config {
         today,
         selection,
         baseline,
+        stack,
     };
     let findings = cdb_verify::check(&hub, &config);
-    let source = |path: &str| -> Option<&str> {
-        hub.doc(path).map(|d| d.text.as_str()).or_else(|| {
-            hub.files
-                .iter()
-                .find(|f| f.path == path)
-                .map(|f| f.text.as_str())
-        })
+    let source = |path: &str| -> Option<(&str, &LineIndex)> {
+        hub.doc(path)
+            .map(|d| (d.text.as_str(), &d.lines))
+            .or_else(|| hub.text_file(path).map(|f| (f.text.as_str(), &f.lines)))
     };
     let color = format == Format::Human
         && std::io::stdout().is_terminal()
@@ -116,4 +124,87 @@ pub fn run(args: VerifyArgs) -> u8 {
         return code;
     }
     u8::from(findings.iter().any(|f| f.severity == Severity::Error))
+}
+
+/// Reads and parses, from `dir`, the files named like the kit's Compose files.
+/// Unreadable or unparsable files are errors of the argument (exit 2), each
+/// printed with its file, line and column; a missing one is left to `stack-drift`.
+fn read_stack(dir: &std::path::Path, names: &[String]) -> Result<cdb_verify::ExternalStack, u8> {
+    if !dir.is_dir() {
+        eprintln!("error: --stack `{}` is not a directory", dir.display());
+        return Err(2);
+    }
+    let shown = dir.display().to_string();
+    let mut sources = Vec::new();
+    let mut missing = Vec::new();
+    let mut failed = false;
+    for name in names {
+        let path = dir.join(name);
+        let label = format!("{}/{name}", shown.trim_end_matches(['/', '\\']));
+        match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(name.clone());
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {label}: {e}");
+                failed = true;
+                continue;
+            }
+            Ok(m) if m.len() > cdb_docs::hub::MAX_FILE_BYTES => {
+                eprintln!(
+                    "error: {label}: {} bytes, over the {} byte limit",
+                    m.len(),
+                    cdb_docs::hub::MAX_FILE_BYTES
+                );
+                failed = true;
+                continue;
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(text)) => sources.push(cdb_stack::Source { path: label, text }),
+            Ok(Err(_)) => {
+                eprintln!("error: {label}: not valid UTF-8");
+                failed = true;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {label}: {e}");
+                failed = true;
+            }
+        }
+    }
+    // With every file present, the project checks apply too (an undeclared
+    // secret, an overlay naming no service); with some missing, the files are
+    // compared one by one and the missing ones reported by `stack-drift`.
+    let parsed = if missing.is_empty() {
+        cdb_stack::Description::parse(&sources).map(|d| d.files)
+    } else {
+        let (ok, errors): (Vec<_>, Vec<_>) = sources
+            .iter()
+            .map(|s| cdb_stack::parse_file(&s.path, &s.text))
+            .partition(Result::is_ok);
+        if errors.is_empty() {
+            Ok(ok.into_iter().filter_map(Result::ok).collect())
+        } else {
+            Err(errors.into_iter().filter_map(Result::err).collect())
+        }
+    };
+    let files = match parsed {
+        Ok(files) => files,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            return Err(2);
+        }
+    };
+    if failed {
+        return Err(2);
+    }
+    Ok(cdb_verify::ExternalStack {
+        dir: shown,
+        files,
+        missing,
+    })
 }

@@ -3,8 +3,12 @@
 //! Loading never fails as a whole: unreadable files, invalid UTF-8, files too
 //! large to read, symlinks that leave the root and a malformed matrix become
 //! [`LoadProblem`]s (or a [`MatrixError`]) that `verify` reports with the
-//! file and line. Loading only reads; it never writes.
+//! file and line. FIFOs, sockets and devices are never opened (reading a FIFO
+//! blocks forever) and become [`LoadProblemKind::Special`] notes; names that
+//! are not UTF-8 are kept, shown lossily, and their files read like any other.
+//! Every read goes through [`crate::fsio`]. Loading only reads; it never writes.
 
+use crate::fsio::{self, ReadError};
 use crate::line_index::LineIndex;
 use crate::markdown::MdDoc;
 use crate::matrix::{Matrix, MatrixError};
@@ -14,7 +18,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 /// Files larger than this are reported and not read, so a stray 100 MB file cannot stall verify.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub use crate::fsio::MAX_FILE_BYTES;
 
 /// Directories never walked.
 const ALWAYS_SKIPPED: &[&str] = &[".git", "target", "node_modules"];
@@ -28,6 +32,8 @@ pub struct Layout {
     pub playbook: String,
     pub inventory: String,
     pub security_issues: String,
+    /// The kit's description of the stack: a folder of Compose files (`cdb-stack`).
+    pub stack_dir: String,
 }
 
 impl Default for Layout {
@@ -40,6 +46,7 @@ impl Default for Layout {
             playbook: format!("{sec}/incident-response-secrets.md"),
             inventory: format!("{sec}/secret-inventory.md"),
             security_issues: "SECURITY_ISSUES.md".into(),
+            stack_dir: "stack/compose".into(),
         }
     }
 }
@@ -48,6 +55,15 @@ impl Layout {
     /// A matrix reference (`docs/…md#frag`) is relative to the hub directory; this gives the root-relative path.
     pub fn hub_path(&self, rel: &str) -> String {
         normalize(&format!("{}/{}", self.hub_dir, rel)).unwrap_or_else(|| rel.to_owned())
+    }
+
+    /// A Compose file directly in the stack folder (`stack/compose/*.yml`), loaded for the `stack` rules.
+    pub fn is_stack_file(&self, rel: &str) -> bool {
+        rel.strip_prefix(self.stack_dir.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(|name| {
+                !name.contains('/') && (name.ends_with(".yml") || name.ends_with(".yaml"))
+            })
     }
 }
 
@@ -74,9 +90,17 @@ pub struct Doc {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadProblemKind {
     Unreadable(String),
-    InvalidUtf8 { line: usize },
-    TooLarge { bytes: u64 },
+    InvalidUtf8 {
+        line: usize,
+    },
+    TooLarge {
+        bytes: u64,
+    },
     SymlinkEscapes,
+    /// A FIFO, socket or device (`kind` in words): never opened, reported as a note.
+    Special {
+        kind: &'static str,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +129,7 @@ pub struct Hub {
     /// `None` when the matrix file does not exist.
     pub matrix: Option<Result<Matrix, MatrixError>>,
     doc_index: HashMap<String, usize>,
+    file_index: HashMap<String, usize>,
 }
 
 impl Hub {
@@ -118,13 +143,14 @@ impl Hub {
         }
         let root = root.to_path_buf();
         let canon_root = fs::canonicalize(&root)?;
-        let ignores = read_ignores(&root);
+        let mut problems = Vec::new();
+        let ignores = read_ignores(&root, &mut problems);
         let mut walk = Walk {
             canon_root,
             ignores,
             paths: HashSet::new(),
             files: Vec::new(),
-            problems: Vec::new(),
+            problems,
         };
         walk.dir(&root, "");
 
@@ -134,10 +160,12 @@ impl Hub {
         for (rel, abs) in walk.files {
             let is_md = rel.ends_with(".md") || rel.ends_with(".markdown");
             let is_matrix = rel == layout.matrix;
-            if !is_md && !is_matrix && !opts.text_files {
+            // The stack rules read the kit's Compose files whatever the selection, as they read the matrix.
+            let always = is_matrix || layout.is_stack_file(&rel);
+            if !is_md && !always && !opts.text_files {
                 continue;
             }
-            let Some(text) = read_text(&abs, &rel, is_md || is_matrix, &mut walk.problems) else {
+            let Some(text) = read_text(&abs, &rel, is_md || always, &mut walk.problems) else {
                 continue;
             };
             if is_matrix {
@@ -145,7 +173,7 @@ impl Hub {
             }
             if is_md {
                 raw_docs.push((rel, text));
-            } else if opts.text_files || is_matrix {
+            } else if opts.text_files || always {
                 let lines = LineIndex::new(&text);
                 files.push(TextFile {
                     path: rel,
@@ -162,6 +190,11 @@ impl Hub {
             .enumerate()
             .map(|(i, d)| (d.path.clone(), i))
             .collect();
+        let file_index = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
         let matrix = matrix_text.map(|t| Matrix::parse(&t));
         walk.problems.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(Hub {
@@ -173,6 +206,7 @@ impl Hub {
             problems: walk.problems,
             matrix,
             doc_index,
+            file_index,
         })
     }
 
@@ -187,7 +221,7 @@ impl Hub {
 
     /// The text of the matrix file, for locating findings.
     pub fn text_file(&self, rel: &str) -> Option<&TextFile> {
-        self.files.iter().find(|f| f.path == rel)
+        self.file_index.get(rel).map(|&i| &self.files[i])
     }
 
     /// Every executable step of the hub, in path and document order.
@@ -300,55 +334,64 @@ fn read_text(
         path: rel.to_owned(),
         kind,
     };
-    match fs::metadata(abs) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            problems.push(problem(LoadProblemKind::TooLarge { bytes: m.len() }));
-            return None;
-        }
-        Ok(_) => {}
-        Err(e) => {
-            problems.push(problem(LoadProblemKind::Unreadable(e.to_string())));
-            return None;
-        }
-    }
-    let bytes = match fs::read(abs) {
+    let bytes = match fsio::read_bytes(abs, None, MAX_FILE_BYTES) {
         Ok(b) => b,
         Err(e) => {
-            problems.push(problem(LoadProblemKind::Unreadable(e.to_string())));
+            problems.push(problem(load_problem(e)));
             return None;
         }
     };
     // A NUL byte in the first 8 KiB marks a binary file: not text, not a problem.
-    if !report_utf8 && bytes.iter().take(8192).any(|&b| b == 0) {
+    let binary = bytes.iter().take(8192).any(|&b| b == 0);
+    if !report_utf8 && binary {
         return None;
     }
-    match String::from_utf8(bytes) {
+    match fsio::utf8(bytes) {
         Ok(t) => Some(t),
         Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..valid]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            if report_utf8 || !e.as_bytes().iter().take(8192).any(|&b| b == 0) {
-                problems.push(problem(LoadProblemKind::InvalidUtf8 { line }));
-            }
+            problems.push(problem(load_problem(e)));
             None
         }
     }
 }
 
-fn read_ignores(root: &Path) -> Vec<String> {
-    fs::read_to_string(root.join(".verifyignore"))
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| l.trim_matches('/').to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+/// A read error as the problem `verify` reports.
+fn load_problem(e: ReadError) -> LoadProblemKind {
+    match e {
+        ReadError::NotFound => LoadProblemKind::Unreadable("no such file".into()),
+        ReadError::NotRegular { kind } => LoadProblemKind::Special { kind },
+        ReadError::TooLarge { bytes, .. } => LoadProblemKind::TooLarge { bytes },
+        ReadError::SymlinkEscapes => LoadProblemKind::SymlinkEscapes,
+        ReadError::InvalidUtf8 { line } => LoadProblemKind::InvalidUtf8 { line },
+        ReadError::Io(e) => LoadProblemKind::Unreadable(e.to_string()),
+    }
+}
+
+/// The file of `.verifyignore` entries, relative to the root.
+pub const IGNORE_FILE: &str = ".verifyignore";
+
+fn read_ignores(root: &Path, problems: &mut Vec<LoadProblem>) -> Vec<String> {
+    match fsio::read_text(&root.join(IGNORE_FILE), Some(root), MAX_FILE_BYTES) {
+        Ok(t) => t
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.trim_matches('/').to_owned())
+            .collect(),
+        Err(ReadError::NotFound) => Vec::new(),
+        Err(e) => {
+            // Unlike a stray FIFO in the tree, an unreadable ignore file changes what is checked: an error.
+            let kind = match e {
+                ReadError::NotRegular { .. } => LoadProblemKind::Unreadable(e.to_string()),
+                e => load_problem(e),
+            };
+            problems.push(LoadProblem {
+                path: IGNORE_FILE.into(),
+                kind,
+            });
+            Vec::new()
+        }
+    }
 }
 
 struct Walk {
@@ -384,8 +427,10 @@ impl Walk {
         let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
+            let os_name = entry.file_name();
+            // A name that is not UTF-8 is shown lossily; the file is still read through its real path.
+            let name = os_name.to_string_lossy();
+            let name = name.as_ref();
             let child_rel = if rel.is_empty() {
                 name.to_owned()
             } else {
@@ -413,7 +458,9 @@ impl Walk {
                     }
                     Ok(target) => {
                         self.paths.insert(child_rel.clone());
-                        if target.is_file() {
+                        // Symlinked directories are not walked; anything else is read (or
+                        // reported) through `fsio`, which refuses FIFOs and devices.
+                        if !target.is_dir() {
                             self.files.push((child_rel, target));
                         }
                     }
@@ -428,6 +475,18 @@ impl Walk {
                 }
                 self.paths.insert(child_rel.clone());
                 self.files.push((child_rel, path));
+            } else {
+                // A FIFO, socket or device: opening it could block or never end, so it is only named.
+                if self.ignored(&child_rel) {
+                    continue;
+                }
+                self.paths.insert(child_rel.clone());
+                self.problems.push(LoadProblem {
+                    path: child_rel,
+                    kind: LoadProblemKind::Special {
+                        kind: fsio::kind_of(ft),
+                    },
+                });
             }
         }
     }

@@ -8,6 +8,7 @@
 //! ([`matrix::Matrix`]) with source locations.
 
 pub mod duration;
+pub mod fsio;
 pub mod hub;
 pub mod info;
 pub mod line_index;

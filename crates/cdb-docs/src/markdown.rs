@@ -64,6 +64,10 @@ pub struct MdDoc {
     pub code_blocks: Vec<CodeBlock>,
     /// YAML front matter between `---` lines at the very start.
     pub front_matter: Option<(String, Span)>,
+    /// Inline code spans (`` `NAME` ``) outside headings: their text and span, in document order.
+    pub code_spans: Vec<(String, Span)>,
+    /// The names of `anchors`, so a link check costs one lookup whatever the number of headings.
+    anchor_names: std::collections::HashSet<String>,
 }
 
 impl MdDoc {
@@ -105,6 +109,9 @@ impl MdDoc {
                             span,
                         });
                     }
+                }
+                Event::Code(ref t) if heading.is_none() && code.is_none() => {
+                    doc.code_spans.push((t.to_string(), range.clone()));
                 }
                 Event::Text(t) | Event::Code(t) => {
                     if let Some((_, _, htext, _)) = heading.as_mut() {
@@ -163,12 +170,13 @@ impl MdDoc {
                 _ => {}
             }
         }
+        doc.anchor_names = doc.anchors.iter().map(|(a, _)| a.clone()).collect();
         doc
     }
 
     /// Whether the document defines this anchor.
     pub fn has_anchor(&self, anchor: &str) -> bool {
-        self.anchors.iter().any(|(a, _)| a == anchor)
+        self.anchor_names.contains(anchor)
     }
 
     /// The heading that owns a byte offset: the last heading of at most `max_level` before it.

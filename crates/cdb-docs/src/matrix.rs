@@ -92,12 +92,31 @@ impl Matrix {
     }
 }
 
-impl Class {
+/// Parses a rotation or review cadence: a duration of at least one day. A
+/// cadence of `0d` (or `12h`, zero whole days) would make every rotation overdue
+/// the day it is done, so it is an error, not a schedule.
+pub fn parse_cadence(s: &str) -> Result<Duration, String> {
+    let d: Duration = s.parse().map_err(|e: crate::duration::DurationError| e.0)?;
+    if d.days() == 0 {
+        return Err(format!(
+            "`{}` is shorter than a day; a cadence is at least `1d`",
+            s.trim()
+        ));
+    }
+    Ok(d)
+}
+
+impl Review {
+    /// The review cadence, checked as [`parse_cadence`] does.
     pub fn cadence(&self) -> Result<Duration, String> {
-        self.cadence
-            .value
-            .parse()
-            .map_err(|e: crate::duration::DurationError| e.0)
+        parse_cadence(&self.cadence.value)
+    }
+}
+
+impl Class {
+    /// The rotation cadence, checked as [`parse_cadence`] does.
+    pub fn cadence(&self) -> Result<Duration, String> {
+        parse_cadence(&self.cadence.value)
     }
     pub fn rto(&self) -> Result<Duration, String> {
         self.rto

@@ -4,7 +4,7 @@
 //! letter, a digit, a space, `-` or `_`, and turns each space into `-`, without
 //! collapsing runs. A repeated slug gets `-1`, `-2`, … in document order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The slug of one heading's plain text, before de-duplication.
 pub fn slugify(text: &str) -> String {
@@ -20,9 +20,14 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Hands out unique slugs for one document, the way GitHub numbers repeats.
+///
+/// Each base slug keeps the next number to try, so `n` repeats of one heading
+/// cost `n` steps in all rather than `n²` (8,000 `# a` lines took 23 s when
+/// every repeat counted up from `-1` again).
 #[derive(Debug, Default)]
 pub struct Slugger {
     seen: HashSet<String>,
+    next: HashMap<String, usize>,
 }
 
 impl Slugger {
@@ -37,13 +42,13 @@ impl Slugger {
         if self.seen.insert(base.clone()) {
             return base;
         }
-        let mut n = 1usize;
+        let n = self.next.entry(base.clone()).or_insert(1);
         loop {
             let candidate = format!("{base}-{n}");
+            *n += 1;
             if self.seen.insert(candidate.clone()) {
                 return candidate;
             }
-            n += 1;
         }
     }
 }
@@ -63,5 +68,11 @@ mod tests {
         assert_eq!(s.slug("Verify"), "verify");
         assert_eq!(s.slug("Verify"), "verify-1");
         assert_eq!(s.slug("Verify"), "verify-2");
+        // A heading that looks like a numbered repeat takes its number, and the next repeat skips it.
+        assert_eq!(s.slug("Verify 3"), "verify-3");
+        assert_eq!(s.slug("Verify"), "verify-4");
+        s.reserve("a-1");
+        assert_eq!(s.slug("a"), "a");
+        assert_eq!(s.slug("a"), "a-2");
     }
 }

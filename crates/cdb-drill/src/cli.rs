@@ -12,6 +12,8 @@ use std::time::Duration;
 pub enum Format {
     Human,
     Json,
+    /// One self-contained HTML page (`--sweep` only).
+    Html,
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +37,8 @@ pub struct Options {
     pub shell: bool,
     /// `--script FILE`: the shell reads its commands from FILE (implies `--shell`).
     pub script: Option<PathBuf>,
+    /// The GitHub job summary file to append to (`cli::main` takes it from `GITHUB_STEP_SUMMARY`).
+    pub summary: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -54,11 +58,12 @@ impl Default for Options {
             step_timeout: Duration::from_secs(10),
             shell: false,
             script: None,
+            summary: None,
         }
     }
 }
 
-pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | <scenario> --shell [--script FILE] [--report FILE] | --all | --list | --sweep [--class C] | --mutate [--class C]";
+pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | <scenario> --shell [--script FILE] [--report FILE] | --all | --list | --sweep [--class C] [--format human|json|html] [--report FILE] | --mutate [--class C]";
 
 /// Parses `drill` arguments (without the subcommand word).
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
@@ -93,7 +98,10 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.format = match val(i, a)?.as_str() {
                     "human" => Format::Human,
                     "json" => Format::Json,
-                    other => return Err(format!("unknown format `{other}` (human or json)")),
+                    "html" => Format::Html,
+                    other => {
+                        return Err(format!("unknown format `{other}` (human, json or html)"));
+                    }
                 };
                 i += 1;
             }
@@ -133,7 +141,10 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
 /// Parses and runs, printing to stdout and stderr.
 pub fn main(args: &[String], exe: &Path) -> u8 {
     match parse_args(args) {
-        Ok(o) => run(&o, exe, &mut std::io::stdout(), &mut std::io::stderr()),
+        Ok(mut o) => {
+            o.summary = crate::summary::from_env();
+            run(&o, exe, &mut std::io::stdout(), &mut std::io::stderr())
+        }
         Err(e) => {
             eprintln!("error: {e}\n{USAGE}");
             2
@@ -175,7 +186,17 @@ fn run_shell(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) 
 
 /// Runs the drills the options name. `exe` answers the mock tools.
 pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if o.format == Format::Html && (!o.sweep || o.mutate || o.shell) {
+        let _ = writeln!(err, "error: --format html is for --sweep");
+        return 2;
+    }
     if o.shell {
+        if let Some(p) = &o.report
+            && let Err(e) = crate::summary::check_file(p, "the report")
+        {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
         return run_shell(o, exe, out, err);
     }
     if o.sweep || o.mutate {
@@ -215,6 +236,10 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             return 2;
         }
     }
+    if let Err(e) = crate::summary::check_outputs(o.report.as_deref(), many, o.summary.as_deref()) {
+        let _ = writeln!(err, "error: {e}");
+        return 2;
+    }
     let cfg = Config {
         root: o.root.clone(),
         seed: o.seed,
@@ -223,11 +248,14 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     };
     let mut code = 0u8;
     let mut jsons = Vec::new();
+    let mut done = Vec::new();
+    let mut errors = Vec::new();
     for id in &ids {
         let j = match engine::run(&cfg, id) {
             Ok(j) => j,
             Err(e) => {
                 let _ = writeln!(err, "error: {e}");
+                errors.push(format!("{id}: {e}"));
                 code = code.max(2);
                 if matches!(e, DrillError::Io(_)) {
                     return 2;
@@ -254,7 +282,7 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
                     let _ = writeln!(out);
                 }
             }
-            Format::Json => jsons.push(j.to_json()),
+            Format::Json | Format::Html => jsons.push(j.to_json()),
         }
         if !j.verdict.passed {
             code = code.max(1);
@@ -264,6 +292,13 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
                 j.verdict.reasons.first().cloned().unwrap_or_default()
             );
         }
+        done.push(j);
+    }
+    if let Some(p) = &o.summary
+        && let Err(e) = crate::summary::append(p, &crate::summary::drills(&done, &errors))
+    {
+        let _ = writeln!(err, "error: {e}");
+        code = code.max(2);
     }
     if o.format == Format::Json {
         let body = if many {

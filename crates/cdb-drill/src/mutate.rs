@@ -174,7 +174,8 @@ pub fn main(
             crate::cli::Format::Json => {
                 let _ = writeln!(text, "{}", serde_json::to_string(m).unwrap_or_default());
             }
-            crate::cli::Format::Human => {
+            // `--format html` is refused with `--mutate` (cli::parse_args).
+            crate::cli::Format::Human | crate::cli::Format::Html => {
                 let _ = writeln!(
                     text,
                     "{} {} ({}): {}",

@@ -171,7 +171,9 @@ pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
         )));
     }
     let path = root.join(&rel);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    // Through `fsio`: a FIFO or a symlink to /dev/zero as a scenario must not hang the drill.
+    let read = cdb_docs::fsio::read_text(&path, Some(root), cdb_docs::fsio::MAX_FILE_BYTES);
+    let text = read.map_err(|e| {
         let known = list(root);
         err(format!(
             "cannot read the scenario: {e} (known: {})",

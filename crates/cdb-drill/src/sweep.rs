@@ -288,6 +288,11 @@ pub struct CaseResult {
     pub reason: String,
     /// The case this one behaves as (not run itself).
     pub same_as: Option<String>,
+    /// What the run's journal shows from the injection on ([`crate::report::excerpt`]), for a
+    /// case the fault had an effect in (empty when not applicable, whether it ran or not, so
+    /// the HTML page does not depend on which cases the sweep could decide without a run).
+    #[serde(skip)]
+    pub excerpt: Vec<String>,
 }
 
 /// Classifies a case's journal.
@@ -375,6 +380,11 @@ pub fn classify(case: &Case, j: &Journal) -> CaseResult {
         },
         reason,
         same_as: None,
+        excerpt: if outcome == Outcome::NotApplicable {
+            Vec::new()
+        } else {
+            crate::report::excerpt(j)
+        },
     }
 }
 
@@ -604,6 +614,7 @@ pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<S
                 should_have_caught: Vec::new(),
                 reason: why.clone(),
                 same_as: None,
+                excerpt: Vec::new(),
             },
         };
         by_index[i] = Some(r);
@@ -663,6 +674,7 @@ fn no_effect(case: &Case) -> CaseResult {
         should_have_caught: Vec::new(),
         reason: "no effect: the fault never took effect at this point".to_owned(),
         same_as: None,
+        excerpt: Vec::new(),
     }
 }
 
@@ -995,6 +1007,11 @@ pub fn main(
         );
         return 2;
     }
+    if let Err(e) = crate::summary::check_outputs(o.report.as_deref(), false, o.summary.as_deref())
+    {
+        let _ = writeln!(err, "error: {e}");
+        return 2;
+    }
     let s = match sweep(&cfg, &hub, o.class.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -1005,8 +1022,26 @@ pub fn main(
     let text = match o.format {
         crate::cli::Format::Human => human(&s),
         crate::cli::Format::Json => json_lines(&s),
+        crate::cli::Format::Html => crate::page::html(&s, o.seed),
     };
-    let _ = write!(out, "{text}");
+    // `--report FILE`: the output goes there instead of stdout (the page CI uploads).
+    match &o.report {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, &text) {
+                let _ = writeln!(err, "error: cannot write the report {}: {e}", p.display());
+                return 2;
+            }
+        }
+        None => {
+            let _ = write!(out, "{text}");
+        }
+    }
+    if let Some(p) = &o.summary
+        && let Err(e) = crate::summary::append(p, &crate::summary::sweep(&s))
+    {
+        let _ = writeln!(err, "error: {e}");
+        return 2;
+    }
     if s.passed() {
         0
     } else {

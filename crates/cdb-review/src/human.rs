@@ -22,16 +22,29 @@ fn entry(out: &mut String, e: &Entry) {
     let _ = writeln!(
         out,
         "- {} ({}): {}",
-        e.class,
-        e.title,
+        show(&e.class),
+        show(&e.title),
         when(e.status, e.due)
     );
-    let _ = writeln!(out, "  owner:   {} ({})", e.owner, e.contact);
+    let _ = writeln!(out, "  owner:   {} ({})", show(&e.owner), show(&e.contact));
     let last = e
         .last_rotated
         .map_or_else(|| "never".to_owned(), |d| d.to_string());
-    let _ = writeln!(out, "  cadence: {} (last rotated: {last})", e.cadence);
-    let _ = writeln!(out, "  runbook: {}", e.runbook);
+    let _ = writeln!(
+        out,
+        "  cadence: {} (last rotated: {last})",
+        show(&e.cadence)
+    );
+    let _ = writeln!(out, "  runbook: {}", show(&e.runbook));
+}
+
+/// A matrix string as shown: masked already when the schedule was made; its
+/// control characters and line breaks are escaped here, so a crafted title
+/// cannot move the cursor or forge a line of the report.
+fn show(s: &str) -> String {
+    cdb_secrets::escape_controls(s)
+        .replace('\n', "\\u{a}")
+        .replace('\t', "\\u{9}")
 }
 
 /// Renders the report; ends with a newline.
@@ -61,9 +74,14 @@ pub fn render(s: &Schedule) -> String {
         "Hub review: {}; last reviewed {}, cadence {}",
         when(r.status, r.next),
         r.last_reviewed,
-        r.cadence
+        show(&r.cadence)
     );
-    let _ = writeln!(out, "  reviewer:  {} ({})", r.reviewer, r.contact);
-    let _ = writeln!(out, "  procedure: {}", r.procedure);
+    let _ = writeln!(
+        out,
+        "  reviewer:  {} ({})",
+        show(&r.reviewer),
+        show(&r.contact)
+    );
+    let _ = writeln!(out, "  procedure: {}", show(&r.procedure));
     out
 }

@@ -21,13 +21,21 @@ impl fmt::Display for ReviewError {
 
 impl std::error::Error for ReviewError {}
 
+/// An error at a matrix value. The message quotes matrix strings, so it is
+/// masked here, where every `ReviewError` is made.
 fn at<T>(s: &Spanned<T>, message: String) -> ReviewError {
     let (line, column) = pos(s);
     ReviewError {
         line,
         column,
-        message,
+        message: masked(&message),
     }
+}
+
+/// A matrix string as the schedule keeps it: through `cdb_secrets::mask`, so
+/// no renderer (human, JSON, iCalendar) can print a value the scanner flags.
+fn masked(s: &str) -> String {
+    cdb_secrets::mask(s).into_owned()
 }
 
 /// Where a class stands on `today`.
@@ -138,10 +146,7 @@ fn parse_date(s: &Spanned<String>, what: &str) -> Result<Date, ReviewError> {
 }
 
 fn parse_cadence(s: &Spanned<String>, what: &str) -> Result<i64, ReviewError> {
-    let d: Duration = s
-        .value
-        .parse()
-        .map_err(|e: cdb_docs::duration::DurationError| at(s, format!("{what}: {e}")))?;
+    let d = cdb_docs::matrix::parse_cadence(&s.value).map_err(|e| at(s, format!("{what}: {e}")))?;
     i64::try_from(d.days()).map_err(|_| at(s, format!("{what} `{}` is too large", s.value)))
 }
 
@@ -181,7 +186,7 @@ impl Schedule {
         let contact_of = |id: &Spanned<String>, what: &str| -> Result<String, ReviewError> {
             matrix
                 .owner(&id.value)
-                .map(|o| o.contact.value.clone())
+                .map(|o| masked(&o.contact.value))
                 .ok_or_else(|| {
                     at(
                         id,
@@ -211,17 +216,17 @@ impl Schedule {
                 }
             };
             entries.push(Entry {
-                class: id.clone(),
-                title: class.title.clone(),
-                owner: class.owner.value.clone(),
+                class: masked(id),
+                title: masked(&class.title),
+                owner: masked(&class.owner.value),
                 contact: contact_of(&class.owner, &format!("owner of `{id}`"))?,
-                backup_owner: class.backup_owner.value.clone(),
-                cadence: class.cadence.value.clone(),
+                backup_owner: masked(&class.backup_owner.value),
+                cadence: masked(&class.cadence.value),
                 cadence_days,
                 last_rotated: last_rotated.map(|(_, d)| d),
                 due,
                 status,
-                runbook: root_ref(layout, &class.runbook.value),
+                runbook: masked(&root_ref(layout, &class.runbook.value)),
             });
         }
         entries.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.class.cmp(&b.class)));
@@ -239,13 +244,13 @@ impl Schedule {
         })?;
         let review = HubReview {
             last_reviewed,
-            cadence: r.cadence.value.clone(),
+            cadence: masked(&r.cadence.value),
             cadence_days,
             next,
             status: status(today, next, window_end),
-            reviewer: r.reviewer.value.clone(),
+            reviewer: masked(&r.reviewer.value),
             contact: contact_of(&r.reviewer, "review.reviewer")?,
-            procedure: root_ref(layout, &r.procedure.value),
+            procedure: masked(&root_ref(layout, &r.procedure.value)),
         };
         Ok(Schedule {
             today,

@@ -30,7 +30,12 @@ impl fmt::Display for Severity {
 
 /// One finding. `path` is relative to the root with `/` separators; `line` and
 /// `column` are 1-based (column in characters).
+///
+/// Findings are built only by [`crate::rules::Sink`], which passes the path
+/// and message through `cdb_secrets::mask`; `non_exhaustive` keeps other
+/// crates from building one around it, so no format can print a raw value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     pub rule: String,
     pub group: String,

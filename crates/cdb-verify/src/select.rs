@@ -3,6 +3,9 @@
 use crate::rules::{RuleMeta, registry};
 use std::fmt;
 
+/// The group of the rules about files that could not be read.
+pub const IO_GROUP: &str = "io";
+
 /// The rules chosen for one run.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
@@ -49,9 +52,14 @@ impl Selection {
         })
     }
 
+    /// Whether a rule runs. The `io` group (files that could not be read) runs
+    /// whatever `--select` says, unless `--ignore` names it: a file over the size
+    /// limit was checked by no rule, and `--select links` must not turn that into a
+    /// clean exit.
     pub fn includes(&self, meta: &RuleMeta) -> bool {
         let hit = |names: &[String]| names.iter().any(|n| n == meta.id || n == meta.group);
-        (self.select.is_empty() || hit(&self.select)) && !hit(&self.ignore)
+        (self.select.is_empty() || hit(&self.select) || meta.group == IO_GROUP)
+            && !hit(&self.ignore)
     }
 
     /// Whether any selected rule belongs to `group`.

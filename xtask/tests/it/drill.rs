@@ -3,8 +3,11 @@
 use assert_cmd::Command;
 use std::path::PathBuf;
 
+/// The xtask binary, without the CI job's summary file (a test drill must not write to it).
 fn xtask() -> Command {
-    Command::cargo_bin("xtask").unwrap()
+    let mut c = Command::cargo_bin("xtask").unwrap();
+    c.env_remove("GITHUB_STEP_SUMMARY");
+    c
 }
 
 fn root() -> PathBuf {

@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod drill;
+mod hostile;
 mod review;
 mod secrets;
+mod stack;
 mod support;
 mod verify;
 mod workflows;

@@ -1,23 +1,16 @@
 //! `cargo xtask review` over the fixture hub: exact human, JSON and iCalendar output for a pinned today, and config errors.
 
-use crate::support::{Fixture, MATRIX, Run};
-use assert_cmd::Command;
+use crate::support::{Fixture, MATRIX, Run, xtask};
 
 /// Runs `xtask review --root <fixture>` with the given arguments.
 fn review(fx: &Fixture, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("xtask")
-        .unwrap()
-        .arg("review")
-        .arg("--root")
-        .arg(fx.dir.path())
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut all = vec![
+        "review".as_ref(),
+        "--root".as_ref(),
+        fx.dir.path().as_os_str(),
+    ];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    xtask(all)
 }
 
 const RUNBOOK_REF: &str = "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md";

@@ -16,7 +16,7 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -34,6 +34,19 @@ impl Fixture {
         let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/hub");
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&src, dir.path());
+        Fixture { dir }
+    }
+
+    /// A copy of the workspace's Docs Hub, `SECURITY_ISSUES.md` and the stack description (`stack/`).
+    pub fn kit() -> Fixture {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &root.join("Claire_de_Binare_Docs"),
+            &dir.path().join("Claire_de_Binare_Docs"),
+        );
+        copy_dir(&root.join("stack"), &dir.path().join("stack"));
+        fs::copy(root.join(SECURITY), dir.path().join(SECURITY)).unwrap();
         Fixture { dir }
     }
 
@@ -118,10 +131,50 @@ impl Fixture {
     }
 }
 
+/// Long enough for a debug build on a busy machine, short enough that a hang is caught.
+pub const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Runs `xtask ARGS…` under the watchdog; a run it kills has code -1.
+pub fn xtask<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::cargo_bin("xtask")
+        .unwrap()
+        .args(args)
+        .timeout(WATCHDOG)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// Every file under `dir` with its bytes, sorted: compared before and after a run to prove it only read.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push((e.path().display().to_string(), fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 pub fn f(rule: &str, path: &str, line: usize) -> (String, String, usize) {

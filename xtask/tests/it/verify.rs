@@ -1,6 +1,6 @@
 //! `cargo xtask verify`: each rule has a passing and a failing fixture, asserted exactly (rule, path, line).
 
-use crate::support::{Fixture, INVENTORY, MATRIX, PLAYBOOK, RUNBOOK, SECURITY, f};
+use crate::support::{Fixture, INVENTORY, MATRIX, PLAYBOOK, RUNBOOK, SECURITY, f, snapshot};
 
 #[test]
 fn the_fixture_hub_is_clean() {
@@ -468,6 +468,17 @@ fn sarif_and_github_formats() {
     let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     let idx = result["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[idx]["id"], "link-missing-file");
+    assert_eq!(rules[idx]["name"], "LinkMissingFile");
+    // SARIF1001: a rule's `name` is a readable identifier (PascalCase of the id), never its `id`.
+    let mut names = std::collections::BTreeSet::new();
+    for r in rules {
+        let (id, name) = (r["id"].as_str().unwrap(), r["name"].as_str().unwrap());
+        assert_ne!(id, name);
+        assert!(name.starts_with(|c: char| c.is_ascii_uppercase()), "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+        assert_eq!(name.to_lowercase(), id.replace('-', ""), "{id}");
+        assert!(names.insert(name.to_owned()), "two rules named {name}");
+    }
 
     let run = fx.verify(&["--select", "links", "--format", "github"]);
     assert_eq!(
@@ -521,25 +532,6 @@ fn list_rules_prints_the_registry() {
 
 #[test]
 fn verify_only_reads() {
-    fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let e = e.unwrap();
-                if e.file_type().unwrap().is_dir() {
-                    stack.push(e.path());
-                } else {
-                    out.push((
-                        e.path().display().to_string(),
-                        std::fs::read(e.path()).unwrap(),
-                    ));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
     let fx = Fixture::hub();
     let before = snapshot(fx.dir.path());
     for format in ["human", "json", "sarif", "github"] {

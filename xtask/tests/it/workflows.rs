@@ -178,11 +178,58 @@ jobs:
 }
 
 #[test]
-fn the_drill_workflow_guards_the_sweep_and_keeps_artifacts() {
+fn the_drill_workflow_summarises_sweeps_to_a_page_and_keeps_artifacts() {
     let text = std::fs::read_to_string(repo_root().join(".github/workflows/drills.yml")).unwrap();
-    assert!(text.contains("cargo xtask drill --help | grep -q -- '--sweep'"));
     assert!(text.contains("workflow_dispatch:") && text.contains("scenario:"));
+    assert!(text.contains("cargo xtask drill --all"));
+    assert!(
+        text.contains("cargo xtask drill --sweep --format html --report drill-output/sweep.html")
+    );
     assert!(text.contains("if: always()\n        uses: actions/upload-artifact@"));
+    // The job summary comes from the drill itself, through GITHUB_STEP_SUMMARY, not a copy.
+    assert!(!text.contains(">> \"$GITHUB_STEP_SUMMARY\""));
+}
+
+/// The pull-request workflow runs on runbook and drill changes only, with a read-only token,
+/// and runs the drills and sweeps of the classes whose step fences changed.
+#[test]
+fn the_pull_request_drills_run_the_touched_classes() {
+    let text =
+        std::fs::read_to_string(repo_root().join(".github/workflows/drills-pr.yml")).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    let paths = &doc["on"]["pull_request"]["paths"];
+    assert!(
+        paths
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "Claire_de_Binare_Docs/**"),
+        "{paths}"
+    );
+    assert_eq!(doc["jobs"]["drills"]["permissions"]["contents"], "read");
+    assert!(text.contains("fetch-depth: 0"), "the base commit is needed");
+    assert!(text.contains("match($0, /class=[a-z0-9-]+/)"));
+    assert!(text.contains("cargo xtask drill --sweep --class \"$c\""));
+    assert!(!text.contains("${{ github.event.pull_request.title"));
+}
+
+/// Dependabot keeps Cargo and the pinned GitHub Actions current.
+#[test]
+fn dependabot_updates_cargo_and_github_actions() {
+    let text = std::fs::read_to_string(repo_root().join(".github/dependabot.yml")).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(doc["version"], 2);
+    let ecosystems: Vec<&str> = doc["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            assert_eq!(u["directory"], "/");
+            assert!(u["schedule"]["interval"].is_string());
+            u["package-ecosystem"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(ecosystems, ["cargo", "github-actions"]);
 }
 
 #[test]

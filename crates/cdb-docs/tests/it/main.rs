@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod yaml_tree;
+
 use cdb_docs::hub::parse_doc;
 use cdb_docs::slug::{Slugger, slugify};
 use cdb_docs::{InfoString, LineCol, LineIndex, Matrix};
@@ -27,6 +29,23 @@ proptest! {
     }
 
     #[test]
+    fn counted_slugs_number_as_github_does(texts in proptest::collection::vec("(a|a 1|a 2|b|a-1)", 1..30)) {
+        // The reference: every repeat counts up from `-1` until a free slug (GitHub's rule, quadratic).
+        let mut seen = std::collections::HashSet::new();
+        let mut slugger = Slugger::default();
+        for t in &texts {
+            let base = slugify(t);
+            let mut want = base.clone();
+            let mut n = 1;
+            while !seen.insert(want.clone()) {
+                want = format!("{base}-{n}");
+                n += 1;
+            }
+            prop_assert_eq!(slugger.slug(t), want);
+        }
+    }
+
+    #[test]
     fn line_index_round_trips(text in "(\\PC|\n|\r\n){0,200}", pick in 0usize..400) {
         let idx = LineIndex::new(&text);
         // Every char boundary maps to a position that maps back to it.
@@ -39,6 +58,24 @@ proptest! {
         if !text[..offset].ends_with('\r') {
             prop_assert_eq!(back, Some(offset));
         }
+    }
+
+    #[test]
+    fn columns_from_checkpoints_match_counting(text in "(a|ç|€|😀|\n){0,1500}", pick in 0usize..6000) {
+        let idx = LineIndex::new(&text);
+        let offset = pick % (text.len() + 1);
+        let lc = idx.line_col(&text, offset);
+        // The naive answer: count the characters from the line start to the offset (rounded down to a boundary).
+        let mut end = offset;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        prop_assert_eq!(lc.line, text[..end].matches('\n').count() + 1);
+        prop_assert_eq!(lc.column, text[line_start..end].chars().count() + 1);
+        prop_assert_eq!(idx.offset(&text, lc), Some(end));
+        let past = LineCol { line: lc.line, column: text[line_start..].split('\n').next().unwrap_or("").chars().count() + 2 };
+        prop_assert_eq!(idx.offset(&text, past), None);
     }
 
     #[test]
@@ -84,4 +121,55 @@ fn step_format_page_examples_are_illustrations() {
     let doc = parse_doc("docs/step-format.md".into(), page);
     assert!(doc.steps.is_empty());
     assert!(doc.step_problems.is_empty());
+}
+
+/// Runs `f` on another thread and fails the test if it takes longer than a minute: a read that
+/// blocks (a FIFO) must fail the test, not hang the suite.
+#[cfg(unix)]
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the read did not return within a minute")
+}
+
+#[cfg(unix)]
+#[test]
+fn fsio_refuses_fifos_and_symlinks_to_dev_zero_without_blocking() {
+    use cdb_docs::fsio::{ReadError, read_text};
+    let dir = std::env::temp_dir().join(format!("cdb-docs-fsio-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        let (f, d) = (fifo.clone(), dir.clone());
+        let got = within_a_minute(move || read_text(&f, Some(&d), 1024));
+        assert!(
+            matches!(got, Err(ReadError::NotRegular { kind: "a FIFO" })),
+            "{got:?}"
+        );
+    }
+    let zero = dir.join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let (z, d) = (zero.clone(), dir.clone());
+    let got = within_a_minute(move || read_text(&z, Some(&d), 1024));
+    assert!(matches!(got, Err(ReadError::SymlinkEscapes)), "{got:?}");
+    // Without a root to confine it, the device is still refused by type.
+    let got = within_a_minute(move || read_text(&zero, None, 1024));
+    assert!(
+        matches!(
+            got,
+            Err(ReadError::NotRegular {
+                kind: "a character device"
+            })
+        ),
+        "{got:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

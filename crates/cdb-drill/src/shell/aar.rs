@@ -6,6 +6,7 @@
 use super::hook::{leak_alive, sick};
 use super::state::{State, StepInfo, phase_rank};
 use crate::journal::clock;
+use crate::report::{Bar, Gantt, Milestone};
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -71,6 +72,96 @@ fn cell(text: &str, n: usize) -> String {
         s.push_str(" …");
     }
     format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
+}
+
+/// The rehearsal's gantt: a bar per run of commands in one runbook phase (a command's phase is
+/// its first step's; a command that did no step belongs to the run it is in, or to
+/// `orientation` before the first step), the injections, the detection and the recovery or
+/// escalation as milestones, the budget as the deadline.
+fn gantt(st: &State, recovered: Option<u64>, escalated: Option<u64>) -> Gantt {
+    let mut bars: Vec<Bar> = Vec::new();
+    // The phase of the last bar (its label may say `(again)`).
+    let mut current: Option<String> = None;
+    for c in &st.commands {
+        let phase = c
+            .steps
+            .iter()
+            .find_map(|id| st.step(id))
+            .map(|s| s.phase.clone());
+        let extend = match (&phase, &current) {
+            (None, Some(_)) => true,
+            (Some(p), Some(q)) => p == q,
+            _ => false,
+        };
+        match bars.last_mut() {
+            Some(b) if extend => b.end = c.t_end,
+            _ => {
+                let p = phase.unwrap_or_else(|| "orientation".to_owned());
+                let again = bars.iter().any(|b| b.label == p);
+                bars.push(Bar {
+                    label: if again {
+                        format!("{p} (again)")
+                    } else {
+                        p.clone()
+                    },
+                    start: c.t_start,
+                    end: c.t_end,
+                    crit: matches!(p.as_str(), "rollback" | "escalate"),
+                });
+                current = Some(p);
+            }
+        }
+    }
+    let mut marks = Vec::new();
+    for f in &st.faults {
+        if let Some(t) = f.t.or((f.fired == Some(0)).then_some(0)) {
+            marks.push(Milestone {
+                label: format!(
+                    "inject {}{}",
+                    f.kind,
+                    f.target
+                        .as_ref()
+                        .map(|t| format!(" ({t})"))
+                        .unwrap_or_default()
+                ),
+                t,
+                crit: true,
+            });
+        }
+    }
+    if let Some(d) = &st.detection {
+        marks.push(Milestone {
+            label: match &d.step {
+                Some(s) => format!("detected by {s}"),
+                None => format!("detected ({})", d.how),
+            },
+            t: d.t,
+            crit: false,
+        });
+    }
+    match (recovered, escalated) {
+        (Some(t), _) => marks.push(Milestone {
+            label: "recovered".into(),
+            t,
+            crit: false,
+        }),
+        (None, Some(t)) => marks.push(Milestone {
+            label: "escalated".into(),
+            t,
+            crit: true,
+        }),
+        (None, None) => marks.push(Milestone {
+            label: "session ended, not recovered".into(),
+            t: st.t,
+            crit: true,
+        }),
+    }
+    Gantt {
+        title: format!("{} (shell) on the drill clock", st.scenario),
+        bars,
+        marks,
+        budget: st.budget,
+    }
 }
 
 /// Judges the session and renders the report: (markdown, passed, reasons).
@@ -300,6 +391,11 @@ pub fn evaluate(
             .clone()
             .unwrap_or_else(|| format!("A `{}` drill of class `{}`.", st.trigger, st.class))
             .trim()
+    );
+    let _ = writeln!(
+        o,
+        "## Phases against the budget\n\n{}",
+        gantt(st, recovered_at.map(|(_, t)| t), escalated_at).mermaid()
     );
     let _ = writeln!(
         o,

@@ -38,6 +38,7 @@ fn decoys_on_the_callers_path_are_never_run() {
         .args(["drill", "--all", "--root", d.path().to_str().unwrap()])
         .env("PATH", path)
         .env("HOME", home.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .unwrap();
     assert_eq!(

@@ -6,6 +6,7 @@ mod broken;
 mod hermetic;
 mod mocks;
 mod outputs;
+mod pictures;
 mod props;
 mod scenarios;
 mod shell;

@@ -107,6 +107,18 @@ fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
     );
     assert!(md.contains("◀ detected"), "{md}");
     assert!(md.contains("| budget (RTO) | T+00:30:00: met |"), "{md}");
+    // The gantt: the phases the person went through, back to back, against the 30 min budget.
+    let phases = crate::pictures::check_gantt(&md, 30 * 60);
+    let want = [
+        "contain",
+        "pre-check",
+        "rotate",
+        "verify",
+        "rollback",
+        "verify",
+        "revoke",
+    ];
+    assert_eq!(phases, want, "{md}");
     assert!(
         md.contains("`database-rotate-write-files` (pasted) ⚡ inject `recreate-ignored`"),
         "the inject fires right after the step it follows:\n{md}"

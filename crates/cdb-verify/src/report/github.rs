@@ -1,7 +1,12 @@
 //! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`, shown as annotations on the changed lines.
+//!
+//! Messages and paths were masked when the finding was made; control
+//! characters are escaped here, as in the human report, since the log is read
+//! in a terminal-like viewer.
 
 use super::Report;
 use crate::finding::Severity;
+use cdb_secrets::escape_controls;
 
 /// Escapes a command's message (`%`, CR, LF).
 fn escape_data(s: &str) -> String {
@@ -25,11 +30,11 @@ pub fn render(r: &Report<'_>) -> String {
         };
         out.push_str(&format!(
             "::{level} file={},line={},col={},title={}::{}\n",
-            escape_property(&f.path),
+            escape_property(&escape_controls(&f.path)),
             f.line,
             f.column,
             escape_property(&f.rule),
-            escape_data(&f.message)
+            escape_data(&escape_controls(&f.message))
         ));
     }
     out

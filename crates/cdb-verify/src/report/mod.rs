@@ -8,6 +8,16 @@ mod sarif;
 use crate::finding::{Finding, Severity};
 use std::str::FromStr;
 
+/// A message or path as a human-facing format shows it: control characters
+/// escaped by `cdb_secrets::escape_controls`, and the line breaks it keeps
+/// escaped too, since a finding is one line and a `\n` in a percent-decoded
+/// link target could otherwise start a forged `verify: 0 errors` line.
+pub(crate) fn one_line(s: &str) -> String {
+    cdb_secrets::escape_controls(s)
+        .replace('\n', "\\u{a}")
+        .replace('\t', "\\u{9}")
+}
+
 /// An output format of `verify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -33,8 +43,8 @@ impl FromStr for Format {
 /// The findings of one run and what the renderers need besides them.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
-    /// The text of a root-relative file, for source lines under human diagnostics.
-    pub source: &'a dyn Fn(&str) -> Option<&'a str>,
+    /// The text of a root-relative file and its line index, for source lines under human diagnostics.
+    pub source: &'a dyn Fn(&str) -> Option<(&'a str, &'a cdb_docs::LineIndex)>,
     /// Files read, for the summary line.
     pub files_checked: usize,
     pub color: bool,

@@ -13,13 +13,28 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A rule's readable `name`, derived from its kebab-case id (`secret-jwt` → `SecretJwt`): SARIF
+/// wants `name` to be an identifier a person understands and different from the opaque `id`
+/// (Microsoft's SARIF Multitool warns SARIF1001 when they are equal).
+pub fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 pub fn render(r: &Report<'_>) -> String {
     let rules: Vec<Value> = registry()
         .iter()
         .map(|rule| {
             json!({
                 "id": rule.meta.id,
-                "name": rule.meta.id,
+                "name": pascal_case(rule.meta.id),
                 "shortDescription": { "text": rule.meta.summary },
                 "defaultConfiguration": { "level": level(rule.meta.severity) },
                 "properties": { "tags": [rule.meta.group] }

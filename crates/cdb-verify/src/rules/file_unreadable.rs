@@ -1,4 +1,5 @@
-//! Rule `file-unreadable`: files verify could not read (permissions, invalid UTF-8, too large, symlinks leaving the root).
+//! Rules `file-unreadable` (files verify could not read: permissions, invalid UTF-8, too large, symlinks
+//! leaving the root) and `file-special` (FIFOs, sockets and devices, named but never opened).
 
 use super::{Ctx, Rule, RuleMeta, Sink};
 use crate::Severity;
@@ -11,7 +12,28 @@ pub static META: RuleMeta = RuleMeta {
     summary: "a file under the root could not be read as UTF-8 text",
 };
 
+pub static SPECIAL_META: RuleMeta = RuleMeta {
+    id: "file-special",
+    group: "io",
+    severity: Severity::Note,
+    summary: "a FIFO, socket or device under the root was not read (opening one can block forever)",
+};
+
 pub const RULE: Rule = Rule::hub(&META, check);
+pub const SPECIAL: Rule = Rule::hub(&SPECIAL_META, special);
+
+fn special(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    for p in &ctx.hub.problems {
+        if let LoadProblemKind::Special { kind } = &p.kind {
+            sink.at(
+                &p.path,
+                1,
+                1,
+                format!("{kind}, not a regular file; not read"),
+            );
+        }
+    }
+}
 
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     for p in &ctx.hub.problems {
@@ -31,6 +53,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 1,
                 "symlink points outside the root; not followed".to_owned(),
             ),
+            LoadProblemKind::Special { .. } => continue,
         };
         sink.at(&p.path, line, 1, msg);
     }

@@ -83,10 +83,7 @@ fn never(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
 
 fn review(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let Some(m) = ctx.matrix() else { return };
-    let (Ok(d), Ok(cadence)) = (
-        date(&m.review.last_reviewed),
-        m.review.cadence.value.parse::<cdb_docs::Duration>(),
-    ) else {
+    let (Ok(d), Ok(cadence)) = (date(&m.review.last_reviewed), m.review.cadence()) else {
         return;
     };
     let age = days_since(ctx, d);

@@ -39,7 +39,7 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         Ok(_) => {}
     };
     check_date(&mut at, "review.last_reviewed", &m.review.last_reviewed);
-    if let Err(e) = m.review.cadence.value.parse::<cdb_docs::Duration>() {
+    if let Err(e) = m.review.cadence() {
         at(&m.review.cadence, format!("review.cadence: {e}"));
     }
     let mut ids = HashSet::new();

@@ -17,6 +17,11 @@ mod runbook_classes;
 mod runbook_first_step;
 pub mod secrets;
 mod security_issues_links;
+mod stack_drift;
+mod stack_inventory;
+mod stack_parse;
+mod stack_scope;
+mod step_confinement;
 mod step_paste;
 mod step_unexercised;
 mod steps;
@@ -76,6 +81,7 @@ pub fn registry() -> &'static [Rule] {
 
 static HUB_RULES: &[Rule] = &[
     file_unreadable::RULE,
+    file_unreadable::SPECIAL,
     links::MISSING_FILE,
     links::MISSING_ANCHOR,
     links::ESCAPES_ROOT,
@@ -96,7 +102,17 @@ static HUB_RULES: &[Rule] = &[
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
     step_paste::RULE,
+    step_confinement::ABSOLUTE,
+    step_confinement::SOCKET,
+    step_confinement::PROC,
+    step_confinement::BACKGROUND,
+    step_confinement::WRITE,
     step_unexercised::RULE,
+    stack_parse::RULE,
+    stack_inventory::SECRET_RULE,
+    stack_inventory::CONSUMER_RULE,
+    stack_scope::RULE,
+    stack_drift::RULE,
 ];
 
 /// What rules read: the hub, the date and facts derived once for all rules.
@@ -105,7 +121,13 @@ pub struct Ctx<'a> {
     pub today: jiff::civil::Date,
     /// Secret names declared in the inventory (`### \`NAME\`` headings), with their offsets.
     pub inventory_names: Vec<(String, usize)>,
+    /// The real Compose folder of `--stack DIR`, if given (rule `stack-drift`).
+    pub external_stack: Option<&'a ExternalStack>,
+    /// The confinement problems of every step, found once for the five rules that report them.
+    pub(crate) confinement: std::sync::OnceLock<Vec<step_confinement::Found>>,
 }
+
+pub use stack_drift::{ExternalStack, kit_file_names};
 
 impl<'a> Ctx<'a> {
     pub fn new(hub: &'a Hub, today: jiff::civil::Date) -> Ctx<'a> {
@@ -126,6 +148,8 @@ impl<'a> Ctx<'a> {
             hub,
             today,
             inventory_names,
+            external_stack: None,
+            confinement: std::sync::OnceLock::new(),
         }
     }
 
@@ -162,10 +186,15 @@ impl<'o> Sink<'o> {
     }
 
     /// Reports at a 1-based line and column. The fingerprint is keyed on the
-    /// message, not the line, so it survives edits elsewhere in the file.
+    /// message, not the line, so it survives edits elsewhere in the file; it
+    /// hashes the masked message, so it is never a hash of a secret value.
     pub fn at(&mut self, path: &str, line: usize, column: usize, message: impl Into<String>) {
         let message = message.into();
-        let fingerprint = fnv1a(&[self.meta.id, path, &message]);
+        let fingerprint = fnv1a(&[
+            self.meta.id,
+            &cdb_secrets::mask(path),
+            &cdb_secrets::mask(&message),
+        ]);
         self.push(path, line, column, message, fingerprint);
     }
 
@@ -175,7 +204,10 @@ impl<'o> Sink<'o> {
         self.at(&doc.path, lc.line, lc.column, message);
     }
 
-    /// Reports with an explicit severity (a rule may soften a finding, e.g. a note for "never rotated").
+    /// Reports with an explicit fingerprint. This is the one place a [`Finding`]
+    /// is built: the path and the message (which quote link targets, step ids,
+    /// matrix strings, …) pass through `cdb_secrets::mask` here, so no rule and
+    /// no report format can show a value the scanner flags.
     pub fn push(
         &mut self,
         path: &str,
@@ -188,10 +220,10 @@ impl<'o> Sink<'o> {
             rule: self.meta.id.to_owned(),
             group: self.meta.group.to_owned(),
             severity: self.meta.severity,
-            path: path.to_owned(),
+            path: cdb_secrets::mask(path).into_owned(),
             line: line.max(1),
             column: column.max(1),
-            message,
+            message: cdb_secrets::mask(&message).into_owned(),
             fingerprint,
             mask_chars: None,
         });

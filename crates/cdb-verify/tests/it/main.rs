@@ -30,7 +30,8 @@ fn rule_ids_are_unique_kebab_case_with_summaries() {
                 "matrix",
                 "freshness",
                 "steps",
-                "secrets"
+                "secrets",
+                "stack"
             ]
             .contains(&r.meta.group)
         );
@@ -45,7 +46,22 @@ fn selection_by_id_and_group() {
         .filter(|r| s.includes(r.meta))
         .map(|r| r.meta.id)
         .collect();
-    assert_eq!(picked, ["link-missing-file", "link-missing-anchor"]);
+    // The `io` rules run whatever is selected: an unread file was checked by nothing.
+    assert_eq!(
+        picked,
+        [
+            "file-unreadable",
+            "file-special",
+            "link-missing-file",
+            "link-missing-anchor"
+        ]
+    );
+    let quiet = Selection::new(&["links".into()], &["io".into()]).unwrap();
+    assert!(
+        !registry()
+            .iter()
+            .any(|r| r.meta.group == "io" && quiet.includes(r.meta))
+    );
     assert!(Selection::new(&["nope".into()], &[]).is_err());
 }
 
