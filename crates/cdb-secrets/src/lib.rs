@@ -50,6 +50,7 @@ mod baseline;
 mod detector;
 mod detectors;
 mod hit;
+mod mask;
 mod pragma;
 mod scanner;
 mod text;
@@ -58,6 +59,7 @@ pub use baseline::{Baseline, BaselineEntry, BaselineError};
 pub use detector::{Detector, DetectorKind, Examples};
 pub use detectors::detectors;
 pub use hit::{Hit, fingerprint, redact};
+pub use mask::{MASK, escape_controls, for_human, mask, mask_known};
 pub use pragma::PRAGMA_MISSING_REASON;
 pub use scanner::Scanner;
 

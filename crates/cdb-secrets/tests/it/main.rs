@@ -4,6 +4,7 @@
 mod baseline;
 mod examples;
 mod lookalikes;
+mod mask;
 mod pragmas;
 mod props;
 mod selfscan;
