@@ -175,6 +175,14 @@ fn run_shell(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) 
 
 /// Runs the drills the options name. `exe` answers the mock tools.
 pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if !o.list {
+        // What confines the steps, before anything runs (json: stdout stays one document).
+        let line = crate::jail::probe(exe).line();
+        let _ = match o.format {
+            Format::Human => writeln!(out, "{line}"),
+            Format::Json => writeln!(err, "{line}"),
+        };
+    }
     if o.shell {
         return run_shell(o, exe, out, err);
     }

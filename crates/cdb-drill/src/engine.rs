@@ -977,6 +977,7 @@ fn judge(
         class: sc.class.value.clone(),
         trigger: sc.trigger.value.clone(),
         seed: world.seed,
+        isolation: run.sandbox.isolation().summary(),
         briefing: sc.briefing.trim().to_owned(),
         budget_secs: budget,
         events: run.events,

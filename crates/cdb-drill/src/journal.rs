@@ -3,6 +3,8 @@
 //! Like Chaos Toolkit's journal, it is the machine-readable record of a run. It holds no
 //! wall-clock time and no temp path (the sandbox is `$SANDBOX`), so the same seed gives a
 //! byte-identical journal; secret values are replaced by `[secret:NAME]` before they get here.
+//! `isolation` says what confined the steps (jail.rs); it depends on the machine, not the run,
+//! so journals are byte-identical per seed on one machine (compare across machines without it).
 
 use serde::Serialize;
 
@@ -14,6 +16,8 @@ pub struct Journal {
     pub class: String,
     pub trigger: String,
     pub seed: u64,
+    /// What confined the steps: `namespaces (…)` or `none (why)` (jail.rs).
+    pub isolation: String,
     pub briefing: String,
     pub budget_secs: u64,
     pub events: Vec<Event>,

@@ -4,6 +4,7 @@
 
 mod broken;
 mod hermetic;
+mod jail;
 mod mocks;
 mod outputs;
 mod props;

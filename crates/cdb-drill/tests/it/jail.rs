@@ -1,0 +1,198 @@
+//! The jail holds on its own: a hostile step added to a copy of the runbook (network by absolute
+//! path and `/dev/tcp`, writes outside the sandbox, reads of `/proc` and `/etc`, a `setsid`
+//! daemon) reaches nothing of the host, and the drill says what confined it.
+
+use assert_cmd::Command;
+use std::io::Read;
+use std::net::TcpListener;
+
+/// Whether this machine lets an unprivileged process create the namespaces the jail needs.
+fn namespaces_allowed() -> bool {
+    std::process::Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--net",
+            "--mount",
+            "--pid",
+            "--fork",
+            "true",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `true`: run the test; `false`: skipped (said on stderr). Under `CI=true` a machine without
+/// namespaces fails: CI runs on this machine kind, which allows them.
+fn need_namespaces(test: &str) -> bool {
+    if namespaces_allowed() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: CI's machine kind allows unprivileged namespaces, this one refused them"
+    );
+    eprintln!("{test}: skipped: this machine refuses unprivileged user namespaces");
+    false
+}
+
+/// Every process whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            if c.contains(marker) && !c.contains("cdb-mock drill") {
+                found.push(format!("{}: {c}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+/// Inserts `body` as a pre-check step of the database class, before its second pre-check step.
+fn add_step(root: &std::path::Path, id: &str, body: &str) {
+    let p = root.join(crate::RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let at = text
+        .find("```bash {#database-pre-check-current-credential")
+        .unwrap();
+    let step =
+        format!("```bash {{#{id} .step class=database phase=pre-check time=10s}}\n{body}\n```\n\n");
+    std::fs::write(&p, format!("{}{step}{}", &text[..at], &text[at..])).unwrap();
+}
+
+#[test]
+fn a_hostile_step_reaches_nothing_of_the_host() {
+    if !need_namespaces("a_hostile_step_reaches_nothing_of_the_host") {
+        return;
+    }
+    let d = crate::fixture();
+    let outside = tempfile::tempdir().unwrap();
+    let canary = outside.path().join("canary");
+    std::fs::write(&canary, "unchanged\n").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let marker = format!("cdb-hostile-{}-{port}", std::process::id());
+    let escape = format!("escape-{marker}");
+    let c = canary.display();
+    let body = format!(
+        r#"/usr/bin/curl -s -m 3 http://127.0.0.1:{port}/curl || true
+(echo hostile > /dev/tcp/127.0.0.1/{port}) 2>/dev/null || true
+echo pwned > '{c}' || true
+/bin/rm -f '{c}' || true
+echo pwned > "$HOME/../../{escape}" || true
+/bin/cat "/proc/$PPID/environ" || true
+/bin/cat /etc/hostname || true
+/usr/bin/setsid /bin/sh -c 'while :; do /usr/bin/sleep 1; done' {marker} > /dev/null 2>&1 < /dev/null &
+true"#
+    );
+    add_step(d.path(), "database-pre-check-hostile", &body);
+    let journal = d.path().join("j.json");
+    let secret_env = format!("parent-env-{marker}");
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--root"])
+        .arg(d.path())
+        .arg("--journal")
+        .arg(&journal)
+        .env("CDB_TEST_PARENT_ENV", &secret_env)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The drill itself still passes: the jail confines, it does not refuse.
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with("isolation: namespaces"),
+        "the isolation line is not at the top:\n{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&canary).unwrap(),
+        "unchanged\n",
+        "the canary outside the sandbox changed"
+    );
+    let shm_escape = std::path::Path::new("/dev/shm").join(&escape);
+    let tmp_escape = std::env::temp_dir().join(&escape);
+    assert!(
+        !shm_escape.exists() && !tmp_escape.exists(),
+        "a file was written next to the sandbox"
+    );
+    let mut conn = listener.accept();
+    if let Ok((s, _)) = &mut conn {
+        let mut got = String::new();
+        let _ = s.read_to_string(&mut got);
+        panic!("the listener outside the jail got a connection: {got:?}");
+    }
+    assert_eq!(
+        conn.unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "accept failed otherwise"
+    );
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "a daemon survived"
+    );
+    let j = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !j.contains(&secret_env),
+        "the drill's own environment reached the journal"
+    );
+    assert!(j.contains("\"isolation\": \"namespaces"), "{j}");
+    assert!(j.contains("database-pre-check-hostile"));
+}
+
+#[test]
+fn without_isolation_the_drill_says_so_and_runs() {
+    let d = crate::fixture();
+    let journal = d.path().join("j.json");
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--root"])
+        .arg(d.path())
+        .arg("--journal")
+        .arg(&journal)
+        .env(cdb_drill::jail::ENV_OFF, "none")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let first = stdout.lines().next().unwrap_or("");
+    assert_eq!(
+        first,
+        format!(
+            "isolation: none (turned off by {}=none)",
+            cdb_drill::jail::ENV_OFF
+        )
+    );
+    let j = std::fs::read_to_string(&journal).unwrap();
+    assert!(j.contains("\"isolation\": \"none (turned off by"), "{j}");
+}
+
+#[test]
+fn steps_write_private_files() {
+    if !need_namespaces("steps_write_private_files") {
+        return;
+    }
+    let (code, j) = crate::run_tiny(
+        crate::mocks::MATRIX,
+        "database",
+        "1m",
+        &[
+            "umask; touch \"$TMPDIR/f\"; for p in \"$HOME\" \"$TMPDIR/f\" \"$SECRETS_PATH/..\"; do ls -ld \"$p\" | cut -c1-10; done",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{j}");
+    let out = j["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["stdout"].as_str())
+        .unwrap()
+        .to_owned();
+    assert_eq!(out, "0077\ndrwx------\n-rw-------\ndrwx------\n", "{out}");
+}
