@@ -102,6 +102,42 @@ impl Journal {
         })
     }
 
+    /// Every string in the journal that did not come from the engine's own text (step output,
+    /// commands, calls, scenario text, details and reasons that quote them), each with the step
+    /// it came from when it is a step's output: what the masking point (scan.rs) rewrites.
+    pub fn strings_mut(&mut self) -> Vec<(Option<String>, &mut String)> {
+        let mut out: Vec<(Option<String>, &mut String)> = vec![
+            (None, &mut self.scenario),
+            (None, &mut self.title),
+            (None, &mut self.briefing),
+        ];
+        for e in &mut self.events {
+            match e {
+                Event::Phase { .. } | Event::Trip { .. } => {}
+                Event::Inject { note, .. } => out.extend(note.as_mut().map(|n| (None, n))),
+                Event::Step(s) => {
+                    let id = Some(s.id.clone());
+                    out.push((None, &mut s.command));
+                    out.push((id.clone(), &mut s.stdout));
+                    out.push((id.clone(), &mut s.stderr));
+                    for c in &mut s.calls {
+                        out.push((id.clone(), c));
+                    }
+                }
+            }
+        }
+        for i in &mut self.invariants {
+            out.push((None, &mut i.detail));
+        }
+        for g in &mut self.gaps {
+            out.push((None, g));
+        }
+        for r in &mut self.verdict.reasons {
+            out.push((None, r));
+        }
+        out
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }

@@ -52,18 +52,6 @@ fn processes_with(marker: &str) -> Vec<String> {
     found
 }
 
-/// Inserts `body` as a pre-check step of the database class, before its second pre-check step.
-fn add_step(root: &std::path::Path, id: &str, body: &str) {
-    let p = root.join(crate::RUNBOOK);
-    let text = std::fs::read_to_string(&p).unwrap();
-    let at = text
-        .find("```bash {#database-pre-check-current-credential")
-        .unwrap();
-    let step =
-        format!("```bash {{#{id} .step class=database phase=pre-check time=10s}}\n{body}\n```\n\n");
-    std::fs::write(&p, format!("{}{step}{}", &text[..at], &text[at..])).unwrap();
-}
-
 #[test]
 fn a_hostile_step_reaches_nothing_of_the_host() {
     if !need_namespaces("a_hostile_step_reaches_nothing_of_the_host") {
@@ -90,7 +78,7 @@ echo pwned > "$HOME/../../{escape}" || true
 /usr/bin/setsid /bin/sh -c 'while :; do /usr/bin/sleep 1; done' {marker} > /dev/null 2>&1 < /dev/null &
 true"#
     );
-    add_step(d.path(), "database-pre-check-hostile", &body);
+    crate::add_step(d.path(), "database-pre-check-hostile", &body);
     let journal = d.path().join("j.json");
     let secret_env = format!("parent-env-{marker}");
     let out = Command::new(crate::mock_exe())

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod broken;
+mod cli;
 mod hermetic;
 mod jail;
 mod mocks;
@@ -58,6 +59,19 @@ pub fn fixture() -> tempfile::TempDir {
 }
 
 pub const RUNBOOK: &str = "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md";
+
+/// Inserts `body` as a pre-check step of the database class of the fixture's runbook, before
+/// its second pre-check step.
+pub fn add_step(root: &Path, id: &str, body: &str) {
+    let p = root.join(RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let at = text
+        .find("```bash {#database-pre-check-current-credential")
+        .unwrap();
+    let step =
+        format!("```bash {{#{id} .step class=database phase=pre-check time=10s}}\n{body}\n```\n\n");
+    std::fs::write(&p, format!("{}{step}{}", &text[..at], &text[at..])).unwrap();
+}
 
 /// Removes every executable step of `class` and `phase` from a markdown file of the fixture.
 pub fn remove_steps(root: &Path, rel: &str, class: &str, phase: &str) -> usize {
