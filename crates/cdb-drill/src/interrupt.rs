@@ -64,13 +64,28 @@ fn clean_up() {
     }
 }
 
-/// Sends SIGKILL to the process group `pgid` (a step started with `process_group(0)`).
+/// Sends SIGKILL to the process group `pgid` (a step started with `process_group(0)`), and to
+/// the process itself when it leads no group (the `--shell` bash, which keeps the terminal's).
+/// In the jail the process is `unshare`, whose death kills the namespace's first process, and
+/// with it every process of the namespace.
 pub fn kill_group(pgid: u32) {
     if let Some(pid) = i32::try_from(pgid)
         .ok()
         .and_then(rustix::process::Pid::from_raw)
     {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// Called by a thread whose step just ended: once a signal arrived it waits here for the
+/// handler to end the process, instead of going on in a sandbox being removed (and exiting
+/// first with an error of its own).
+pub fn halt_if_stopping() {
+    if live().stopping {
+        loop {
+            std::thread::park();
+        }
     }
 }
 

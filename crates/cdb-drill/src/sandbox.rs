@@ -147,6 +147,7 @@ fn wait_or_kill_group(
     }
     let st = waiter.join();
     crate::interrupt::forget_group(pid);
+    crate::interrupt::halt_if_stopping();
     let st = st.map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
     Ok(((!timed_out).then_some(st), timed_out))
 }

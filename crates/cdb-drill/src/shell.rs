@@ -416,6 +416,11 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         }
     }
     let mut child = cmd.spawn()?;
+    // SIGINT/SIGTERM to the drill ends the session too (interrupt.rs).
+    let shell_pid = child.id();
+    if !crate::interrupt::track_group(shell_pid) {
+        crate::interrupt::kill_group(shell_pid);
+    }
     // Standard output is copied to ours and kept: the transcript the secret checks read.
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut pumps = Vec::new();
@@ -474,7 +479,10 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         }));
     }
     drop(tx);
-    let _ = child.wait()?;
+    let waited = child.wait();
+    crate::interrupt::forget_group(shell_pid);
+    crate::interrupt::halt_if_stopping();
+    waited?;
     // A background job may hold the pipe open: wait a little, then judge what arrived.
     let mut transcript = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(2);

@@ -5,6 +5,7 @@
 mod broken;
 mod cli;
 mod hermetic;
+mod interrupt;
 mod jail;
 mod mocks;
 mod outputs;
