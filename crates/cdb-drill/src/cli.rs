@@ -175,7 +175,7 @@ fn run_shell(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) 
     match crate::shell::run(&so, out, err) {
         Ok(f) => u8::from(!f.passed),
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {}", cdb_secrets::for_human(&e.to_string()));
             2
         }
     }

@@ -184,3 +184,31 @@ fn steps_write_private_files() {
         .to_owned();
     assert_eq!(out, "0077\ndrwx------\n-rw-------\ndrwx------\n", "{out}");
 }
+
+#[test]
+fn the_shell_is_jailed_too() {
+    if !need_namespaces("the_shell_is_jailed_too") {
+        return;
+    }
+    let outside = tempfile::tempdir().unwrap();
+    let canary = outside.path().join("canary");
+    std::fs::write(&canary, "unchanged\n").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let c = canary.display();
+    let (code, out, err, _) = crate::shell::run_script(&format!(
+        "/usr/bin/curl -s -m 3 http://127.0.0.1:{port}/ || true\n\
+         (echo hostile > /dev/tcp/127.0.0.1/{port}) 2>/dev/null || true\n\
+         echo pwned > '{c}' || echo write-refused\n\
+         drill-done\n"
+    ));
+    assert!(code.is_some(), "{out}\n{err}");
+    assert!(out.starts_with("isolation: namespaces"), "{out}");
+    assert!(out.contains("write-refused"), "{out}\n{err}");
+    assert_eq!(std::fs::read_to_string(&canary).unwrap(), "unchanged\n");
+    assert!(
+        listener.accept().is_err(),
+        "the listener outside the jail got a connection"
+    );
+}

@@ -60,7 +60,7 @@ const REVOKE: &[&str] = &[
 ];
 
 /// Runs `leak-db --shell --script` with `text`: (exit code, stdout, stderr, report).
-fn run_script(text: &str) -> (Option<i32>, String, String, String) {
+pub fn run_script(text: &str) -> (Option<i32>, String, String, String) {
     let d = tempfile::tempdir().unwrap();
     let sc = d.path().join("commands.sh");
     std::fs::write(&sc, text).unwrap();
