@@ -2,20 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-/// Process ids whose command line contains `marker`.
-fn pids_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
-            let c = String::from_utf8_lossy(&c).replace('\0', " ");
-            if c.contains(marker) && !c.contains("cdb-mock drill") {
-                found.push(format!("{}: {c}", e.file_name().to_string_lossy()));
-            }
-        }
-    }
-    found
-}
-
 fn interrupt_mid_step(sig: rustix::process::Signal, code: i32) {
     let d = crate::fixture();
     let tmp = tempfile::tempdir().unwrap();
@@ -34,7 +20,7 @@ fn interrupt_mid_step(sig: rustix::process::Signal, code: i32) {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while pids_with(&marker).is_empty() {
+    while crate::processes_with(&marker).is_empty() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "the slow step never started"
@@ -54,10 +40,14 @@ fn interrupt_mid_step(sig: rustix::process::Signal, code: i32) {
         .collect();
     assert!(left.is_empty(), "sandboxes left behind: {left:?}");
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !pids_with(&marker).is_empty() && Instant::now() < deadline {
+    while !crate::processes_with(&marker).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(pids_with(&marker), Vec::<String>::new(), "a step survived");
+    assert_eq!(
+        crate::processes_with(&marker),
+        Vec::<String>::new(),
+        "a step survived"
+    );
 }
 
 #[test]

@@ -38,18 +38,15 @@ fn need_namespaces(test: &str) -> bool {
     false
 }
 
-/// Every process whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
-            let c = String::from_utf8_lossy(&c).replace('\0', " ");
-            if c.contains(marker) && !c.contains("cdb-mock drill") {
-                found.push(format!("{}: {c}", e.file_name().to_string_lossy()));
-            }
-        }
-    }
-    found
+/// What a hostile step aims at: a folder outside the sandbox holding `canary` ("unchanged"),
+/// and a listener on loopback outside the jail (non-blocking), with its port.
+fn targets() -> (tempfile::TempDir, TcpListener, u16) {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("canary"), "unchanged\n").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (outside, listener, port)
 }
 
 #[test]
@@ -58,12 +55,8 @@ fn a_hostile_step_reaches_nothing_of_the_host() {
         return;
     }
     let d = crate::fixture();
-    let outside = tempfile::tempdir().unwrap();
+    let (outside, listener, port) = targets();
     let canary = outside.path().join("canary");
-    std::fs::write(&canary, "unchanged\n").unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
     let marker = format!("cdb-hostile-{}-{port}", std::process::id());
     let escape = format!("escape-{marker}");
     let c = canary.display();
@@ -121,7 +114,7 @@ true"#
         "accept failed otherwise"
     );
     assert_eq!(
-        processes_with(&marker),
+        crate::processes_with(&marker),
         Vec::<String>::new(),
         "a daemon survived"
     );
@@ -190,12 +183,8 @@ fn the_shell_is_jailed_too() {
     if !need_namespaces("the_shell_is_jailed_too") {
         return;
     }
-    let outside = tempfile::tempdir().unwrap();
+    let (outside, listener, port) = targets();
     let canary = outside.path().join("canary");
-    std::fs::write(&canary, "unchanged\n").unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
     let c = canary.display();
     let (code, out, err, _) = crate::shell::run_script(&format!(
         "/usr/bin/curl -s -m 3 http://127.0.0.1:{port}/ || true\n\

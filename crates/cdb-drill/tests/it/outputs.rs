@@ -33,18 +33,9 @@ fn same_seed_gives_a_byte_identical_journal() {
 #[test]
 fn no_secret_value_in_journal_report_or_stdout() {
     let d = fixture();
-    let root = d.path().to_str().unwrap();
     let j = d.path().join("j");
     let r = d.path().join("r");
-    let (code, out, err) = drill(&[
-        "--all",
-        "--root",
-        root,
-        "--journal",
-        j.to_str().unwrap(),
-        "--report",
-        r.to_str().unwrap(),
-    ]);
+    let (code, out, err) = crate::drill_with_outputs("--all", d.path(), &j, &r);
     assert_eq!(code, 0, "{out}\n{err}");
     let mut texts = vec![out, err];
     for dir in [&j, &r] {
@@ -103,18 +94,9 @@ head -c 12 "$SECRETS_PATH/POSTGRES_PASSWORD"; echo
 tail -c +13 "$SECRETS_PATH/POSTGRES_PASSWORD"; echo
 printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)""#,
     );
-    let root = d.path().to_str().unwrap();
     let j = d.path().join("j.json");
     let r = d.path().join("r.md");
-    let (code, out, err) = drill(&[
-        "leak-db",
-        "--root",
-        root,
-        "--journal",
-        j.to_str().unwrap(),
-        "--report",
-        r.to_str().unwrap(),
-    ]);
+    let (code, out, err) = crate::drill_with_outputs("leak-db", d.path(), &j, &r);
     assert_eq!(code, 1, "{out}\n{err}");
     let w = tempfile::tempdir().unwrap();
     let world = cdb_drill::world::World::new(1, w.path(), &w.path().join("s")).unwrap();
