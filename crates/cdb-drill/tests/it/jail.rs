@@ -163,7 +163,7 @@ fn steps_write_private_files() {
         "database",
         "1m",
         &[
-            "umask; touch \"$TMPDIR/f\"; for p in \"$HOME\" \"$TMPDIR/f\" \"$SECRETS_PATH/..\"; do ls -ld \"$p\" | cut -c1-10; done",
+            "umask; touch \"$TMPDIR/f\"; for p in \"$HOME\" \"$TMPDIR/f\" \"$SECRETS_PATH/..\" \"$CDB_DRILL_STATE\"; do ls -ld \"$p\" | cut -c1-10; done",
         ],
         &[],
     );
@@ -175,7 +175,10 @@ fn steps_write_private_files() {
         .find_map(|e| e["stdout"].as_str())
         .unwrap()
         .to_owned();
-    assert_eq!(out, "0077\ndrwx------\n-rw-------\ndrwx------\n", "{out}");
+    assert_eq!(
+        out, "0077\ndrwx------\n-rw-------\ndrwx------\n-rw-------\n",
+        "{out}"
+    );
 }
 
 #[test]
