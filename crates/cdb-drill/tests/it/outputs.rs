@@ -102,7 +102,8 @@ printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)""#,
     let world = cdb_drill::world::World::new(1, w.path(), &w.path().join("s")).unwrap();
     let pw = world.read_secret_file("POSTGRES_PASSWORD").unwrap();
     let pw = pw.trim_end();
-    let token = "AKIAQ7R2M9X4T6W3Z8K5";
+    // Built at run time, as the step builds it: no file of the repository holds the fake.
+    let token = ["AKIA", "Q7R2M9X4", "T6W3Z8K5"].concat();
     let journal = std::fs::read_to_string(&j).unwrap();
     let report = std::fs::read_to_string(&r).unwrap();
     for (name, t) in [
@@ -117,7 +118,7 @@ printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)""#,
             ("base64 with newline", b64(format!("{pw}\n").as_bytes())),
             ("first half", pw[..12].to_owned()),
             ("second half", pw[12..].to_owned()),
-            ("token", token.to_owned()),
+            ("token", token.clone()),
         ] {
             assert!(!t.contains(&v), "the {what} is in the {name}:\n{t}");
         }
