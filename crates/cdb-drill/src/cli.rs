@@ -1,6 +1,14 @@
 //! The drill command line, shared by `cargo xtask drill` and the `cdb-mock drill` test binary.
 //!
-//! Exit codes: 0 every drill handled as expected, 1 a drill failed, 2 usage or scenario errors.
+//! Exit codes: 0 every drill handled as expected, 1 a drill failed, 2 usage or scenario errors,
+//! an unwritable `--journal`/`--report` path (checked before anything runs) or standard output
+//! that cannot be written (`> /dev/full`).
+//!
+//! An existing journal or report file is replaced, as CI report paths are (`gitleaks
+//! --report-path`, `pytest --junitxml`), with a note on stderr naming it; the new file is
+//! written beside it and renamed over it, so a failed write never leaves half a journal.
+//! Every user-derived string printed for a person passes through `cdb_secrets::escape_controls`
+//! (the texts themselves were masked in the journal, scan.rs).
 
 use crate::engine::{self, Config, DrillError};
 use crate::report;
@@ -178,17 +186,87 @@ fn run_shell(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) 
     match crate::shell::run(&so, out, err) {
         Ok(f) => u8::from(!f.passed),
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {}", cdb_secrets::for_human(&e.to_string()));
             2
         }
     }
 }
 
-/// Runs the drills the options name. `exe` answers the mock tools.
+/// Standard output that remembers its first write error (then a drill must not exit 0).
+struct Checked<'a> {
+    inner: &'a mut dyn Write,
+    error: Option<std::io::Error>,
+}
+
+impl Write for Checked<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
+/// Runs the drills the options name. `exe` answers the mock tools. Output that could not be
+/// written makes the exit code at least 2, with a message on `err`.
 pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let mut checked = Checked {
+        inner: out,
+        error: None,
+    };
+    let code = run_unchecked(o, exe, &mut checked, err);
+    let _ = checked.flush();
+    match checked.error {
+        Some(e) => {
+            let _ = writeln!(err, "error: cannot write to standard output: {e}");
+            code.max(2)
+        }
+        None => code,
+    }
+}
+
+/// Writes `text` to `p` through a temp file beside it; says so when it replaces a file.
+fn write_out_file(p: &Path, what: &str, text: &str, err: &mut dyn Write) -> Result<(), String> {
+    let shown = cdb_secrets::escape_controls(&p.display().to_string()).into_owned();
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let existed = p.is_file();
+    let mut f = tempfile::NamedTempFile::new_in(parent)
+        .map_err(|e| format!("cannot write the {what} {shown}: {e}"))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write the {what} {shown}: {e}"))?;
+    f.persist(p)
+        .map_err(|e| format!("cannot write the {what} {shown}: {}", e.error))?;
+    if existed {
+        let _ = writeln!(err, "note: replaced the existing {what} {shown}");
+    }
+    Ok(())
+}
+
+fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if o.format == Format::Html && (!o.sweep || o.mutate || o.shell) {
         let _ = writeln!(err, "error: --format html is for --sweep");
         return 2;
+    }
+    if !o.list {
+        // What confines the steps, before anything runs (json and html: stdout stays one
+        // document).
+        let line = crate::jail::probe(exe).line();
+        let _ = match o.format {
+            Format::Human => writeln!(out, "{line}"),
+            Format::Json | Format::Html => writeln!(err, "{line}"),
+        };
     }
     if o.shell {
         if let Some(p) = &o.report
@@ -202,21 +280,24 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     if o.sweep || o.mutate {
         return crate::sweep::main(o, exe, out, err);
     }
+    let drills = o.root.join("drills");
+    if !drills.is_dir() {
+        let _ = writeln!(
+            err,
+            "error: {} is not a folder: no drill scenarios under --root {}",
+            cdb_secrets::escape_controls(&drills.display().to_string()),
+            cdb_secrets::escape_controls(&o.root.display().to_string())
+        );
+        return 2;
+    }
     let known = crate::scenario::list(&o.root);
     if o.list {
         for id in &known {
-            match crate::scenario::load(&o.root, id) {
-                Ok(s) => {
-                    let _ = writeln!(
-                        out,
-                        "{id}\t{}\t{}\t{}",
-                        s.class.value, s.trigger.value, s.title
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(out, "{id}\t(invalid: {e})");
-                }
-            }
+            let line = match crate::scenario::load(&o.root, id) {
+                Ok(s) => format!("{id}\t{}\t{}\t{}", s.class.value, s.trigger.value, s.title),
+                Err(e) => format!("{id}\t(invalid: {e})"),
+            };
+            let _ = writeln!(out, "{}", cdb_secrets::for_human(&line));
         }
         return 0;
     }
@@ -230,9 +311,20 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         return 2;
     }
     let many = ids.len() > 1;
-    for dir in [&o.journal, &o.report].into_iter().flatten() {
-        if many && std::fs::create_dir_all(dir).is_err() {
-            let _ = writeln!(err, "error: cannot create directory {}", dir.display());
+    for (what, p) in [("journal", &o.journal), ("report", &o.report)] {
+        let Some(p) = p else { continue };
+        let checked = if many {
+            std::fs::create_dir_all(p).map_err(|e| {
+                format!(
+                    "cannot create the {what} directory {}: {e}",
+                    cdb_secrets::escape_controls(&p.display().to_string())
+                )
+            })
+        } else {
+            crate::summary::check_file(p, &format!("the {what}"))
+        };
+        if let Err(e) = checked {
+            let _ = writeln!(err, "error: {e}");
             return 2;
         }
     }
@@ -254,7 +346,7 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         let j = match engine::run(&cfg, id) {
             Ok(j) => j,
             Err(e) => {
-                let _ = writeln!(err, "error: {e}");
+                let _ = writeln!(err, "error: {}", cdb_secrets::for_human(&e.to_string()));
                 errors.push(format!("{id}: {e}"));
                 code = code.max(2);
                 if matches!(e, DrillError::Io(_)) {
@@ -264,20 +356,30 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             }
         };
         if let Some(p) = &o.journal
-            && let Err(e) = std::fs::write(out_path(p, id, many, "json"), j.to_json() + "\n")
+            && let Err(e) = write_out_file(
+                &out_path(p, id, many, "json"),
+                "journal",
+                &(j.to_json() + "\n"),
+                err,
+            )
         {
-            let _ = writeln!(err, "error: cannot write the journal: {e}");
+            let _ = writeln!(err, "error: {e}");
             code = code.max(2);
         }
         if let Some(p) = &o.report
-            && let Err(e) = std::fs::write(out_path(p, id, many, "md"), report::markdown(&j))
+            && let Err(e) = write_out_file(
+                &out_path(p, id, many, "md"),
+                "report",
+                &report::markdown(&j),
+                err,
+            )
         {
-            let _ = writeln!(err, "error: cannot write the report: {e}");
+            let _ = writeln!(err, "error: {e}");
             code = code.max(2);
         }
         match o.format {
             Format::Human => {
-                let _ = write!(out, "{}", report::human(&j));
+                let _ = write!(out, "{}", cdb_secrets::escape_controls(&report::human(&j)));
                 if many {
                     let _ = writeln!(out);
                 }
@@ -288,8 +390,9 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             code = code.max(1);
             let _ = writeln!(
                 err,
-                "drill {id} failed: {}",
-                j.verdict.reasons.first().cloned().unwrap_or_default()
+                "drill {} failed: {}",
+                cdb_secrets::escape_controls(id),
+                cdb_secrets::escape_controls(j.verdict.reasons.first().map_or("", String::as_str))
             );
         }
         done.push(j);

@@ -970,13 +970,14 @@ fn judge(
         }
     }
     let _ = cfg;
-    Ok(Journal {
+    let mut j = Journal {
         version: 1,
         scenario: sc.id.clone(),
         title: sc.title.clone(),
         class: sc.class.value.clone(),
         trigger: sc.trigger.value.clone(),
         seed: world.seed,
+        isolation: run.sandbox.isolation().summary(),
         briefing: sc.briefing.trim().to_owned(),
         budget_secs: budget,
         events: run.events,
@@ -990,7 +991,48 @@ fn judge(
             passed: reasons.is_empty(),
             reasons,
         },
-    })
+    };
+    // The one masking point: every string the journal carries, so every output made from it
+    // (stdout, --journal, --report, the sweep) holds no flagged or known value in any form.
+    let encoded = crate::scan::mask_journal(&mut j, &crate::scan::known_values(&world));
+    if !encoded.is_empty() {
+        transcript_encoded(&mut j, &encoded);
+    }
+    Ok(j)
+}
+
+/// Breaks `no-secret-in-transcript` for the steps that printed a secret value encoded (base64,
+/// hex, reversed) or in parts, which only the masking point sees.
+fn transcript_encoded(j: &mut Journal, steps: &[String]) {
+    const NAME: &str = "no-secret-in-transcript";
+    let what = steps
+        .iter()
+        .map(|id| {
+            format!("`{id}` printed a secret value encoded (base64, hex, reversed) or in parts")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let Some(inv) = j.invariants.iter_mut().find(|i| i.name == NAME) else {
+        return;
+    };
+    inv.detail = if inv.passed {
+        what
+    } else {
+        format!("{}; {what}", inv.detail)
+    };
+    inv.passed = false;
+    let reason = format!("invariant `{NAME}` broken: {}", inv.detail);
+    let prefix = format!("invariant `{NAME}` broken:");
+    match j
+        .verdict
+        .reasons
+        .iter_mut()
+        .find(|r| r.starts_with(&prefix))
+    {
+        Some(r) => *r = reason,
+        None => j.verdict.reasons.push(reason),
+    }
+    j.verdict.passed = false;
 }
 
 /// The invariants checked at the end of a drill (also by the interactive shell): services

@@ -3,6 +3,8 @@
 //! Like Chaos Toolkit's journal, it is the machine-readable record of a run. It holds no
 //! wall-clock time and no temp path (the sandbox is `$SANDBOX`), so the same seed gives a
 //! byte-identical journal; secret values are replaced by `[secret:NAME]` before they get here.
+//! `isolation` says what confined the steps (jail.rs); it depends on the machine, not the run,
+//! so journals are byte-identical per seed on one machine (compare across machines without it).
 
 use serde::Serialize;
 
@@ -14,6 +16,8 @@ pub struct Journal {
     pub class: String,
     pub trigger: String,
     pub seed: u64,
+    /// What confined the steps: `namespaces (…)` or `none (why)` (jail.rs).
+    pub isolation: String,
     pub briefing: String,
     pub budget_secs: u64,
     pub events: Vec<Event>,
@@ -96,6 +100,42 @@ impl Journal {
             Event::Step(s) => Some(s),
             _ => None,
         })
+    }
+
+    /// Every string in the journal that did not come from the engine's own text (step output,
+    /// commands, calls, scenario text, details and reasons that quote them), each with the step
+    /// it came from when it is a step's output: what the masking point (scan.rs) rewrites.
+    pub fn strings_mut(&mut self) -> Vec<(Option<String>, &mut String)> {
+        let mut out: Vec<(Option<String>, &mut String)> = vec![
+            (None, &mut self.scenario),
+            (None, &mut self.title),
+            (None, &mut self.briefing),
+        ];
+        for e in &mut self.events {
+            match e {
+                Event::Phase { .. } | Event::Trip { .. } => {}
+                Event::Inject { note, .. } => out.extend(note.as_mut().map(|n| (None, n))),
+                Event::Step(s) => {
+                    let id = Some(s.id.clone());
+                    out.push((None, &mut s.command));
+                    out.push((id.clone(), &mut s.stdout));
+                    out.push((id.clone(), &mut s.stderr));
+                    for c in &mut s.calls {
+                        out.push((id.clone(), c));
+                    }
+                }
+            }
+        }
+        for i in &mut self.invariants {
+            out.push((None, &mut i.detail));
+        }
+        for g in &mut self.gaps {
+            out.push((None, g));
+        }
+        for r in &mut self.verdict.reasons {
+            out.push((None, r));
+        }
+        out
     }
 
     pub fn to_json(&self) -> String {

@@ -11,6 +11,8 @@ pub mod coverage;
 pub mod effects;
 pub mod engine;
 pub mod faults;
+pub mod interrupt;
+pub mod jail;
 pub mod journal;
 pub mod mock;
 pub mod mutate;

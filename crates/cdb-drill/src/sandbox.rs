@@ -2,15 +2,19 @@
 //! world file and a `bin/` that holds only the mock shims and an allow-list of harmless tools.
 //!
 //! Steps run as `bash --noprofile --norc -euo pipefail FILE` with a cleared environment, in
-//! their own process group, killed as a group when they exceed the time limit.
+//! their own process group and in the jail of `jail.rs` (own namespaces, host read-only, no
+//! network), killed as a group when they exceed the time limit. The sandbox is private from the
+//! start (directories 0700, steps under umask 077) and removed on SIGINT/SIGTERM (interrupt.rs).
 
+use crate::jail::{self, Isolation};
 use crate::mock::{SHIMS, STATE_VAR};
 use std::fs;
 use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 /// Host tools linked into the sandbox: they only touch files the step names.
 pub const ALLOWED_TOOLS: &[&str] = &[
@@ -46,6 +50,9 @@ pub const ALLOWED_TOOLS: &[&str] = &[
     "basename",
     "dirname",
 ];
+
+/// Entries of a sandbox root that no step changes: the tools, and the jail's mount point.
+const FIXED: &[&str] = &["bin", jail::JAIL_DIR];
 
 /// The files of a sandbox at one point (see [`Sandbox::snapshot`]).
 #[derive(Clone, Debug)]
@@ -118,13 +125,16 @@ fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 /// Waits for a step's process without polling (a thread blocks in `wait`, this one waits on it
 /// with the time limit): the sweep runs thousands of steps, and a 1 ms poll left a core idle
 /// for half a millisecond after each. Past the limit, kills the step's whole process group
-/// (background jobs die with it) with `kill`. Returns the exit status (`None`: timed out).
+/// (background jobs die with it; in the jail, its PID namespace dies with its first process).
+/// Returns the exit status (`None`: timed out).
 fn wait_or_kill_group(
     mut child: std::process::Child,
     limit: Duration,
-    kill: &Path,
 ) -> io::Result<(Option<std::process::ExitStatus>, bool)> {
     let pid = child.id();
+    if !crate::interrupt::track_group(pid) {
+        crate::interrupt::kill_group(pid);
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let st = child.wait();
@@ -133,35 +143,13 @@ fn wait_or_kill_group(
     });
     let timed_out = rx.recv_timeout(limit).is_err();
     if timed_out {
-        let _ = Command::new(kill)
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        crate::interrupt::kill_group(pid);
     }
-    let st = waiter
-        .join()
-        .map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
+    let st = waiter.join();
+    crate::interrupt::forget_group(pid);
+    crate::interrupt::halt_if_stopping();
+    let st = st.map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
     Ok(((!timed_out).then_some(st), timed_out))
-}
-
-/// Without a `kill` executable: polls, and past the limit kills the step's process alone.
-fn poll_wait(
-    mut child: std::process::Child,
-    limit: Duration,
-) -> io::Result<(Option<std::process::ExitStatus>, bool)> {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait()? {
-            return Ok((Some(st), false));
-        }
-        if start.elapsed() >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok((None, true));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// What one step did.
@@ -184,8 +172,17 @@ pub struct Sandbox {
     pub state: PathBuf,
     pub tmp: PathBuf,
     bash: PathBuf,
-    kill: Option<PathBuf>,
+    /// The drill's own executable (the mocks and the jail helper).
+    exe: PathBuf,
+    isolation: &'static Isolation,
     counter: usize,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        crate::interrupt::forget_dir(&self.root);
+        crate::interrupt::forget_dir(self._dir.path());
+    }
 }
 
 fn find_on(path: &str, name: &str) -> Option<PathBuf> {
@@ -207,20 +204,37 @@ pub fn base_dir() -> Option<PathBuf> {
     shm.is_dir().then(|| shm.to_path_buf())
 }
 
-fn new_root() -> io::Result<tempfile::TempDir> {
+/// A new `cdb-drill-*` directory in [`base_dir`], mode 0700 from its creation, registered for
+/// removal on SIGINT/SIGTERM until dropped with its [`Sandbox`].
+pub fn private_tempdir() -> io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    crate::interrupt::install();
     let mut b = tempfile::Builder::new();
-    b.prefix("cdb-drill-");
-    match base_dir() {
+    b.prefix("cdb-drill-")
+        .permissions(fs::Permissions::from_mode(0o700));
+    let d = match base_dir() {
         Some(d) => b.tempdir_in(&d).or_else(|_| b.tempdir()),
         None => b.tempdir(),
-    }
+    }?;
+    crate::interrupt::track_dir(d.path());
+    Ok(d)
+}
+
+/// Creates `p` (and missing parents) with mode 0700.
+fn private_dir(p: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(p)
 }
 
 impl Sandbox {
     /// Creates the sandbox; `mock_exe` is the executable that answers `__cdb-mock TOOL …`.
     pub fn new(mock_exe: &Path) -> io::Result<Sandbox> {
-        let dir = new_root()?;
+        let exe = fs::canonicalize(mock_exe)?;
+        let isolation = jail::probe(&exe);
+        let dir = private_tempdir()?;
         let root = fs::canonicalize(dir.path())?;
+        if root != dir.path() {
+            crate::interrupt::track_dir(&root);
+        }
         let sub = |n: &str| root.join(n);
         let sb = Sandbox {
             bin: sub("bin"),
@@ -241,10 +255,8 @@ impl Sandbox {
                         "bash not found in /bin or /usr/bin",
                     )
                 })?,
-            kill: ["/bin/kill", "/usr/bin/kill"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_file()),
+            exe: exe.clone(),
+            isolation,
             counter: 0,
         };
         for d in [
@@ -255,10 +267,10 @@ impl Sandbox {
             &sb.state,
             &sb.tmp,
             &sb.root.join("steps"),
+            &sb.root.join(jail::JAIL_DIR),
         ] {
-            fs::create_dir_all(d)?;
+            private_dir(d)?;
         }
-        let exe = fs::canonicalize(mock_exe)?;
         // A symlink per tool to the mock executable (it dispatches on its name): one exec per
         // call instead of a shell shim plus an exec, which the sweep's hundreds of cases feel.
         for tool in SHIMS {
@@ -285,13 +297,13 @@ impl Sandbox {
         Ok(sb)
     }
 
-    /// Everything a step could have changed (every file under the root but `bin/`), to start
+    /// Everything a step could have changed (every file under the root but `bin/` and `jail/`), to start
     /// other drills from this point (the sweep shares the fault-free prefix of its cases).
     pub fn snapshot(&self) -> io::Result<SandboxSnapshot> {
         let mut entries = Vec::new();
         for e in fs::read_dir(&self.root)? {
             let e = e?;
-            if e.file_name() != "bin" {
+            if !FIXED.iter().any(|f| e.file_name() == *f) {
                 walk(&self.root, &e.path(), &mut entries)?;
             }
         }
@@ -309,7 +321,7 @@ impl Sandbox {
     pub fn restore(&mut self, snap: &SandboxSnapshot) -> io::Result<()> {
         for e in fs::read_dir(&self.root)? {
             let e = e?;
-            if e.file_name() == "bin" {
+            if FIXED.iter().any(|f| e.file_name() == *f) {
                 continue;
             }
             if e.file_type()?.is_dir() {
@@ -347,6 +359,16 @@ impl Sandbox {
         Ok(())
     }
 
+    /// What confines this sandbox's steps.
+    pub fn isolation(&self) -> &'static Isolation {
+        self.isolation
+    }
+
+    /// The command that runs `program` in this sandbox's jail (the interactive shell's bash).
+    pub fn jailed(&self, program: &Path) -> std::process::Command {
+        jail::command(self.isolation, &self.exe, &self.root, program)
+    }
+
     pub fn world_file(&self) -> PathBuf {
         self.state.join("world.json")
     }
@@ -366,7 +388,7 @@ impl Sandbox {
         let err_p = steps.join(format!("{:03}.err", self.counter));
         let out_f = fs::File::create(&out_p)?;
         let err_f = fs::File::create(&err_p)?;
-        let mut cmd = Command::new(&self.bash);
+        let mut cmd = jail::command(self.isolation, &self.exe, &self.root, &self.bash);
         cmd.args(["--noprofile", "--norc", "-euo", "pipefail"])
             .arg(&script)
             .env_clear()
@@ -385,10 +407,7 @@ impl Sandbox {
             .stderr(err_f)
             .process_group(0);
         let child = cmd.spawn()?;
-        let (status, timed_out) = match &self.kill {
-            Some(k) => wait_or_kill_group(child, limit, k)?,
-            None => poll_wait(child, limit)?,
-        };
+        let (status, timed_out) = wait_or_kill_group(child, limit)?;
         let read = |p: &Path| {
             fs::read(p)
                 .map(|b| String::from_utf8_lossy(&b).into_owned())

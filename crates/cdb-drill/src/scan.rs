@@ -1,5 +1,7 @@
 //! The second transcript check: the workspace's secret scanner (`cdb-secrets`) over each step's
-//! raw output, for values the world does not know (a pattern that looks like a real key).
+//! raw output, for values the world does not know (a pattern that looks like a real key); and
+//! the drill's one masking point, [`mask_output`], which every text a drill writes (stdout, the
+//! journal, the reports, the `--shell` transcript and report) passes through.
 
 use std::sync::OnceLock;
 
@@ -22,4 +24,86 @@ pub fn scan(text: &str) -> Vec<String> {
     rules.sort();
     rules.dedup();
     rules
+}
+
+/// The drill's one masking point: what the scanner flags, and every known value (the world's)
+/// with its base64, hex and reversed forms and its long substrings, replaced by `cdb-secrets`.
+pub fn mask_output<'a>(text: &'a str, known: &[String]) -> std::borrow::Cow<'a, str> {
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    cdb_secrets::mask_known(text, &known)
+}
+
+/// The secret parts of the values a world knows (every value it made, leaked ones included),
+/// as [`mask_output`] takes them. A value that holds another value (a DSN holds its password)
+/// is left to that one: its other parts (`postgresql://claire_user:`, the host, the database)
+/// are no secret, and masking their long substrings would garble every command that names
+/// them. A PEM block gives its base64 lines, without the armour lines that every key shares.
+pub fn known_values(world: &crate::world::World) -> Vec<String> {
+    let vals: Vec<&String> = world.values.keys().collect();
+    let mut out = Vec::new();
+    for v in &vals {
+        if vals
+            .iter()
+            .any(|o| o.len() < v.len() && v.contains(o.as_str()))
+        {
+            continue;
+        }
+        for line in v.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with("-----") {
+                out.push(line.to_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Separates the journal's strings in the one text [`mask_journal`] masks (no detector and no
+/// known value spans it: it holds a control character no value has).
+const SEP: &str = "\n\u{1e}\n";
+
+/// Masks every string of `j` with [`mask_output`] (one pass over all of them: building the
+/// known values' automaton costs more than the text) and returns, in order and once each, the
+/// ids of the steps whose output or calls held a known value's encoded form or a long part of
+/// it (the exact values were replaced by `[secret:NAME]` already, and counted).
+pub fn mask_journal(j: &mut crate::journal::Journal, known: &[String]) -> Vec<String> {
+    let mut fields = j.strings_mut();
+    let joined = fields
+        .iter()
+        .map(|(_, s)| s.as_str())
+        .collect::<Vec<_>>()
+        .join(SEP);
+    let with_known = mask_output(&joined, known);
+    if matches!(with_known, std::borrow::Cow::Borrowed(_)) {
+        return Vec::new();
+    }
+    let scanner_only = cdb_secrets::mask(&joined);
+    let a: Vec<&str> = with_known.split(SEP).collect();
+    let b: Vec<&str> = scanner_only.split(SEP).collect();
+    let mut leaks: Vec<String> = Vec::new();
+    let mut note = |step: &Option<String>, differs: bool| {
+        if let Some(id) = step
+            && differs
+            && !leaks.contains(id)
+        {
+            leaks.push(id.clone());
+        }
+    };
+    if a.len() == fields.len() && b.len() == fields.len() {
+        for (k, (step, s)) in fields.iter_mut().enumerate() {
+            note(step, a[k] != b[k]);
+            if **s != a[k] {
+                **s = a[k].to_owned();
+            }
+        }
+    } else {
+        // A mask swallowed a separator: mask each string on its own (slower, same result).
+        for (step, s) in fields.iter_mut() {
+            let masked = mask_output(s, known).into_owned();
+            note(step, masked != cdb_secrets::mask(s));
+            **s = masked;
+        }
+    }
+    leaks
 }

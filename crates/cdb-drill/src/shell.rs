@@ -33,7 +33,7 @@ use std::fmt;
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 /// argv[1] of a shell hook (`drill-status`, `drill-manual`, the prompt hook).
@@ -48,7 +48,7 @@ pub struct Options {
     pub mock_exe: PathBuf,
     /// Commands to run instead of standard input.
     pub script: Option<PathBuf>,
-    /// Where the after-action report goes (default `./drill-<scenario>-report.md`, never overwriting one).
+    /// Where the after-action report goes (default: [`reports_dir`], never overwriting one).
     pub report: Option<PathBuf>,
     pub step_timeout: Duration,
 }
@@ -176,22 +176,6 @@ fn write_exec(p: &Path, text: &str) -> io::Result<()> {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
 }
 
-/// Whether bash can be put in its own network namespace (no network at all, loopback down).
-fn netns() -> Option<PathBuf> {
-    let u = ["/usr/bin/unshare", "/bin/unshare"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())?;
-    let ok = Command::new(&u)
-        .args(["--user", "--map-current-user", "--net", "true"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(u)
-}
-
 fn banner(sc: &Scenario, budget: u64, sandbox: &Path, isolated: bool) -> String {
     let situation = sc.situation.clone().unwrap_or_else(|| {
         if sc.is_leak() {
@@ -236,9 +220,9 @@ fn banner(sc: &Scenario, budget: u64, sandbox: &Path, isolated: bool) -> String 
         "\nTHIS SHELL IS A SANDBOX ({})\n  The real stack is unreachable: docker, psql, redis-cli, curl, gh, openssl, grafana, date\n  are mocks of it; PATH holds only the sandbox's bin/; HOME, SECRETS_PATH, history and\n  the working directory are inside the sandbox. {}\n  `cd` out of it works, but nothing out there is the stack: don't write outside.\n  Each command advances the drill clock by the runbook step it does (its time=), else 30 s.\n",
         sandbox.display(),
         if isolated {
-            "No network: bash runs in its own network namespace."
+            "No network, the host read-only: bash runs in its own\n  user, mount, PID and network namespaces; only the sandbox is writable."
         } else {
-            "No tool here opens a network connection (bash's\n  /dev/tcp is not blocked on this machine: don't)."
+            "This machine refuses namespaces: nothing confines\n  this shell (bash's /dev/tcp and writes outside the sandbox are not blocked: don't)."
         }
     ));
     o.push_str(
@@ -375,8 +359,9 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     write_exec(&sandbox.bin.join("drill-manual"), &shim("manual"))?;
     let hook_path = dir.join("hook");
     write_exec(&hook_path, &shim("record"))?;
-    let unshare = netns();
-    let text = banner(&sc, budget, &sandbox.root, unshare.is_some());
+    let text = banner(&sc, budget, &sandbox.root, sandbox.isolation().confined());
+    // Scenario ids, titles and situations are user input: no control sequence reaches the terminal.
+    let text = cdb_secrets::escape_controls(&text).into_owned();
     std::fs::write(dir.join("banner.txt"), &text)?;
     let rc_path = dir.join("rc");
     std::fs::write(&rc_path, rc_file(&hook_path, &sandbox.root))?;
@@ -389,15 +374,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "bash not found"))?;
-    let mut cmd = match &unshare {
-        Some(u) => {
-            let mut c = Command::new(u);
-            c.args(["--user", "--map-current-user", "--net", "--"])
-                .arg(&bash);
-            c
-        }
-        None => Command::new(&bash),
-    };
+    let mut cmd = sandbox.jailed(&bash);
     cmd.arg("--noprofile");
     if !tty {
         // No line editing without a terminal: commands are echoed as they come.
@@ -439,20 +416,44 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         }
     }
     let mut child = cmd.spawn()?;
+    // SIGINT/SIGTERM to the drill ends the session too (interrupt.rs).
+    let shell_pid = child.id();
+    if !crate::interrupt::track_group(shell_pid) {
+        crate::interrupt::kill_group(shell_pid);
+    }
     // Standard output is copied to ours and kept: the transcript the secret checks read.
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     let mut pumps = Vec::new();
+    let world_file = sandbox.world_file();
     if let Some(mut so) = child.stdout.take() {
         let tx = tx.clone();
+        let world_file = world_file.clone();
         pumps.push(std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             let mut stdout = io::stdout();
-            while let Ok(k) = so.read(&mut buf) {
+            // Whole lines are masked (a value cut between two reads would slip through);
+            // a line longer than the buffer is masked in pieces.
+            let mut pending = Vec::new();
+            loop {
+                let k = so.read(&mut buf).unwrap_or(0);
+                pending.extend_from_slice(&buf[..k]);
+                let cut = if k == 0 || pending.len() > buf.len() {
+                    pending.len()
+                } else {
+                    pending
+                        .iter()
+                        .rposition(|b| *b == b'\n')
+                        .map_or(0, |i| i + 1)
+                };
+                if cut > 0 {
+                    let text = String::from_utf8_lossy(&pending[..cut]).into_owned();
+                    let _ = stdout.write_all(masked(&text, &world_file).as_bytes());
+                    let _ = stdout.flush();
+                    pending.drain(..cut);
+                }
                 if k == 0 {
                     break;
                 }
-                let _ = stdout.write_all(&buf[..k]);
-                let _ = stdout.flush();
                 let _ = tx.send(buf[..k].to_vec());
             }
         }));
@@ -471,14 +472,17 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
                 if !s.starts_with("bash: cannot set terminal process group")
                     && !s.starts_with("bash: no job control in this shell")
                 {
-                    let _ = stderr.write_all(&line);
+                    let _ = stderr.write_all(masked(&s, &world_file).as_bytes());
                 }
                 line.clear();
             }
         }));
     }
     drop(tx);
-    let _ = child.wait()?;
+    let waited = child.wait();
+    crate::interrupt::forget_group(shell_pid);
+    crate::interrupt::halt_if_stopping();
+    waited?;
     // A background job may hold the pipe open: wait a little, then judge what arrived.
     let mut transcript = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
@@ -494,21 +498,31 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     let world = World::load(&sandbox.world_file())?;
     let st = State::load(&State::path(&sandbox.world_file()))?;
     let (md, passed, reasons) = aar::evaluate(&sc, &st, &world, &sandbox, &transcript);
+    let known = crate::scan::known_values(&world);
+    let md = crate::scan::mask_output(&md, &known).into_owned();
+    let reasons: Vec<String> = reasons
+        .iter()
+        .map(|r| crate::scan::mask_output(r, &known).into_owned())
+        .collect();
     let inside = sandbox.root.join("report.md");
     std::fs::write(&inside, &md)?;
-    // An explicit --report path is the person's choice; the default never
+    // An explicit --report path is the person's choice; the default goes to a private folder
+    // of the temp dir (never the current directory, which may be a repository), and never
     // overwrites an earlier rehearsal's report, so nothing is lost.
-    let dest = o.report.clone().unwrap_or_else(|| free_report_path(&sc.id));
+    let dest = match &o.report {
+        Some(p) => p.clone(),
+        None => free_report_path(&sc.id).map_err(|e| ShellError::Report(reports_dir(), e))?,
+    };
     std::fs::copy(&inside, &dest).map_err(|e| ShellError::Report(dest.clone(), e))?;
     let _ = writeln!(
         err,
         "\ndrill {}: {} — after-action report: {}",
-        sc.id,
+        cdb_secrets::escape_controls(&sc.id),
         if passed { "PASS" } else { "FAIL" },
-        dest.display()
+        cdb_secrets::escape_controls(&dest.display().to_string())
     );
     for r in &reasons {
-        let _ = writeln!(err, "  - {r}");
+        let _ = writeln!(err, "  - {}", cdb_secrets::escape_controls(r));
     }
     Ok(Finished {
         passed,
@@ -517,14 +531,48 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     })
 }
 
-/// `drill-<id>-report.md` in the current directory, or `drill-<id>-report-2.md`, … when taken.
-fn free_report_path(id: &str) -> PathBuf {
-    let first = PathBuf::from(format!("drill-{id}-report.md"));
+/// `text` as the person may see it: what the scanner flags and the world's values (in any
+/// encoding [`crate::scan::mask_output`] knows) masked, with the values the world holds now.
+fn masked(text: &str, world_file: &Path) -> String {
+    let known = World::load(world_file)
+        .map(|w| crate::scan::known_values(&w))
+        .unwrap_or_default();
+    crate::scan::mask_output(text, &known).into_owned()
+}
+
+/// Where `--shell` reports go without `--report`: `cdb-drill-reports/` (mode 0700) beside the
+/// sandboxes (`CDB_DRILL_TMPDIR`, `/dev/shm`, else the system temp dir).
+pub fn reports_dir() -> PathBuf {
+    crate::sandbox::base_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cdb-drill-reports")
+}
+
+/// `drill-<id>-report.md` in [`reports_dir`], or `drill-<id>-report-2.md`, … when taken.
+fn free_report_path(id: &str) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = reports_dir();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    // The id names a file: keep it to one plain path component.
+    let id: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let first = dir.join(format!("drill-{id}-report.md"));
     if !first.exists() {
-        return first;
+        return Ok(first);
     }
-    (2..)
-        .map(|n| PathBuf::from(format!("drill-{id}-report-{n}.md")))
+    Ok((2..)
+        .map(|n| dir.join(format!("drill-{id}-report-{n}.md")))
         .find(|p| !p.exists())
-        .unwrap_or(first)
+        .unwrap_or(first))
 }

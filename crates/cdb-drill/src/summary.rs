@@ -23,26 +23,33 @@ pub fn from_env() -> Option<std::path::PathBuf> {
         .map(Into::into)
 }
 
-/// Checks that `path` can be written (a file; its directory must exist) without changing it:
-/// it is opened for appending, and removed again when this check created it. `what` names the
-/// output in the error (`the job summary`, `the report`).
+/// Checks that `path` can be written (a regular file or nothing yet; its directory must exist)
+/// without changing it: an existing file is opened for appending, a missing one is probed with a
+/// temp file beside it. `what` names the output in the error (`the job summary`, `the report`,
+/// `the journal`). A FIFO or device is refused before it is opened, since opening one can block.
 pub fn check_file(path: &Path, what: &str) -> Result<(), String> {
-    if path.is_dir() {
-        return Err(format!(
-            "cannot write {what} {}: it is a directory",
-            path.display()
-        ));
+    let shown = cdb_secrets::escape_controls(&path.display().to_string()).into_owned();
+    let fail = |e: std::io::Error| format!("cannot write {what} {shown}: {e}");
+    match std::fs::metadata(path) {
+        Ok(md) if md.is_dir() => Err(format!("cannot write {what} {shown}: it is a directory")),
+        Ok(md) if !md.is_file() => Err(format!(
+            "cannot write {what} {shown}: it exists and is not a regular file"
+        )),
+        Ok(_) => std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+            .map_err(fail),
+        Err(_) => {
+            let parent = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            tempfile::NamedTempFile::new_in(parent)
+                .map(drop)
+                .map_err(fail)
+        }
     }
-    let existed = path.exists();
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| format!("cannot write {what} {}: {e}", path.display()))?;
-    if !existed {
-        let _ = std::fs::remove_file(path);
-    }
-    Ok(())
 }
 
 /// Checks that files can be created in directory `dir` (made when missing), with a probe file

@@ -540,10 +540,12 @@ impl Sweep {
 
 /// Runs `jobs` on every core (each job its own sandbox); results in job order.
 pub fn parallel<T: Sync, R: Send>(jobs: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n = std::thread::available_parallelism()
+    // Two jobs per core: a jailed step waits on namespace set-up and teardown (jail.rs), which
+    // another job's work fills.
+    let n = (2 * std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .min(jobs.len().max(1));
+        .unwrap_or(1))
+    .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<R>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     std::thread::scope(|s| {

@@ -997,8 +997,17 @@ fn load_text(path: &Path) -> io::Result<(World, String)> {
 }
 
 fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, text)?;
+    // Private from its creation: the world holds every secret value of the drill.
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?
+        .write_all(text.as_bytes())?;
     fs::rename(&tmp, path)
 }
 

@@ -75,6 +75,10 @@ impl Ctx {
 
 /// When this process is a mock tool, runs it and returns its exit code.
 pub fn entry() -> Option<u8> {
+    // The drill jail's helper (jail.rs) shares the executable too.
+    if let Some(code) = crate::jail::entry() {
+        return Some(code);
+    }
     // The sandbox links each tool's name to this executable (no shell shim per call): a process
     // named like a mock tool inside a drill sandbox is that tool.
     if let Some(tool) = std::env::args_os()

@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod broken;
+mod cli;
 mod hermetic;
+mod interrupt;
+mod jail;
 mod mocks;
 mod outputs;
 mod pictures;
@@ -58,6 +61,46 @@ pub fn fixture() -> tempfile::TempDir {
 }
 
 pub const RUNBOOK: &str = "Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md";
+
+/// Every process whose command line contains `marker` (but the drill itself), as `pid: cmdline`.
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            if c.contains(marker) && !c.contains("cdb-mock drill") {
+                found.push(format!("{}: {c}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+/// Runs `target` (a scenario or `--all`) from `root` with `--journal j --report r`.
+pub fn drill_with_outputs(target: &str, root: &Path, j: &Path, r: &Path) -> (u8, String, String) {
+    drill(&[
+        target,
+        "--root",
+        root.to_str().unwrap(),
+        "--journal",
+        j.to_str().unwrap(),
+        "--report",
+        r.to_str().unwrap(),
+    ])
+}
+
+/// Inserts `body` as a pre-check step of the database class of the fixture's runbook, before
+/// its second pre-check step.
+pub fn add_step(root: &Path, id: &str, body: &str) {
+    let p = root.join(RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let at = text
+        .find("```bash {#database-pre-check-current-credential")
+        .unwrap();
+    let step =
+        format!("```bash {{#{id} .step class=database phase=pre-check time=10s}}\n{body}\n```\n\n");
+    std::fs::write(&p, format!("{}{step}{}", &text[..at], &text[at..])).unwrap();
+}
 
 /// Removes every executable step of `class` and `phase` from a markdown file of the fixture.
 pub fn remove_steps(root: &Path, rel: &str, class: &str, phase: &str) -> usize {

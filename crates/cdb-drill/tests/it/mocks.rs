@@ -1,6 +1,6 @@
 //! A tiny runbook generated at test time exercises the mocks' real semantics through bash.
 
-const MATRIX: &str = "version: 1
+pub const MATRIX: &str = "version: 1
 review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
 services: {cdb-blue: [cdb_postgres]}
 owners: [{id: o, role: Owner, contact: '@org/team', escalation: null}]

@@ -33,18 +33,9 @@ fn same_seed_gives_a_byte_identical_journal() {
 #[test]
 fn no_secret_value_in_journal_report_or_stdout() {
     let d = fixture();
-    let root = d.path().to_str().unwrap();
     let j = d.path().join("j");
     let r = d.path().join("r");
-    let (code, out, err) = drill(&[
-        "--all",
-        "--root",
-        root,
-        "--journal",
-        j.to_str().unwrap(),
-        "--report",
-        r.to_str().unwrap(),
-    ]);
+    let (code, out, err) = crate::drill_with_outputs("--all", d.path(), &j, &r);
     assert_eq!(code, 0, "{out}\n{err}");
     let mut texts = vec![out, err];
     for dir in [&j, &r] {
@@ -69,4 +60,81 @@ fn no_secret_value_in_journal_report_or_stdout() {
         report.contains("## Timeline") && report.contains("time to detect"),
         "{report}"
     );
+}
+
+/// The base64 (standard, padded) of `b`, as `base64` prints it.
+fn b64(b: &[u8]) -> String {
+    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            out.push(if k <= c.len() {
+                char::from(abc[((n >> (18 - 6 * k)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn encoded_split_and_scanner_flagged_values_reach_no_output() {
+    let d = fixture();
+    // A step that prints the database password as base64, reversed-free halves, and a token the
+    // scanner flags (an AWS key id shape, assembled by the step so no file holds it).
+    crate::add_step(
+        d.path(),
+        "database-pre-check-prints",
+        r#"base64 < "$SECRETS_PATH/POSTGRES_PASSWORD"
+head -c 12 "$SECRETS_PATH/POSTGRES_PASSWORD"; echo
+tail -c +13 "$SECRETS_PATH/POSTGRES_PASSWORD"; echo
+printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)""#,
+    );
+    let j = d.path().join("j.json");
+    let r = d.path().join("r.md");
+    let (code, out, err) = crate::drill_with_outputs("leak-db", d.path(), &j, &r);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let w = tempfile::tempdir().unwrap();
+    let world = cdb_drill::world::World::new(1, w.path(), &w.path().join("s")).unwrap();
+    let pw = world.read_secret_file("POSTGRES_PASSWORD").unwrap();
+    let pw = pw.trim_end();
+    // Built at run time, as the step builds it: no file of the repository holds the fake.
+    let token = ["AKIA", "Q7R2M9X4", "T6W3Z8K5"].concat();
+    let journal = std::fs::read_to_string(&j).unwrap();
+    let report = std::fs::read_to_string(&r).unwrap();
+    for (name, t) in [
+        ("stdout", &out),
+        ("stderr", &err),
+        ("journal", &journal),
+        ("report", &report),
+    ] {
+        for (what, v) in [
+            ("value", pw.to_owned()),
+            ("base64", b64(pw.as_bytes())),
+            ("base64 with newline", b64(format!("{pw}\n").as_bytes())),
+            ("first half", pw[..12].to_owned()),
+            ("second half", pw[12..].to_owned()),
+            ("token", token.clone()),
+        ] {
+            assert!(!t.contains(&v), "the {what} is in the {name}:\n{t}");
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&journal).unwrap();
+    let inv = v["invariants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "no-secret-in-transcript")
+        .unwrap();
+    assert_eq!(inv["passed"], false, "{inv}");
+    let detail = inv["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`database-pre-check-prints` printed a secret value encoded"),
+        "{detail}"
+    );
+    assert!(detail.contains("secret scanner flags"), "{detail}");
 }

@@ -60,7 +60,7 @@ const REVOKE: &[&str] = &[
 ];
 
 /// Runs `leak-db --shell --script` with `text`: (exit code, stdout, stderr, report).
-fn run_script(text: &str) -> (Option<i32>, String, String, String) {
+pub fn run_script(text: &str) -> (Option<i32>, String, String, String) {
     let d = tempfile::tempdir().unwrap();
     let sc = d.path().join("commands.sh");
     std::fs::write(&sc, text).unwrap();
@@ -241,20 +241,39 @@ fn piped_stdin_without_a_terminal_does_not_hang_and_the_dashboard_shows_the_outa
 }
 
 #[test]
-fn the_default_report_lands_in_the_current_directory() {
+fn the_default_report_lands_in_a_private_temp_folder_not_the_current_directory() {
     let d = tempfile::tempdir().unwrap();
-    let out = Command::new(crate::mock_exe())
-        .args(["drill", "leak-db", "--shell", "--root"])
-        .arg(crate::workspace())
-        .current_dir(d.path())
-        .write_stdin("drill-done\necho never\n")
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let se = String::from_utf8_lossy(&out.stderr);
-    let p = d.path().join("drill-leak-db-report.md");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |stdin: &str| {
+        let out = Command::new(crate::mock_exe())
+            .args(["drill", "leak-db", "--shell", "--root"])
+            .arg(crate::workspace())
+            .current_dir(d.path())
+            .env("CDB_DRILL_TMPDIR", tmp.path())
+            .write_stdin(stdin.to_owned())
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let se = run("drill-done\necho never\n");
+    let dir = tmp.path().join("cdb-drill-reports");
+    let p = dir.join("drill-leak-db-report.md");
     assert!(p.is_file(), "{se}");
-    assert!(se.contains("drill-leak-db-report.md"), "{se}");
+    assert_eq!(
+        std::fs::read_dir(d.path()).unwrap().count(),
+        0,
+        "the current directory was written to"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert!(
+        se.contains(&format!("after-action report: {}", p.display())),
+        "{se}"
+    );
     let md = std::fs::read_to_string(&p).unwrap();
     assert!(
         !md.contains("echo never"),
@@ -262,17 +281,9 @@ fn the_default_report_lands_in_the_current_directory() {
     );
     // A second rehearsal keeps the first report.
     std::fs::write(&p, "earlier rehearsal\n").unwrap();
-    let out = Command::new(crate::mock_exe())
-        .args(["drill", "leak-db", "--shell", "--root"])
-        .arg(crate::workspace())
-        .current_dir(d.path())
-        .write_stdin("drill-done\n")
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let se = String::from_utf8_lossy(&out.stderr);
+    let se = run("drill-done\n");
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "earlier rehearsal\n");
-    assert!(d.path().join("drill-leak-db-report-2.md").is_file(), "{se}");
+    assert!(dir.join("drill-leak-db-report-2.md").is_file(), "{se}");
 }
 
 #[test]
