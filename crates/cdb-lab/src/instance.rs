@@ -4,7 +4,7 @@
 //! pipe whose only writer is this process. `restart` stops the server and starts it again with
 //! the same command; end of input (the handle dropped, or this process killed) stops the server,
 //! waits for it, and removes the instance dir. The server itself also gets `PR_SET_PDEATHSIG`
-//! (`setpriv --pdeathsig KILL`), so it dies even if the supervisor is killed.
+//! (`setpriv --pdeathsig=KILL`), so it dies even if the supervisor is killed.
 
 use crate::error::LabError;
 use std::ffi::OsString;
@@ -85,6 +85,7 @@ pub(crate) fn setpriv_prefix(run_as: Option<RunAs>) -> Result<Vec<OsString>, Lab
         argv.push(format!("--regid={}", u.gid).into());
         argv.push("--clear-groups".into());
     }
+    // setpriv sets the signal after dropping the user, so the kernel does not clear it.
     argv.push("--pdeathsig=KILL".into());
     argv.push("--".into());
     Ok(argv)
@@ -358,22 +359,28 @@ impl Instance {
     }
 
     /// Closes the supervisor's input and waits (bounded) for it to stop the server and remove
-    /// the dir; kills what is left if it does not.
+    /// the dir; if the supervisor is gone or stuck, kills what still uses the dir and removes it.
     pub fn stop(&mut self) {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.supervisor.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-        }
         let _ = self.supervisor.kill();
         let _ = self.supervisor.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // Normally nothing is left; a supervisor killed from outside leaves its dir, and its
+        // server too where PR_SET_PDEATHSIG was not available.
+        for pid in processes_using(&self.dir) {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        if self.dir.exists() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

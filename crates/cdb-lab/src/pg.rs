@@ -276,7 +276,8 @@ impl PgServer {
             .arg(h)
             .args(["-p", &p.to_string(), "-U", USER, "-d", db])
             .env("PGCONNECT_TIMEOUT", "10")
-            .env("PGPASSFILE", "/dev/null")
+            // A path that does not exist: no ~/.pgpass may supply a password the test did not.
+            .env("PGPASSFILE", self.dir().join("no-pgpass"))
             .env_remove("PGSERVICE")
             .env_remove("PGOPTIONS");
         match password {

@@ -110,6 +110,46 @@ fn killed_owner_leaves_nothing() {
     }
 }
 
+/// The watchdog behind the watchdog: if the supervisor itself is killed, the server gets
+/// `SIGKILL` from the kernel (`PR_SET_PDEATHSIG`), and Drop still removes the dir.
+#[test]
+fn killed_supervisor_takes_the_server_with_it() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let server = redis.pid();
+    let stat = std::fs::read_to_string(format!("/proc/{server}/stat")).unwrap();
+    let supervisor: u32 = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let killed = Command::new("kill")
+        .args(["-KILL", &supervisor.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{server}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{server}/stat"))
+            .unwrap_or_default()
+            .contains(") Z")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server {server} outlived its supervisor"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = redis.dir().to_path_buf();
+    drop(redis);
+    assert_gone(&dir, Duration::ZERO);
+}
+
 fn timed<T>(start: impl FnOnce() -> Result<T, LabError>) -> (LabError, Duration) {
     let t = Instant::now();
     let result = start();

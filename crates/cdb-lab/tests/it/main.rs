@@ -3,6 +3,8 @@
 //! Each test's doc comment names the drill-world behaviour it is evidence for;
 //! `docs/real-server-facts.md` lists them with the server versions they ran on.
 
+#![allow(clippy::unwrap_used)]
+
 #[cfg(unix)]
 mod lifecycle;
 #[cfg(unix)]
