@@ -1,0 +1,190 @@
+//! Redis: authenticated connections across password changes, `CLIENT KILL` filters, restarts.
+
+use crate::lab;
+use cdb_lab::{RedisConn, RedisServer, Reply};
+
+fn authed(redis: &RedisServer, password: &str) -> RedisConn {
+    let mut conn = redis.connect().unwrap();
+    assert!(conn.auth(password).unwrap(), "AUTH refused");
+    conn
+}
+
+fn client_id(conn: &mut RedisConn) -> String {
+    conn.cmd(&["CLIENT", "ID"]).unwrap().text()
+}
+
+/// Whether `conn` is still open: a closed connection fails to read a reply.
+fn alive(conn: &mut RedisConn) -> bool {
+    conn.cmd(&["PING"])
+        .is_ok_and(|r| r == Reply::Simple("PONG".into()))
+}
+
+/// Evidence for "a Redis connection stays authenticated after `requirepass` changes" (issue
+/// 11, item 2): `CONFIG SET requirepass` leaves authenticated connections working; a new
+/// connection needs the new password.
+#[test]
+fn connection_survives_config_set_requirepass() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let old = redis.password().to_owned();
+    let new = format!("{old}-rotated");
+    let mut consumer = authed(&redis, &old);
+    let mut admin = authed(&redis, &old);
+    assert_eq!(
+        admin
+            .cmd(&["CONFIG", "SET", "requirepass", &new])
+            .unwrap()
+            .text(),
+        "OK"
+    );
+
+    assert!(alive(&mut consumer));
+    assert_eq!(consumer.cmd(&["SET", "k", "v"]).unwrap().text(), "OK");
+    assert_eq!(consumer.cmd(&["GET", "k"]).unwrap().text(), "v");
+
+    let mut fresh = redis.connect().unwrap();
+    let refused = fresh.cmd(&["AUTH", &old]).unwrap();
+    assert!(refused.text().starts_with("WRONGPASS"), "{refused:?}");
+    assert!(
+        fresh
+            .cmd(&["GET", "k"])
+            .unwrap()
+            .text()
+            .starts_with("NOAUTH")
+    );
+    assert!(fresh.auth(&new).unwrap());
+}
+
+/// Evidence for the same behaviour through ACLs (issue 11, item 2): `ACL SETUSER default
+/// resetpass >new` leaves authenticated connections working; the old password is refused.
+#[test]
+fn connection_survives_acl_setuser_resetpass() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let old = redis.password().to_owned();
+    let new = format!("{old}-acl");
+    let mut consumer = authed(&redis, &old);
+    let mut admin = authed(&redis, &old);
+    let set = admin
+        .cmd(&["ACL", "SETUSER", "default", "resetpass", &format!(">{new}")])
+        .unwrap();
+    assert_eq!(set.text(), "OK");
+
+    assert!(alive(&mut consumer));
+    assert_eq!(consumer.cmd(&["INCR", "n"]).unwrap(), Reply::Int(1));
+
+    let mut fresh = redis.connect().unwrap();
+    assert!(!fresh.auth(&old).unwrap());
+    assert!(fresh.auth(&new).unwrap());
+}
+
+/// Evidence for "`CLIENT KILL` honours its filters" (issue 11, item 2): `ID n` ends exactly
+/// that connection; `USER default SKIPME yes` ends every other `default` connection and not
+/// the caller's. `MAXAGE` exists from Redis 7.4 on: on older servers it is a syntax error
+/// (which this test pins), on newer ones it ends the connections older than the age.
+#[test]
+fn client_kill_ends_exactly_the_named_connections() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let pw = redis.password().to_owned();
+    let mut a = authed(&redis, &pw);
+    let mut b = authed(&redis, &pw);
+    let mut c = authed(&redis, &pw);
+    let mut admin = authed(&redis, &pw);
+
+    let a_id = client_id(&mut a);
+    assert_eq!(
+        admin.cmd(&["CLIENT", "KILL", "ID", &a_id]).unwrap(),
+        Reply::Int(1)
+    );
+    assert!(!alive(&mut a));
+    assert!(alive(&mut b) && alive(&mut c) && alive(&mut admin));
+
+    let killed = admin
+        .cmd(&["CLIENT", "KILL", "USER", "default", "SKIPME", "yes"])
+        .unwrap();
+    assert_eq!(killed, Reply::Int(2), "b and c, not the caller");
+    assert!(!alive(&mut b) && !alive(&mut c));
+    assert!(alive(&mut admin));
+
+    let mut old = authed(&redis, &pw);
+    let maxage = admin
+        .cmd(&["CLIENT", "KILL", "MAXAGE", "1", "SKIPME", "yes"])
+        .unwrap();
+    if redis.at_least(7, 4) {
+        // Nothing is a second old yet; after two seconds `old` is.
+        assert_eq!(maxage, Reply::Int(0));
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let mut young = authed(&redis, &pw);
+        let aged = admin
+            .cmd(&["CLIENT", "KILL", "MAXAGE", "1", "SKIPME", "yes"])
+            .unwrap();
+        assert_eq!(
+            aged,
+            Reply::Int(1),
+            "only the connection older than a second"
+        );
+        assert!(!alive(&mut old) && alive(&mut young));
+    } else {
+        assert!(
+            maxage.is_error(),
+            "{} has no MAXAGE filter: {maxage:?}",
+            redis.version()
+        );
+        assert!(alive(&mut old));
+    }
+}
+
+/// Evidence for "a restart of `cdb_redis` goes back to the password file and drops runtime
+/// changes" (issue 11, item 4): `CONFIG SET requirepass` is lost on restart unless written
+/// back with `CONFIG REWRITE`. The real stack passes `--requirepass $(cat file)`, which has
+/// no `CONFIG REWRITE` path: a restart always goes back to the file's value.
+#[test]
+fn restart_rereads_the_config_file() {
+    let Some(mut redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let file_value = redis.password().to_owned();
+    let runtime = format!("{file_value}-runtime");
+    let mut admin = authed(&redis, &file_value);
+    assert_eq!(
+        admin
+            .cmd(&["CONFIG", "SET", "requirepass", &runtime])
+            .unwrap()
+            .text(),
+        "OK"
+    );
+    let old_pid = redis.pid();
+    redis.restart().unwrap();
+    assert_ne!(redis.pid(), old_pid);
+    assert!(!alive(&mut admin), "a restart ends every connection");
+
+    let mut after = redis.connect().unwrap();
+    assert!(
+        !after.auth(&runtime).unwrap(),
+        "the runtime password is gone"
+    );
+    assert!(
+        after.auth(&file_value).unwrap(),
+        "the file's password is back"
+    );
+
+    assert_eq!(
+        after
+            .cmd(&["CONFIG", "SET", "requirepass", &runtime])
+            .unwrap()
+            .text(),
+        "OK"
+    );
+    assert_eq!(after.cmd(&["CONFIG", "REWRITE"]).unwrap().text(), "OK");
+    redis.restart().unwrap();
+    let mut rewritten = redis.connect().unwrap();
+    assert!(!rewritten.auth(&file_value).unwrap());
+    assert!(
+        rewritten.auth(&runtime).unwrap(),
+        "CONFIG REWRITE kept the runtime value"
+    );
+}
