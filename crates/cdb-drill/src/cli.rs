@@ -234,6 +234,25 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     }
 }
 
+/// Standard output that writes a pending line before its first byte.
+struct Banner<'a> {
+    inner: &'a mut dyn Write,
+    line: Option<String>,
+}
+
+impl Write for Banner<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(line) = self.line.take() {
+            self.inner.write_all(line.as_bytes())?;
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Writes `text` to `p` through a temp file beside it; says so when it replaces a file.
 fn write_out_file(p: &Path, what: &str, text: &str, err: &mut dyn Write) -> Result<(), String> {
     let shown = cdb_secrets::escape_controls(&p.display().to_string()).into_owned();
@@ -259,15 +278,23 @@ fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Wri
         let _ = writeln!(err, "error: --format html is for --sweep");
         return 2;
     }
+    // What confines the steps. In human output it heads stdout, written with the first output
+    // (so a run refused by an argument or path check prints nothing on stdout); json and html
+    // keep stdout one document, so the line goes to stderr.
+    let mut banner = Banner {
+        inner: out,
+        line: None,
+    };
     if !o.list {
-        // What confines the steps, before anything runs (json and html: stdout stays one
-        // document).
         let line = crate::jail::probe(exe).line();
-        let _ = match o.format {
-            Format::Human => writeln!(out, "{line}"),
-            Format::Json | Format::Html => writeln!(err, "{line}"),
-        };
+        match o.format {
+            Format::Human => banner.line = Some(line + "\n"),
+            Format::Json | Format::Html => {
+                let _ = writeln!(err, "{line}");
+            }
+        }
     }
+    let out: &mut dyn Write = &mut banner;
     if o.shell {
         if let Some(p) = &o.report
             && let Err(e) = crate::summary::check_file(p, "the report")

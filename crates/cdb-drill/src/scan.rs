@@ -3,7 +3,7 @@
 //! the drill's one masking point, [`mask_output`], which every text a drill writes (stdout, the
 //! journal, the reports, the `--shell` transcript and report) passes through.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Built once per process: compiling the detectors costs more than scanning a step's output.
 fn scanner() -> &'static cdb_secrets::Scanner {
@@ -29,8 +29,36 @@ pub fn scan(text: &str) -> Vec<String> {
 /// The drill's one masking point: what the scanner flags, and every known value (the world's)
 /// with its base64, hex and reversed forms and its long substrings, replaced by `cdb-secrets`.
 pub fn mask_output<'a>(text: &'a str, known: &[String]) -> std::borrow::Cow<'a, str> {
-    let known: Vec<&str> = known.iter().map(String::as_str).collect();
-    cdb_secrets::mask_known(text, &known)
+    known_mask(known).mask(text)
+}
+
+/// How many compiled value sets [`known_mask`] keeps: a sweep's cases of one class share their
+/// world's values, and its threads work on a few classes at a time.
+const MASK_CACHE: usize = 8;
+
+/// The compiled matcher for `known`, built once per set of values: building it (thousands of
+/// encoded forms) costs about 10 ms, far more than masking one journal, and the sweep masks
+/// about a thousand journals whose worlds mostly hold the same values.
+fn known_mask(known: &[String]) -> Arc<cdb_secrets::KnownMask> {
+    static CACHE: Mutex<Vec<(Vec<String>, Arc<cdb_secrets::KnownMask>)>> = Mutex::new(Vec::new());
+    // A poisoned lock only means another thread panicked while holding it; the entries are
+    // still whole (they are pushed complete), so the cache stays usable.
+    let lookup = |c: &Vec<(Vec<String>, Arc<cdb_secrets::KnownMask>)>| {
+        c.iter()
+            .find(|(k, _)| k.as_slice() == known)
+            .map(|(_, m)| Arc::clone(m))
+    };
+    if let Some(m) = lookup(&CACHE.lock().unwrap_or_else(|e| e.into_inner())) {
+        return m;
+    }
+    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    let built = Arc::new(cdb_secrets::KnownMask::new(&refs));
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= MASK_CACHE {
+        cache.remove(0);
+    }
+    cache.push((known.to_vec(), Arc::clone(&built)));
+    built
 }
 
 /// The secret parts of the values a world knows (every value it made, leaked ones included),

@@ -31,7 +31,9 @@ pub fn check_file(path: &Path, what: &str) -> Result<(), String> {
     let shown = cdb_secrets::escape_controls(&path.display().to_string()).into_owned();
     let fail = |e: std::io::Error| format!("cannot write {what} {shown}: {e}");
     match std::fs::metadata(path) {
-        Ok(md) if md.is_dir() => Err(format!("cannot write {what} {shown}: it is a directory")),
+        Ok(md) if md.is_dir() => Err(format!(
+            "cannot write {what} {shown}: it is a directory, not a regular file"
+        )),
         Ok(md) if !md.is_file() => Err(format!(
             "cannot write {what} {shown}: it exists and is not a regular file"
         )),
