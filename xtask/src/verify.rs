@@ -66,6 +66,8 @@ pub fn run(args: VerifyArgs) -> u8 {
     let root = args.root.unwrap_or_else(crate::workspace_root);
     let opts = LoadOptions {
         text_files: selection.wants_group("secrets"),
+        // Only the io and secrets groups can do without the markdown model.
+        parse_markdown: selection.wants_any_group_but(&["io", "secrets"]),
     };
     let hub = match Hub::load(&root, Layout::default(), opts) {
         Ok(h) => h,

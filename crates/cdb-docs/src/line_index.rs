@@ -35,12 +35,9 @@ fn starts_char(b: u8) -> bool {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        // memchr finds the newlines a word at a time: this pass runs over every file of a
+        // secret scan, where a byte-by-byte loop was about a tenth of the whole run.
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex {
             starts,
             chars_before: std::sync::OnceLock::new(),

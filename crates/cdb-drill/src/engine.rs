@@ -475,7 +475,10 @@ pub fn run(cfg: &Config, id: &str) -> Result<Journal, DrillError> {
     let hub = cdb_docs::Hub::load(
         &cfg.root,
         cdb_docs::Layout::default(),
-        cdb_docs::hub::LoadOptions { text_files: false },
+        cdb_docs::hub::LoadOptions {
+            text_files: false,
+            parse_markdown: true,
+        },
     )
     .map_err(|e| {
         DrillError::Hub(format!(

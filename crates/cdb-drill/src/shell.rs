@@ -262,7 +262,10 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     let hub = cdb_docs::Hub::load(
         &o.root,
         cdb_docs::Layout::default(),
-        cdb_docs::hub::LoadOptions { text_files: false },
+        cdb_docs::hub::LoadOptions {
+            text_files: false,
+            parse_markdown: true,
+        },
     )
     .map_err(|e| {
         DrillError::Hub(format!(

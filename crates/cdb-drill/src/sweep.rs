@@ -971,7 +971,10 @@ pub fn load_hub(root: &std::path::Path) -> Result<cdb_docs::Hub, DrillError> {
     cdb_docs::Hub::load(
         root,
         cdb_docs::Layout::default(),
-        cdb_docs::hub::LoadOptions { text_files: false },
+        cdb_docs::hub::LoadOptions {
+            text_files: false,
+            parse_markdown: true,
+        },
     )
     .map_err(|e| DrillError::Hub(format!("{}: cannot load the Docs Hub: {e}", root.display())))
 }

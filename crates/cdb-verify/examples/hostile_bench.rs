@@ -80,7 +80,14 @@ fn shapes() -> Vec<(&'static str, String)> {
 
 fn time_one(root: &Path, today: jiff::civil::Date) -> std::io::Result<(f64, usize, usize)> {
     let start = Instant::now();
-    let hub = Hub::load(root, Layout::default(), LoadOptions { text_files: true })?;
+    let hub = Hub::load(
+        root,
+        Layout::default(),
+        LoadOptions {
+            text_files: true,
+            parse_markdown: true,
+        },
+    )?;
     let findings = check(&hub, &Config::new(today, Selection::default()));
     let source = |path: &str| {
         hub.doc(path)

@@ -75,7 +75,14 @@ fn main() -> std::io::Result<()> {
     let mut findings = 0;
     for _ in 0..7 {
         let start = Instant::now();
-        let hub = Hub::load(&root, Layout::default(), LoadOptions { text_files: false })?;
+        let hub = Hub::load(
+            &root,
+            Layout::default(),
+            LoadOptions {
+                text_files: false,
+                parse_markdown: true,
+            },
+        )?;
         findings = check(&hub, &config).len();
         times.push(start.elapsed().as_secs_f64());
     }

@@ -63,6 +63,13 @@ impl Selection {
     }
 
     /// Whether any selected rule belongs to `group`.
+    /// Whether some selected rule belongs to a group other than `groups`.
+    pub fn wants_any_group_but(&self, groups: &[&str]) -> bool {
+        registry()
+            .iter()
+            .any(|r| !groups.contains(&r.meta.group) && self.includes(r.meta))
+    }
+
     pub fn wants_group(&self, group: &str) -> bool {
         registry()
             .iter()

@@ -12,7 +12,10 @@ fn bodies() -> BTreeMap<String, String> {
     let hub = cdb_docs::Hub::load(
         &crate::workspace(),
         cdb_docs::Layout::default(),
-        cdb_docs::hub::LoadOptions { text_files: false },
+        cdb_docs::hub::LoadOptions {
+            text_files: false,
+            parse_markdown: true,
+        },
     )
     .unwrap();
     hub.docs

@@ -83,7 +83,10 @@ proptest! {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        let hub = Hub::load(dir.path(), layout, LoadOptions { text_files: true }).unwrap();
+        let hub = Hub::load(dir.path(), layout, LoadOptions {
+            text_files: true,
+            parse_markdown: true,
+        }).unwrap();
         for f in check(&hub, &Config::new(today(), Selection::default())) {
             prop_assert!(f.line >= 1 && f.column >= 1);
         }
