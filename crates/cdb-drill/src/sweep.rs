@@ -1025,7 +1025,8 @@ pub fn main(
         }
     };
     let text = match o.format {
-        crate::cli::Format::Human => human(&s),
+        // Step ids and reasons come from the runbook: no control character reaches a terminal.
+        crate::cli::Format::Human => cdb_secrets::escape_controls(&human(&s)).into_owned(),
         crate::cli::Format::Json => json_lines(&s),
         crate::cli::Format::Html => crate::page::html(&s, o.seed),
     };
