@@ -74,20 +74,30 @@ pub(crate) fn check(
                 .map(|f| (f.path.as_str(), f.text.as_str())),
         )
         .collect();
-    // The scan is the costly part of a full verify, so files are split across cores.
+    // The scan is the costly part of a full verify, so files are shared across cores. Each
+    // thread takes the next file from one counter, so a few large files cannot leave a core
+    // idle as fixed chunks did; the findings are put back in file order afterwards.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = texts.len().div_ceil(threads).max(1);
-    let results: Vec<Vec<Finding>> = std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| {
-                let scanner = &scanner;
+        .clamp(1, 8)
+        .min(texts.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Vec<Finding>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (scanner, texts, next) = (&scanner, &texts, &next);
                 s.spawn(move || {
                     let mut found = Vec::new();
-                    for (path, text) in part {
-                        scan_one(scanner, path, text, selected, baseline, &mut found);
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, text)) = texts.get(i) else {
+                            break;
+                        };
+                        let mut one = Vec::new();
+                        scan_one(scanner, path, text, selected, baseline, &mut one);
+                        if !one.is_empty() {
+                            found.push((i, one));
+                        }
                     }
                     found
                 })
@@ -95,10 +105,12 @@ pub(crate) fn check(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    out.extend(results.into_iter().flatten());
+    results.sort_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, f)| f);
+    out.extend(results.flatten());
 }
 
 fn scan_one(
