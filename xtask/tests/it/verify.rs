@@ -459,7 +459,7 @@ fn sarif_and_github_formats() {
         line
     );
     assert!(
-        result["partialFingerprints"]["cdbFingerprint/v1"]
+        result["partialFingerprints"]["cdbFingerprint/v2"]
             .as_str()
             .unwrap()
             .len()

@@ -63,7 +63,7 @@ fn no_secret_value_in_journal_report_or_stdout() {
 }
 
 /// The base64 (standard, padded) of `b`, as `base64` prints it.
-fn b64(b: &[u8]) -> String {
+pub fn b64(b: &[u8]) -> String {
     let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in b.chunks(3) {

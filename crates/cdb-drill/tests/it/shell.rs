@@ -398,3 +398,30 @@ code = os.waitstatus_to_exitcode(status)
 # The drill itself fails (nothing was rotated): exit 1 is the expected verdict here.
 sys.exit(0 if code == 1 else 10 + code)
 "#;
+
+#[test]
+fn values_printed_in_the_shell_reach_neither_its_output_nor_its_report() {
+    // Commands a tired person might type: the password raw, as base64, and a token the scanner
+    // flags (an AWS key id shape, assembled at run time so no file of the repository holds it).
+    let text = r#"cat "$SECRETS_PATH/POSTGRES_PASSWORD"
+base64 < "$SECRETS_PATH/POSTGRES_PASSWORD"
+printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)"
+"#;
+    let (code, out, err, md) = run_script(text);
+    assert!(code.is_some(), "{err}");
+    assert!(!md.is_empty(), "no report:\n{out}\n{err}");
+    let w = tempfile::tempdir().unwrap();
+    let world = cdb_drill::world::World::new(1, w.path(), &w.path().join("s")).unwrap();
+    let pw = world.read_secret_file("POSTGRES_PASSWORD").unwrap();
+    let pw = pw.trim_end().to_owned();
+    let token = ["AKIA", "Q7R2M9X4", "T6W3Z8K5"].concat();
+    for (name, t) in [("stdout", &out), ("stderr", &err), ("report", &md)] {
+        for (what, v) in [
+            ("value", pw.clone()),
+            ("base64", crate::outputs::b64(format!("{pw}\n").as_bytes())),
+            ("token", token.clone()),
+        ] {
+            assert!(!t.contains(&v), "the {what} is in the shell's {name}:\n{t}");
+        }
+    }
+}

@@ -55,7 +55,7 @@ pub fn render(r: &Report<'_>) -> String {
                         "region": { "startLine": f.line, "startColumn": f.column }
                     }
                 }],
-                "partialFingerprints": { "cdbFingerprint/v1": f.fingerprint }
+                "partialFingerprints": { "cdbFingerprint/v2": f.fingerprint }
             });
             if let Some(i) = registry().iter().position(|rule| rule.meta.id == f.rule) {
                 result["ruleIndex"] = json!(i);
