@@ -662,7 +662,29 @@ impl World {
             }
             _ => {}
         }
+        self.validate_at_start(service);
         self.reconnect_all();
+    }
+
+    /// `cdb_risk` and `cdb_execution` call `validate_all_auth` (`core/auth.py` upstream) when
+    /// they start and exit when PostgreSQL or Redis refuses their password; with
+    /// `restart: unless-stopped` that is a crash loop, which `docker inspect` shows as not
+    /// running. No other service checks a credential at start.
+    fn validate_at_start(&mut self, service: &str) {
+        if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
+            return;
+        }
+        let pg_ok = self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
+        let redis_ok = self
+            .containers
+            .get(service)
+            .and_then(|c| c.read.get("REDIS_PASSWORD"))
+            .is_some_and(|p| self.redis_accepts(p));
+        if !(pg_ok && redis_ok)
+            && let Some(c) = self.containers.get_mut(service)
+        {
+            c.running = false;
+        }
     }
 
     /// `docker compose restart`: same container, same secrets; runtime state of servers is lost.
@@ -677,6 +699,7 @@ impl World {
             self.postgres.sessions.clear();
         }
         self.postgres.sessions.retain(|s| s.application != service);
+        self.validate_at_start(service);
         self.reconnect_all();
     }
 
@@ -703,6 +726,7 @@ impl World {
         if service == "cdb_redis" && !self.redis.rewritten {
             self.redis.passwords = self.redis.startup.clone().into_iter().collect();
         }
+        self.validate_at_start(service);
         self.reconnect_all();
     }
 
@@ -819,30 +843,30 @@ impl World {
         p
     }
 
-    /// What the container's own health check reports. Grafana's and the exporters' checks only
-    /// see the process, so a stale datasource or exporter credential does not show here.
+    /// What the container's own health check reports: what the check in the Compose file
+    /// proves, nothing more (stack facts, "What a health check proves"). The Python services'
+    /// checks `curl -f http://localhost:PORT/health` a handler that returns a constant 200;
+    /// `cdb_db_writer`'s is `kill -0 1`, `cdb_reports`' `pgrep`, the exporters' and
+    /// Prometheus' `nc -z`, Grafana's `/api/health` its own database, `cdb_postgres`'
+    /// `pg_isready`: all of them see the process only. `cdb_redis`' is
+    /// `redis-cli -a "$(cat /run/secrets/redis_password)" ping`, a login with what the file
+    /// holds at the time of the check. A credential a consumer holds shows nowhere here.
     pub fn inspect_health(&self, service: &str) -> Health {
         match self.containers.get(service) {
             None => Health::Missing,
             Some(c) if !c.running => Health::Stopped,
             Some(_) => {
-                let shallow = matches!(
-                    service,
-                    "cdb_grafana"
-                        | "cdb_postgres_exporter"
-                        | "cdb_redis_exporter"
-                        | "cdb_prometheus"
-                        | "cdb_cadvisor"
-                        | "cdb_postgres"
-                        | "cdb_redis"
-                );
                 // A TLS server whose certificate and key do not load does not come up.
                 let tls_down = crate::tls::SERVERS.contains(&service)
                     && self.tls_server_problem(service).is_some();
-                if (shallow && !tls_down) || self.problems(service).is_empty() {
-                    Health::Healthy
-                } else {
+                let login_fails = service == "cdb_redis"
+                    && !self
+                        .read_secret_file("REDIS_PASSWORD")
+                        .is_some_and(|p| self.redis_accepts(&p));
+                if tls_down || login_fails {
                     Health::Unhealthy
+                } else {
+                    Health::Healthy
                 }
             }
         }
