@@ -48,7 +48,11 @@ pub const EFFECTS: &[(&str, &str)] = &[
     ),
     (
         "trading.pause",
-        "engage the kill switch: cdb_execution stops",
+        "engage the kill switch: its state file on the kill_switch_state volume says `state=active` (exchange.rs)",
+    ),
+    (
+        "mexc.cancel-open-orders",
+        "in the MEXC console, cancel every open order of the account and review the positions",
     ),
     (
         "comms.*",
@@ -176,10 +180,12 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 return Ok("no key left to delete (already deleted)".into());
             }
             for id in &ids {
-                let held_by_execution = w
-                    .containers
-                    .get("cdb_execution")
-                    .is_some_and(|c| c.running && c.read.get("MEXC_TRADE_API_KEY") == Some(id));
+                // Trading is paused by the kill switch, not by a stopped container.
+                let held_by_execution = !crate::exchange::switch_active(w)
+                    && w
+                        .containers
+                        .get("cdb_execution")
+                        .is_some_and(|c| c.running && c.read.get("MEXC_TRADE_API_KEY") == Some(id));
                 let is_trade = w
                     .mexc
                     .keys
@@ -188,7 +194,7 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 if is_trade && held_by_execution {
                     w.violation(
                         "trade-key-deleted-while-trading",
-                        "a trade key was deleted while cdb_execution was running on it: pause trading first".into(),
+                        "a trade key was deleted while cdb_execution was trading on it (kill switch released): engage the kill switch first".into(),
                     );
                 }
                 for k in w.mexc.keys.iter_mut().filter(|k| &k.key == id) {
@@ -376,8 +382,13 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             ))
         }
         "trading.pause" => {
-            w.stop("cdb_execution");
-            Ok("kill switch engaged: cdb_execution stopped".into())
+            crate::exchange::set_switch(w, true, "manual", "incident containment");
+            Ok("kill switch engaged (state=active)".into())
+        }
+        "mexc.cancel-open-orders" => {
+            let n = w.exchange.open_orders.len();
+            w.exchange.open_orders.clear();
+            Ok(format!("{n} open order(s) cancelled; positions reviewed"))
         }
         e if e.starts_with("comms.") || e.starts_with("escalate.") || e.starts_with("record.") => {
             Ok("done (people only; no change to the stack)".into())

@@ -272,6 +272,9 @@ impl<'h> Run<'h> {
             };
             (status, r.code, r.stdout, r.stderr)
         };
+        // The bot trades wherever its order path is open; a leaked trade key must not trade.
+        let phase = step.phase.as_str().to_owned();
+        self.world(|w| crate::exchange::after_step(w, &phase))?;
         self.t += step.time.secs;
         // Judge and redact with the world as it is after the step (it knows every value made so far).
         let world = World::load(&self.sandbox.world_file())?;

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod coverage;
 pub mod effects;
 pub mod engine;
+pub mod exchange;
 pub mod faults;
 pub mod interrupt;
 pub mod jail;

@@ -287,9 +287,12 @@ pub struct World {
     #[serde(default)]
     pub tls: crate::tls::Tls,
     pub networks: BTreeSet<String>,
-    /// The order path was stopped by an operator step (the runbook's pause-trading step, which
-    /// also engages the kill switch); only the owner-operator releases it, never during a drill.
+    /// The kill switch is active and no order was placed since it went active (exchange.rs);
+    /// stopping cdb_execution is not the kill switch (stack facts, "The kill switch").
     pub trading_paused: bool,
+    /// The kill switch's state file, the bot's order path and open orders (exchange.rs).
+    #[serde(default)]
+    pub exchange: crate::exchange::Exchange,
     /// Every secret value the world ever held → the secret name it first belonged to.
     pub values: BTreeMap<String, String>,
     /// Values that leaked (the scenario's trigger).
@@ -416,6 +419,7 @@ impl World {
             tls: crate::tls::Tls::default(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
+            exchange: crate::exchange::Exchange::default(),
             values: BTreeMap::new(),
             leaked: BTreeSet::new(),
             armed: Vec::new(),
@@ -432,6 +436,8 @@ impl World {
         w.values.insert(dsn.clone(), "POSTGRES_PASSWORD_DSN".into());
         let read = w.new_mexc_key("read");
         let trade = w.new_mexc_key("trade");
+        // The bot has orders open at the exchange when the drill starts (exchange.rs).
+        w.exchange.open_orders = vec![trade.key.clone(), trade.key.clone()];
         let token = w.fresh_secret("GRAFANA_SA_TOKEN", 20);
         w.postgres.roles.insert("claire_user".into(), pg.clone());
         w.grafana.admin_password = grafana.clone();
@@ -671,6 +677,8 @@ impl World {
     /// `restart: unless-stopped` that is a crash loop, which `docker inspect` shows as not
     /// running. No other service checks a credential at start.
     fn validate_at_start(&mut self, service: &str) {
+        // The kill switch's file is created `inactive` by a starting service when missing.
+        crate::exchange::on_start(self, service);
         if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
             return;
         }
@@ -706,9 +714,6 @@ impl World {
     pub fn stop(&mut self, service: &str) {
         if let Some(c) = self.containers.get_mut(service) {
             c.running = false;
-        }
-        if service == "cdb_execution" {
-            self.trading_paused = true;
         }
         if service == "cdb_postgres" {
             self.postgres.sessions.clear();

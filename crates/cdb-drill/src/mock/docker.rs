@@ -297,6 +297,18 @@ fn exec(w: &mut World, args: &[String], ctx: &mut Ctx, _svc: Option<&String>) ->
         ctx.errln("docker: 'docker exec' requires at least 2 arguments.");
         return 1;
     };
+    // Python images (exchange.rs): python, cmp, grep, cat run inside them.
+    if crate::exchange::PYTHON_IMAGES.contains(&container.as_str())
+        && matches!(tool.as_str(), "python" | "python3" | "cmp" | "grep" | "cat")
+    {
+        let container = container.clone();
+        let outer_env = std::mem::replace(&mut ctx.env, env);
+        let outer_loc = std::mem::replace(&mut ctx.loc, Loc::Container(container.clone()));
+        let code = crate::exchange::run_inside(w, &container, tool, targs, ctx);
+        ctx.env = outer_env;
+        ctx.loc = outer_loc;
+        return code;
+    }
     let available = match tool.as_str() {
         "psql" => container == "cdb_postgres",
         "redis-cli" => container == "cdb_redis",

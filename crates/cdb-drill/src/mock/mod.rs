@@ -198,7 +198,17 @@ fn needs_stdin(tool: &str, args: &[String]) -> bool {
 fn is_inner_tool(a: &str) -> bool {
     matches!(
         a,
-        "psql" | "redis-cli" | "grafana" | "grafana-cli" | "sh" | "bash"
+        "psql"
+            | "redis-cli"
+            | "grafana"
+            | "grafana-cli"
+            | "sh"
+            | "bash"
+            | "python"
+            | "python3"
+            | "cmp"
+            | "grep"
+            | "cat"
     )
 }
 
