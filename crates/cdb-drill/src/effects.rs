@@ -10,11 +10,11 @@ use crate::world::{CI_SECRETS, World};
 pub const EFFECTS: &[(&str, &str)] = &[
     (
         "mexc.create-trade-key",
-        "create a trade-only, IP-bound MEXC key; key and secret go to the first `$SECRETS_PATH/…KEY…` and `…SECRET…` files the body names (default MEXC_TRADE_API_KEY.next, MEXC_TRADE_API_SECRET.next)",
+        "create a trade-only, IP-bound MEXC key; key and secret go to the first `$SECRETS_PATH/…KEY…` and `…SECRET…` files the body names (default MEXC_TRADE_API_KEY.txt.next, MEXC_TRADE_API_SECRET.txt.next)",
     ),
     (
         "mexc.create-read-key",
-        "the same for a read-only key (default MEXC_API_KEY.next, MEXC_API_SECRET.next)",
+        "the same for a read-only key (default MEXC_API_KEY.txt.next, MEXC_API_SECRET.txt.next)",
     ),
     (
         "mexc.delete-key",
@@ -109,9 +109,9 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             }
             let trade = effect == "mexc.create-trade-key";
             let (kd, sd) = if trade {
-                ("MEXC_TRADE_API_KEY.next", "MEXC_TRADE_API_SECRET.next")
+                ("MEXC_TRADE_API_KEY.txt.next", "MEXC_TRADE_API_SECRET.txt.next")
             } else {
-                ("MEXC_API_KEY.next", "MEXC_API_SECRET.next")
+                ("MEXC_API_KEY.txt.next", "MEXC_API_SECRET.txt.next")
             };
             let key_file = files
                 .iter()

@@ -15,6 +15,18 @@ use crate::mock::Ctx;
 use crate::world::{World, reads};
 use serde::{Deserialize, Serialize};
 
+/// The host file of a secret: the exchange keys' files end in `.txt` (compose.blue.yml:
+/// `file: ${SECRETS_PATH}/MEXC_API_KEY.txt`, `MEXC_API_SECRET.txt`; the trade keys, not mounted
+/// by today's Compose files, follow the same pattern: stack facts, "How secrets reach services").
+pub fn file_name(name: &str) -> String {
+    match name {
+        "MEXC_API_KEY" | "MEXC_API_SECRET" | "MEXC_TRADE_API_KEY" | "MEXC_TRADE_API_SECRET" => {
+            format!("{name}.txt")
+        }
+        _ => name.to_owned(),
+    }
+}
+
 /// The kill switch's state file (`CDB_KILL_SWITCH_STATE_FILE` in compose.blue.yml).
 pub const STATE_FILE: &str = "/app/kill_switch/.cdb_kill_switch.state";
 

@@ -542,7 +542,7 @@ impl World {
     }
 
     pub fn secret_path(&self, name: &str) -> PathBuf {
-        Path::new(&self.secrets_dir).join(name)
+        Path::new(&self.secrets_dir).join(crate::exchange::file_name(name))
     }
 
     pub fn write_secret_file(&self, name: &str, value: &str) -> io::Result<()> {
