@@ -521,10 +521,35 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
 mod tests {
     use super::*;
 
+    fn world() -> (tempfile::TempDir, World) {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = World::new(3, d.path(), &d.path().join("s")).expect("world");
+        (d, w)
+    }
+
+    fn ctx() -> Ctx {
+        Ctx {
+            env: std::collections::BTreeMap::new(),
+            stdin: String::new(),
+            out: Vec::new(),
+            err: Vec::new(),
+            loc: crate::mock::Loc::Host,
+            cwd: std::path::PathBuf::new(),
+        }
+    }
+
+    const ACCOUNT: &str = "import hashlib, hmac, time, urllib.request\nk = open(\"/run/secrets/mexc_api_key\").read().strip()\ns = open(\"/run/secrets/mexc_api_secret\").read().strip()\nurllib.request.urlopen(urllib.request.Request(\"https://api.mexc.com/api/v3/account?\" + hmac.new(s.encode(), b'', hashlib.sha256).hexdigest(), headers={\"X-MEXC-APIKEY\": k}))";
+    const ORDER_TEST: &str = "import hashlib, hmac, urllib.request\nk = open(\"/run/secrets/mexc_trade_api_key\").read().strip()\ns = open(\"/run/secrets/mexc_trade_api_secret\").read().strip()\nurllib.request.urlopen(urllib.request.Request(\"https://api.mexc.com/api/v3/order/test?\" + hmac.new(s.encode(), b'', hashlib.sha256).hexdigest(), data=b'', method=\"POST\", headers={\"X-MEXC-APIKEY\": k}))";
+
+    fn py(w: &mut World, svc: &str, prog: &str) -> (i32, String) {
+        let mut c = ctx();
+        let code = run_inside(w, svc, "python", &["-c".into(), prog.into()], &mut c);
+        (code, String::from_utf8_lossy(&c.err).into_owned())
+    }
+
     #[test]
     fn the_switch_fails_closed() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let mut w = World::new(3, d.path(), &d.path().join("s")).expect("world");
+        let (_d, mut w) = world();
         assert!(!switch_active(&w));
         w.exchange.switch_file = None;
         assert!(switch_active(&w), "a missing file is active");
@@ -533,14 +558,142 @@ mod tests {
         w.exchange.switch_file = Some("state=paused\n".into());
         assert!(switch_active(&w), "an unknown state is active");
         set_switch(&mut w, true, "manual", "x");
-        assert!(w.exchange.switch_file.as_deref().is_some_and(|t| t.starts_with("state=active\nreason=manual\n")));
+        assert!(
+            w.exchange
+                .switch_file
+                .as_deref()
+                .is_some_and(|t| t.starts_with("state=active\nreason=manual\n"))
+        );
         assert!(w.trading_paused);
+    }
+
+    /// Issue 11, divergence 3: a stopped cdb_execution is not a paused bot (the old world counted
+    /// it as one); the switch is; it survives a recreate; a fresh volume comes back inactive.
+    #[test]
+    fn stopping_execution_is_not_the_kill_switch_and_the_switch_survives_recreates() {
+        let (_d, mut w) = world();
+        w.stop("cdb_execution");
+        after_step(&mut w, "rotate");
+        assert!(!w.trading_paused, "stopping cdb_execution does not pause trading");
+        w.start("cdb_execution");
+        set_switch(&mut w, true, "manual", "incident containment");
+        w.create("cdb_execution");
+        w.create("cdb_risk");
+        after_step(&mut w, "rotate");
+        assert!(switch_active(&w) && w.trading_paused, "the file on the volume persists");
+        assert!(!order_path_open(&w));
+        w.exchange.switch_file = None;
+        w.create("cdb_risk");
+        assert!(!switch_active(&w), "KillSwitch() creates a missing file as inactive");
+        after_step(&mut w, "rotate");
+        assert!(order_path_open(&w) && !w.trading_paused);
+    }
+
+    #[test]
+    fn an_order_with_a_leaked_trade_key_is_a_violation_after_containment() {
+        let (_d, mut w) = world();
+        let trade = w.read_secret_file("MEXC_TRADE_API_KEY").expect("trade key");
+        w.leaked.insert(trade);
+        after_step(&mut w, "contain");
+        assert!(w.violations.is_empty(), "containment is under way");
+        after_step(&mut w, "pre-check");
+        assert_eq!(w.violations.len(), 1, "{:?}", w.violations);
+        assert_eq!(w.violations[0].kind, "order-with-leaked-trade-key");
+
+        let (_d2, mut w) = world();
+        let trade = w.read_secret_file("MEXC_TRADE_API_KEY").expect("trade key");
+        w.leaked.insert(trade);
+        set_switch(&mut w, true, "manual", "incident containment");
+        after_step(&mut w, "pre-check");
+        assert!(w.violations.is_empty(), "an IP-bound key behind an engaged switch cannot trade");
+        for k in &mut w.mexc.keys {
+            k.ip_bound = false;
+        }
+        after_step(&mut w, "rotate");
+        assert_eq!(w.violations.len(), 1, "an unbound leaked trade key trades from anywhere");
+    }
+
+    /// Issue 12, defect 2: the key a service runs on is proven by MEXC, from inside it.
+    #[test]
+    fn mexc_answers_the_calls_made_from_inside_the_services() {
+        let (_d, mut w) = world();
+        assert_eq!(py(&mut w, "cdb_risk", ACCOUNT).0, 0);
+        assert_eq!(py(&mut w, "cdb_execution", ORDER_TEST).0, 0);
+        // cdb_risk does not mount a trade key in the world's setup? It does (reads()), so the
+        // test order works there too; cdb_market mounts no MEXC key at all.
+        let (code, err) = py(&mut w, "cdb_market", ACCOUNT);
+        assert_eq!(code, 1);
+        assert!(err.contains("No such file"), "{err}");
+        // A trade key without the "Trade" permission: 700007; a deleted one: 10072.
+        for k in &mut w.mexc.keys {
+            if k.kind == "trade" {
+                k.kind = "read".into();
+            }
+        }
+        let (code, err) = py(&mut w, "cdb_execution", ORDER_TEST);
+        assert_eq!(code, 1);
+        assert!(err.contains("700007"), "{err}");
+        for k in &mut w.mexc.keys {
+            k.revoked = true;
+        }
+        let (code, err) = py(&mut w, "cdb_risk", ACCOUNT);
+        assert_eq!(code, 1);
+        assert!(err.contains("10072"), "{err}");
+        // An unsigned call is refused whatever the key.
+        let (code, err) = py(&mut w, "cdb_risk", &ACCOUNT.replace("hmac", "plain"));
+        assert_eq!(code, 1);
+        assert!(err.contains("700002"), "{err}");
+        assert!(w.violations.is_empty());
+        // A "check" that names /api/v3/order itself would place a real order.
+        let _ = py(&mut w, "cdb_execution", &ORDER_TEST.replace("/order/test", "/order"));
+        assert_eq!(w.violations.len(), 1);
+    }
+
+    #[test]
+    fn smtp_logins_from_inside_reports_use_its_mounted_files() {
+        let (_d, mut w) = world();
+        let login = "import smtplib\nu = open(\"/run/secrets/smtp_user\").read().strip()\np = open(\"/run/secrets/smtp_password\").read().strip()\nc = smtplib.SMTP(\"smtp.gmail.com\", 587)\nc.starttls()\nc.login(u, p)";
+        assert_eq!(py(&mut w, "cdb_reports", login).0, 0);
+        let (code, err) = py(&mut w, "cdb_reports", &login.replace("c.starttls()\n", ""));
+        assert_eq!(code, 1, "port 587 offers AUTH only after STARTTLS");
+        assert!(err.contains("AUTH extension not supported"), "{err}");
+        w.smtp.app_passwords.clear();
+        let (code, err) = py(&mut w, "cdb_reports", login);
+        assert_eq!(code, 1);
+        assert!(err.contains("535"), "{err}");
+        // cdb_reports' health check (pgrep) still says healthy: only the login sees it.
+        assert_eq!(w.inspect_health("cdb_reports"), crate::world::Health::Healthy);
+    }
+
+    #[test]
+    fn a_mount_shows_what_the_container_was_created_with() {
+        let (_d, mut w) = world();
+        let old = mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").expect("mounted");
+        w.write_secret_file("MEXC_API_KEY", "0123456789abcdef").expect("write");
+        assert!(w.secret_path("MEXC_API_KEY").ends_with("MEXC_API_KEY.txt"));
+        assert_eq!(mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").as_deref(), Ok(old.as_str()));
+        let mut c = ctx();
+        c.stdin = "0123456789abcdef".into();
+        let args: Vec<String> = ["-s", "/run/secrets/mexc_api_key", "-"].iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 1);
+        w.create("cdb_risk");
+        assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 0);
+    }
+
+    #[test]
+    fn python_without_a_program_on_stdin_runs_nothing() {
+        let (_d, mut w) = world();
+        let mut c = ctx();
+        assert_eq!(run_inside(&mut w, "cdb_risk", "python", &["-".into()], &mut c), 0);
+        assert!(c.out.is_empty() && c.err.is_empty());
     }
 
     #[test]
     fn secret_paths_are_found_in_order() {
         assert_eq!(
-            secret_paths("open('/run/secrets/mexc_api_key').read(); open(\"/run/secrets/mexc_api_secret\")"),
+            secret_paths(
+                "open('/run/secrets/mexc_api_key').read(); open(\"/run/secrets/mexc_api_secret\")"
+            ),
             vec!["/run/secrets/mexc_api_key", "/run/secrets/mexc_api_secret"]
         );
     }

@@ -4,6 +4,7 @@
 
 mod broken;
 mod cli;
+mod exchange;
 mod hermetic;
 mod interrupt;
 mod jail;
