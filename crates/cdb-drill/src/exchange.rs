@@ -18,12 +18,22 @@ use serde::{Deserialize, Serialize};
 /// The host file of a secret: the exchange keys' files end in `.txt` (compose.blue.yml:
 /// `file: ${SECRETS_PATH}/MEXC_API_KEY.txt`, `MEXC_API_SECRET.txt`; the trade keys, not mounted
 /// by today's Compose files, follow the same pattern: stack facts, "How secrets reach services").
+/// `.prev`/`.next`/`.failed` come after the `.txt` (`MEXC_API_KEY.txt.next`).
 pub fn file_name(name: &str) -> String {
-    match name {
-        "MEXC_API_KEY" | "MEXC_API_SECRET" | "MEXC_TRADE_API_KEY" | "MEXC_TRADE_API_SECRET" => {
-            format!("{name}.txt")
-        }
-        _ => name.to_owned(),
+    const TXT: &[&str] = &[
+        "MEXC_API_KEY",
+        "MEXC_API_SECRET",
+        "MEXC_TRADE_API_KEY",
+        "MEXC_TRADE_API_SECRET",
+    ];
+    let (base, rest) = name.split_once('.').unwrap_or((name, ""));
+    if !TXT.contains(&base) || rest == "txt" || rest.starts_with("txt.") {
+        return name.to_owned();
+    }
+    if rest.is_empty() {
+        format!("{base}.txt")
+    } else {
+        format!("{base}.txt.{rest}")
     }
 }
 
@@ -134,6 +144,11 @@ pub fn trading_paused(w: &World) -> bool {
 /// A service that mounts the volume starts: `KillSwitch.__init__` creates a missing state
 /// file as `inactive` ("Initial state"), so a fresh volume resumes trading.
 pub fn on_start(w: &mut World, service: &str) {
+    // Fault `kill-switch-reset`: the container comes up on an empty `kill_switch_state` volume
+    // (created under another project name, or removed): the state file is gone.
+    if SWITCH_MOUNTED.contains(&service) && w.trip("kill-switch-reset", Some(service)) {
+        w.exchange.switch_file = None;
+    }
     if SWITCH_MOUNTED.contains(&service) && w.exchange.switch_file.is_none() {
         let now = w.clock;
         w.exchange.switch_file = Some(state_text("inactive", "none", "Initial state", None, now));
@@ -686,6 +701,14 @@ mod tests {
         let mut c = ctx();
         assert_eq!(run_inside(&mut w, "cdb_risk", "python", &["-".into()], &mut c), 0);
         assert!(c.out.is_empty() && c.err.is_empty());
+    }
+
+    #[test]
+    fn exchange_files_end_in_txt() {
+        assert_eq!(file_name("MEXC_API_KEY"), "MEXC_API_KEY.txt");
+        assert_eq!(file_name("MEXC_TRADE_API_SECRET.prev"), "MEXC_TRADE_API_SECRET.txt.prev");
+        assert_eq!(file_name("MEXC_API_KEY.txt.next"), "MEXC_API_KEY.txt.next");
+        assert_eq!(file_name("REDIS_PASSWORD.next"), "REDIS_PASSWORD.next");
     }
 
     #[test]

@@ -194,6 +194,16 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Rotation,
     },
     FaultSpec {
+        id: "kill-switch-released",
+        summary: "cdb_execution comes back with the kill switch released: its recreation mounts an empty kill_switch_state volume (another project name, or the volume removed) and the service writes `state=inactive`",
+        mechanism: Mechanism::Armed {
+            kind: "kill-switch-reset",
+            pattern: RECREATE,
+        },
+        applies: &[("exchange", "cdb_execution")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
         id: "mexc-console-refuses",
         summary: "the MEXC console refuses to create an API key once",
         mechanism: Mechanism::Armed {
@@ -408,6 +418,7 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("malformed-dsn", false),
     ("redis-restart", false),
     ("role-unchanged", false),
+    ("kill-switch-reset", true),
     ("mexc-key-missing-permission", false),
     ("mexc-key-not-ip-bound", false),
     ("smtp-app-password-invalid", false),
