@@ -109,7 +109,10 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             }
             let trade = effect == "mexc.create-trade-key";
             let (kd, sd) = if trade {
-                ("MEXC_TRADE_API_KEY.txt.next", "MEXC_TRADE_API_SECRET.txt.next")
+                (
+                    "MEXC_TRADE_API_KEY.txt.next",
+                    "MEXC_TRADE_API_SECRET.txt.next",
+                )
             } else {
                 ("MEXC_API_KEY.txt.next", "MEXC_API_SECRET.txt.next")
             };
@@ -182,8 +185,7 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             for id in &ids {
                 // Trading is paused by the kill switch, not by a stopped container.
                 let held_by_execution = !crate::exchange::switch_active(w)
-                    && w
-                        .containers
+                    && w.containers
                         .get("cdb_execution")
                         .is_some_and(|c| c.running && c.read.get("MEXC_TRADE_API_KEY") == Some(id));
                 let is_trade = w

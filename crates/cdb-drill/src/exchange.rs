@@ -92,11 +92,20 @@ impl Default for Exchange {
 
 fn iso(clock: u64) -> String {
     // Python's `datetime.isoformat()` of an aware UTC time (core.utils.clock.utcnow).
-    crate::mock::util::format_time(crate::mock::util::EPOCH_START + clock, "%Y-%m-%dT%H:%M:%S+00:00")
+    crate::mock::util::format_time(
+        crate::mock::util::EPOCH_START + clock,
+        "%Y-%m-%dT%H:%M:%S+00:00",
+    )
 }
 
 /// The file as `KillSwitch._write_state` writes it.
-fn state_text(state: &str, reason: &str, message: &str, activated: Option<u64>, now: u64) -> String {
+fn state_text(
+    state: &str,
+    reason: &str,
+    message: &str,
+    activated: Option<u64>,
+    now: u64,
+) -> String {
     format!(
         "state={state}\nreason={reason}\nmessage={message}\nactivated_at={}\nupdated_at={}\n",
         activated.map_or_else(|| "none".to_owned(), iso),
@@ -175,7 +184,9 @@ pub fn order_path_open(w: &World) -> bool {
 /// to the host's IP is usable only from the host, so by the bot; an unbound one by anyone.
 pub fn leaked_trade_usable(w: &World) -> Option<String> {
     let leaked = |k: &crate::world::MexcKey| {
-        k.kind == "trade" && !k.revoked && (w.leaked.contains(&k.key) || w.leaked.contains(&k.secret))
+        k.kind == "trade"
+            && !k.revoked
+            && (w.leaked.contains(&k.key) || w.leaked.contains(&k.secret))
     };
     if w.mexc.keys.iter().any(|k| leaked(k) && !k.ip_bound) {
         return Some("a leaked trade key without IP binding is live at MEXC: anyone holding it can place orders".into());
@@ -268,8 +279,13 @@ pub fn run_inside(w: &mut World, service: &str, tool: &str, args: &[String], ctx
 /// `cmp [-s] A B`: one of them `-` (stdin), the other a file in the container. Values are
 /// compared as the consumers read them (trimmed).
 fn cmp(w: &World, service: &str, args: &[String], ctx: &mut Ctx) -> i32 {
-    let silent = args.iter().any(|a| a == "-s" || a == "--silent" || a == "--quiet");
-    let files: Vec<&String> = args.iter().filter(|a| !a.starts_with('-') || *a == "-").collect();
+    let silent = args
+        .iter()
+        .any(|a| a == "-s" || a == "--silent" || a == "--quiet");
+    let files: Vec<&String> = args
+        .iter()
+        .filter(|a| !a.starts_with('-') || *a == "-")
+        .collect();
     if files.len() != 2 {
         ctx.errln("cmp: the drill world models `cmp [-s] FILE -` (and `- FILE`) only");
         return 2;
@@ -373,7 +389,9 @@ fn python(w: &mut World, service: &str, args: &[String], ctx: &mut Ctx) -> i32 {
         },
         None if args.iter().all(|a| a == "-" || a == "-u") => ctx.stdin.clone(),
         None => {
-            ctx.errln("python: the drill world models `python -c PROGRAM` and `python -` (stdin) only");
+            ctx.errln(
+                "python: the drill world models `python -c PROGRAM` and `python -` (stdin) only",
+            );
             return 2;
         }
     };
@@ -439,7 +457,9 @@ fn smtp_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
     let (user, pass) = match (mounted(w, service, user), mounted(w, service, pass)) {
         (Ok(u), Ok(p)) => (u, p),
         (Err(e), _) | (_, Err(e)) => {
-            ctx.errln(&format!("FileNotFoundError: [Errno 2] No such file or directory: {e}"));
+            ctx.errln(&format!(
+                "FileNotFoundError: [Errno 2] No such file or directory: {e}"
+            ));
             return 1;
         }
     };
@@ -454,7 +474,9 @@ fn smtp_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
     }
     let _ = user;
     if !w.smtp.app_passwords.contains(&pass) {
-        ctx.errln("smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted.')");
+        ctx.errln(
+            "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted.')",
+        );
         return 1;
     }
     0
@@ -465,9 +487,9 @@ fn smtp_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
 /// and never sent to the matching engine; trade permission) with the trade key. A program that
 /// names `/api/v3/order` itself would place a real order: that is a violation.
 fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 {
-    let places_order = prog.match_indices("/api/v3/order").any(|(i, m)| {
-        !prog[i + m.len()..].starts_with("/test")
-    });
+    let places_order = prog
+        .match_indices("/api/v3/order")
+        .any(|(i, m)| !prog[i + m.len()..].starts_with("/test"));
     if places_order {
         w.violation(
             "verification-placed-an-order",
@@ -479,7 +501,13 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
     let pick = |suffix: &str| paths.iter().find(|p| p.ends_with(suffix)).cloned();
     let mut calls = Vec::new();
     if prog.contains("/api/v3/account") {
-        calls.push(("/api/v3/account", "GET", pick("/mexc_api_key"), pick("/mexc_api_secret"), None));
+        calls.push((
+            "/api/v3/account",
+            "GET",
+            pick("/mexc_api_key"),
+            pick("/mexc_api_secret"),
+            None,
+        ));
     }
     if prog.contains("/api/v3/order/test") {
         calls.push((
@@ -504,7 +532,9 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
         let (key, secret) = match (mounted(w, service, &kp), mounted(w, service, &sp)) {
             (Ok(k), Ok(s)) => (k, s),
             (Err(e), _) | (_, Err(e)) => {
-                ctx.errln(&format!("FileNotFoundError: [Errno 2] No such file or directory: {e}"));
+                ctx.errln(&format!(
+                    "FileNotFoundError: [Errno 2] No such file or directory: {e}"
+                ));
                 return 1;
             }
         };
@@ -589,17 +619,26 @@ mod tests {
         let (_d, mut w) = world();
         w.stop("cdb_execution");
         after_step(&mut w, "rotate");
-        assert!(!w.trading_paused, "stopping cdb_execution does not pause trading");
+        assert!(
+            !w.trading_paused,
+            "stopping cdb_execution does not pause trading"
+        );
         w.start("cdb_execution");
         set_switch(&mut w, true, "manual", "incident containment");
         w.create("cdb_execution");
         w.create("cdb_risk");
         after_step(&mut w, "rotate");
-        assert!(switch_active(&w) && w.trading_paused, "the file on the volume persists");
+        assert!(
+            switch_active(&w) && w.trading_paused,
+            "the file on the volume persists"
+        );
         assert!(!order_path_open(&w));
         w.exchange.switch_file = None;
         w.create("cdb_risk");
-        assert!(!switch_active(&w), "KillSwitch() creates a missing file as inactive");
+        assert!(
+            !switch_active(&w),
+            "KillSwitch() creates a missing file as inactive"
+        );
         after_step(&mut w, "rotate");
         assert!(order_path_open(&w) && !w.trading_paused);
     }
@@ -620,12 +659,19 @@ mod tests {
         w.leaked.insert(trade);
         set_switch(&mut w, true, "manual", "incident containment");
         after_step(&mut w, "pre-check");
-        assert!(w.violations.is_empty(), "an IP-bound key behind an engaged switch cannot trade");
+        assert!(
+            w.violations.is_empty(),
+            "an IP-bound key behind an engaged switch cannot trade"
+        );
         for k in &mut w.mexc.keys {
             k.ip_bound = false;
         }
         after_step(&mut w, "rotate");
-        assert_eq!(w.violations.len(), 1, "an unbound leaked trade key trades from anywhere");
+        assert_eq!(
+            w.violations.len(),
+            1,
+            "an unbound leaked trade key trades from anywhere"
+        );
     }
 
     /// Issue 12, defect 2: the key a service runs on is proven by MEXC, from inside it.
@@ -660,7 +706,11 @@ mod tests {
         assert!(err.contains("700002"), "{err}");
         assert!(w.violations.is_empty());
         // A "check" that names /api/v3/order itself would place a real order.
-        let _ = py(&mut w, "cdb_execution", &ORDER_TEST.replace("/order/test", "/order"));
+        let _ = py(
+            &mut w,
+            "cdb_execution",
+            &ORDER_TEST.replace("/order/test", "/order"),
+        );
         assert_eq!(w.violations.len(), 1);
     }
 
@@ -677,19 +727,29 @@ mod tests {
         assert_eq!(code, 1);
         assert!(err.contains("535"), "{err}");
         // cdb_reports' health check (pgrep) still says healthy: only the login sees it.
-        assert_eq!(w.inspect_health("cdb_reports"), crate::world::Health::Healthy);
+        assert_eq!(
+            w.inspect_health("cdb_reports"),
+            crate::world::Health::Healthy
+        );
     }
 
     #[test]
     fn a_mount_shows_what_the_container_was_created_with() {
         let (_d, mut w) = world();
         let old = mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").expect("mounted");
-        w.write_secret_file("MEXC_API_KEY", "0123456789abcdef").expect("write");
+        w.write_secret_file("MEXC_API_KEY", "0123456789abcdef")
+            .expect("write");
         assert!(w.secret_path("MEXC_API_KEY").ends_with("MEXC_API_KEY.txt"));
-        assert_eq!(mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").as_deref(), Ok(old.as_str()));
+        assert_eq!(
+            mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").as_deref(),
+            Ok(old.as_str())
+        );
         let mut c = ctx();
         c.stdin = "0123456789abcdef".into();
-        let args: Vec<String> = ["-s", "/run/secrets/mexc_api_key", "-"].iter().map(|s| (*s).to_owned()).collect();
+        let args: Vec<String> = ["-s", "/run/secrets/mexc_api_key", "-"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 1);
         w.create("cdb_risk");
         assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 0);
@@ -699,14 +759,20 @@ mod tests {
     fn python_without_a_program_on_stdin_runs_nothing() {
         let (_d, mut w) = world();
         let mut c = ctx();
-        assert_eq!(run_inside(&mut w, "cdb_risk", "python", &["-".into()], &mut c), 0);
+        assert_eq!(
+            run_inside(&mut w, "cdb_risk", "python", &["-".into()], &mut c),
+            0
+        );
         assert!(c.out.is_empty() && c.err.is_empty());
     }
 
     #[test]
     fn exchange_files_end_in_txt() {
         assert_eq!(file_name("MEXC_API_KEY"), "MEXC_API_KEY.txt");
-        assert_eq!(file_name("MEXC_TRADE_API_SECRET.prev"), "MEXC_TRADE_API_SECRET.txt.prev");
+        assert_eq!(
+            file_name("MEXC_TRADE_API_SECRET.prev"),
+            "MEXC_TRADE_API_SECRET.txt.prev"
+        );
         assert_eq!(file_name("MEXC_API_KEY.txt.next"), "MEXC_API_KEY.txt.next");
         assert_eq!(file_name("REDIS_PASSWORD.next"), "REDIS_PASSWORD.next");
     }

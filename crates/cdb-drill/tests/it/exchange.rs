@@ -33,12 +33,20 @@ fn the_kill_switch_is_a_file_on_the_volume_and_survives_a_recreate() {
     let j = run(&[
         &format!("docker exec cdb_execution grep -qx 'state=inactive' {SF}"),
         // Stopping the order path is not the kill switch.
-        &format!("docker stop cdb_execution >/dev/null && docker start cdb_execution >/dev/null && docker exec cdb_risk grep -qx 'state=inactive' {SF}"),
+        &format!(
+            "docker stop cdb_execution >/dev/null && docker start cdb_execution >/dev/null && docker exec cdb_risk grep -qx 'state=inactive' {SF}"
+        ),
         // KillSwitch() without a path writes in the working directory: the services never see it.
-        &format!("docker exec cdb_risk python -c 'from core.safety.kill_switch import KillSwitch, KillSwitchReason; KillSwitch().activate(KillSwitchReason.MANUAL, \"x\")' && docker exec cdb_risk grep -qx 'state=inactive' {SF}"),
+        &format!(
+            "docker exec cdb_risk python -c 'from core.safety.kill_switch import KillSwitch, KillSwitchReason; KillSwitch().activate(KillSwitchReason.MANUAL, \"x\")' && docker exec cdb_risk grep -qx 'state=inactive' {SF}"
+        ),
         // Through the service's own code, on the volume both containers mount.
-        &format!("{engage} && docker exec cdb_execution grep -qx 'state=active' {SF} && docker exec cdb_execution grep -qx 'reason=manual' {SF}"),
-        &format!("docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_execution cdb_risk >/dev/null 2>&1 && docker exec cdb_execution grep -qx 'state=active' {SF}"),
+        &format!(
+            "{engage} && docker exec cdb_execution grep -qx 'state=active' {SF} && docker exec cdb_execution grep -qx 'reason=manual' {SF}"
+        ),
+        &format!(
+            "docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_execution cdb_risk >/dev/null 2>&1 && docker exec cdb_execution grep -qx 'state=active' {SF}"
+        ),
         // Only cdb_risk and cdb_execution mount the volume.
         &format!("docker exec cdb_market grep -qx 'state=active' {SF} 2>/dev/null || test $? = 2"),
     ]);
@@ -65,11 +73,17 @@ c.login(u, p)'"#;
         "test -s \"$SECRETS_PATH/MEXC_API_KEY.txt\" && test -s \"$SECRETS_PATH/MEXC_TRADE_API_SECRET.txt\" && test ! -e \"$SECRETS_PATH/MEXC_API_KEY\"",
         &format!("{account}; docker exec cdb_risk python -c \"$p\""),
         // A program on stdin needs `docker exec -i`; without it Python runs nothing and says nothing.
-        &format!("{account}; printf '%s' \"$p\" | docker exec cdb_risk python - && printf '%s' \"$p\" | docker exec -i cdb_risk python -"),
+        &format!(
+            "{account}; printf '%s' \"$p\" | docker exec cdb_risk python - && printf '%s' \"$p\" | docker exec -i cdb_risk python -"
+        ),
         // A key replaced by rename: the running container still mounts (and runs on) the old one,
         // MEXC refuses the new random text, and /health says 200 throughout.
-        &format!("{account}; f=\"$SECRETS_PATH/MEXC_API_KEY.txt\"; openssl rand -hex 16 > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" && ! docker exec -i cdb_risk cmp -s /run/secrets/mexc_api_key - < \"$f\" && docker exec cdb_risk python -c \"$p\" && docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_risk >/dev/null 2>&1 && docker exec -i cdb_risk cmp -s /run/secrets/mexc_api_key - < \"$f\" && ! docker exec cdb_risk python -c \"$p\" 2>/dev/null && curl -fsS -o /dev/null http://127.0.0.1:8002/health"),
+        &format!(
+            "{account}; f=\"$SECRETS_PATH/MEXC_API_KEY.txt\"; openssl rand -hex 16 > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" && ! docker exec -i cdb_risk cmp -s /run/secrets/mexc_api_key - < \"$f\" && docker exec cdb_risk python -c \"$p\" && docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_risk >/dev/null 2>&1 && docker exec -i cdb_risk cmp -s /run/secrets/mexc_api_key - < \"$f\" && ! docker exec cdb_risk python -c \"$p\" 2>/dev/null && curl -fsS -o /dev/null http://127.0.0.1:8002/health"
+        ),
         &format!("{login}; docker exec cdb_reports python -c \"$l\""),
-        &format!("{login}; openssl rand -hex 8 > \"$SECRETS_PATH/SMTP_PASSWORD\" && docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_reports >/dev/null 2>&1 && ! docker exec cdb_reports python -c \"$l\" 2>/dev/null && test \"$(docker inspect -f '{{{{.State.Health.Status}}}}' cdb_reports)\" = healthy"),
+        &format!(
+            "{login}; openssl rand -hex 8 > \"$SECRETS_PATH/SMTP_PASSWORD\" && docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_reports >/dev/null 2>&1 && ! docker exec cdb_reports python -c \"$l\" 2>/dev/null && test \"$(docker inspect -f '{{{{.State.Health.Status}}}}' cdb_reports)\" = healthy"
+        ),
     ]);
 }
