@@ -43,9 +43,11 @@ pub const STATE_FILE: &str = "/app/kill_switch/.cdb_kill_switch.state";
 /// Containers that mount the `kill_switch_state` volume (compose.blue.yml).
 pub const SWITCH_MOUNTED: &[&str] = &["cdb_risk", "cdb_execution"];
 
-/// Containers built from the repository's Python services (their Dockerfiles start from a
-/// Python image: `python`, `cmp`, `grep`, `cat` exist; compose.blue.yml / compose.red.yml
-/// `build:` entries).
+/// Containers built from the repository's Python services: Debian-based Python images
+/// (`services/execution/Dockerfile`: `python:3.14-slim-trixie`, `WORKDIR /app`, `core` copied to
+/// `/app/core`, runs as uid 1000; `services/reports/Dockerfile`: `python:3.11-slim`), so
+/// `python` (with the standard library's `hmac`, `urllib`, `smtplib`), `cmp`, `grep` and `cat`
+/// exist there; `docker exec` runs as the service's own user, with its rights on the volume.
 pub const PYTHON_IMAGES: &[&str] = &[
     "cdb_market",
     "cdb_candles",
