@@ -93,6 +93,12 @@ pub struct Conns {
     pub users: BTreeMap<String, AclUser>,
     /// The leaker connected once (a leak of the Redis password): it keeps trying.
     pub leaker_seen: bool,
+    /// Passwords the leaker added to the `default` user (fault `redis-backdoor-user`).
+    pub leaker_passwords: Vec<String>,
+    /// The `requirepass` setting: the start value, or the last `CONFIG SET requirepass`. It is
+    /// what `CONFIG GET requirepass` shows; `ACL SETUSER default >p` does not change it (Redis
+    /// keeps ACL passwords as SHA-256 hashes only).
+    pub requirepass: Option<String>,
 }
 
 /// The address a container has on `cdb_network` (deterministic: its place in the stack).
@@ -228,6 +234,13 @@ fn leaker_reconnect(w: &mut World) {
                 .map(|p| (BACKDOOR_USER.to_owned(), p.clone())),
         );
     }
+    creds.extend(
+        w.redis
+            .conns
+            .leaker_passwords
+            .iter()
+            .map(|p| ("default".to_owned(), p.clone())),
+    );
     creds.extend(w.leaked.iter().map(|v| ("default".to_owned(), v.clone())));
     for (user, pw) in creds {
         if accepts(w, &user, &pw) {
@@ -258,13 +271,18 @@ pub fn leaker_connects(w: &mut World) {
     }
 }
 
-/// Fault `redis-backdoor-user`: the leaker, logged in with the leaked password, added an ACL
-/// user of its own (`ACL SETUSER svc-monitor on >… ~* &* +@all`) and holds a connection as
-/// it. Returns whether it changed the world.
+/// Fault `redis-backdoor-user`: someone holding a working password (after a leak, the leaker)
+/// made their own ways back in: an ACL user (`ACL SETUSER svc-monitor on >… ~* &* +@all`) and
+/// a password of their own on the `default` user (`ACL SETUSER default >…`), and holds a
+/// connection as that user. Both are runtime changes: a restart of `cdb_redis` drops them
+/// (redis_conns::server_starts). Returns whether it changed the world.
 pub fn backdoor(w: &mut World) -> bool {
     if !w.running("cdb_redis") || w.redis.conns.users.contains_key(BACKDOOR_USER) {
         return false;
     }
+    let extra = w.fresh_secret("a password the leaker added to Redis' default user", 16);
+    w.redis.passwords.insert(extra.clone());
+    w.redis.conns.leaker_passwords.push(extra);
     let pw = w.fresh_secret("the leaker's Redis ACL user password", 16);
     w.redis.conns.users.insert(
         BACKDOOR_USER.to_owned(),
@@ -304,9 +322,18 @@ pub fn server_starts(w: &mut World) {
     reset_runtime(w);
 }
 
+/// Whether Redis accepts, for `default`, exactly the passwords it would after a restart (the
+/// file's): the state a restart would not change.
+pub fn runtime_differs(w: &World) -> bool {
+    let file = w.read_secret_file("REDIS_PASSWORD").filter(|p| !p.is_empty());
+    w.redis.passwords.iter().cloned().collect::<Vec<_>>() != file.into_iter().collect::<Vec<_>>()
+        || !w.redis.conns.users.is_empty()
+}
+
 /// A new `redis-server` process: no connection, no runtime ACL user, an empty ACL log.
 pub fn reset_runtime(w: &mut World) {
     let leaker_seen = w.redis.conns.leaker_seen;
+    let requirepass = w.redis.startup.clone();
     let (next_id, next_port, next_entry) = (
         w.redis.conns.next_id,
         w.redis.conns.next_port,
@@ -317,6 +344,7 @@ pub fn reset_runtime(w: &mut World) {
         next_port,
         next_entry,
         leaker_seen,
+        requirepass,
         ..Conns::default()
     };
 }
@@ -324,12 +352,26 @@ pub fn reset_runtime(w: &mut World) {
 /// Problems Redis itself has that its health check cannot see: an ACL user the stack does not
 /// define (the Compose file sets `--requirepass` only).
 pub fn server_problems(w: &World) -> Vec<String> {
-    w.redis
+    let mut p: Vec<String> = w
+        .redis
         .conns
         .users
         .keys()
         .map(|u| format!("Redis has an ACL user the stack does not define: {u}"))
-        .collect()
+        .collect();
+    if w
+        .redis
+        .conns
+        .leaker_passwords
+        .iter()
+        .any(|x| w.redis.passwords.contains(x))
+    {
+        p.push("Redis' default user accepts a password the leaker added".into());
+    }
+    if w.redis.conns.list.iter().any(|c| c.owner == LEAKER) {
+        p.push("the leaker holds a live Redis connection".into());
+    }
+    p
 }
 
 /// Where a value is still accepted through a live connection.

@@ -411,6 +411,7 @@ fn config_set(w: &mut World, words: &[String], up: &[String]) -> String {
                 w.remember("REDIS_PASSWORD (set by CONFIG SET)", &p);
             }
             // requirepass replaces every password of the default user with this one.
+            w.redis.conns.requirepass = Some(p.clone()).filter(|p| !p.is_empty());
             w.redis.passwords = std::iter::once(p).filter(|p| !p.is_empty()).collect();
             "OK".into()
         }
@@ -431,7 +432,7 @@ fn config_get(w: &World, params: &[String]) -> String {
     for p in params {
         match p.as_str() {
             "REQUIREPASS" => {
-                let v = w.redis.passwords.iter().next().cloned().unwrap_or_default();
+                let v = w.redis.conns.requirepass.clone().unwrap_or_default();
                 out.extend(["requirepass".to_owned(), v]);
             }
             "DIR" => out.extend(["dir".to_owned(), rc::DIR.to_owned()]),
