@@ -104,11 +104,18 @@ pub struct Conns {
 /// The address a container has on `cdb_network` (deterministic: its place in the stack).
 pub fn ip_of(service: &str) -> String {
     let i = all_services().position(|s| s == service).unwrap_or(200);
-    format!("172.18.0.{}", i + 2)
+    format!("{SUBNET}.{}", i + 2)
 }
 
-/// The network's gateway: what Redis sees for a client on the host (the published port).
-pub const GATEWAY: &str = "172.18.0.1";
+/// The network's gateway (host 1 of the subnet): what Redis sees for a client on the host,
+/// which comes through the published port.
+pub fn gateway() -> String {
+    format!("{SUBNET}.1")
+}
+
+/// The first three octets of `cdb_network`'s addresses in the drill (Docker's first
+/// user-defined bridge network).
+const SUBNET: &str = "172.18.0";
 
 fn server_addr() -> String {
     format!("{}:6379", ip_of("cdb_redis"))
@@ -244,14 +251,14 @@ fn leaker_reconnect(w: &mut World) {
     creds.extend(w.leaked.iter().map(|v| ("default".to_owned(), v.clone())));
     for (user, pw) in creds {
         if accepts(w, &user, &pw) {
-            open(w, LEAKER, &user, &pw, GATEWAY, server_addr());
+            open(w, LEAKER, &user, &pw, &gateway(), server_addr());
             return;
         }
     }
     // Every try failed: one failed login (the leaker's client tries the leaked password).
     if !w.leaked.is_empty() {
         let port = next_port(w);
-        log_auth_failure(w, "default", &format!("{GATEWAY}:{port}"), &server_addr());
+        log_auth_failure(w, "default", &format!("{}:{port}", gateway()), &server_addr());
     }
 }
 
@@ -267,7 +274,7 @@ pub fn leaker_connects(w: &mut World) {
         .collect();
     if let Some(v) = leaked.first() {
         w.redis.conns.leaker_seen = true;
-        open(w, LEAKER, "default", v, GATEWAY, server_addr());
+        open(w, LEAKER, "default", v, &gateway(), server_addr());
     }
 }
 
@@ -293,7 +300,7 @@ pub fn backdoor(w: &mut World) -> bool {
     );
     w.redis.conns.leaker_seen = true;
     w.redis.conns.list.retain(|c| c.owner != LEAKER);
-    open(w, LEAKER, BACKDOOR_USER, &pw, GATEWAY, server_addr());
+    open(w, LEAKER, BACKDOOR_USER, &pw, &gateway(), server_addr());
     true
 }
 

@@ -113,7 +113,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     } else if local {
         (format!("{redis_ip}:{port}"), format!("{redis_ip}:6379"))
     } else {
-        (format!("{}:{port}", rc::GATEWAY), format!("{redis_ip}:6379"))
+        (format!("{}:{port}", rc::gateway()), format!("{redis_ip}:6379"))
     };
     let mut me = Session {
         id: None,
