@@ -176,7 +176,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
     },
     FaultSpec {
         id: "redis-restart-reverts",
-        summary: "cdb_redis restarts: a password set at runtime but not persisted (CONFIG REWRITE) reverts to the startup one",
+        summary: "cdb_redis restarts: it re-reads its password file (`--requirepass $(cat …)`), so every password set at runtime is gone, and every connection ends (stack/compose/compose.blue.yml; real-server-facts `restart_rereads_the_config_file`)",
         mechanism: Mechanism::Immediate {
             kind: "redis-restart",
         },
@@ -504,8 +504,7 @@ pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
         "redis-restart" => {
             // A restart re-reads the password file and drops runtime ACL state: it changes
             // something when the runtime state differs from that, or connections are open.
-            let differs = crate::redis_conns::runtime_differs(w)
-                || !w.redis.conns.list.is_empty();
+            let differs = crate::redis_conns::runtime_differs(w) || !w.redis.conns.list.is_empty();
             w.restart("cdb_redis");
             differs
         }

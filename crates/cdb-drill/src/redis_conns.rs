@@ -258,7 +258,12 @@ fn leaker_reconnect(w: &mut World) {
     // Every try failed: one failed login (the leaker's client tries the leaked password).
     if !w.leaked.is_empty() {
         let port = next_port(w);
-        log_auth_failure(w, "default", &format!("{}:{port}", gateway()), &server_addr());
+        log_auth_failure(
+            w,
+            "default",
+            &format!("{}:{port}", gateway()),
+            &server_addr(),
+        );
     }
 }
 
@@ -317,7 +322,9 @@ pub fn drop_owner(w: &mut World, service: &str) {
 /// re-reads the file (a bind mount: what the host file holds now), and nothing of the runtime
 /// state survives: ACL users, the ACL log and every connection.
 pub fn server_starts(w: &mut World) {
-    let p = w.read_secret_file("REDIS_PASSWORD").filter(|p| !p.is_empty());
+    let p = w
+        .read_secret_file("REDIS_PASSWORD")
+        .filter(|p| !p.is_empty());
     if let Some(c) = w.containers.get_mut("cdb_redis")
         && let Some(p) = &p
     {
@@ -332,7 +339,9 @@ pub fn server_starts(w: &mut World) {
 /// Whether Redis accepts, for `default`, exactly the passwords it would after a restart (the
 /// file's): the state a restart would not change.
 pub fn runtime_differs(w: &World) -> bool {
-    let file = w.read_secret_file("REDIS_PASSWORD").filter(|p| !p.is_empty());
+    let file = w
+        .read_secret_file("REDIS_PASSWORD")
+        .filter(|p| !p.is_empty());
     w.redis.passwords.iter().cloned().collect::<Vec<_>>() != file.into_iter().collect::<Vec<_>>()
         || !w.redis.conns.users.is_empty()
 }
@@ -366,8 +375,7 @@ pub fn server_problems(w: &World) -> Vec<String> {
         .keys()
         .map(|u| format!("Redis has an ACL user the stack does not define: {u}"))
         .collect();
-    if w
-        .redis
+    if w.redis
         .conns
         .leaker_passwords
         .iter()

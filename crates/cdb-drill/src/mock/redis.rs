@@ -113,7 +113,10 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     } else if local {
         (format!("{redis_ip}:{port}"), format!("{redis_ip}:6379"))
     } else {
-        (format!("{}:{port}", rc::gateway()), format!("{redis_ip}:6379"))
+        (
+            format!("{}:{port}", rc::gateway()),
+            format!("{redis_ip}:6379"),
+        )
     };
     let mut me = Session {
         id: None,
@@ -152,7 +155,10 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             break;
         }
         // The session was killed (CLIENT KILL … SKIPME no): the tool stops.
-        if me.id.is_some_and(|id| !w.redis.conns.list.iter().any(|c| c.id == id)) {
+        if me
+            .id
+            .is_some_and(|id| !w.redis.conns.list.iter().any(|c| c.id == id))
+        {
             break;
         }
     }
@@ -164,9 +170,16 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
 
 /// Replies that are arrays: an empty one prints nothing in raw mode.
 fn is_list_reply(words: &[String]) -> bool {
-    let up: Vec<String> = words.iter().take(2).map(|s| s.to_ascii_uppercase()).collect();
+    let up: Vec<String> = words
+        .iter()
+        .take(2)
+        .map(|s| s.to_ascii_uppercase())
+        .collect();
     matches!(
-        (up.first().map(String::as_str), up.get(1).map(String::as_str)),
+        (
+            up.first().map(String::as_str),
+            up.get(1).map(String::as_str)
+        ),
         (Some("ACL"), Some("LOG" | "LIST" | "USERS")) | (Some("CONFIG"), Some("GET"))
     )
 }
@@ -465,7 +478,10 @@ fn client_list(w: &World, me: &Session, args: &[String]) -> String {
     while i < args.len() {
         match args[i].as_str() {
             "TYPE" if i + 1 < args.len() => {
-                if !matches!(args[i + 1].as_str(), "NORMAL" | "PUBSUB" | "MASTER" | "REPLICA") {
+                if !matches!(
+                    args[i + 1].as_str(),
+                    "NORMAL" | "PUBSUB" | "MASTER" | "REPLICA"
+                ) {
                     return format!("ERR Unknown client type '{}'", args[i + 1].to_lowercase());
                 }
                 if args[i + 1] != "NORMAL" {
@@ -474,7 +490,10 @@ fn client_list(w: &World, me: &Session, args: &[String]) -> String {
                 i += 2;
             }
             "ID" => {
-                let v: Vec<u64> = args[i + 1..].iter().filter_map(|a| a.parse().ok()).collect();
+                let v: Vec<u64> = args[i + 1..]
+                    .iter()
+                    .filter_map(|a| a.parse().ok())
+                    .collect();
                 ids = Some(v);
                 i = args.len();
             }

@@ -207,8 +207,7 @@ docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_market c
 docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_ws cdb_signal cdb_reports cdb_redis_exporter >/dev/null 2>&1
 printf 'ACL SETUSER default on resetpass >%s\\n' \"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\" | rc | grep -qx OK"
     );
-    let kill_step =
-        format!("{RC}test \"$(rc CLIENT KILL USER default SKIPME yes)\" -ge 11");
+    let kill_step = format!("{RC}test \"$(rc CLIENT KILL USER default SKIPME yes)\" -ge 11");
     let mut bodies = vec![rotate.as_str()];
     if kill {
         bodies.push(&kill_step);
@@ -226,7 +225,10 @@ fn a_leakers_connection_keeps_the_leaked_value_alive_until_it_is_killed() {
     assert!(!ok, "{detail}");
     assert!(detail.contains("a live Redis connection"), "{detail}");
     let (ok, detail) = invariant(&j, "services-healthy");
-    assert!(!ok && detail.contains("the leaker holds a live Redis connection"), "{detail}");
+    assert!(
+        !ok && detail.contains("the leaker holds a live Redis connection"),
+        "{detail}"
+    );
     // Ended after the drop, it cannot come back: every consumer reconnects on the new value.
     let j = leak_rotation(true);
     for name in ["leaked-values-dead", "services-healthy"] {
