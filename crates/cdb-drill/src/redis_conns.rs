@@ -336,8 +336,8 @@ pub fn server_starts(w: &mut World) {
     reset_runtime(w);
 }
 
-/// Whether Redis accepts, for `default`, exactly the passwords it would after a restart (the
-/// file's): the state a restart would not change.
+/// Whether Redis' runtime state differs from what a restart would give it: `default` accepting
+/// other passwords than the file's, or an ACL user added at runtime.
 pub fn runtime_differs(w: &World) -> bool {
     let file = w
         .read_secret_file("REDIS_PASSWORD")
