@@ -166,7 +166,9 @@ pub fn accepts(w: &World, user: &str, password: &str) -> bool {
 /// does not list every client that failed.
 pub fn log_auth_failure(w: &mut World, user: &str, addr: &str, laddr: &str) {
     let now = w.clock;
-    let info = format!("id=0 addr={addr} laddr={laddr} name= user=(none) cmd=auth");
+    // An unauthenticated client shows as `user=default` (cdb-lab:
+    // `acl_deluser_ends_its_connections_and_acl_log_groups_failed_logins`).
+    let info = format!("id=0 addr={addr} laddr={laddr} name= user=default cmd=auth");
     let log = &mut w.redis.conns;
     if let Some(e) = log.acl_log.last_mut()
         && e.username == user

@@ -245,7 +245,7 @@ fn redis_cli_accepts_the_tls_options_and_inspect_names_the_compose_files() {
         "{RC}docker inspect -f '{{{{index .Config.Labels \"com.docker.compose.project.config_files\"}}}}' cdb_redis | grep -q '/compose.blue.yml$'
 test \"$(docker inspect -f '{{{{index .Config.Labels \"com.docker.compose.project\"}}}}' cdb_redis)\" = cdb-blue
 rc --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/client.key PING | grep -qx PONG
-rc CONFIG GET dir dbfilename | tr '\\n' ' ' | grep -qx 'dir /data dbfilename dump.rdb '
+rc CONFIG GET dir dbfilename | tr '\\n' ' ' | grep -qx 'dbfilename dump.rdb dir /data '
 rc CONFIG SET dir /tmp | grep -q \"can't set protected config\"
 test \"$(rc ACL LIST | grep '^user default ' | tr ' ' '\\n' | grep -c '^#')\" = 1"
     );
