@@ -305,8 +305,8 @@ pub fn backdoor(w: &mut World) -> bool {
             passwords: vec![pw.clone()],
         },
     );
+    // It keeps the connection it made the changes on (after a leak, the leaked value's).
     w.redis.conns.leaker_seen = true;
-    w.redis.conns.list.retain(|c| c.owner != LEAKER);
     open(w, LEAKER, BACKDOOR_USER, &pw, &gateway(), server_addr());
     true
 }

@@ -252,3 +252,33 @@ test \"$(rc ACL LIST | grep '^user default ' | tr ' ' '\\n' | grep -c '^#')\" = 
     let (_, j) = run(false, &[&s0]);
     assert_all_passed(&j, 1);
 }
+
+/// Removes the step `id` (its fence and body) from the fixture's runbook.
+fn remove_step(root: &std::path::Path, id: &str) {
+    let p = root.join(crate::RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let start = text.find(&format!("```bash {{#{id} ")).unwrap();
+    let end = start + 3 + text[start + 3..].find("\n```\n").unwrap() + 5;
+    std::fs::write(&p, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+#[test]
+fn without_ending_old_connections_the_leakers_connection_survives_the_rotation() {
+    let root = crate::fixture();
+    remove_step(root.path(), "cache-revoke-end-old-connections");
+    let dir = root.path().to_str().unwrap();
+    let (code, out, err) = crate::drill(&[
+        "leak-cache-live-connection",
+        "--root",
+        dir,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (ok, detail) = invariant(&j, "leaked-values-dead");
+    assert!(
+        !ok && detail.contains("a live Redis connection"),
+        "{detail}"
+    );
+}
