@@ -679,6 +679,8 @@ fn run_with<'h>(
             }
         }
     }
+    // A leaked Redis password: the leaker holds a live connection with it (redis_conns.rs).
+    crate::redis_conns::leaker_connects(&mut world);
     if record.is_some() {
         world.probes = Some(Vec::new());
     }

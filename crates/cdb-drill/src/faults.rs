@@ -176,9 +176,18 @@ pub const CATALOGUE: &[FaultSpec] = &[
     },
     FaultSpec {
         id: "redis-restart-reverts",
-        summary: "cdb_redis restarts: a password set at runtime but not persisted (CONFIG REWRITE) reverts to the startup one",
+        summary: "cdb_redis restarts: it re-reads its password file (`--requirepass $(cat …)`), so every password set at runtime is gone, and every connection ends (stack/compose/compose.blue.yml; real-server-facts `restart_rereads_the_config_file`)",
         mechanism: Mechanism::Immediate {
             kind: "redis-restart",
+        },
+        applies: &[("cache", "cdb_redis")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
+        id: "redis-backdoor-user",
+        summary: "someone with a working Redis password (after a leak, the leaker) added an ACL user and a password of their own to the default user, and holds a connection as that user (redis_conns.rs)",
+        mechanism: Mechanism::Immediate {
+            kind: "redis-backdoor-user",
         },
         applies: &[("cache", "cdb_redis")],
         points: Points::Rotation,
@@ -407,6 +416,7 @@ pub const IMMEDIATE_KINDS: &[&str] = &[
     "secret-file-reverted",
     "malformed-dsn",
     "redis-restart",
+    "redis-backdoor-user",
     "tls-key-replaced",
     "tls-ca-bundle-kept",
 ];
@@ -417,6 +427,7 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("secret-file-reverted", true),
     ("malformed-dsn", false),
     ("redis-restart", false),
+    ("redis-backdoor-user", false),
     ("role-unchanged", false),
     ("kill-switch-reset", true),
     ("mexc-key-missing-permission", false),
@@ -502,11 +513,13 @@ pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
             }
         }
         "redis-restart" => {
-            let runtime_differs = w.redis.passwords.len() != 1
-                || w.redis.startup.as_ref() != w.redis.passwords.iter().next();
+            // A restart re-reads the password file and drops runtime ACL state: it changes
+            // something when the runtime state differs from that, or connections are open.
+            let differs = crate::redis_conns::runtime_differs(w) || !w.redis.conns.list.is_empty();
             w.restart("cdb_redis");
-            runtime_differs
+            differs
         }
+        "redis-backdoor-user" => crate::redis_conns::backdoor(w),
         _ => false,
     }
 }

@@ -18,6 +18,7 @@ pub mod journal;
 pub mod mock;
 pub mod mutate;
 pub mod page;
+pub mod redis_conns;
 pub mod report;
 pub mod sandbox;
 pub mod scan;

@@ -177,6 +177,9 @@ pub struct Redis {
     pub startup: Option<String>,
     /// Runtime changes were persisted with CONFIG REWRITE (survive a restart, not a recreate).
     pub rewritten: bool,
+    /// Live connections, runtime ACL users and the ACL log (redis_conns.rs).
+    #[serde(default)]
+    pub conns: crate::redis_conns::Conns,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -635,6 +638,7 @@ impl World {
         }
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
+        crate::redis_conns::drop_owner(self, service);
         // A crash-looping container exits right after it is created (fault `crash-loop`).
         let running = !self.trip("crash-loop", Some(service));
         self.containers.insert(
@@ -665,11 +669,13 @@ impl World {
                 self.redis.startup = p.clone();
                 self.redis.passwords = p.into_iter().collect();
                 self.redis.rewritten = false;
+                crate::redis_conns::reset_runtime(self);
             }
             _ => {}
         }
         self.validate_at_start(service);
         self.reconnect_all();
+        crate::redis_conns::reconnect(self);
     }
 
     /// `cdb_risk` and `cdb_execution` call `validate_all_auth` (`core/auth.py` upstream) when
@@ -700,15 +706,18 @@ impl World {
         if let Some(c) = self.containers.get_mut(service) {
             c.running = true;
         }
-        if service == "cdb_redis" && !self.redis.rewritten {
-            self.redis.passwords = self.redis.startup.clone().into_iter().collect();
+        // `cdb_redis` re-reads `--requirepass $(cat …)` at every start (redis_conns.rs).
+        if service == "cdb_redis" {
+            crate::redis_conns::server_starts(self);
         }
+        crate::redis_conns::drop_owner(self, service);
         if service == "cdb_postgres" {
             self.postgres.sessions.clear();
         }
         self.postgres.sessions.retain(|s| s.application != service);
         self.validate_at_start(service);
         self.reconnect_all();
+        crate::redis_conns::reconnect(self);
     }
 
     pub fn stop(&mut self, service: &str) {
@@ -719,6 +728,7 @@ impl World {
             self.postgres.sessions.clear();
         }
         self.postgres.sessions.retain(|s| s.application != service);
+        crate::redis_conns::drop_owner(self, service);
     }
 
     pub fn start(&mut self, service: &str) {
@@ -728,11 +738,12 @@ impl World {
             }
             c.running = true;
         }
-        if service == "cdb_redis" && !self.redis.rewritten {
-            self.redis.passwords = self.redis.startup.clone().into_iter().collect();
+        if service == "cdb_redis" {
+            crate::redis_conns::server_starts(self);
         }
         self.validate_at_start(service);
         self.reconnect_all();
+        crate::redis_conns::reconnect(self);
     }
 
     pub fn running(&self, service: &str) -> bool {
@@ -845,6 +856,9 @@ impl World {
             }
         }
         p.extend(self.tls_problems(service));
+        if service == "cdb_redis" {
+            p.extend(crate::redis_conns::server_problems(self));
+        }
         p
     }
 
@@ -944,6 +958,7 @@ impl World {
         if self.redis.passwords.contains(value) {
             at.push("Redis default user".to_owned());
         }
+        at.extend(crate::redis_conns::accepted_by(self, value));
         if self.grafana.admin_password == value {
             at.push("Grafana admin".to_owned());
         }

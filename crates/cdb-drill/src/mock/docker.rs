@@ -409,6 +409,16 @@ fn render(w: &World, n: &str, t: &str) -> Result<String, String> {
             ".Name" => format!("/{n}"),
             ".Config.Hostname" => n.to_owned(),
             ".RestartCount" => "0".into(),
+            // Its address on the shared network (redis_conns.rs: what `CLIENT LIST` shows).
+            ".NetworkSettings.Networks.cdb_network.IPAddress" => crate::redis_conns::ip_of(n),
+            // Stand-in until h-tls's overlay model: the project and its base file only.
+            r#"index .Config.Labels "com.docker.compose.project""# => {
+                project_of(n).map(|(p, _)| p).unwrap_or_default().to_owned()
+            }
+            r#"index .Config.Labels "com.docker.compose.project.config_files""# => {
+                let f = project_of(n).map(|(_, f)| f).unwrap_or_default();
+                format!("{}/stack/{f}", w.sandbox)
+            }
             ".Created" | ".State.StartedAt" => {
                 let g = w.containers.get(n).map_or(0, |c| c.generation);
                 format!("2026-01-01T09:00:{:02}.000000000Z", g.min(59))

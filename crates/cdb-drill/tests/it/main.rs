@@ -12,6 +12,7 @@ mod mocks;
 mod outputs;
 mod pictures;
 mod props;
+mod redis;
 mod scenarios;
 mod shell;
 mod shipped;

@@ -10,6 +10,7 @@ fn every_shipped_scenario_passes() {
     for want in [
         "leak-db",
         "leak-cache",
+        "leak-cache-live-connection",
         "leak-exchange-key",
         "failed-rotation-monitoring",
         "leak-ci-secret",

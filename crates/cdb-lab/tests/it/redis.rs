@@ -188,3 +188,126 @@ fn restart_rereads_the_config_file() {
         "CONFIG REWRITE kept the runtime value"
     );
 }
+
+/// The value of `field` in an `ACL LOG` entry (RESP2: a flat array of names and values).
+fn log_field(entry: &Reply, field: &str) -> Option<Reply> {
+    let Reply::Array(Some(items)) = entry else {
+        return None;
+    };
+    items
+        .chunks(2)
+        .find(|kv| kv[0].text() == field)
+        .map(|kv| kv[1].clone())
+}
+
+/// Evidence for the drill world's `ACL DELUSER` and `ACL LOG` (redis_conns.rs, used by the
+/// cache Revoke): deleting a user ends its connections (reply: the count); a failed `AUTH` is
+/// logged with reason `auth`, and failures of the same user in quick succession are one entry
+/// whose count grows and whose `client-info` is the newest client's.
+#[test]
+fn acl_deluser_ends_its_connections_and_acl_log_groups_failed_logins() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let pw = redis.password().to_owned();
+    let mut admin = authed(&redis, &pw);
+    let other = format!("{pw}-other");
+    let set = admin
+        .cmd(&[
+            "ACL",
+            "SETUSER",
+            "svc-monitor",
+            "on",
+            &format!(">{other}"),
+            "~*",
+            "+@all",
+        ])
+        .unwrap();
+    assert_eq!(set.text(), "OK");
+    let mut backdoor = redis.connect().unwrap();
+    let ok = backdoor.cmd(&["AUTH", "svc-monitor", &other]).unwrap();
+    assert_eq!(ok.text(), "OK");
+    assert_eq!(
+        admin.cmd(&["ACL", "USERS"]).unwrap().text(),
+        "default\nsvc-monitor"
+    );
+    assert_eq!(
+        admin.cmd(&["ACL", "DELUSER", "svc-monitor"]).unwrap(),
+        Reply::Int(1)
+    );
+    assert!(!alive(&mut backdoor), "its connection ended with the user");
+    assert!(alive(&mut admin));
+
+    assert_eq!(admin.cmd(&["ACL", "LOG", "RESET"]).unwrap().text(), "OK");
+    let mut first = redis.connect().unwrap();
+    let mut second = redis.connect().unwrap();
+    assert!(!first.auth("wrong-1").unwrap());
+    assert!(!second.auth("wrong-2").unwrap());
+    // An unauthenticated connection cannot ask its own id: the two failed clients are the
+    // connections whose last command was AUTH, the second one the newer (higher id).
+    let list = admin.cmd(&["CLIENT", "LIST"]).unwrap().text();
+    let failed: Vec<u64> = list
+        .lines()
+        .filter(|l| l.contains(" cmd=auth "))
+        .filter_map(|l| l.strip_prefix("id=")?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(failed.len(), 2, "{list}");
+    let second_id = failed.iter().max().unwrap();
+    let log = admin.cmd(&["ACL", "LOG"]).unwrap();
+    let Reply::Array(Some(entries)) = &log else {
+        panic!("{log:?}");
+    };
+    assert_eq!(entries.len(), 1, "one grouped entry: {log:?}");
+    let e = &entries[0];
+    assert_eq!(log_field(e, "reason").unwrap().text(), "auth");
+    assert_eq!(log_field(e, "object").unwrap().text(), "AUTH");
+    assert_eq!(log_field(e, "username").unwrap().text(), "default");
+    assert_eq!(log_field(e, "count").unwrap(), Reply::Int(2));
+    let info = log_field(e, "client-info").unwrap().text();
+    assert!(
+        info.contains(&format!("id={second_id} ")),
+        "the newest client's info: {info}"
+    );
+}
+
+/// Evidence for the drill world's `CONFIG` forms (redis_conns.rs, mock/redis.rs): `dir` and
+/// `dbfilename` are protected configs from Redis 7.0 on (`CONFIG SET` refuses them with
+/// `enable-protected-configs no`, the default), and `CONFIG GET requirepass` shows the
+/// `requirepass` setting, not a password added with `ACL SETUSER default >…` (ACL passwords are
+/// kept as SHA-256 hashes; `ACL LIST` shows one `#` hash per password).
+#[test]
+fn dir_is_protected_and_requirepass_is_not_the_acl_passwords() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let pw = redis.password().to_owned();
+    let mut admin = authed(&redis, &pw);
+    let set = admin.cmd(&["CONFIG", "SET", "dir", "/tmp"]).unwrap();
+    if redis.at_least(7, 0) {
+        assert!(
+            set.is_error() && set.text().contains("protected config"),
+            "{set:?}"
+        );
+    }
+    let added = format!("{pw}-added");
+    assert_eq!(
+        admin
+            .cmd(&["ACL", "SETUSER", "default", &format!(">{added}")])
+            .unwrap()
+            .text(),
+        "OK"
+    );
+    let got = admin.cmd(&["CONFIG", "GET", "requirepass"]).unwrap().text();
+    assert_eq!(got, format!("requirepass\n{pw}"));
+    let list = admin.cmd(&["ACL", "LIST"]).unwrap().text();
+    let default = list
+        .lines()
+        .find(|l| l.starts_with("user default "))
+        .unwrap();
+    assert_eq!(
+        default.split(' ').filter(|w| w.starts_with('#')).count(),
+        2,
+        "{default}"
+    );
+    assert!(!default.contains(&added) && !default.contains(&pw));
+}
