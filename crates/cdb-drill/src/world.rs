@@ -674,7 +674,9 @@ impl World {
         if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
             return;
         }
-        let pg_ok = self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
+        let pg_ok = self
+            .pg_password_of(service)
+            .is_some_and(|p| self.pg_accepts(&p));
         let redis_ok = self
             .containers
             .get(service)
