@@ -335,15 +335,19 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The project and base Compose file of `service`, from the kit's description (stack.rs).
 pub fn project_of(service: &str) -> Option<(&'static str, &'static str)> {
-    PROJECTS
-        .iter()
-        .find(|(_, _, s)| s.contains(&service))
-        .map(|(p, f, _)| (*p, *f))
+    crate::stack::kit()
+        .project_of(service)
+        .map(|p| (p.name.as_str(), p.file.as_str()))
 }
 
+/// Every service of every project, in the order of the Compose files.
 pub fn all_services() -> impl Iterator<Item = &'static str> {
-    PROJECTS.iter().flat_map(|(_, _, s)| s.iter().copied())
+    crate::stack::kit()
+        .projects
+        .iter()
+        .flat_map(|p| p.services.iter().map(String::as_str))
 }
 
 /// Trims a secret file the way the consumers do (Python `strip()`, the images' `$(< file)`).
@@ -671,7 +675,7 @@ impl World {
     /// `restart: unless-stopped` that is a crash loop, which `docker inspect` shows as not
     /// running. No other service checks a credential at start.
     fn validate_at_start(&mut self, service: &str) {
-        if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
+        if !crate::behaviour::applies("auth-at-start", service) || !self.running(service) {
             return;
         }
         let pg_ok = self
@@ -861,10 +865,17 @@ impl World {
                 // A TLS server whose certificate and key do not load does not come up.
                 let tls_down = crate::tls::SERVERS.contains(&service)
                     && self.tls_server_problem(service).is_some();
-                let login_fails = service == "cdb_redis"
-                    && !self
+                // Only a login proves anything about a credential: `cdb_redis`' check logs in
+                // with what its password file holds at the time of the check.
+                let login_fails = match crate::stack::kit().service(service).map(|s| &s.health) {
+                    Some(cdb_stack::HealthProof::Login {
+                        secret_file: Some(path),
+                        ..
+                    }) if service == "cdb_redis" && path.ends_with("redis_password") => !self
                         .read_secret_file("REDIS_PASSWORD")
-                        .is_some_and(|p| self.redis_accepts(&p));
+                        .is_some_and(|p| self.redis_accepts(&p)),
+                    _ => false,
+                };
                 if tls_down || login_fails {
                     Health::Unhealthy
                 } else {
