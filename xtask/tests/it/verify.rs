@@ -589,3 +589,20 @@ fn steps_survive_pasting_into_an_interactive_shell() {
         vec![f("step-history-expansion", RUNBOOK, line)]
     );
 }
+
+/// Issue 12, escalation: a role an S1 pages must name how to wake it, outside the repository.
+#[test]
+fn a_paged_role_without_a_paging_reference_is_named() {
+    let fx = Fixture::hub();
+    assert!(fx.findings_of("matrix-owner").is_empty());
+    fx.edit(
+        MATRIX,
+        "    paging: \"private on-call rota, entry cdb-oncall-owner-operator (kept outside the repository)\"\n",
+        "",
+    );
+    let line = fx.line_of(MATRIX, "  - id: owner-operator");
+    assert_eq!(
+        fx.findings_of("matrix-owner"),
+        vec![f("matrix-owner", MATRIX, line)]
+    );
+}
