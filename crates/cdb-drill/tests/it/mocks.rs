@@ -98,3 +98,25 @@ fn a_hanging_step_times_out_instead_of_hanging() {
     assert_eq!(step_status(&j, 0), "timed-out");
     assert!(start.elapsed().as_secs() < 8);
 }
+
+/// Issue 11, divergence 1: health proves what the Compose files' checks prove, nothing more.
+/// A Python service recreated on a password Redis refuses still answers `/health` 200 and shows
+/// healthy (its handler is constant); `cdb_risk`, which validates its credentials at start
+/// (behaviour `auth-at-start`), exits instead. The old world turned both unhealthy.
+#[test]
+fn health_proves_nothing_about_a_refused_credential() {
+    let (code, j) = json(
+        &[
+            "printf 'not-the-password' > \"$SECRETS_PATH/REDIS_PASSWORD\"
+docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_market cdb_risk 2>/dev/null
+curl -fsS http://127.0.0.1:8009/health | grep -q '\"ok\"'
+test \"$(docker inspect -f '{{.State.Health.Status}}' cdb_market)\" = healthy
+test \"$(docker inspect -f '{{.State.Running}}' cdb_risk)\" = false",
+        ],
+        &[],
+    );
+    assert_eq!(step_status(&j, 0), "passed", "{j:#}");
+    // The world knows better than the checks: the final invariant names the refused credential.
+    assert_eq!(code, 1, "{j:#}");
+    assert!(j.to_string().contains("cdb_market"), "{j:#}");
+}
