@@ -149,6 +149,20 @@ pub struct Container {
     pub generation: u32,
     /// Secret name → value read at creation (trimmed like the consumers do).
     pub read: BTreeMap<String, String>,
+    /// Secret name → the bind-mounted host file as it was when the container was created.
+    #[serde(default)]
+    pub mounts: BTreeMap<String, Mounted>,
+}
+
+/// A bind-mounted secret file (stack facts: Compose `secrets:` with `file:` bind-mount the host
+/// file, not a copy). The mount holds the inode it was created with: a host file edited in place
+/// (`cp`, `>`: same inode) is seen by the running container at once; one replaced by rename
+/// (`mv`: a new inode) is not, until the container is recreated.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Mounted {
+    pub ino: u64,
+    /// What the file held at creation: what the container still sees after a rename.
+    pub value: Option<String>,
 }
 
 /// A live Postgres session.
@@ -631,6 +645,16 @@ impl World {
                 read.insert(name.to_owned(), v);
             }
         }
+        let mounts = reads(service)
+            .into_iter()
+            .map(|name| {
+                let m = Mounted {
+                    ino: self.host_ino(name),
+                    value: self.read_secret_file(name),
+                };
+                (name.to_owned(), m)
+            })
+            .collect();
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         // A crash-looping container exits right after it is created (fault `crash-loop`).
@@ -642,6 +666,7 @@ impl World {
                 running,
                 generation,
                 read,
+                mounts,
             },
         );
         match service {
@@ -698,6 +723,7 @@ impl World {
         if let Some(c) = self.containers.get_mut(service) {
             c.running = true;
         }
+        self.reread_at_start(service);
         if service == "cdb_redis" && !self.redis.rewritten {
             self.redis.passwords = self.redis.startup.clone().into_iter().collect();
         }
@@ -729,11 +755,53 @@ impl World {
             }
             c.running = true;
         }
+        self.reread_at_start(service);
         if service == "cdb_redis" && !self.redis.rewritten {
             self.redis.passwords = self.redis.startup.clone().into_iter().collect();
         }
         self.validate_at_start(service);
         self.reconnect_all();
+    }
+
+    /// The inode of a secret's host file (0 when it is missing).
+    fn host_ino(&self, name: &str) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(self.secret_path(name)).map_or(0, |m| m.ino())
+    }
+
+    /// What `service` sees at the mount of secret `name` now: the host file when the mount
+    /// still holds its inode (edited in place), else what the file held at creation.
+    pub fn mounted_value(&self, service: &str, name: &str) -> Option<String> {
+        let m = self.containers.get(service)?.mounts.get(name)?;
+        if m.ino != 0 && m.ino == self.host_ino(name) {
+            self.read_secret_file(name)
+        } else {
+            m.value.clone()
+        }
+    }
+
+    /// A (re)start runs the entrypoint again: every file read at start (`$(cat …)` in the
+    /// entrypoint, `*_FILE` variables) is read again through the mount, as it is now. Files
+    /// the image applies on first initialisation only are not (stack.rs `ReadWhen`).
+    fn reread_at_start(&mut self, service: &str) {
+        let first_init_only = |name: &str| {
+            crate::stack::kit().service(service).is_some_and(|s| {
+                s.reads.iter().any(|r| {
+                    r.when == cdb_stack::ReadWhen::FirstInitOnly
+                        && r.file.trim_end_matches(".txt") == name
+                })
+            })
+        };
+        let names: Vec<&str> = reads(service);
+        for name in names {
+            if first_init_only(name) {
+                continue;
+            }
+            let v = self.mounted_value(service, name);
+            if let (Some(v), Some(c)) = (v, self.containers.get_mut(service)) {
+                c.read.insert(name.to_owned(), v);
+            }
+        }
     }
 
     pub fn running(&self, service: &str) -> bool {
