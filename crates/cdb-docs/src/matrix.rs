@@ -40,6 +40,10 @@ pub struct Owner {
     pub role: String,
     pub contact: Spanned<String>,
     pub escalation: Option<Spanned<String>>,
+    /// How to page this role when chat is not enough (a person asleep during an S1): a
+    /// reference to a private on-call entry kept outside the repository, never a number.
+    #[serde(default)]
+    pub paging: Option<Spanned<String>>,
 }
 
 /// One secret class.

@@ -464,9 +464,18 @@ fn headline(body: &str) -> String {
         "redis-cli",
         "grafana",
     ];
-    let mut lines = body.lines().map(str::trim).filter(|l| !l.is_empty());
+    // The paste format's subshell, guard and verdict lines (docs/step-format.md) are the same
+    // in every step: they are not what the operator recognises it by.
+    let own = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with("( set -euo pipefail")
+            && !l.starts_with(": \"${SECRETS_PATH:?")
+            && !l.starts_with("); case $? in")
+    };
+    let mut lines = body.lines().map(str::trim).filter(own);
     body.lines()
         .map(str::trim)
+        .filter(own)
         .find(|l| TOOLS.iter().any(|t| l.contains(t)))
         .or_else(|| lines.next())
         .unwrap_or("")

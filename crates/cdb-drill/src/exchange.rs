@@ -219,11 +219,10 @@ pub fn after_step(w: &mut World, phase: &str) {
     }
 }
 
-/// What a container sees at `/run/secrets/NAME`: the value its mount held when it was created.
-/// Compose bind-mounts the host file; the steps of this kit install by rename, and a file
-/// replaced by rename stays the old inode in a running container until it is recreated
-/// (stack facts, "How secrets reach services"). An in-place edit, which real containers would
-/// see at once, is not modelled: the world is then stricter than the real stack, never laxer.
+/// What a container sees at `/run/secrets/NAME`: Compose bind-mounts the host file, so an
+/// in-place edit shows at once and a file replaced by rename stays the old inode in a running
+/// container until it is recreated (stack facts, "How secrets reach services";
+/// `World::mounted_value`).
 pub fn mounted(w: &World, service: &str, path: &str) -> Result<String, String> {
     let name = path
         .strip_prefix("/run/secrets/")
@@ -233,9 +232,8 @@ pub fn mounted(w: &World, service: &str, path: &str) -> Result<String, String> {
     if !reads(service).contains(&name.as_str()) {
         return Err(format!("{path}: No such file or directory"));
     }
-    w.containers
-        .get(service)
-        .and_then(|c| c.read.get(&name).cloned())
+    w.mounted_value(service, &name)
+        .or_else(|| w.containers.get(service).and_then(|c| c.read.get(&name).cloned()))
         .ok_or_else(|| format!("{path}: No such file or directory"))
 }
 

@@ -6,6 +6,7 @@
 //! and checks that the runbook's own verify and rollback steps detect and recover them.
 //! The contract between runbooks and mocks is `docs/drill-world.md`.
 
+pub mod behaviour;
 pub mod cli;
 pub mod coverage;
 pub mod effects;
@@ -24,6 +25,7 @@ pub mod sandbox;
 pub mod scan;
 pub mod scenario;
 pub mod shell;
+pub mod stack;
 pub mod summary;
 pub mod sweep;
 pub mod tls;

@@ -1,7 +1,8 @@
 //! The sandbox a drill runs in: a temp dir with its own HOME, SECRETS_PATH, Compose folder,
 //! world file and a `bin/` that holds only the mock shims and an allow-list of harmless tools.
 //!
-//! Steps run as `bash --noprofile --norc -euo pipefail FILE` with a cleared environment, in
+//! Steps run as `bash --noprofile --norc FILE` (as pasted: each step sets `-euo pipefail` in its
+//! own subshell, docs/step-format.md) with a cleared environment, in
 //! their own process group and in the jail of `jail.rs` (own namespaces, host read-only, no
 //! network), killed as a group when they exceed the time limit. The sandbox is private from the
 //! start (directories 0700, steps under umask 077) and removed on SIGINT/SIGTERM (interrupt.rs).
@@ -389,7 +390,9 @@ impl Sandbox {
         let out_f = fs::File::create(&out_p)?;
         let err_f = fs::File::create(&err_p)?;
         let mut cmd = jail::command(self.isolation, &self.exe, &self.root, &self.bash);
-        cmd.args(["--noprofile", "--norc", "-euo", "pipefail"])
+        // No `-e` here: a step is pasted into shells without it, and sets it in its own subshell
+        // (rule `step-verdict`); the drill runs it as the operator's terminal would.
+        cmd.args(["--noprofile", "--norc"])
             .arg(&script)
             .env_clear()
             .env("PATH", &self.bin)

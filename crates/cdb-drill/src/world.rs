@@ -149,6 +149,20 @@ pub struct Container {
     pub generation: u32,
     /// Secret name → value read at creation (trimmed like the consumers do).
     pub read: BTreeMap<String, String>,
+    /// Secret name → the bind-mounted host file as it was when the container was created.
+    #[serde(default)]
+    pub mounts: BTreeMap<String, Mounted>,
+}
+
+/// A bind-mounted secret file (stack facts: Compose `secrets:` with `file:` bind-mount the host
+/// file, not a copy). The mount holds the inode it was created with: a host file edited in place
+/// (`cp`, `>`: same inode) is seen by the running container at once; one replaced by rename
+/// (`mv`: a new inode) is not, until the container is recreated.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Mounted {
+    pub ino: u64,
+    /// What the file held at creation: what the container still sees after a rename.
+    pub value: Option<String>,
 }
 
 /// A live Postgres session.
@@ -341,15 +355,19 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The project and base Compose file of `service`, from the kit's description (stack.rs).
 pub fn project_of(service: &str) -> Option<(&'static str, &'static str)> {
-    PROJECTS
-        .iter()
-        .find(|(_, _, s)| s.contains(&service))
-        .map(|(p, f, _)| (*p, *f))
+    crate::stack::kit()
+        .project_of(service)
+        .map(|p| (p.name.as_str(), p.file.as_str()))
 }
 
+/// Every service of every project, in the order of the Compose files.
 pub fn all_services() -> impl Iterator<Item = &'static str> {
-    PROJECTS.iter().flat_map(|(_, _, s)| s.iter().copied())
+    crate::stack::kit()
+        .projects
+        .iter()
+        .flat_map(|p| p.services.iter().map(String::as_str))
 }
 
 /// Trims a secret file the way the consumers do (Python `strip()`, the images' `$(< file)`).
@@ -636,6 +654,26 @@ impl World {
                 read.insert(name.to_owned(), v);
             }
         }
+        // A fault that keeps the old value is a stale mount: the container sees what it read
+        // before, whatever the host file holds now (no inode shared with it).
+        let mounts = reads(service)
+            .into_iter()
+            .map(|name| {
+                let stale = keep_old || (keep_ca && name == "TLS_CA_CERT");
+                let m = if stale {
+                    Mounted {
+                        ino: 0,
+                        value: read.get(name).cloned(),
+                    }
+                } else {
+                    Mounted {
+                        ino: self.host_ino(name),
+                        value: self.read_secret_file(name),
+                    }
+                };
+                (name.to_owned(), m)
+            })
+            .collect();
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         crate::redis_conns::drop_owner(self, service);
@@ -648,6 +686,7 @@ impl World {
                 running,
                 generation,
                 read,
+                mounts,
             },
         );
         match service {
@@ -685,10 +724,12 @@ impl World {
     fn validate_at_start(&mut self, service: &str) {
         // The kill switch's file is created `inactive` by a starting service when missing.
         crate::exchange::on_start(self, service);
-        if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
+        if !crate::behaviour::applies("auth-at-start", service) || !self.running(service) {
             return;
         }
-        let pg_ok = self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
+        let pg_ok = self
+            .pg_password_of(service)
+            .is_some_and(|p| self.pg_accepts(&p));
         let redis_ok = self
             .containers
             .get(service)
@@ -706,6 +747,7 @@ impl World {
         if let Some(c) = self.containers.get_mut(service) {
             c.running = true;
         }
+        self.reread_at_start(service);
         // `cdb_redis` re-reads `--requirepass $(cat …)` at every start (redis_conns.rs).
         if service == "cdb_redis" {
             crate::redis_conns::server_starts(self);
@@ -738,12 +780,54 @@ impl World {
             }
             c.running = true;
         }
+        self.reread_at_start(service);
         if service == "cdb_redis" {
             crate::redis_conns::server_starts(self);
         }
         self.validate_at_start(service);
         self.reconnect_all();
         crate::redis_conns::reconnect(self);
+    }
+
+    /// The inode of a secret's host file (0 when it is missing).
+    fn host_ino(&self, name: &str) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(self.secret_path(name)).map_or(0, |m| m.ino())
+    }
+
+    /// What `service` sees at the mount of secret `name` now: the host file when the mount
+    /// still holds its inode (edited in place), else what the file held at creation.
+    pub fn mounted_value(&self, service: &str, name: &str) -> Option<String> {
+        let m = self.containers.get(service)?.mounts.get(name)?;
+        if m.ino != 0 && m.ino == self.host_ino(name) {
+            self.read_secret_file(name)
+        } else {
+            m.value.clone()
+        }
+    }
+
+    /// A (re)start runs the entrypoint again: every file read at start (`$(cat …)` in the
+    /// entrypoint, `*_FILE` variables) is read again through the mount, as it is now. Files
+    /// the image applies on first initialisation only are not (stack.rs `ReadWhen`).
+    fn reread_at_start(&mut self, service: &str) {
+        let first_init_only = |name: &str| {
+            crate::stack::kit().service(service).is_some_and(|s| {
+                s.reads.iter().any(|r| {
+                    r.when == cdb_stack::ReadWhen::FirstInitOnly
+                        && r.file.trim_end_matches(".txt") == name
+                })
+            })
+        };
+        let names: Vec<&str> = reads(service);
+        for name in names {
+            if first_init_only(name) {
+                continue;
+            }
+            let v = self.mounted_value(service, name);
+            if let (Some(v), Some(c)) = (v, self.containers.get_mut(service)) {
+                c.read.insert(name.to_owned(), v);
+            }
+        }
     }
 
     pub fn running(&self, service: &str) -> bool {
@@ -878,10 +962,17 @@ impl World {
                 // A TLS server whose certificate and key do not load does not come up.
                 let tls_down = crate::tls::SERVERS.contains(&service)
                     && self.tls_server_problem(service).is_some();
-                let login_fails = service == "cdb_redis"
-                    && !self
+                // Only a login proves anything about a credential: `cdb_redis`' check logs in
+                // with what its password file holds at the time of the check.
+                let login_fails = match crate::stack::kit().service(service).map(|s| &s.health) {
+                    Some(cdb_stack::HealthProof::Login {
+                        secret_file: Some(path),
+                        ..
+                    }) if service == "cdb_redis" && path.ends_with("redis_password") => !self
                         .read_secret_file("REDIS_PASSWORD")
-                        .is_some_and(|p| self.redis_accepts(&p));
+                        .is_some_and(|p| self.redis_accepts(&p)),
+                    _ => false,
+                };
                 if tls_down || login_fails {
                     Health::Unhealthy
                 } else {

@@ -553,18 +553,56 @@ fn first_step_within_one_screen_of_the_class_heading() {
     );
 }
 
+/// The paste format (issue 12): each part a pasted step needs is named on its own line.
+#[test]
+fn a_step_without_its_subshell_guard_or_verdict_is_named_on_each_line() {
+    let fx = Fixture::hub();
+    assert!(fx.findings_of("step-verdict").is_empty());
+    fx.edit(
+        RUNBOOK,
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\n( set -euo pipefail\ntrue\n); case $? in 0) echo \"PASS cache-verify-ping\"",
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\ntest -s \"$SECRETS_PATH/REDIS_PASSWORD\"\n); case $? in 0) echo \"PASS cache-verify-pong\"",
+    );
+    let line = fx.line_of(RUNBOOK, "test -s \"$SECRETS_PATH/REDIS_PASSWORD\"");
+    assert_eq!(
+        fx.findings_of("step-verdict"),
+        vec![
+            f("step-verdict", RUNBOOK, line),
+            f("step-verdict", RUNBOOK, line),
+            f("step-verdict", RUNBOOK, line + 1),
+        ]
+    );
+}
+
 #[test]
 fn steps_survive_pasting_into_an_interactive_shell() {
     let fx = Fixture::hub();
     assert!(fx.findings_of("step-history-expansion").is_empty());
     fx.edit(
         RUNBOOK,
-        "```bash {#cache-verify-ping .step class=cache phase=verify}\ntrue\n",
-        "```bash {#cache-verify-ping .step class=cache phase=verify}\ncase \"$x\" in *[!a-z]*) false ;; esac\n",
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\n( set -euo pipefail\ntrue\n",
+        "```bash {#cache-verify-ping .step class=cache phase=verify}\n( set -euo pipefail\ncase \"$x\" in *[!a-z]*) false ;; esac\n",
     );
     let line = fx.line_of(RUNBOOK, "*[!a-z]*");
     assert_eq!(
         fx.findings_of("step-history-expansion"),
         vec![f("step-history-expansion", RUNBOOK, line)]
+    );
+}
+
+/// Issue 12, escalation: a role an S1 pages must name how to wake it, outside the repository.
+#[test]
+fn a_paged_role_without_a_paging_reference_is_named() {
+    let fx = Fixture::hub();
+    assert!(fx.findings_of("matrix-owner").is_empty());
+    fx.edit(
+        MATRIX,
+        "    paging: \"private on-call rota, entry cdb-oncall-owner-operator (kept outside the repository)\"\n",
+        "",
+    );
+    let line = fx.line_of(MATRIX, "  - id: owner-operator");
+    assert_eq!(
+        fx.findings_of("matrix-owner"),
+        vec![f("matrix-owner", MATRIX, line)]
     );
 }

@@ -260,8 +260,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                     format!("# TYPE redis_up gauge\nredis_up {}\n", u8::from(up)),
                 )
             }
-            // The Python services' handler returns a constant body (stack facts): it checks
-            // no credential, so a consumer on a refused password still answers 200.
+            // Behaviour `health-constant`: the Python services' handler returns a constant body;
+            // it checks no credential, so a consumer on a refused password still answers 200.
             _ => (200, "{\"status\": \"ok\"}\n".to_owned()),
         }
     };

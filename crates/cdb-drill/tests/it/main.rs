@@ -186,8 +186,11 @@ pub fn run_tiny(
     );
     let mut md = format!("# Runbook\n\n## {class}\n\n");
     for (i, b) in bodies.iter().enumerate() {
+        // In the paste format (docs/step-format.md), as every shipped step: the drill runs
+        // steps without `-e`, and the frame sets it.
+        let id = format!("{class}-pre-check-s{i}");
         md.push_str(&format!(
-            "```bash {{#{class}-pre-check-s{i} .step class={class} phase=pre-check time={time}}}\n{b}\n```\n\n"
+            "```bash {{#{id} .step class={class} phase=pre-check time={time}}}\n( set -euo pipefail\n{b}\n); case $? in 0) echo \"PASS {id}\" ;; *) echo \"FAIL {id}: exit $?\"; false ;; esac\n```\n\n"
         ));
     }
     write(RUNBOOK, &md);

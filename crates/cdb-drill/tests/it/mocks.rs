@@ -42,8 +42,8 @@ fn real_semantics_the_runbooks_rely_on() {
             "PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h 127.0.0.1 -U claire_user -d claire_de_binare -tAc 'SELECT 1' | grep -qx 1",
             // Without -e the exec'd psql does not see the caller's variable.
             "{ PGPASSWORD=\"$(cat \"$SECRETS_PATH/POSTGRES_PASSWORD\")\" docker exec cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>&1 || true; } | grep -q 'no password supplied'",
-            // A restart keeps what the container read; only a recreate reads the new file.
-            "printf 'x%.0s' 1 2 3 > \"$SECRETS_PATH/REDIS_PASSWORD\"; docker compose -f compose.blue.yml restart cdb_market 2>/dev/null; curl -fsS http://127.0.0.1:8009/health >/dev/null",
+            // A restart runs the entrypoint again, which re-reads the file; `/health` stays constant.
+            "cp \"$SECRETS_PATH/REDIS_PASSWORD\" \"$TMPDIR/r\"; printf 'x%.0s' 1 2 3 > \"$SECRETS_PATH/REDIS_PASSWORD\"; docker compose -f compose.blue.yml restart cdb_market 2>/dev/null; curl -fsS http://127.0.0.1:8009/health >/dev/null; cp \"$TMPDIR/r\" \"$SECRETS_PATH/REDIS_PASSWORD\"; docker compose -f compose.blue.yml restart cdb_market 2>/dev/null",
             // Any host but the stack's 127.0.0.1 endpoints is unresolvable.
             "curl -fsS https://example.com/ 2>/dev/null || test $? = 6",
             // redis-cli without credentials: NOAUTH, exit 0.
@@ -97,4 +97,55 @@ fn a_hanging_step_times_out_instead_of_hanging() {
     assert_eq!(code, 1);
     assert_eq!(step_status(&j, 0), "timed-out");
     assert!(start.elapsed().as_secs() < 8);
+}
+
+/// Issue 11, divergence 1: health proves what the Compose files' checks prove, nothing more.
+/// A Python service recreated on a password Redis refuses still answers `/health` 200 and shows
+/// healthy (its handler is constant); `cdb_risk`, which validates its credentials at start
+/// (behaviour `auth-at-start`), exits instead. The old world turned both unhealthy.
+#[test]
+fn health_proves_nothing_about_a_refused_credential() {
+    let (code, j) = json(
+        &[
+            "printf 'not-the-password' > \"$SECRETS_PATH/REDIS_PASSWORD\"
+docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_market cdb_risk 2>/dev/null
+curl -fsS http://127.0.0.1:8009/health | grep -q '\"ok\"'
+test \"$(docker inspect -f '{{.State.Health.Status}}' cdb_market)\" = healthy
+test \"$(docker inspect -f '{{.State.Running}}' cdb_risk)\" = false",
+        ],
+        &[],
+    );
+    assert_eq!(step_status(&j, 0), "passed", "{j:#}");
+    // The world knows better than the checks: the final invariant names the refused credential.
+    assert_eq!(code, 1, "{j:#}");
+    assert!(j.to_string().contains("cdb_market"), "{j:#}");
+}
+
+/// Issue 11, divergence 4: entrypoints read `$(cat /run/secrets/…)` at every start, through a
+/// bind mount of the host file. A file edited in place is what a restart reads; one replaced
+/// by rename is not (the mount keeps the old inode until the container is recreated). The old
+/// world kept what a container read at creation across every restart.
+#[test]
+fn a_restart_rereads_files_edited_in_place_but_not_replaced_by_rename() {
+    let (_, j) = json(
+        &[
+            "printf 'not-the-password' > \"$SECRETS_PATH/REDIS_PASSWORD\"
+docker restart cdb_risk >/dev/null
+test \"$(docker inspect -f '{{.State.Running}}' cdb_risk)\" = false",
+        ],
+        &[],
+    );
+    assert_eq!(step_status(&j, 0), "passed", "in place: {j:#}");
+    let (_, j) = json(
+        &[
+            "printf 'not-the-password' > \"$SECRETS_PATH/REDIS_PASSWORD.tmp\"
+mv \"$SECRETS_PATH/REDIS_PASSWORD.tmp\" \"$SECRETS_PATH/REDIS_PASSWORD\"
+docker restart cdb_risk >/dev/null
+test \"$(docker inspect -f '{{.State.Running}}' cdb_risk)\" = true
+docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_risk 2>/dev/null
+test \"$(docker inspect -f '{{.State.Running}}' cdb_risk)\" = false",
+        ],
+        &[],
+    );
+    assert_eq!(step_status(&j, 0), "passed", "renamed: {j:#}");
 }

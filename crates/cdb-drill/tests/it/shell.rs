@@ -425,3 +425,109 @@ printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)"
         }
     }
 }
+
+/// Issue 12's paste rule, end to end: a step pasted into an interactive bash (a real terminal,
+/// so no `-e` and history expansion on) prints the same verdict line as the same step in the
+/// automated drill, a failing one does not close the terminal, and the shell goes on.
+#[test]
+fn a_step_pasted_into_an_interactive_bash_behaves_as_in_the_drill() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: python3 is not installed (it drives the pseudo-terminal)");
+        return;
+    }
+    let b = bodies();
+    let pass_id = "database-pre-check-current-credential";
+    let fail_id = "database-rotate-test-next";
+    let d = tempfile::tempdir().unwrap();
+    let driver = d.path().join("pty_paste.py");
+    std::fs::write(&driver, PTY_PASTE).unwrap();
+    std::fs::write(d.path().join("pass.sh"), &b[pass_id]).unwrap();
+    // Before anything is staged, testing the staged password fails: its file does not exist.
+    std::fs::write(d.path().join("fail.sh"), &b[fail_id]).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(&driver)
+        .arg(crate::mock_exe())
+        .arg(crate::workspace())
+        .arg(d.path().join("r.md"))
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{so}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(so.contains(&format!("\nPASS {pass_id}")), "{so}");
+    assert!(so.contains(&format!("\nFAIL {fail_id}: ")), "{so}");
+    assert!(!so.contains(&format!("\nPASS {fail_id}")), "{so}");
+    assert!(
+        so.contains("still-42-open"),
+        "the failing step closed the terminal:\n{so}"
+    );
+
+    // The automated drill prints the same verdict for the same step.
+    let cfg = cdb_drill::engine::Config {
+        root: crate::workspace(),
+        seed: 1,
+        step_timeout: std::time::Duration::from_secs(10),
+        mock_exe: crate::mock_exe(),
+    };
+    let journal = cdb_drill::engine::run(&cfg, "leak-db").unwrap().to_json();
+    assert!(
+        journal.contains(&format!("PASS {pass_id}\\n")),
+        "the drill's journal has no PASS line for {pass_id}"
+    );
+}
+
+const PTY_PASTE: &str = r#"
+import os, pty, select, sys, time
+exe, root, report = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe, "drill", "leak-db", "--shell", "--root", root, "--report", report])
+buf = b""
+def pump(marker, limit=60):
+    global buf
+    end = time.time() + limit
+    while marker not in buf:
+        if time.time() > end:
+            sys.stdout.write(buf.decode("utf-8", "replace")); sys.exit("timed out waiting for %r" % marker)
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+pump(b"stack$ ")
+for name, marker in (("pass.sh", b"PASS "), ("fail.sh", b"FAIL ")):
+    body = open(name, "rb").read()
+    os.write(fd, body if body.endswith(b"\n") else body + b"\n")
+    pump(b"\r\n" + marker)
+    pump(b"stack$ ")
+os.write(fd, b"echo still-$((40+2))-open\n")
+pump(b"still-42-open")
+pump(b"stack$ ")
+os.write(fd, b"drill-done\n")
+end = time.time() + 60
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.5)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(buf.decode("utf-8", "replace").replace("\r\n", "\n"))
+"#;

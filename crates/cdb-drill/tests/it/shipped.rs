@@ -42,3 +42,25 @@ fn the_escalation_scenario_ends_escalated_and_safe() {
         assert_eq!(i["passed"], true, "{i}");
     }
 }
+
+/// `docs/drill-world.md` shows the behaviour table of `behaviour.rs`, unchanged: the page
+/// cannot drift from what the world implements.
+#[test]
+fn drill_world_page_shows_the_behaviour_table() {
+    let page = std::fs::read_to_string(crate::workspace().join("docs/drill-world.md")).unwrap();
+    let start = "<!-- behaviour-table:start -->\n";
+    let end = "<!-- behaviour-table:end -->";
+    let a = page.find(start).expect("start marker") + start.len();
+    let b = page.find(end).expect("end marker");
+    let want = cdb_drill::behaviour::markdown();
+    if std::env::var_os("CDB_BLESS").is_some() {
+        let fixed = format!("{}{}{}", &page[..a], want, &page[b..]);
+        std::fs::write(crate::workspace().join("docs/drill-world.md"), fixed).unwrap();
+        return;
+    }
+    assert_eq!(
+        &page[a..b],
+        want,
+        "docs/drill-world.md's behaviour table differs from behaviour.rs (CDB_BLESS=1 rewrites it)"
+    );
+}

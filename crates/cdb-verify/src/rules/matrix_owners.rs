@@ -9,7 +9,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "matrix-owner",
     group: "matrix",
     severity: Severity::Error,
-    summary: "owner references resolve to the owners table, owner ids are unique, contacts are not empty, and every class names an emergency approver",
+    summary: "owner references resolve to the owners table, owner ids are unique, contacts are not empty, every class names an emergency approver, and every role an S1 pages names a `paging` reference",
 };
 
 pub const RULE: Rule = Rule::hub(&META, check);
@@ -64,6 +64,32 @@ fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         }
         for a in &class.approvals.emergency {
             refer(format!("emergency approver of `{id}`"), a);
+        }
+    }
+    // An S1 at 3 a.m. pages class owners, backup owners and emergency approvers; a chat
+    // message does not wake anyone, so each of them names its private on-call reference.
+    let mut paged: Vec<&str> = Vec::new();
+    for class in &m.classes {
+        paged.push(&class.owner.value);
+        paged.push(&class.backup_owner.value);
+        paged.extend(class.approvals.emergency.iter().map(|a| a.value.as_str()));
+    }
+    for o in m
+        .owners
+        .iter()
+        .filter(|o| paged.contains(&o.id.value.as_str()))
+    {
+        if o.paging.as_ref().is_none_or(|p| p.value.trim().is_empty()) {
+            let (l, c) = mpos(&o.id);
+            sink.at(
+                path,
+                l,
+                c,
+                format!(
+                    "owner `{}` is paged in an S1 (class owner, backup owner or emergency approver) but names no `paging` reference (a private on-call entry kept outside the repository)",
+                    o.id.value
+                ),
+            );
         }
     }
     for class in m

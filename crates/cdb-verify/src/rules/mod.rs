@@ -24,6 +24,7 @@ mod stack_scope;
 mod step_confinement;
 mod step_paste;
 mod step_unexercised;
+pub mod step_verdict;
 mod steps;
 
 /// What every rule declares about itself.
@@ -102,6 +103,7 @@ static HUB_RULES: &[Rule] = &[
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
     step_paste::RULE,
+    step_verdict::RULE,
     step_confinement::ABSOLUTE,
     step_confinement::SOCKET,
     step_confinement::PROC,
