@@ -676,6 +676,8 @@ fn run_with<'h>(
             }
         }
     }
+    // Whoever has a leaked database password holds a session with it (crate::pg).
+    world.open_leaker_sessions();
     if record.is_some() {
         world.probes = Some(Vec::new());
     }

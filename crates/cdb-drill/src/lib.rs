@@ -17,6 +17,7 @@ pub mod journal;
 pub mod mock;
 pub mod mutate;
 pub mod page;
+pub mod pg;
 pub mod report;
 pub mod sandbox;
 pub mod scan;

@@ -235,10 +235,11 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         match container {
             "cdb_prometheus" => (200, "Prometheus Server is Healthy.\n".into()),
             "cdb_postgres_exporter" => {
-                let up = w
-                    .pg_password_of(container)
-                    .is_some_and(|p| w.pg_accepts(&p))
-                    && w.tls_link(container, "cdb_postgres").is_ok();
+                // `pg_up` is a ping on the exporter's pooled connection: a live session
+                // passes; a new one is opened with PGPASSWORD from the file read at its start
+                // only when the old one ended (crate::pg).
+                w.pg_reconnect();
+                let up = w.pg_has_session(container);
                 (
                     200,
                     format!(
@@ -332,8 +333,22 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segs.as_slice()) {
         ("GET", ["api", "user"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
-        ("GET", ["api", "datasources"]) => (200, json!([{"id": 1, "uid": "cdb-postgres", "name": "Postgres", "type": "grafana-postgresql-datasource"}]).to_string()),
-        ("GET", ["api", "datasources", "uid", _, "health"]) | ("GET", ["api", "datasources", _, "health"]) => {
+        // The datasource provisioned from stack/grafana/provisioning/datasources/postgres.yml:
+        // name `PostgreSQL`, no uid in the file, so Grafana generated one (crate::pg).
+        ("GET", ["api", "datasources"]) => (200, json!([datasource_json(w)]).to_string()),
+        ("GET", ["api", "datasources", "name", name]) => {
+            if *name == "PostgreSQL" {
+                (200, datasource_json(w).to_string())
+            } else {
+                (404, json!({"message": "Data source not found"}).to_string())
+            }
+        }
+        ("GET", ["api", "datasources", "uid", uid, "health"]) if *uid != w.grafana_ds_uid() => {
+            (404, json!({"message": "Data source not found"}).to_string())
+        }
+        ("GET", ["api", "datasources", "uid", _, "health"]) => {
+            // The health check queries the datasource: its pool connects now if it has no session.
+            w.pg_demand("cdb_grafana");
             if w.datasource_ok() {
                 (200, json!({"status": "OK", "message": "Database Connection OK"}).to_string())
             } else {
@@ -397,6 +412,10 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
         }
         _ => (404, json!({"message": "Not found"}).to_string()),
     }
+}
+
+fn datasource_json(w: &World) -> serde_json::Value {
+    json!({"id": 1, "uid": w.grafana_ds_uid(), "orgId": 1, "name": "PostgreSQL", "type": "grafana-postgresql-datasource", "access": "proxy", "url": "cdb_postgres:5432", "user": "claire_user", "database": "claire_de_binare", "readOnly": true})
 }
 
 /// `POST /api/alertmanager/grafana/config/api/v1/receivers/test`: Grafana sends a test
