@@ -678,6 +678,7 @@ fn run_with<'h>(
     }
     // Whoever has a leaked database password holds a session with it (crate::pg).
     world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
     if record.is_some() {
         world.probes = Some(Vec::new());
     }

@@ -20,6 +20,7 @@ pub mod page;
 pub mod pg;
 pub mod report;
 pub mod sandbox;
+pub mod sessions;
 pub mod scan;
 pub mod scenario;
 pub mod shell;

@@ -297,6 +297,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     }
     // Whoever has a leaked database password holds a session with it (crate::pg).
     world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
     let mut degraded: Vec<String> = sc
         .expect
         .safe_state

@@ -302,6 +302,9 @@ pub struct World {
     pub postgres: Postgres,
     pub redis: Redis,
     pub grafana: Grafana,
+    /// Grafana's login sessions and failed logins (sessions.rs).
+    #[serde(default)]
+    pub grafana_logins: crate::sessions::GrafanaLogins,
     pub mexc: Mexc,
     pub smtp: Smtp,
     pub github: Github,
@@ -429,6 +432,7 @@ impl World {
                 next_token: 1,
                 ..Grafana::default()
             },
+            grafana_logins: crate::sessions::GrafanaLogins::default(),
             mexc: Mexc::default(),
             smtp: Smtp::default(),
             github: Github {
@@ -948,6 +952,9 @@ impl World {
         }
         if self.grafana.admin_password == value {
             at.push("Grafana admin".to_owned());
+        }
+        if self.grafana_sessions_with(value) {
+            at.push("a Grafana admin session logged in with it".to_owned());
         }
         if self.grafana.tokens.contains_key(value) {
             at.push("Grafana service-account token".to_owned());

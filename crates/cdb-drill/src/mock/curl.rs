@@ -315,7 +315,15 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             "{\"commit\":\"drill\",\"database\":\"ok\",\"version\":\"11.2.0\"}\n".into(),
         );
     }
-    let admin = basic_user(r).is_some_and(|(u, p)| u == "admin" && p == w.grafana.admin_password);
+    // Basic auth is a login: counted by Grafana's brute-force protection (sessions.rs).
+    let login = basic_user(r).map(|(u, p)| w.grafana_login(&u, &p));
+    if login == Some(crate::sessions::Login::Blocked) {
+        return (
+            401,
+            "{\"message\":\"Invalid username or password\",\"error\":\"too many consecutive incorrect login attempts for user - login for user temporarily blocked\"}\n".into(),
+        );
+    }
+    let admin = login == Some(crate::sessions::Login::Ok);
     let token = bearer(r).is_some_and(|t| w.grafana.tokens.contains_key(&t));
     if !admin && !token {
         let msg = if bearer(r).is_some() {
@@ -332,6 +340,21 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
         .unwrap_or(serde_json::Value::Null);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segs.as_slice()) {
+        ("GET", ["api", "users", "lookup"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
+        // The admin's login sessions (sessions.rs): listed and revoked by a Grafana admin.
+        ("GET", ["api", "admin", "users", "1", "auth-tokens"]) if admin => {
+            let list: Vec<serde_json::Value> = w
+                .grafana_logins
+                .sessions
+                .iter()
+                .map(|s| json!({"id": s.id, "isActive": true, "clientIp": s.client_ip, "createdAt": crate::mock::util::format_time(crate::mock::util::EPOCH_START + s.created, "%Y-%m-%dT%H:%M:%SZ")}))
+                .collect();
+            (200, serde_json::Value::Array(list).to_string())
+        }
+        ("POST", ["api", "admin", "users", "1", "logout"]) if admin => {
+            w.grafana_logins.sessions.clear();
+            (200, json!({"message": "User logged out"}).to_string())
+        }
         ("GET", ["api", "user"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
         // The datasource provisioned from stack/grafana/provisioning/datasources/postgres.yml:
         // name `PostgreSQL`, no uid in the file, so Grafana generated one (crate::pg).
