@@ -119,7 +119,12 @@ impl World {
     /// The server (re)started: its background workers run again, among them the logical
     /// replication launcher, as the bootstrap superuser `claire_user`.
     pub fn pg_server_started(&mut self) {
-        if self.postgres.sessions.iter().any(|s| s.application == LAUNCHER) {
+        if self
+            .postgres
+            .sessions
+            .iter()
+            .any(|s| s.application == LAUNCHER)
+        {
             return;
         }
         let pid = self.pg_new_pid();
@@ -138,12 +143,15 @@ impl World {
     pub fn open_leaker_sessions(&mut self) {
         let role = self.postgres.roles.get("claire_user").cloned();
         let leaked = self.leaked.iter().any(|v| {
-            Some(v) == role.as_ref()
-                || crate::world::dsn_password(v).as_ref() == role.as_ref()
+            Some(v) == role.as_ref() || crate::world::dsn_password(v).as_ref() == role.as_ref()
         });
         if leaked
             && let Some(pw) = role
-            && !self.postgres.sessions.iter().any(|s| s.application == LEAKER)
+            && !self
+                .postgres
+                .sessions
+                .iter()
+                .any(|s| s.application == LEAKER)
         {
             self.pg_open(LEAKER, &pw, Some(GATEWAY.into()));
         }
@@ -157,7 +165,12 @@ impl World {
         if !self.running("cdb_postgres") {
             return;
         }
-        if !self.postgres.sessions.iter().any(|s| s.application == LAUNCHER) {
+        if !self
+            .postgres
+            .sessions
+            .iter()
+            .any(|s| s.application == LAUNCHER)
+        {
             self.pg_server_started();
         }
         let names: Vec<String> = self.containers.keys().cloned().collect();
@@ -201,7 +214,7 @@ impl World {
     /// The uid Grafana generated for the provisioned datasource `PostgreSQL` (the provisioning
     /// file sets none: stack/grafana/provisioning/datasources/postgres.yml), per seed.
     pub fn grafana_ds_uid(&self) -> String {
-        let h = (self.seed ^ 0x6772_6166_616e_61).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h = (self.seed ^ 0x0067_7261_6661_6e61).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         format!("de{:012x}", h >> 16)
     }
 
@@ -292,7 +305,9 @@ pub fn docker_logs(w: &mut World, args: &[String], ctx: &mut crate::mock::Ctx) -
         return 1;
     };
     if !w.containers.contains_key(name.as_str()) {
-        ctx.errln(&format!("Error response from daemon: No such container: {name}"));
+        ctx.errln(&format!(
+            "Error response from daemon: No such container: {name}"
+        ));
         return 1;
     }
     if name != "cdb_postgres" {
@@ -312,10 +327,8 @@ pub fn docker_logs(w: &mut World, args: &[String], ctx: &mut crate::mock::Ctx) -
         let ts = crate::mock::util::format_time(server_epoch(l.at), "%Y-%m-%d %H:%M:%S.000 UTC");
         let line = format!("{ts} [{}] {}", l.pid, l.text);
         if stamps {
-            let d = crate::mock::util::format_time(
-                server_epoch(l.at),
-                "%Y-%m-%dT%H:%M:%S.000000000Z",
-            );
+            let d =
+                crate::mock::util::format_time(server_epoch(l.at), "%Y-%m-%dT%H:%M:%S.000000000Z");
             ctx.errln(&format!("{d} {line}"));
         } else {
             ctx.errln(&line);

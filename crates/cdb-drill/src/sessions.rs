@@ -75,7 +75,13 @@ impl World {
     /// The leaker's session: logged in with the leaked admin password at the start.
     pub fn open_leaker_grafana_session(&mut self) {
         let pw = self.grafana.admin_password.clone();
-        if self.leaked.contains(&pw) && !self.grafana_logins.sessions.iter().any(|s| s.holder == "leaker") {
+        if self.leaked.contains(&pw)
+            && !self
+                .grafana_logins
+                .sessions
+                .iter()
+                .any(|s| s.holder == "leaker")
+        {
             let id = self.grafana_logins.next_id + 1;
             self.grafana_logins.next_id = id;
             self.grafana_logins.sessions.push(GrafanaSession {

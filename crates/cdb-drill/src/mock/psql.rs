@@ -232,7 +232,9 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             Some("localhost") => Some("127.0.0.1".to_owned()),
             Some("cdb_postgres") => Some(crate::pg::container_addr("cdb_postgres")),
             // From the host through the published port: the bridge gateway.
-            Some(h) if !in_container => Some(crate::pg::GATEWAY.to_owned()).filter(|_| !h.is_empty()),
+            Some(h) if !in_container => {
+                Some(crate::pg::GATEWAY.to_owned()).filter(|_| !h.is_empty())
+            }
             Some(h) => Some(h.to_owned()),
             None => None,
         },
@@ -593,7 +595,9 @@ fn stat_activity(
         return Err(unmodelled(stmt));
     };
     let select = stmt["SELECT".len()..from].trim().to_owned();
-    let mut tail = stmt[from + " FROM PG_STAT_ACTIVITY".len()..].trim().to_owned();
+    let mut tail = stmt[from + " FROM PG_STAT_ACTIVITY".len()..]
+        .trim()
+        .to_owned();
     if let Some(o) = tail.to_ascii_uppercase().find("ORDER BY") {
         tail.truncate(o);
     }
@@ -751,7 +755,9 @@ fn matches_cond(r: &Row, c: &str, conn: &Conn) -> Result<bool, String> {
         c.find(op)
             .map(|at| (c[..at].trim(), *op, c[at + op.len()..].trim()))
     }) else {
-        return Err(format!("ERROR:  the drill's mock Postgres does not model the condition \"{c}\""));
+        return Err(format!(
+            "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+        ));
     };
     let col = col.to_ascii_lowercase();
     if col == "backend_start" {
@@ -776,7 +782,9 @@ fn matches_cond(r: &Row, c: &str, conn: &Conn) -> Result<bool, String> {
         });
     }
     let Some(v) = literal(rhs) else {
-        return Err(format!("ERROR:  the drill's mock Postgres does not model the condition \"{c}\""));
+        return Err(format!(
+            "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+        ));
     };
     let have = match col.as_str() {
         "usename" => Some(r.usename.clone()),
@@ -795,7 +803,11 @@ fn matches_cond(r: &Row, c: &str, conn: &Conn) -> Result<bool, String> {
     Ok(match op {
         "=" => have == v,
         "<>" | "!=" => have != v,
-        _ => return Err(format!("ERROR:  the drill's mock Postgres does not model the condition \"{c}\"")),
+        _ => {
+            return Err(format!(
+                "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+            ));
+        }
     })
 }
 

@@ -37,11 +37,15 @@ fn invariant(j: &serde_json::Value, name: &str) -> (bool, String) {
         .iter()
         .find(|i| i["name"] == name)
         .unwrap_or_else(|| panic!("no invariant {name}: {j:#}"));
-    (i["passed"] == true, i["detail"].as_str().unwrap_or("").to_owned())
+    (
+        i["passed"] == true,
+        i["detail"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 /// SQL on stdin to the server over the local socket, tuples only.
-const PSQL: &str = "docker exec -i cdb_postgres psql -U claire_user -d claire_de_binare -v ON_ERROR_STOP=1 -qtA";
+const PSQL: &str =
+    "docker exec -i cdb_postgres psql -U claire_user -d claire_de_binare -v ON_ERROR_STOP=1 -qtA";
 const COUNT_CLIENTS: &str = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid();";
 
 #[test]
@@ -57,22 +61,30 @@ fn sessions_survive_alter_role_and_terminate_honours_its_where() {
             // Eight consumers hold a pooled session each (Grafana connects on its first query); the
             // launcher runs as claire_user too.
             &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
-            &format!("test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"),
+            &format!(
+                "test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"
+            ),
             &alter,
             // After ALTER ROLE every session lives on, and the exporter's ping still passes.
             &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
             "curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 1'",
             // A WHERE that selects nothing ends nothing.
-            &format!("test -z \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'nobody';\" | {PSQL})\""),
+            &format!(
+                "test -z \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'nobody';\" | {PSQL})\""
+            ),
             &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
             // Client sessions before the cut-off end; pools reconnect with what they read at
             // their start (the old password), are refused, and the server logs each refusal.
-            &format!("test \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND backend_start < to_timestamp(%s);\" \"$(cat \"$TMPDIR/cut\")\" | {PSQL} | grep -cx t)\" = 8"),
+            &format!(
+                "test \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND backend_start < to_timestamp(%s);\" \"$(cat \"$TMPDIR/cut\")\" | {PSQL} | grep -cx t)\" = 8"
+            ),
             &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 0"),
             "curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 0'",
             "test \"$(docker logs --since \"$(cat \"$TMPDIR/cut\")\" cdb_postgres 2>&1 | grep -c 'FATAL:  password authentication failed for user \"claire_user\"')\" -ge 7",
             // The launcher is still there: the WHERE kept it out.
-            &format!("test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"),
+            &format!(
+                "test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"
+            ),
         ],
         &[],
     );
@@ -128,7 +140,9 @@ fn server_clock_log_empty_password_and_the_exporter() {
         "1m",
         &[
             // The server's clock is the Docker VM's, ahead of the host's `date`.
-            &format!("test \"$(printf 'SELECT extract(epoch FROM now())::bigint;' | {PSQL})\" = \"$(( $(date -u +%s) + 300 ))\""),
+            &format!(
+                "test \"$(printf 'SELECT extract(epoch FROM now())::bigint;' | {PSQL})\" = \"$(( $(date -u +%s) + 300 ))\""
+            ),
             // A refused login is in the server's log, with the server's time.
             "! PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>/dev/null",
             "docker logs -t cdb_postgres 2>&1 | grep -q 'UTC \\[[0-9]*\\] FATAL:  password authentication failed for user \"claire_user\"'",
@@ -136,7 +150,9 @@ fn server_clock_log_empty_password_and_the_exporter() {
             // The exporter logs in with the password file (PGPASSWORD), never the DSN file.
             "printf 'not-a-uri-at-all' > \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\" && docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_postgres_exporter >/dev/null 2>&1 && curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 1'",
             // An empty password clears the role's password: nobody logs in, not even with none.
-            &format!("printf \"ALTER ROLE claire_user PASSWORD '';\" | {PSQL} 2>&1 | grep -q 'clearing password'"),
+            &format!(
+                "printf \"ALTER ROLE claire_user PASSWORD '';\" | {PSQL} 2>&1 | grep -q 'clearing password'"
+            ),
             "! PGPASSWORD= docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>/dev/null",
         ],
         &[],
@@ -162,9 +178,15 @@ fn grafana_datasource_is_found_by_name_and_no_uid_is_exported() {
         "1m",
         &[
             "test -z \"${GRAFANA_PG_DS_UID:-}\"",
-            &format!("! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/uid/cdb-postgres/health 2>/dev/null"),
-            &format!("uid=\"$({auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/PostgreSQL | sed -n 's/.*\"uid\":\"\\([^\"]*\\)\".*/\\1/p')\" && test -n \"$uid\" && {auth} | curl -fsS -K - \"http://127.0.0.1:3000/api/datasources/uid/$uid/health\" | grep -q '\"status\":\"OK\"'"),
-            &format!("! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/Postgres 2>/dev/null"),
+            &format!(
+                "! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/uid/cdb-postgres/health 2>/dev/null"
+            ),
+            &format!(
+                "uid=\"$({auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/PostgreSQL | sed -n 's/.*\"uid\":\"\\([^\"]*\\)\".*/\\1/p')\" && test -n \"$uid\" && {auth} | curl -fsS -K - \"http://127.0.0.1:3000/api/datasources/uid/$uid/health\" | grep -q '\"status\":\"OK\"'"
+            ),
+            &format!(
+                "! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/Postgres 2>/dev/null"
+            ),
         ],
         &[],
     );
@@ -180,9 +202,13 @@ fn grafana_blocks_the_admin_after_five_failed_logins() {
         "monitoring",
         "10s",
         &[
-            &format!("for i in 1 2 3 4 5; do ! {bad} | curl -fsS -o /dev/null -K - http://127.0.0.1:3000/api/user 2>/dev/null; done"),
+            &format!(
+                "for i in 1 2 3 4 5; do ! {bad} | curl -fsS -o /dev/null -K - http://127.0.0.1:3000/api/user 2>/dev/null; done"
+            ),
             // The right password is refused too, within five minutes.
-            &format!("{good} | curl -sS -K - http://127.0.0.1:3000/api/user | grep -q 'temporarily blocked'"),
+            &format!(
+                "{good} | curl -sS -K - http://127.0.0.1:3000/api/user | grep -q 'temporarily blocked'"
+            ),
         ],
         &[],
     );
@@ -197,7 +223,10 @@ fn leak_drill(bodies: &[&str]) -> (u8, serde_json::Value) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     };
-    write("Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml", MONITORING);
+    write(
+        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
+        MONITORING,
+    );
     let mut md = String::from("# Runbook\n\n## monitoring\n\n");
     for (i, b) in bodies.iter().enumerate() {
         md.push_str(&format!(
@@ -209,8 +238,17 @@ fn leak_drill(bodies: &[&str]) -> (u8, serde_json::Value) {
         "drills/t.yaml",
         "title: t\nclass: monitoring\ntrigger: leak\nbriefing: b\nleaked: [GRAFANA_PASSWORD]\nexpect: {outcome: recovered}\n",
     );
-    let (code, out, err) = crate::drill(&["t", "--root", d.path().to_str().unwrap(), "--format", "json"]);
-    (code, serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")))
+    let (code, out, err) = crate::drill(&[
+        "t",
+        "--root",
+        d.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
+    )
 }
 
 const RESET: &str = "openssl rand -hex 16 | tr -d '\\n' > \"$TMPDIR/n\" && docker exec -i cdb_grafana grafana cli admin reset-admin-password --password-from-stdin < \"$TMPDIR/n\" >/dev/null && cp \"$TMPDIR/n\" \"$SECRETS_PATH/GRAFANA_PASSWORD\"";
@@ -220,7 +258,10 @@ fn a_leaked_grafana_session_outlives_the_password_reset_until_logout() {
     let list = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\" | curl -fsS -K - http://127.0.0.1:3000/api/admin/users/1/auth-tokens";
     let (_, j) = leak_drill(&[RESET, &format!("{list} | grep -q '\"clientIp\"'")]);
     let (ok, detail) = invariant(&j, "leaked-values-dead");
-    assert!(!ok && detail.contains("Grafana admin session"), "{detail}\n{j:#}");
+    assert!(
+        !ok && detail.contains("Grafana admin session"),
+        "{detail}\n{j:#}"
+    );
 
     let logout = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\" | curl -fsS -o /dev/null -K - -X POST http://127.0.0.1:3000/api/admin/users/1/logout";
     let (_, j) = leak_drill(&[RESET, logout, &format!("test \"$({list})\" = '[]'")]);
