@@ -46,8 +46,13 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// The bridge gateway: host connections through a published port arrive from it.
-pub const GATEWAY: &str = "172.18.0.1";
+/// `cdb_network`'s subnet (Docker's first user-defined bridge), as a prefix of its host addresses.
+const SUBNET: &str = "172.18.0";
+
+/// The bridge gateway (`.1`): host connections through a published port arrive from it.
+pub fn gateway() -> String {
+    format!("{SUBNET}.1")
+}
 
 /// The address a container has on `cdb_network` (Docker hands out a user-defined bridge's
 /// addresses in order; the services' order in the Compose files is the drill's).
@@ -55,7 +60,7 @@ pub fn container_addr(service: &str) -> String {
     let i = crate::world::all_services()
         .position(|s| s == service)
         .unwrap_or(0);
-    format!("172.18.0.{}", i + 2)
+    format!("{SUBNET}.{}", i + 2)
 }
 
 /// Unix seconds on the server's clock at world clock `at`.
@@ -153,7 +158,7 @@ impl World {
                 .iter()
                 .any(|s| s.application == LEAKER)
         {
-            self.pg_open(LEAKER, &pw, Some(GATEWAY.into()));
+            self.pg_open(LEAKER, &pw, Some(gateway()));
         }
     }
 

@@ -88,7 +88,7 @@ impl World {
                 id,
                 password: pw,
                 holder: "leaker".into(),
-                client_ip: crate::pg::GATEWAY.into(),
+                client_ip: crate::pg::gateway(),
                 created: self.clock,
             });
         }

@@ -233,7 +233,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             Some("cdb_postgres") => Some(crate::pg::container_addr("cdb_postgres")),
             // From the host through the published port: the bridge gateway.
             Some(h) if !in_container => {
-                Some(crate::pg::GATEWAY.to_owned()).filter(|_| !h.is_empty())
+                Some(crate::pg::gateway()).filter(|_| !h.is_empty())
             }
             Some(h) => Some(h.to_owned()),
             None => None,
