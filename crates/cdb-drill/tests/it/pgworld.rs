@@ -268,3 +268,41 @@ fn a_leaked_grafana_session_outlives_the_password_reset_until_logout() {
     let (ok, detail) = invariant(&j, "leaked-values-dead");
     assert!(ok, "{detail}\n{j:#}");
 }
+
+/// Inserts `step` (a whole fenced block) into the fixture's runbook before the block `before`.
+fn insert_before(root: &std::path::Path, before: &str, step: &str) {
+    let p = root.join(crate::RUNBOOK);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let at = text.find(&format!("```bash {{#{before} ")).unwrap();
+    std::fs::write(&p, format!("{}{step}\n\n{}", &text[..at], &text[at..])).unwrap();
+}
+
+#[test]
+fn the_database_rotation_keeps_the_dsn_query_parameters() {
+    let root = crate::fixture();
+    insert_before(
+        root.path(),
+        "database-pre-check-current-credential",
+        "```bash {#database-pre-check-t-dsn-param .step class=database phase=pre-check time=5s}\nprintf '?sslmode=verify-ca' >> \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\" && docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_reports >/dev/null 2>&1\n```",
+    );
+    insert_before(
+        root.path(),
+        "database-verify-grafana-datasource",
+        "```bash {#database-verify-t-dsn-param .step class=database phase=verify time=5s}\ngrep -q '@cdb_postgres:5432/claire_de_binare?sslmode=verify-ca$' \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\"\n```",
+    );
+    std::fs::write(
+        root.path().join("drills/t.yaml"),
+        "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect: {outcome: recovered}\n",
+    )
+    .unwrap();
+    let (code, out, err) = crate::drill(&[
+        "t",
+        "--root",
+        root.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}"));
+    all_passed(code, &j);
+}
