@@ -141,7 +141,7 @@ fn server_clock_log_empty_password_and_the_exporter() {
         &[
             // The server's clock is the Docker VM's, ahead of the host's `date`.
             &format!(
-                "test \"$(printf 'SELECT extract(epoch FROM now())::bigint;' | {PSQL})\" = \"$(( $(date -u +%s) + 300 ))\""
+                "test \"$(printf 'SELECT floor(extract(epoch FROM now()))::bigint;' | {PSQL})\" = \"$(( $(date -u +%s) + 300 ))\""
             ),
             // A refused login is in the server's log, with the server's time.
             "! PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>/dev/null",
