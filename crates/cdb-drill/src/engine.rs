@@ -690,6 +690,9 @@ fn run_with<'h>(
     }
     // A leaked Redis password: the leaker holds a live connection with it (redis_conns.rs).
     crate::redis_conns::leaker_connects(&mut world);
+    // Whoever has a leaked database password holds a session with it (crate::pg).
+    world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
     if record.is_some() {
         world.probes = Some(Vec::new());
     }

@@ -401,8 +401,6 @@ impl Sandbox {
             .env("TMPDIR", &self.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")
-            // The operator exported the datasource uid, as the runbook's prerequisites ask.
-            .env("GRAFANA_PG_DS_UID", "cdb-postgres")
             .env(STATE_VAR, self.world_file())
             .current_dir(&self.stack)
             .stdin(Stdio::null())

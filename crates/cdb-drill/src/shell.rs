@@ -295,6 +295,9 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
             world.leaked.insert(v);
         }
     }
+    // Whoever has a leaked database password holds a session with it (crate::pg).
+    world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
     let mut degraded: Vec<String> = sc
         .expect
         .safe_state
@@ -400,7 +403,6 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
                 "dumb".into()
             },
         )
-        .env("GRAFANA_PG_DS_UID", "cdb-postgres")
         .env("HISTFILE", sandbox.home.join(".bash_history"))
         .env(crate::mock::STATE_VAR, sandbox.world_file())
         .current_dir(&sandbox.stack)

@@ -100,7 +100,10 @@ pub fn reads(service: &str) -> Vec<&'static str> {
             "SMTP_USER",
             "SMTP_PASSWORD",
         ]),
-        "cdb_postgres_exporter" => v.extend(["POSTGRES_PASSWORD", "POSTGRES_PASSWORD_DSN"]),
+        // The exporter exports PGPASSWORD from the password file and builds its own
+        // DATA_SOURCE_NAME (`sslmode=disable`): it does not read the DSN file (stack facts,
+        // "The exporters"; stack/compose/compose.red.yml `cdb_postgres_exporter`).
+        "cdb_postgres_exporter" => v.push("POSTGRES_PASSWORD"),
         _ => {}
     }
     if PYTHON.contains(&service) {
@@ -165,13 +168,26 @@ pub struct Mounted {
     pub value: Option<String>,
 }
 
-/// A live Postgres session.
+/// A live Postgres session (a row of `pg_stat_activity`; see `crate::pg`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     pub pid: u32,
+    /// Who holds it: a service name, `crate::pg::LEAKER` or `crate::pg::LAUNCHER` (world-side
+    /// only: the services set no `application_name`, so `pg_stat_activity` shows it empty).
     pub application: String,
     /// The password the session authenticated with.
     pub password: String,
+    #[serde(default)]
+    pub usename: String,
+    /// `client backend`, or `logical replication launcher` (runs as the bootstrap superuser).
+    #[serde(default)]
+    pub backend_type: String,
+    /// `None`: the local socket (or a background worker).
+    #[serde(default)]
+    pub client_addr: Option<String>,
+    /// World clock (host seconds since the drill began) when the backend started.
+    #[serde(default)]
+    pub backend_start: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -181,6 +197,12 @@ pub struct Postgres {
     pub sessions: Vec<Session>,
     pub next_pid: u32,
     pub volume_destroyed: bool,
+    /// The server's log (`docker logs cdb_postgres`): authentication failures (`crate::pg`).
+    #[serde(default)]
+    pub log: Vec<crate::pg::LogLine>,
+    /// Consumers whose pool was refused, with the world clock of their last logged attempt.
+    #[serde(default)]
+    pub refused: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -297,6 +319,9 @@ pub struct World {
     pub postgres: Postgres,
     pub redis: Redis,
     pub grafana: Grafana,
+    /// Grafana's login sessions and failed logins (sessions.rs).
+    #[serde(default)]
+    pub grafana_logins: crate::sessions::GrafanaLogins,
     pub mexc: Mexc,
     pub smtp: Smtp,
     pub github: Github,
@@ -431,6 +456,7 @@ impl World {
                 next_token: 1,
                 ..Grafana::default()
             },
+            grafana_logins: crate::sessions::GrafanaLogins::default(),
             mexc: Mexc::default(),
             smtp: Smtp::default(),
             github: Github {
@@ -677,6 +703,8 @@ impl World {
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         crate::redis_conns::drop_owner(self, service);
+        // A new container connects at start: a refusal is logged again.
+        self.postgres.refused.remove(service);
         // A crash-looping container exits right after it is created (fault `crash-loop`).
         let running = !self.trip("crash-loop", Some(service));
         self.containers.insert(
@@ -699,6 +727,7 @@ impl World {
                     self.postgres.volume_destroyed = false;
                 }
                 self.postgres.sessions.clear();
+                self.pg_server_started();
             }
             "cdb_redis" => {
                 let p = self
@@ -755,8 +784,10 @@ impl World {
         crate::redis_conns::drop_owner(self, service);
         if service == "cdb_postgres" {
             self.postgres.sessions.clear();
+            self.pg_server_started();
         }
         self.postgres.sessions.retain(|s| s.application != service);
+        self.postgres.refused.remove(service);
         self.validate_at_start(service);
         self.reconnect_all();
         crate::redis_conns::reconnect(self);
@@ -784,6 +815,10 @@ impl World {
         if service == "cdb_redis" {
             crate::redis_conns::server_starts(self);
         }
+        if service == "cdb_postgres" {
+            self.pg_server_started();
+        }
+        self.postgres.refused.remove(service);
         self.validate_at_start(service);
         self.reconnect_all();
         crate::redis_conns::reconnect(self);
@@ -834,35 +869,10 @@ impl World {
         self.containers.get(service).is_some_and(|c| c.running)
     }
 
-    /// Consumers without a session (re)connect with what they read: connection pools retry.
+    /// Consumers without a session (re)connect with what they read: connection pools retry
+    /// (`crate::pg::World::pg_reconnect`).
     pub fn reconnect_all(&mut self) {
-        if !self.running("cdb_postgres") {
-            return;
-        }
-        let Some(current) = self.postgres.roles.get("claire_user").cloned() else {
-            return;
-        };
-        let names: Vec<String> = self.containers.keys().cloned().collect();
-        for name in names {
-            if name == "cdb_postgres" || !self.running(&name) {
-                continue;
-            }
-            if self.postgres.sessions.iter().any(|s| s.application == name) {
-                continue;
-            }
-            let Some(pw) = self.pg_password_of(&name) else {
-                continue;
-            };
-            if pw == current && self.tls_link(&name, "cdb_postgres").is_ok() {
-                let pid = self.postgres.next_pid;
-                self.postgres.next_pid += 1;
-                self.postgres.sessions.push(Session {
-                    pid,
-                    application: name.clone(),
-                    password: pw,
-                });
-            }
-        }
+        self.pg_reconnect();
     }
 
     /// The Postgres password a consumer uses: the DSN's when it reads one, else the plain file.
@@ -877,7 +887,10 @@ impl World {
     }
 
     pub fn pg_accepts(&self, password: &str) -> bool {
+        // An empty role password is NULL: no password logs in (`ALTER ROLE … PASSWORD ''`
+        // prints "empty string is not a valid password, clearing password").
         self.running("cdb_postgres")
+            && !password.is_empty()
             && self.postgres.roles.get("claire_user").map(String::as_str) == Some(password)
     }
 
@@ -1027,14 +1040,12 @@ impl World {
     }
 
     /// Whether Grafana's Postgres datasource works.
+    /// Its health check pings the datasource's pool (a live session passes whatever the role's
+    /// password is now; the pool reconnects with the provisioned password when the session ends:
+    /// `crate::pg`). The password comes from the provisioning file's `$__file{…}`, read when
+    /// Grafana starts (stack/grafana/provisioning/datasources/postgres.yml).
     pub fn datasource_ok(&self) -> bool {
-        self.running("cdb_grafana")
-            && self
-                .containers
-                .get("cdb_grafana")
-                .and_then(|c| c.read.get("POSTGRES_PASSWORD"))
-                .is_some_and(|p| self.pg_accepts(p))
-            && self.tls_link("cdb_grafana", "cdb_postgres").is_ok()
+        self.running("cdb_grafana") && self.pg_has_session("cdb_grafana")
     }
 
     /// Every place that still accepts `value` (empty: the value is dead everywhere).
@@ -1052,6 +1063,9 @@ impl World {
         at.extend(crate::redis_conns::accepted_by(self, value));
         if self.grafana.admin_password == value {
             at.push("Grafana admin".to_owned());
+        }
+        if self.grafana_sessions_with(value) {
+            at.push("a Grafana admin session logged in with it".to_owned());
         }
         if self.grafana.tokens.contains_key(value) {
             at.push("Grafana service-account token".to_owned());

@@ -235,10 +235,11 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         match container {
             "cdb_prometheus" => (200, "Prometheus Server is Healthy.\n".into()),
             "cdb_postgres_exporter" => {
-                let up = w
-                    .pg_password_of(container)
-                    .is_some_and(|p| w.pg_accepts(&p))
-                    && w.tls_link(container, "cdb_postgres").is_ok();
+                // `pg_up` is a ping on the exporter's pooled connection: a live session
+                // passes; a new one is opened with PGPASSWORD from the file read at its start
+                // only when the old one ended (crate::pg).
+                w.pg_reconnect();
+                let up = w.pg_has_session(container);
                 (
                     200,
                     format!(
@@ -314,7 +315,15 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             "{\"commit\":\"drill\",\"database\":\"ok\",\"version\":\"11.2.0\"}\n".into(),
         );
     }
-    let admin = basic_user(r).is_some_and(|(u, p)| u == "admin" && p == w.grafana.admin_password);
+    // Basic auth is a login: counted by Grafana's brute-force protection (sessions.rs).
+    let login = basic_user(r).map(|(u, p)| w.grafana_login(&u, &p));
+    if login == Some(crate::sessions::Login::Blocked) {
+        return (
+            401,
+            "{\"message\":\"Invalid username or password\",\"error\":\"too many consecutive incorrect login attempts for user - login for user temporarily blocked\"}\n".into(),
+        );
+    }
+    let admin = login == Some(crate::sessions::Login::Ok);
     let token = bearer(r).is_some_and(|t| w.grafana.tokens.contains_key(&t));
     if !admin && !token {
         let msg = if bearer(r).is_some() {
@@ -331,9 +340,38 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
         .unwrap_or(serde_json::Value::Null);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segs.as_slice()) {
+        ("GET", ["api", "users", "lookup"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
+        // The admin's login sessions (sessions.rs): listed and revoked by a Grafana admin.
+        ("GET", ["api", "admin", "users", "1", "auth-tokens"]) if admin => {
+            let list: Vec<serde_json::Value> = w
+                .grafana_logins
+                .sessions
+                .iter()
+                .map(|s| json!({"id": s.id, "isActive": true, "clientIp": s.client_ip, "createdAt": crate::mock::util::format_time(crate::mock::util::EPOCH_START + s.created, "%Y-%m-%dT%H:%M:%SZ")}))
+                .collect();
+            (200, serde_json::Value::Array(list).to_string())
+        }
+        ("POST", ["api", "admin", "users", "1", "logout"]) if admin => {
+            w.grafana_logins.sessions.clear();
+            (200, json!({"message": "User logged out"}).to_string())
+        }
         ("GET", ["api", "user"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
-        ("GET", ["api", "datasources"]) => (200, json!([{"id": 1, "uid": "cdb-postgres", "name": "Postgres", "type": "grafana-postgresql-datasource"}]).to_string()),
-        ("GET", ["api", "datasources", "uid", _, "health"]) | ("GET", ["api", "datasources", _, "health"]) => {
+        // The datasource provisioned from stack/grafana/provisioning/datasources/postgres.yml:
+        // name `PostgreSQL`, no uid in the file, so Grafana generated one (crate::pg).
+        ("GET", ["api", "datasources"]) => (200, json!([datasource_json(w)]).to_string()),
+        ("GET", ["api", "datasources", "name", name]) => {
+            if *name == "PostgreSQL" {
+                (200, datasource_json(w).to_string())
+            } else {
+                (404, json!({"message": "Data source not found"}).to_string())
+            }
+        }
+        ("GET", ["api", "datasources", "uid", uid, "health"]) if *uid != w.grafana_ds_uid() => {
+            (404, json!({"message": "Data source not found"}).to_string())
+        }
+        ("GET", ["api", "datasources", "uid", _, "health"]) => {
+            // The health check queries the datasource: its pool connects now if it has no session.
+            w.pg_demand("cdb_grafana");
             if w.datasource_ok() {
                 (200, json!({"status": "OK", "message": "Database Connection OK"}).to_string())
             } else {
@@ -397,6 +435,10 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
         }
         _ => (404, json!({"message": "Not found"}).to_string()),
     }
+}
+
+fn datasource_json(w: &World) -> serde_json::Value {
+    json!({"id": 1, "uid": w.grafana_ds_uid(), "orgId": 1, "name": "PostgreSQL", "type": "grafana-postgresql-datasource", "access": "proxy", "url": "cdb_postgres:5432", "user": "claire_user", "database": "claire_de_binare", "readOnly": true})
 }
 
 /// `POST /api/alertmanager/grafana/config/api/v1/receivers/test`: Grafana sends a test

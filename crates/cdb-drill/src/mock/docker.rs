@@ -19,6 +19,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             inspect(w, rest, ctx)
         }
         "ps" => ps(w, rest, ctx, None),
+        // The PostgreSQL server's log (crate::pg).
+        "logs" => crate::pg::docker_logs(w, rest, ctx),
         "network" => network(w, rest, ctx),
         "restart" | "stop" | "start" => {
             let mut code = 0;

@@ -189,13 +189,22 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     if tcp && !(in_container && loopback) {
         let given = uri_password.or_else(|| ctx.env.get("PGPASSWORD").cloned());
         match given {
+            None if role_pw.is_empty() => {
+                // A NULL password: the server asks for one, and no password logs in.
+                ctx.errln(&format!(
+                    "psql: error: {target}: fe_sendauth: no password supplied"
+                ));
+                return 2;
+            }
             None => {
                 ctx.errln(&format!(
                     "psql: error: {target}: fe_sendauth: no password supplied"
                 ));
                 return 2;
             }
-            Some(p) if p != role_pw => {
+            Some(p) if p != role_pw || p.is_empty() => {
+                // The server logs every refused login (crate::pg).
+                w.pg_log_auth_failure();
                 ctx.errln(&format!(
                     "psql: error: {target}: FATAL:  password authentication failed for user \"{user}\""
                 ));
@@ -210,6 +219,26 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ));
         return 2;
     }
+    // This psql's own backend, as `pg_stat_activity` shows it (`pg_backend_pid()`).
+    let conn = Conn {
+        pid: {
+            let p = w.postgres.next_pid;
+            w.postgres.next_pid += 1;
+            p
+        },
+        user: user.clone(),
+        addr: match o.host.as_deref() {
+            _ if !tcp => None,
+            Some("localhost") => Some("127.0.0.1".to_owned()),
+            Some("cdb_postgres") => Some(crate::pg::container_addr("cdb_postgres")),
+            // From the host through the published port: the bridge gateway.
+            Some(h) if !in_container => {
+                Some(crate::pg::gateway()).filter(|_| !h.is_empty())
+            }
+            Some(h) => Some(h.to_owned()),
+            None => None,
+        },
+    };
     let stop = o
         .vars
         .get("ON_ERROR_STOP")
@@ -223,9 +252,9 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         // `-c` sends the text as is: no psql variables, no splitting on backslash commands.
         for c in &o.commands {
             for stmt in split_statements(c) {
-                if let Err(e) = execute(w, &stmt, out, ctx) {
+                if let Err(e) = execute(w, &stmt, out, ctx, &conn) {
                     ctx.errln(&e);
-                    return 1;
+                    return if e.contains(LOST) { 2 } else { 1 };
                 }
             }
         }
@@ -270,8 +299,11 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         buf.push('\n');
     }
     for stmt in split_statements(&buf) {
-        if let Err(e) = execute(w, &stmt, out, ctx) {
+        if let Err(e) = execute(w, &stmt, out, ctx, &conn) {
             ctx.errln(&format!("psql:<stdin>: {e}"));
+            if e.contains(LOST) {
+                return 2;
+            }
             if stop {
                 return 3;
             }
@@ -367,6 +399,16 @@ fn split_statements(sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// The client's own backend.
+struct Conn {
+    pid: u32,
+    user: String,
+    addr: Option<String>,
+}
+
+/// psql's message when its own backend was terminated.
+const LOST: &str = "server closed the connection unexpectedly";
+
 #[derive(Clone, Copy)]
 struct Out {
     tuples: bool,
@@ -422,7 +464,7 @@ fn literal(s: &str) -> Option<String> {
     None
 }
 
-fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx) -> Result<(), String> {
+fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx, conn: &Conn) -> Result<(), String> {
     let upper = stmt.to_ascii_uppercase();
     let words: Vec<&str> = stmt.split(' ').collect();
     if let Some(at) = stmt
@@ -461,6 +503,10 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx) -> Result<(), Str
                 let near = rest.split(' ').next().unwrap_or(rest);
                 return Err(format!("ERROR:  syntax error at or near \"{near}\""));
             };
+            if pw.is_empty() {
+                // PostgreSQL clears the password (NULL): nobody logs in with one any more.
+                ctx.errln("NOTICE:  empty string is not a valid password, clearing password");
+            }
             w.remember("POSTGRES_PASSWORD (set by ALTER ROLE)", &pw);
             w.postgres.roles.insert(role.to_owned(), pw);
         }
@@ -470,33 +516,21 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx) -> Result<(), Str
         return Ok(());
     }
     if upper.starts_with("SELECT") && upper.contains("PG_STAT_ACTIVITY") {
-        let app_filter = filter_value(stmt, "application_name");
-        let selected: Vec<(u32, String)> = w
-            .postgres
-            .sessions
-            .iter()
-            .filter(|s| match &app_filter {
-                Some((true, v)) => &s.application == v,
-                Some((false, v)) => &s.application != v,
-                None => true,
-            })
-            .map(|s| (s.pid, s.application.clone()))
-            .collect();
-        if upper.contains("PG_TERMINATE_BACKEND") {
-            let pids: Vec<u32> = selected.iter().map(|s| s.0).collect();
-            w.postgres.sessions.retain(|s| !pids.contains(&s.pid));
-            // Connection pools reconnect at once, with whatever password they hold.
-            w.reconnect_all();
-            let rows: Vec<Vec<String>> = pids.iter().map(|_| vec!["t".to_owned()]).collect();
-            table(ctx, out, &["pg_terminate_backend"], &rows);
-        } else if upper.contains("COUNT(") {
-            table(ctx, out, &["count"], &[vec![selected.len().to_string()]]);
+        return stat_activity(w, stmt, out, ctx, conn);
+    }
+    if upper.starts_with("SELECT") && upper.contains("NOW()") {
+        // The server's clock (the Docker VM's, crate::pg): `extract(epoch FROM now())` (with
+        // `ceil(…)`, `::bigint`) prints Unix seconds; `now()` a timestamp.
+        let at = w.clock;
+        if upper.contains("EXTRACT(EPOCH FROM NOW())") {
+            let v = crate::pg::server_epoch(at).to_string();
+            table(ctx, out, &["epoch"], &[vec![v]]);
+        } else if matches!(upper.as_str(), "SELECT NOW()" | "SELECT CURRENT_TIMESTAMP") {
+            table(ctx, out, &["now"], &[vec![crate::pg::server_timestamp(at)]]);
         } else {
-            let rows: Vec<Vec<String>> = selected
-                .iter()
-                .map(|(pid, app)| vec![pid.to_string(), "claire_user".into(), app.clone()])
-                .collect();
-            table(ctx, out, &["pid", "usename", "application_name"], &rows);
+            return Err(format!(
+                "ERROR:  the drill's mock Postgres does not model this use of now() ({stmt}; see docs/drill-world.md)"
+            ));
         }
         return Ok(());
     }
@@ -505,7 +539,7 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx) -> Result<(), Str
         "SELECT CURRENT_USER" | "SELECT SESSION_USER" => {
             table(ctx, out, &["current_user"], &[vec!["claire_user".into()]])
         }
-        "SELECT VERSION()" => table(ctx, out, &["version"], &[vec!["PostgreSQL 16.4".into()]]),
+        "SELECT VERSION()" => table(ctx, out, &["version"], &[vec!["PostgreSQL 18.4".into()]]),
         "BEGIN" | "COMMIT" | "ROLLBACK" => {
             if !out.quiet {
                 ctx.outln(&upper);
@@ -525,18 +559,256 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx) -> Result<(), Str
     Ok(())
 }
 
-/// `column = 'v'` (true) or `column <> 'v'` / `!=` (false) in a WHERE clause.
-fn filter_value(stmt: &str, column: &str) -> Option<(bool, String)> {
-    let at = stmt.find(column)?;
-    let rest = stmt[at + column.len()..].trim_start();
-    let (eq, rest) = if let Some(r) = rest.strip_prefix("<>").or_else(|| rest.strip_prefix("!=")) {
-        (false, r)
-    } else if let Some(r) = rest.strip_prefix('=') {
-        (true, r)
-    } else {
-        return None;
+/// One row of `pg_stat_activity`.
+struct Row {
+    pid: u32,
+    usename: String,
+    backend_type: String,
+    client_addr: Option<String>,
+    /// World clock.
+    backend_start: u64,
+}
+
+const COLUMNS: &[&str] = &[
+    "pid",
+    "usename",
+    "application_name",
+    "client_addr",
+    "backend_start",
+    "backend_type",
+    "state",
+    "datname",
+];
+
+/// `SELECT cols | count(*) | pg_terminate_backend(pid) FROM pg_stat_activity [WHERE c AND …]
+/// [ORDER BY …]`: every session (the client's own included), filtered by each condition of the
+/// `WHERE` (crate::pg: real-server facts on `pg_terminate_backend`).
+fn stat_activity(
+    w: &mut World,
+    stmt: &str,
+    out: Out,
+    ctx: &mut Ctx,
+    conn: &Conn,
+) -> Result<(), String> {
+    let upper = stmt.to_ascii_uppercase();
+    let Some(from) = upper.find(" FROM PG_STAT_ACTIVITY") else {
+        return Err(unmodelled(stmt));
     };
-    literal(rest.trim_start()).map(|v| (eq, v))
+    let select = stmt["SELECT".len()..from].trim().to_owned();
+    let mut tail = stmt[from + " FROM PG_STAT_ACTIVITY".len()..]
+        .trim()
+        .to_owned();
+    if let Some(o) = tail.to_ascii_uppercase().find("ORDER BY") {
+        tail.truncate(o);
+    }
+    let tail = tail.trim();
+    let conds: Vec<String> = if tail.is_empty() {
+        Vec::new()
+    } else {
+        let Some(w_) = tail
+            .strip_prefix("WHERE ")
+            .or_else(|| tail.strip_prefix("where "))
+        else {
+            return Err(unmodelled(stmt));
+        };
+        split_and(w_)
+    };
+    let mut rows: Vec<Row> = w
+        .postgres
+        .sessions
+        .iter()
+        .map(|s| Row {
+            pid: s.pid,
+            usename: if s.usename.is_empty() {
+                "claire_user".into()
+            } else {
+                s.usename.clone()
+            },
+            backend_type: if s.backend_type.is_empty() {
+                "client backend".into()
+            } else {
+                s.backend_type.clone()
+            },
+            client_addr: s.client_addr.clone(),
+            backend_start: s.backend_start,
+        })
+        .collect();
+    rows.push(Row {
+        pid: conn.pid,
+        usename: conn.user.clone(),
+        backend_type: "client backend".into(),
+        client_addr: conn.addr.clone(),
+        backend_start: w.clock,
+    });
+    let mut selected = Vec::new();
+    for r in rows {
+        let mut keep = true;
+        for c in &conds {
+            keep &= matches_cond(&r, c, conn)?;
+        }
+        if keep {
+            selected.push(r);
+        }
+    }
+    let sel_upper = select.to_ascii_uppercase();
+    if sel_upper.contains("PG_TERMINATE_BACKEND") {
+        let own = selected.iter().any(|r| r.pid == conn.pid);
+        let pids: Vec<u32> = selected
+            .iter()
+            .map(|r| r.pid)
+            .filter(|p| *p != conn.pid)
+            .collect();
+        w.pg_terminate(&pids);
+        if own {
+            // The client's own backend is among them: it ends mid-statement.
+            return Err(format!(
+                "FATAL:  terminating connection due to administrator command\n{LOST}"
+            ));
+        }
+        let rows: Vec<Vec<String>> = pids.iter().map(|_| vec!["t".to_owned()]).collect();
+        table(ctx, out, &["pg_terminate_backend"], &rows);
+        return Ok(());
+    }
+    if sel_upper.replace(' ', "") == "COUNT(*)" {
+        table(ctx, out, &["count"], &[vec![selected.len().to_string()]]);
+        return Ok(());
+    }
+    let cols: Vec<String> = if select == "*" {
+        return Err(unmodelled(stmt));
+    } else {
+        select
+            .split(',')
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect()
+    };
+    for c in &cols {
+        if !COLUMNS.contains(&c.as_str()) {
+            return Err(unmodelled(stmt));
+        }
+    }
+    let header: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let data: Vec<Vec<String>> = selected
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| match c.as_str() {
+                    "pid" => r.pid.to_string(),
+                    "usename" => r.usename.clone(),
+                    // The services set no application_name (crate::pg).
+                    "application_name" => String::new(),
+                    "client_addr" => r.client_addr.clone().unwrap_or_default(),
+                    "backend_start" => crate::pg::server_timestamp(r.backend_start),
+                    "backend_type" => r.backend_type.clone(),
+                    "state" if r.pid == conn.pid => "active".into(),
+                    "state" if r.backend_type == "client backend" => "idle".into(),
+                    "state" => String::new(),
+                    "datname" if r.backend_type == "client backend" => "claire_de_binare".into(),
+                    _ => String::new(),
+                })
+                .collect()
+        })
+        .collect();
+    table(ctx, out, &header, &data);
+    Ok(())
+}
+
+fn unmodelled(stmt: &str) -> String {
+    format!(
+        "ERROR:  the drill's mock Postgres does not model this pg_stat_activity query ({stmt}; see docs/drill-world.md)"
+    )
+}
+
+/// Splits a WHERE clause on top-level `AND` (case-insensitive, outside quotes).
+fn split_and(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote = false;
+    let words: Vec<&str> = s.split(' ').collect();
+    for wd in words {
+        if !quote && wd.eq_ignore_ascii_case("AND") {
+            out.push(std::mem::take(&mut cur).trim().to_owned());
+            continue;
+        }
+        quote ^= wd.matches('\'').count() % 2 == 1;
+        cur.push_str(wd);
+        cur.push(' ');
+    }
+    out.push(cur.trim().to_owned());
+    out.retain(|c| !c.is_empty());
+    out
+}
+
+/// Whether `r` satisfies one condition: `col = 'v'` / `<>` / `!=` for text columns,
+/// `pid <> pg_backend_pid()`, `client_addr IS [NOT] NULL`, and `backend_start < | <= | > | >=`
+/// `to_timestamp(N)` (N: Unix seconds on the server's clock).
+fn matches_cond(r: &Row, c: &str, conn: &Conn) -> Result<bool, String> {
+    let compact = c.replace(' ', "").to_ascii_lowercase();
+    match compact.as_str() {
+        "pid<>pg_backend_pid()" | "pid!=pg_backend_pid()" => return Ok(r.pid != conn.pid),
+        "pid=pg_backend_pid()" => return Ok(r.pid == conn.pid),
+        "client_addrisnull" => return Ok(r.client_addr.is_none()),
+        "client_addrisnotnull" => return Ok(r.client_addr.is_some()),
+        _ => {}
+    }
+    let ops = ["<>", "!=", "<=", ">=", "=", "<", ">"];
+    let Some((col, op, rhs)) = ops.iter().find_map(|op| {
+        c.find(op)
+            .map(|at| (c[..at].trim(), *op, c[at + op.len()..].trim()))
+    }) else {
+        return Err(format!(
+            "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+        ));
+    };
+    let col = col.to_ascii_lowercase();
+    if col == "backend_start" {
+        let n = rhs
+            .strip_prefix("to_timestamp(")
+            .and_then(|x| x.strip_suffix(')'))
+            .and_then(|x| x.trim().split('.').next().map(str::to_owned))
+            .and_then(|x| x.parse::<u64>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "ERROR:  the drill's mock Postgres compares backend_start with to_timestamp(<unix seconds>) only, not \"{rhs}\""
+                )
+            })?;
+        let t = crate::pg::server_epoch(r.backend_start);
+        return Ok(match op {
+            "<" => t < n,
+            "<=" => t <= n,
+            ">" => t > n,
+            ">=" => t >= n,
+            "=" => t == n,
+            _ => t != n,
+        });
+    }
+    let Some(v) = literal(rhs) else {
+        return Err(format!(
+            "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+        ));
+    };
+    let have = match col.as_str() {
+        "usename" => Some(r.usename.clone()),
+        "backend_type" => Some(r.backend_type.clone()),
+        "application_name" => Some(String::new()),
+        "client_addr" => r.client_addr.clone(),
+        "datname" => (r.backend_type == "client backend").then(|| "claire_de_binare".to_owned()),
+        _ => {
+            return Err(format!(
+                "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+            ));
+        }
+    };
+    // NULL compares as unknown: the row is not selected.
+    let Some(have) = have else { return Ok(false) };
+    Ok(match op {
+        "=" => have == v,
+        "<>" | "!=" => have != v,
+        _ => {
+            return Err(format!(
+                "ERROR:  the drill's mock Postgres does not model the condition \"{c}\""
+            ));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -266,9 +266,11 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
     st.t = t_end;
     w.clock = t_end;
 
-    // A runbook check failed: a verify or pre-check step, or a command that only makes calls
-    // such a step makes (the person's own check).
-    let is_check = |s: &StepInfo| s.phase == "verify" || s.phase == "pre-check";
+    // A runbook check failed: a verify, pre-check or revoke step (a revoke step's check is where
+    // a straggler on a live session shows, as in the automated drill), or a command that only
+    // makes calls such a step makes (the person's own check).
+    let is_check =
+        |s: &StepInfo| s.phase == "verify" || s.phase == "pre-check" || s.phase == "revoke";
     let check = if steps.is_empty() {
         !calls.is_empty()
             && st

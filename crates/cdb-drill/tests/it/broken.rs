@@ -3,9 +3,11 @@
 use crate::{RUNBOOK, drill, fixture, remove_steps};
 
 #[test]
-fn without_database_verify_steps_leak_db_fails_as_undetected() {
+fn without_database_revoke_steps_leak_db_fails_as_undetected() {
+    // cdb_db_writer's pooled session survives ALTER ROLE: only Revoke's ending of the old
+    // sessions (and its straggler check) shows it.
     let d = fixture();
-    assert!(remove_steps(d.path(), RUNBOOK, "database", "verify") >= 3);
+    assert!(remove_steps(d.path(), RUNBOOK, "database", "revoke") >= 3);
     let (code, out, err) = drill(&["leak-db", "--root", d.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("fault `recreate-ignored` (cdb_db_writer) injected after `database-rotate-write-files` went undetected"), "{out}");
@@ -48,6 +50,7 @@ fn a_restart_instead_of_a_recreate_is_caught() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("cdb_execution: its Postgres credential is rejected")
+            || out.contains("cdb_execution: not running")
             || out.contains("unhealthy"),
         "{out}"
     );

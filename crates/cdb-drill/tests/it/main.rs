@@ -9,6 +9,7 @@ mod hermetic;
 mod interrupt;
 mod jail;
 mod mocks;
+mod pgworld;
 mod outputs;
 mod pictures;
 mod props;

@@ -47,8 +47,8 @@ const CONTAIN_TO_ROTATE: &[&str] = &[
     "database-rotate-recreate-consumers",
 ];
 const VERIFY: &[&str] = &[
-    "database-verify-new-credential",
     "database-verify-consumers-healthy",
+    "database-verify-new-credential",
     "database-verify-grafana-datasource",
 ];
 const LEAK_ROLLBACK: &[&str] = &[
@@ -57,8 +57,15 @@ const LEAK_ROLLBACK: &[&str] = &[
     "database-rollback-write-fresh-files",
     "database-rollback-recreate-consumers",
 ];
+/// Ending the old sessions, then the straggler check (where a consumer left on the leaked value
+/// shows: its pooled session survived ALTER ROLE until now).
+const REVOKE_SESSIONS: &[&str] = &[
+    "database-revoke-old-sessions",
+    "database-revoke-check-stragglers",
+];
 const REVOKE: &[&str] = &[
     "database-revoke-old-sessions",
+    "database-revoke-check-stragglers",
     "database-revoke-retire-staging",
 ];
 
@@ -97,6 +104,7 @@ fn assert_clean(md: &str) {
 fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
     let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
     ids.extend(VERIFY);
+    ids.extend(REVOKE_SESSIONS);
     ids.extend(LEAK_ROLLBACK);
     ids.extend(VERIFY);
     ids.extend(REVOKE);
@@ -104,8 +112,8 @@ fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
     assert_eq!(code, Some(0), "{err}\n{md}");
     assert!(md.contains("| verdict | **pass** |"), "{md}");
     assert!(
-        md.contains("`database-verify-consumers-healthy`) |")
-            || md.contains("(`database-verify-consumers-healthy`)"),
+        md.contains("`database-revoke-check-stragglers`) |")
+            || md.contains("(`database-revoke-check-stragglers`)"),
         "{md}"
     );
     assert!(md.contains("◀ detected"), "{md}");
@@ -117,6 +125,7 @@ fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
         "pre-check",
         "rotate",
         "verify",
+        "revoke",
         "rollback",
         "verify",
         "revoke",
@@ -136,14 +145,15 @@ fn following_the_runbook_detects_the_fault_and_recovers_within_budget() {
 
 #[test]
 fn skipping_verification_names_the_skipped_steps_and_the_undetected_fault() {
+    // Verify skipped, and Revoke without ending the old sessions: the straggler stays hidden.
     let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
-    ids.extend(REVOKE);
+    ids.push("database-revoke-retire-staging");
     let (code, _, err, md) = run_script(&script(&ids, ""));
     assert_eq!(code, Some(1), "{err}\n{md}");
     assert!(md.contains("| verdict | **fail** |"), "{md}");
     assert!(md.contains("| fault detected | not detected |"), "{md}");
     assert!(
-        md.contains("verify steps skipped: `database-verify-new-credential`, `database-verify-consumers-healthy`, `database-verify-grafana-datasource`"),
+        md.contains("verify steps skipped: `database-verify-consumers-healthy`, `database-verify-new-credential`, `database-verify-grafana-datasource`"),
         "{md}"
     );
     assert!(

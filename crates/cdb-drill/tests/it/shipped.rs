@@ -15,6 +15,8 @@ fn every_shipped_scenario_passes() {
         "failed-rotation-monitoring",
         "leak-ci-secret",
         "exchange-console-refuses",
+        "routine-db-straggler",
+        "leak-grafana-admin",
     ] {
         assert!(ids.iter().any(|i| i == want), "missing scenario {want}");
     }

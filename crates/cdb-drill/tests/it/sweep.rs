@@ -32,7 +32,7 @@ fn the_plan_covers_every_class_fault_and_point_and_prunes_statically() {
 }
 
 #[test]
-fn a_database_case_is_detected_and_recovered_and_without_verify_it_is_undetected() {
+fn a_database_case_is_detected_and_recovered_and_without_revoke_it_is_undetected() {
     let d = fixture();
     let hub = sweep::load_hub(d.path()).unwrap();
     let steps = sweep::hub_steps(&hub);
@@ -45,7 +45,10 @@ fn a_database_case_is_detected_and_recovered_and_without_verify_it_is_undetected
     let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
     assert_eq!(r.outcome, Outcome::Recovered, "{r:?}");
     assert!(r.detected_by.is_some());
-    assert!(remove_steps(d.path(), RUNBOOK, "database", "verify") >= 3);
+    // A consumer left on the old password keeps its pooled session: only Revoke, which ends the
+    // sessions older than the cut-off, makes it reconnect and fail where the server can see it.
+    assert_eq!(r.detected_by.as_deref(), Some("database-revoke-check-stragglers"), "{r:?}");
+    assert!(remove_steps(d.path(), RUNBOOK, "database", "revoke") >= 3);
     let hub = sweep::load_hub(d.path()).unwrap();
     let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
     assert_eq!(r.outcome, Outcome::Undetected, "{r:?}");
