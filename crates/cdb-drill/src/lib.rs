@@ -16,6 +16,7 @@ pub mod jail;
 pub mod journal;
 pub mod mock;
 pub mod mutate;
+pub mod overlays;
 pub mod page;
 pub mod report;
 pub mod sandbox;

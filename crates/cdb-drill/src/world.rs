@@ -286,6 +286,12 @@ pub struct World {
     /// The TLS overlay's keys and certificates (tls.rs).
     #[serde(default)]
     pub tls: crate::tls::Tls,
+    /// Service → the `-f` files its current container was created from (overlays.rs).
+    #[serde(default)]
+    pub config_files: BTreeMap<String, Vec<String>>,
+    /// The overlays the stack was started with (`tls.yml`): overlays.rs.
+    #[serde(default)]
+    pub start_overlays: Vec<String>,
     pub networks: BTreeSet<String>,
     /// The order path was stopped by an operator step (the runbook's pause-trading step, which
     /// also engages the kill switch); only the owner-operator releases it, never during a drill.
@@ -390,6 +396,17 @@ fn hex_val(c: u8) -> Option<u8> {
 impl World {
     /// A healthy stack with fresh (obviously fake) secret values, files written to `secrets_dir`.
     pub fn new(seed: u64, sandbox: &Path, secrets_dir: &Path) -> io::Result<World> {
+        World::new_with(seed, sandbox, secrets_dir, &[])
+    }
+
+    /// Like [`World::new`], with the stack started with the Compose overlays `overlays`
+    /// (`tls.yml`) after each project's file (overlays.rs).
+    pub fn new_with(
+        seed: u64,
+        sandbox: &Path,
+        secrets_dir: &Path,
+        overlays: &[String],
+    ) -> io::Result<World> {
         let mut w = World {
             seed,
             counter: 0,
@@ -414,6 +431,8 @@ impl World {
                 ..Github::default()
             },
             tls: crate::tls::Tls::default(),
+            config_files: BTreeMap::new(),
+            start_overlays: overlays.to_vec(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             values: BTreeMap::new(),
@@ -481,6 +500,8 @@ impl World {
             w.github.secrets.insert((*name).into(), v);
         }
         for s in all_services() {
+            let files = w.start_files(s, overlays);
+            w.config_files.insert(s.to_owned(), files);
             w.create(s);
         }
         Ok(w)
@@ -618,6 +639,10 @@ impl World {
             reads(service).contains(&"TLS_CA_CERT") && self.trip("keeps-old-ca", Some(service));
         let old = self.containers.get(service).map(|c| c.read.clone());
         for name in reads(service) {
+            // Without the TLS overlay a container mounts no certificate (overlays.rs).
+            if crate::tls::FILES.contains(&name) && !self.tls_on(service) {
+                continue;
+            }
             let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
                 old.as_ref().and_then(|o| o.get(name).cloned())
             } else {
@@ -669,12 +694,17 @@ impl World {
     /// `cdb_risk` and `cdb_execution` call `validate_all_auth` (`core/auth.py` upstream) when
     /// they start and exit when PostgreSQL or Redis refuses their password; with
     /// `restart: unless-stopped` that is a crash loop, which `docker inspect` shows as not
-    /// running. No other service checks a credential at start.
+    /// running. No other service checks a credential at start. The check logs in, so a
+    /// connection that fails before the login (a TLS handshake: a CA that does not verify the
+    /// server, a plain client of TLS-only Redis) fails it the same way (tls.rs `tls_link`).
     fn validate_at_start(&mut self, service: &str) {
         if !matches!(service, "cdb_risk" | "cdb_execution") || !self.running(service) {
             return;
         }
-        let pg_ok = self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
+        let links_ok = crate::tls::SERVERS
+            .iter()
+            .all(|s| !self.running(s) || self.tls_link(service, s).is_ok());
+        let pg_ok = links_ok && self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
         let redis_ok = self
             .containers
             .get(service)
@@ -840,6 +870,7 @@ impl World {
             }
         }
         p.extend(self.tls_problems(service));
+        p.extend(self.overlay_problems(service));
         p
     }
 
@@ -858,6 +889,7 @@ impl World {
             Some(_) => {
                 // A TLS server whose certificate and key do not load does not come up.
                 let tls_down = crate::tls::SERVERS.contains(&service)
+                    && self.tls_on(service)
                     && self.tls_server_problem(service).is_some();
                 let login_fails = service == "cdb_redis"
                     && !self

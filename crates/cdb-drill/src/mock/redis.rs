@@ -13,7 +13,10 @@ pub fn command_args(args: &[String]) -> Vec<String> {
         if opt_value(
             args,
             &mut i,
-            &["-h", "-p", "-a", "--pass", "--user", "-n", "-u", "-s"],
+            &[
+                "-h", "-p", "-a", "--pass", "--user", "-n", "-u", "-s", "--cacert", "--cacertdir",
+                "--cert", "--key", "--sni", "--tls-ciphers", "--tls-ciphersuites",
+            ],
         )
         .is_some()
         {
@@ -34,6 +37,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut host = None;
     let mut exit_on_error = false;
     let mut warn = true;
+    let mut tls = crate::overlays::RedisTls::default();
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') {
         if let Some(v) = opt_value(args, &mut i, &["-a", "--pass"]) {
@@ -46,6 +50,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             user = Some(v);
         } else if let Some(v) = opt_value(args, &mut i, &["-h"]) {
             host = Some(v);
+        } else if tls.option(args, &mut i) {
         } else if opt_value(args, &mut i, &["-p", "-n", "-s"]).is_some() {
         } else {
             match args[i].as_str() {
@@ -72,6 +77,11 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ctx.errln(&format!(
             "Could not connect to Redis at {h}:6379: Connection refused"
         ));
+        return 1;
+    }
+    // TLS-only Redis under the overlay, `--tls --cacert …` (overlays.rs).
+    if let Err(e) = tls.connect(w, ctx) {
+        ctx.errln(&e);
         return 1;
     }
     let password = password.or_else(|| ctx.env.get("REDISCLI_AUTH").cloned());
