@@ -15,6 +15,7 @@ mod scenarios;
 mod shell;
 mod shipped;
 mod sweep;
+mod overlays;
 mod tls;
 
 use std::path::{Path, PathBuf};
