@@ -16,6 +16,7 @@
 
 use crate::mock::{Ctx, Loc};
 use crate::world::{World, project_of};
+use std::collections::BTreeMap;
 
 /// The TLS overlay's file name (upstream `infrastructure/compose/tls.yml`).
 pub const TLS_OVERLAY: &str = "tls.yml";
@@ -120,6 +121,34 @@ impl World {
         self.create(service);
     }
 
+    /// Records which TLS files `service` loaded at creation differ from the host files its
+    /// overlay mounts (a stale mount: `cat` in the container shows what it loaded).
+    pub fn note_stale_mounts(&mut self, service: &str, read: &BTreeMap<String, String>) {
+        self.stale_mounts
+            .retain(|k| k.split('/').next() != Some(service));
+        for name in crate::tls::FILES {
+            if let Some(v) = read.get(*name)
+                && self.read_secret_file(name).as_deref() != Some(v.as_str())
+            {
+                self.stale_mounts.insert(format!("{service}/{name}"));
+            }
+        }
+    }
+
+    /// The text of `/tls/FILE` in `service`'s container: the overlay bind-mounts the host
+    /// folder, so a file edited in place is seen at once (stack facts); a stale mount shows
+    /// what the container loaded. None: no such file (no overlay, or not a file of the set).
+    pub fn tls_mount_text(&self, service: &str, path: &str) -> Option<String> {
+        if !self.tls_on(service) {
+            return None;
+        }
+        let name = TLS_MOUNT.iter().find(|(p, _)| *p == path)?.1;
+        if self.stale_mounts.contains(&format!("{service}/{name}")) {
+            return self.containers.get(service)?.read.get(name).cloned();
+        }
+        std::fs::read_to_string(self.secret_path(name)).ok()
+    }
+
     /// Why `service` does not run as the stack was started (empty: it does): an overlay the
     /// stack was started with that its container was not created from.
     pub fn overlay_problems(&self, service: &str) -> Vec<String> {
@@ -155,7 +184,16 @@ const TLS_MOUNT: &[(&str, &str)] = &[
     ("/tls/postgres.key", "TLS_SERVER_KEY"),
     ("/tls/client.crt", "TLS_CLIENT_CERT"),
     ("/tls/client.key", "TLS_CLIENT_KEY"),
+    // cdb_postgres mounts single files into its data directory's parent (tls.yml).
+    ("/var/lib/postgresql/server.crt", "TLS_SERVER_CERT"),
+    ("/var/lib/postgresql/server.key", "TLS_SERVER_KEY"),
+    ("/var/lib/postgresql/root.crt", "TLS_CA_CERT"),
 ];
+
+/// Whether `path` is where the overlay mounts a TLS file in some container.
+pub fn is_tls_mount(path: &str) -> bool {
+    TLS_MOUNT.iter().any(|(p, _)| *p == path)
+}
 
 impl RedisTls {
     /// Takes one TLS option at `args[*i]`; false when it is not one.
@@ -189,11 +227,7 @@ impl RedisTls {
     /// folder (a bind mount: the host file as it is now, stack facts); else a host path.
     fn file(w: &World, ctx: &Ctx, path: &str) -> Option<String> {
         if let Loc::Container(c) = &ctx.loc {
-            if !w.tls_on(c) {
-                return None;
-            }
-            let name = TLS_MOUNT.iter().find(|(p, _)| *p == path)?.1;
-            return std::fs::read_to_string(w.secret_path(name)).ok();
+            return w.tls_mount_text(c, path);
         }
         std::fs::read_to_string(ctx.cwd.join(path)).ok()
     }

@@ -292,6 +292,10 @@ pub struct World {
     /// The overlays the stack was started with (`tls.yml`): overlays.rs.
     #[serde(default)]
     pub start_overlays: Vec<String>,
+    /// `service/NAME` of TLS files a container loaded that are not the host file it mounts (a
+    /// stale mount or override, faults `keeps-old-ca`/`keeps-old-secret`): overlays.rs.
+    #[serde(default)]
+    pub stale_mounts: BTreeSet<String>,
     pub networks: BTreeSet<String>,
     /// The order path was stopped by an operator step (the runbook's pause-trading step, which
     /// also engages the kill switch); only the owner-operator releases it, never during a drill.
@@ -433,6 +437,7 @@ impl World {
             tls: crate::tls::Tls::default(),
             config_files: BTreeMap::new(),
             start_overlays: overlays.to_vec(),
+            stale_mounts: BTreeSet::new(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             values: BTreeMap::new(),
@@ -652,6 +657,7 @@ impl World {
                 read.insert(name.to_owned(), v);
             }
         }
+        self.note_stale_mounts(service, &read);
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         // A crash-looping container exits right after it is created (fault `crash-loop`).

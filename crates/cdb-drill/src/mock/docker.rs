@@ -323,6 +323,23 @@ fn exec(w: &mut World, args: &[String], ctx: &mut Ctx, _svc: Option<&String>) ->
         ctx.errln("docker: 'docker exec' requires at least 2 arguments.");
         return 1;
     };
+    // `cat FILE` of the TLS files the overlay mounts (overlays.rs); every image has cat.
+    if tool == "cat"
+        && !targs.is_empty()
+        && targs.iter().all(|a| crate::overlays::is_tls_mount(a))
+    {
+        let mut code = 0;
+        for a in targs {
+            match w.tls_mount_text(container, a) {
+                Some(t) => ctx.out(&t),
+                None => {
+                    ctx.errln(&format!("cat: can't open '{a}': No such file or directory"));
+                    code = 1;
+                }
+            }
+        }
+        return code;
+    }
     let available = match tool.as_str() {
         "psql" => container == "cdb_postgres",
         "redis-cli" => container == "cdb_redis",
