@@ -19,6 +19,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             inspect(w, rest, ctx)
         }
         "ps" => ps(w, rest, ctx, None),
+        "logs" => logs(w, rest, ctx),
         "network" => network(w, rest, ctx),
         "restart" | "stop" | "start" => {
             let mut code = 0;
@@ -358,6 +359,40 @@ fn exec(w: &mut World, args: &[String], ctx: &mut Ctx, _svc: Option<&String>) ->
     ctx.env = outer_env;
     ctx.loc = outer_loc;
     code
+}
+
+/// `docker logs [-t|--timestamps] [--since T] [--tail N] CONTAINER`: the container's start
+/// line (the drill models no application log beyond it); a missing container: exit 1.
+fn logs(w: &World, args: &[String], ctx: &mut Ctx) -> i32 {
+    let mut ts = false;
+    let mut name = None;
+    let mut i = 0;
+    while i < args.len() {
+        if opt_value(args, &mut i, &["--since", "--until", "--tail", "-n"]).is_some() {
+            continue;
+        }
+        match args[i].as_str() {
+            "-t" | "--timestamps" => ts = true,
+            "-f" | "--follow" => {
+                ctx.errln("docker logs -f never returns (the drill stops it)");
+                return 124;
+            }
+            a if !a.starts_with('-') => name = Some(a.to_owned()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(n) = name else {
+        ctx.errln("\"docker logs\" requires exactly 1 argument.");
+        return 1;
+    };
+    let Some(c) = w.containers.get(&n) else {
+        ctx.errln(&format!("Error response from daemon: No such container: {n}"));
+        return 1;
+    };
+    let stamp = format!("2026-01-01T09:00:{:02}.000000000Z ", c.generation.min(59));
+    ctx.outln(&format!("{}{n} started", if ts { stamp.as_str() } else { "" }));
+    0
 }
 
 /// `docker inspect [-f TEMPLATE] NAME…`
