@@ -345,7 +345,11 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
                 .collect();
             (200, json!({"totalCount": list.len(), "serviceAccounts": list}).to_string())
         }
-        ("GET", ["api", "datasources"]) => (200, json!([{"id": 1, "uid": "cdb-postgres", "name": "Postgres", "type": "grafana-postgresql-datasource"}]).to_string()),
+        // The datasource provisioned from provisioning/datasources/postgres.yml upstream
+        // (`name: PostgreSQL`); `GET /api/datasources/name/NAME` is Grafana's lookup by name.
+        ("GET", ["api", "datasources"]) => (200, json!([{"id": 1, "uid": "cdb-postgres", "name": "PostgreSQL", "type": "grafana-postgresql-datasource"}]).to_string()),
+        ("GET", ["api", "datasources", "name", "PostgreSQL"]) => (200, json!({"id": 1, "uid": "cdb-postgres", "name": "PostgreSQL", "type": "grafana-postgresql-datasource"}).to_string()),
+        ("GET", ["api", "datasources", "name", _]) => (404, json!({"message": "Data source not found"}).to_string()),
         ("GET", ["api", "datasources", "uid", _, "health"]) | ("GET", ["api", "datasources", _, "health"]) => {
             if w.datasource_ok() {
                 (200, json!({"status": "OK", "message": "Database Connection OK"}).to_string())
