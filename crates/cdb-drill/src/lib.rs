@@ -6,6 +6,7 @@
 //! and checks that the runbook's own verify and rollback steps detect and recover them.
 //! The contract between runbooks and mocks is `docs/drill-world.md`.
 
+pub mod ci;
 pub mod cli;
 pub mod coverage;
 pub mod effects;

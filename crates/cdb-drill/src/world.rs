@@ -215,6 +215,15 @@ pub struct Run {
     pub id: u64,
     pub workflow: String,
     pub conclusion: String,
+    /// Simulated second it was created (ci.rs); None: before the drill (the weekly schedule).
+    #[serde(default)]
+    pub created: Option<u64>,
+    /// `workflow_dispatch`, `schedule`, `push`.
+    #[serde(default)]
+    pub event: String,
+    /// GitHub lists a dispatched run only a moment after the dispatch returns (ci.rs).
+    #[serde(default)]
+    pub listed: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -504,6 +513,7 @@ impl World {
             };
             w.github.secrets.insert((*name).into(), v);
         }
+        w.ci_initial_runs();
         for s in all_services() {
             let files = w.start_files(s, overlays);
             w.config_files.insert(s.to_owned(), files);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod broken;
+mod ci_world;
 mod cli;
 mod hermetic;
 mod interrupt;
