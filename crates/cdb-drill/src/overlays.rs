@@ -309,7 +309,10 @@ impl RedisTls {
                 }
                 Ok(())
             }
-            _ => Err("Could not negotiate a TLS connection: Invalid client certificate and/or key".into()),
+            _ => Err(
+                "Could not negotiate a TLS connection: Invalid client certificate and/or key"
+                    .into(),
+            ),
         }
     }
 }

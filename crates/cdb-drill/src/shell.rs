@@ -285,8 +285,12 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     rehearse(&mut steps, &o.mock_exe, o.seed, o.step_timeout)?;
 
     let sandbox = Sandbox::new(&o.mock_exe)?;
-    let mut world =
-        World::new_with(o.seed, &sandbox.root, &sandbox.secrets, &sc.start_overlays())?;
+    let mut world = World::new_with(
+        o.seed,
+        &sandbox.root,
+        &sandbox.secrets,
+        &sc.start_overlays(),
+    )?;
     for name in &sc.leaked {
         let value = match name.value.strip_prefix("ci:") {
             Some(ci) => world.github.secrets.get(ci).cloned(),

@@ -720,7 +720,10 @@ impl World {
         let links_ok = crate::tls::SERVERS
             .iter()
             .all(|s| !self.running(s) || self.tls_link(service, s).is_ok());
-        let pg_ok = links_ok && self.pg_password_of(service).is_some_and(|p| self.pg_accepts(&p));
+        let pg_ok = links_ok
+            && self
+                .pg_password_of(service)
+                .is_some_and(|p| self.pg_accepts(&p));
         let redis_ok = self
             .containers
             .get(service)

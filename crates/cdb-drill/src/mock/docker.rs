@@ -325,9 +325,7 @@ fn exec(w: &mut World, args: &[String], ctx: &mut Ctx, _svc: Option<&String>) ->
         return 1;
     };
     // `cat FILE` of the TLS files the overlay mounts (overlays.rs); every image has cat.
-    if tool == "cat"
-        && !targs.is_empty()
-        && targs.iter().all(|a| crate::overlays::is_tls_mount(a))
+    if tool == "cat" && !targs.is_empty() && targs.iter().all(|a| crate::overlays::is_tls_mount(a))
     {
         let mut code = 0;
         for a in targs {
@@ -387,11 +385,16 @@ fn logs(w: &World, args: &[String], ctx: &mut Ctx) -> i32 {
         return 1;
     };
     let Some(c) = w.containers.get(&n) else {
-        ctx.errln(&format!("Error response from daemon: No such container: {n}"));
+        ctx.errln(&format!(
+            "Error response from daemon: No such container: {n}"
+        ));
         return 1;
     };
     let stamp = format!("2026-01-01T09:00:{:02}.000000000Z ", c.generation.min(59));
-    ctx.outln(&format!("{}{n} started", if ts { stamp.as_str() } else { "" }));
+    ctx.outln(&format!(
+        "{}{n} started",
+        if ts { stamp.as_str() } else { "" }
+    ));
     0
 }
 
@@ -452,7 +455,12 @@ fn inspect(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
 fn labels_json(w: &World, n: &str) -> serde_json::Value {
     use crate::overlays::{CONFIG_FILES_LABEL, PROJECT_LABEL, SERVICE_LABEL, WORKDIR_LABEL};
     let mut m = serde_json::Map::new();
-    for l in [PROJECT_LABEL, CONFIG_FILES_LABEL, WORKDIR_LABEL, SERVICE_LABEL] {
+    for l in [
+        PROJECT_LABEL,
+        CONFIG_FILES_LABEL,
+        WORKDIR_LABEL,
+        SERVICE_LABEL,
+    ] {
         if let Some(v) = w.label(n, l) {
             m.insert(l.to_owned(), serde_json::Value::String(v));
         }

@@ -126,15 +126,20 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                     json = Some(v);
                 } else if let Some(v) = opt_value(&rest, &mut i, &["-e", "--event"]) {
                     event = Some(v);
-                } else if opt_value(&rest, &mut i, &["-b", "--branch", "-s", "--status"])
-                .is_some()
+                } else if opt_value(&rest, &mut i, &["-b", "--branch", "-s", "--status"]).is_some()
                 {
                 } else {
                     i += 1;
                 }
             }
             // A run dispatched since the last listing shows from the next one on (ci.rs).
-            let unlisted: Vec<u64> = w.github.runs.iter().filter(|r| !r.listed).map(|r| r.id).collect();
+            let unlisted: Vec<u64> = w
+                .github
+                .runs
+                .iter()
+                .filter(|r| !r.listed)
+                .map(|r| r.id)
+                .collect();
             let runs: Vec<Run> = w
                 .github
                 .runs
@@ -152,7 +157,9 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 }
             }
             let created = |r: &Run| match r.created {
-                Some(t) => super::util::format_time(super::util::EPOCH_START + t, "%Y-%m-%dT%H:%M:%SZ"),
+                Some(t) => {
+                    super::util::format_time(super::util::EPOCH_START + t, "%Y-%m-%dT%H:%M:%SZ")
+                }
                 None => "2025-12-28T06:00:00Z".to_owned(),
             };
             if json.is_some() {
@@ -176,7 +183,10 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             for r in &runs {
                 ctx.outln(&format!(
                     "completed\t{}\tE2E\tE2E\tmain\t{}\t{}\t3m2s\t{}",
-                    r.conclusion, r.event, r.id, created(r)
+                    r.conclusion,
+                    r.event,
+                    r.id,
+                    created(r)
                 ));
             }
             0

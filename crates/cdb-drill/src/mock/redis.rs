@@ -14,8 +14,21 @@ pub fn command_args(args: &[String]) -> Vec<String> {
             args,
             &mut i,
             &[
-                "-h", "-p", "-a", "--pass", "--user", "-n", "-u", "-s", "--cacert", "--cacertdir",
-                "--cert", "--key", "--sni", "--tls-ciphers", "--tls-ciphersuites",
+                "-h",
+                "-p",
+                "-a",
+                "--pass",
+                "--user",
+                "-n",
+                "-u",
+                "-s",
+                "--cacert",
+                "--cacertdir",
+                "--cert",
+                "--key",
+                "--sni",
+                "--tls-ciphers",
+                "--tls-ciphersuites",
             ],
         )
         .is_some()
@@ -50,8 +63,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             user = Some(v);
         } else if let Some(v) = opt_value(args, &mut i, &["-h"]) {
             host = Some(v);
-        } else if tls.option(args, &mut i) {
-        } else if opt_value(args, &mut i, &["-p", "-n", "-s"]).is_some() {
+        } else if tls.option(args, &mut i) || opt_value(args, &mut i, &["-p", "-n", "-s"]).is_some()
+        {
         } else {
             match args[i].as_str() {
                 "-e" => exit_on_error = true,

@@ -10,13 +10,13 @@ mod interrupt;
 mod jail;
 mod mocks;
 mod outputs;
+mod overlays;
 mod pictures;
 mod props;
 mod scenarios;
 mod shell;
 mod shipped;
 mod sweep;
-mod overlays;
 mod tls;
 
 use std::path::{Path, PathBuf};

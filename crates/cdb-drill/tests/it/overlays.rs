@@ -69,14 +69,22 @@ fn redis_under_the_tls_overlay_refuses_plain_clients() {
     let auth = "REDISCLI_AUTH=\"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\"";
     let bodies = [
         // Plain redis-cli cannot connect to TLS-only Redis.
-        format!("out=\"$({auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli PING 2>&1)\" && false || test \"$out\" = 'Error: Connection reset by peer'"),
+        format!(
+            "out=\"$({auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli PING 2>&1)\" && false || test \"$out\" = 'Error: Connection reset by peer'"
+        ),
         // Over TLS with the mounted CA it answers.
-        format!("{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING | grep -qx PONG"),
-        format!("{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/client.key PING | grep -qx PONG"),
+        format!(
+            "{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING | grep -qx PONG"
+        ),
+        format!(
+            "{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/client.key PING | grep -qx PONG"
+        ),
         // Without the stack's CA the server certificate does not verify.
         format!("! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls PING 2>/dev/null"),
         // A client key that is not the certificate's is refused.
-        format!("! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/redis.key PING 2>/dev/null"),
+        format!(
+            "! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/redis.key PING 2>/dev/null"
+        ),
     ];
     let (_, j) = run("tls", &bodies);
     let s = statuses(&j);
@@ -92,7 +100,9 @@ fn without_the_overlay_redis_speaks_plain_text_only() {
     let bodies = [
         format!("docker inspect -f '{LABEL}' cdb_redis | grep -Eqx '/.*/compose\\.blue\\.yml'"),
         format!("{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli PING | grep -qx PONG"),
-        format!("! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING 2>/dev/null"),
+        format!(
+            "! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING 2>/dev/null"
+        ),
     ];
     let (code, j) = run("cache", &bodies);
     let s = statuses(&j);
