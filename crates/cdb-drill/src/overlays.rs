@@ -321,6 +321,28 @@ impl RedisTls {
 mod tests {
     use super::*;
 
+    /// Issue 11, divergence 5 and the 8 TLS gaps of the lead's sweep: `cdb_risk` recreated
+    /// with a CA that does not verify the servers exits at start (its `validate_all_auth` never
+    /// logs in); the old world kept it running with the failure visible nowhere.
+    #[test]
+    fn risk_exits_at_start_when_its_tls_link_fails() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = World::new_with(7, d.path(), &d.path().join("s"), &["tls.yml".to_owned()])
+            .expect("world");
+        assert!(w.running("cdb_risk"));
+        // A whole new set on disk; only cdb_risk is recreated from it.
+        w.tls_initial_set().expect("new set");
+        let files = w.files_of("cdb_risk");
+        w.create_from("cdb_risk", files);
+        assert!(!w.running("cdb_risk"), "{:?}", w.problems("cdb_risk"));
+        // Without the overlay the same files are not read at all: it starts.
+        let mut plain = World::new(7, d.path(), &d.path().join("s2")).expect("world");
+        plain.tls_initial_set().expect("new set");
+        let files = plain.files_of("cdb_risk");
+        plain.create_from("cdb_risk", files);
+        assert!(plain.running("cdb_risk"));
+    }
+
     #[test]
     fn labels_name_the_files_in_f_order() {
         let d = tempfile::tempdir().expect("tempdir");
