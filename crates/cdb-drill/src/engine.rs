@@ -666,7 +666,12 @@ fn run_with<'h>(
         }
     }
     let sandbox = Sandbox::new(&cfg.mock_exe)?;
-    let mut world = World::new(cfg.seed, &sandbox.root, &sandbox.secrets)?;
+    let mut world = World::new_with(
+        cfg.seed,
+        &sandbox.root,
+        &sandbox.secrets,
+        &sc.start_overlays(),
+    )?;
     for name in &sc.leaked {
         // `ci:NAME` is the copy GitHub Actions holds (the matrix's naming), else a secret file.
         let value = match name.value.strip_prefix("ci:") {

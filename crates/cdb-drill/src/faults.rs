@@ -374,6 +374,16 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Rotation,
     },
     FaultSpec {
+        id: "tls-overlay-dropped",
+        summary: "a client is recreated with the project's file only (`-f compose.blue.yml`, no `-f tls.yml`): the overlay is gone, it talks to PostgreSQL in plain text and cannot reach TLS-only Redis, while its own health check (`kill -0 1`) stays healthy",
+        mechanism: Mechanism::Armed {
+            kind: "overlay-dropped",
+            pattern: RECREATE,
+        },
+        applies: &[("tls", "cdb_db_writer")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
         id: "tls-old-ca-still-trusted",
         summary: "the new CA is installed as a bundle with the old CA left in (a transition bundle never trimmed): everything connects, and the old CA stays trusted",
         mechanism: Mechanism::Immediate {
@@ -437,6 +447,7 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("command-hangs", true),
     ("crash-loop", true),
     ("keeps-old-ca", true),
+    ("overlay-dropped", true),
     ("tls-short-lived", false),
     ("tls-key-replaced", true),
     ("tls-ca-bundle-kept", true),

@@ -7,6 +7,7 @@
 //! The contract between runbooks and mocks is `docs/drill-world.md`.
 
 pub mod behaviour;
+pub mod ci;
 pub mod cli;
 pub mod coverage;
 pub mod effects;
@@ -18,6 +19,7 @@ pub mod jail;
 pub mod journal;
 pub mod mock;
 pub mod mutate;
+pub mod overlays;
 pub mod page;
 pub mod redis_conns;
 pub mod pg;

@@ -295,6 +295,13 @@ impl Sandbox {
             }
             fs::write(sb.stack.join(file), y)?;
         }
+        // The overlays beside them (overlays.rs): an extra `-f` file each.
+        for file in crate::overlays::OVERLAY_FILES {
+            fs::write(
+                sb.stack.join(file),
+                "# drill sandbox: an overlay (TLS for the servers and their clients)\nservices: {}\n",
+            )?;
+        }
         Ok(sb)
     }
 

@@ -53,6 +53,10 @@ pub struct Scenario {
     pub leaked: Vec<Spanned<String>>,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Compose overlays the stack starts with, after each project's file (`[tls.yml]`);
+    /// default: `tls.yml` for the `tls` class, none for the others (overlays.rs).
+    #[serde(default)]
+    pub overlays: Option<Vec<Spanned<String>>>,
     pub expect: Expect,
     #[serde(skip)]
     pub id: String,
@@ -202,6 +206,14 @@ pub fn parse(text: &str, rel: &str) -> Result<Scenario, ScenarioError> {
 }
 
 impl Scenario {
+    /// The overlays the drill's stack starts with (overlays.rs).
+    pub fn start_overlays(&self) -> Vec<String> {
+        match &self.overlays {
+            Some(v) => v.iter().map(|o| o.value.clone()).collect(),
+            None => crate::overlays::default_overlays(&self.class.value),
+        }
+    }
+
     pub fn rel_path(&self) -> String {
         format!("drills/{}.yaml", self.id)
     }
@@ -244,6 +256,19 @@ impl Scenario {
                     self.trigger.value
                 ),
             ));
+        }
+        for o in self.overlays.iter().flatten() {
+            if !crate::overlays::OVERLAY_FILES.contains(&o.value.as_str()) {
+                return Err(at(
+                    &p,
+                    o,
+                    format!(
+                        "unknown overlay `{}` (the drill's Compose folder has: {})",
+                        o.value,
+                        crate::overlays::OVERLAY_FILES.join(", ")
+                    ),
+                ));
+            }
         }
         if self.is_leak() && self.leaked.is_empty() {
             return Err(at(

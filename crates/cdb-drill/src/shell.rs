@@ -136,9 +136,16 @@ fn catalogue(hub: &cdb_docs::Hub, sc: &Scenario) -> Vec<StepInfo> {
 
 /// Runs every step once, fault-free, in a scratch sandbox, recording the mock calls it makes
 /// and the secret files it changes: what "doing step X" looks like in the shell.
-fn rehearse(steps: &mut [StepInfo], mock_exe: &Path, seed: u64, limit: Duration) -> io::Result<()> {
+fn rehearse(
+    steps: &mut [StepInfo],
+    mock_exe: &Path,
+    seed: u64,
+    limit: Duration,
+    overlays: &[String],
+) -> io::Result<()> {
     let mut sb = Sandbox::new(mock_exe)?;
-    let world = World::new(seed, &sb.root, &sb.secrets)?;
+    // The stack as the drill starts it (overlays.rs).
+    let world = World::new_with(seed, &sb.root, &sb.secrets, overlays)?;
     world.save(&sb.world_file())?;
     let root = sb.root.display().to_string();
     // This trigger's steps first, in the order the automated drill takes them.
@@ -282,10 +289,21 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         None => None,
     };
     let mut steps = catalogue(&hub, &sc);
-    rehearse(&mut steps, &o.mock_exe, o.seed, o.step_timeout)?;
+    rehearse(
+        &mut steps,
+        &o.mock_exe,
+        o.seed,
+        o.step_timeout,
+        &sc.start_overlays(),
+    )?;
 
     let sandbox = Sandbox::new(&o.mock_exe)?;
-    let mut world = World::new(o.seed, &sandbox.root, &sandbox.secrets)?;
+    let mut world = World::new_with(
+        o.seed,
+        &sandbox.root,
+        &sandbox.secrets,
+        &sc.start_overlays(),
+    )?;
     for name in &sc.leaked {
         let value = match name.value.strip_prefix("ci:") {
             Some(ci) => world.github.secrets.get(ci).cloned(),

@@ -510,6 +510,28 @@ impl World {
         if !self.containers.contains_key(client) || !self.containers.contains_key(server) {
             return Err(format!("no TLS link from {client} to {server}"));
         }
+        // Which side runs with the TLS overlay (overlays.rs). The kit's `tls.yml`
+        // (stack/compose/tls.yml) runs Redis with `--port 0 --tls-port 6379`: TLS only, so a
+        // plain client's connection is reset. PostgreSQL with `ssl=on` still accepts plain
+        // clients (the official image's pg_hba.conf `host all all all scram-sha-256` matches
+        // SSL and non-SSL connections), so a client that lost the overlay connects in plain
+        // text. A client with `REDIS_TLS=true` / `POSTGRES_SSLMODE=verify-ca` fails against a
+        // server without TLS (libpq: "server does not support SSL, but SSL was required").
+        match (self.tls_on(client), self.tls_on(server)) {
+            (false, false) => return Ok(()),
+            (false, true) if server == "cdb_redis" => {
+                return Err(
+                    "cdb_redis accepts TLS only (tls.yml) and it connects without TLS".into(),
+                );
+            }
+            (false, true) => return Ok(()),
+            (true, false) => {
+                return Err(format!(
+                    "its TLS connection to {server} fails: the server runs without TLS"
+                ));
+            }
+            (true, true) => {}
+        }
         if self.tls_server_problem(server).is_some() {
             return Err(format!(
                 "its TLS connection to {server} fails: the server has no valid certificate and key"
@@ -574,6 +596,9 @@ impl World {
     /// link to a running server it uses fails.
     pub fn tls_problems(&self, service: &str) -> Vec<String> {
         if SERVERS.contains(&service) {
+            if !self.tls_on(service) {
+                return Vec::new();
+            }
             return self.tls_server_problem(service).into_iter().collect();
         }
         if reads(service).is_empty() {

@@ -254,6 +254,15 @@ pub struct Run {
     pub id: u64,
     pub workflow: String,
     pub conclusion: String,
+    /// Simulated second it was created (ci.rs); None: before the drill (the weekly schedule).
+    #[serde(default)]
+    pub created: Option<u64>,
+    /// `workflow_dispatch`, `schedule`, `push`.
+    #[serde(default)]
+    pub event: String,
+    /// GitHub lists a dispatched run only a moment after the dispatch returns (ci.rs).
+    #[serde(default)]
+    pub listed: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -328,6 +337,16 @@ pub struct World {
     /// The TLS overlay's keys and certificates (tls.rs).
     #[serde(default)]
     pub tls: crate::tls::Tls,
+    /// Service → the `-f` files its current container was created from (overlays.rs).
+    #[serde(default)]
+    pub config_files: BTreeMap<String, Vec<String>>,
+    /// The overlays the stack was started with (`tls.yml`): overlays.rs.
+    #[serde(default)]
+    pub start_overlays: Vec<String>,
+    /// `service/NAME` of TLS files a container loaded that are not the host file it mounts (a
+    /// stale mount or override, faults `keeps-old-ca`/`keeps-old-secret`): overlays.rs.
+    #[serde(default)]
+    pub stale_mounts: BTreeSet<String>,
     pub networks: BTreeSet<String>,
     /// The kill switch is active and no order was placed since it went active (exchange.rs);
     /// stopping cdb_execution is not the kill switch (stack facts, "The kill switch").
@@ -439,6 +458,17 @@ fn hex_val(c: u8) -> Option<u8> {
 impl World {
     /// A healthy stack with fresh (obviously fake) secret values, files written to `secrets_dir`.
     pub fn new(seed: u64, sandbox: &Path, secrets_dir: &Path) -> io::Result<World> {
+        World::new_with(seed, sandbox, secrets_dir, &[])
+    }
+
+    /// Like [`World::new`], with the stack started with the Compose overlays `overlays`
+    /// (`tls.yml`) after each project's file (overlays.rs).
+    pub fn new_with(
+        seed: u64,
+        sandbox: &Path,
+        secrets_dir: &Path,
+        overlays: &[String],
+    ) -> io::Result<World> {
         let mut w = World {
             seed,
             counter: 0,
@@ -464,6 +494,9 @@ impl World {
                 ..Github::default()
             },
             tls: crate::tls::Tls::default(),
+            config_files: BTreeMap::new(),
+            start_overlays: overlays.to_vec(),
+            stale_mounts: BTreeSet::new(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             exchange: crate::exchange::Exchange::default(),
@@ -533,7 +566,10 @@ impl World {
             };
             w.github.secrets.insert((*name).into(), v);
         }
+        w.ci_initial_runs();
         for s in all_services() {
+            let files = w.start_files(s, overlays);
+            w.config_files.insert(s.to_owned(), files);
             w.create(s);
         }
         Ok(w)
@@ -671,6 +707,10 @@ impl World {
             reads(service).contains(&"TLS_CA_CERT") && self.trip("keeps-old-ca", Some(service));
         let old = self.containers.get(service).map(|c| c.read.clone());
         for name in reads(service) {
+            // Without the TLS overlay a container mounts no certificate (overlays.rs).
+            if crate::tls::FILES.contains(&name) && !self.tls_on(service) {
+                continue;
+            }
             let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
                 old.as_ref().and_then(|o| o.get(name).cloned())
             } else {
@@ -700,6 +740,7 @@ impl World {
                 (name.to_owned(), m)
             })
             .collect();
+        self.note_stale_mounts(service, &read);
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         crate::redis_conns::drop_owner(self, service);
@@ -749,16 +790,22 @@ impl World {
     /// `cdb_risk` and `cdb_execution` call `validate_all_auth` (`core/auth.py` upstream) when
     /// they start and exit when PostgreSQL or Redis refuses their password; with
     /// `restart: unless-stopped` that is a crash loop, which `docker inspect` shows as not
-    /// running. No other service checks a credential at start.
+    /// running. No other service checks a credential at start. The check logs in, so a
+    /// connection that fails before the login (a TLS handshake: a CA that does not verify the
+    /// server, a plain client of TLS-only Redis) fails it the same way (tls.rs `tls_link`).
     fn validate_at_start(&mut self, service: &str) {
         // The kill switch's file is created `inactive` by a starting service when missing.
         crate::exchange::on_start(self, service);
         if !crate::behaviour::applies("auth-at-start", service) || !self.running(service) {
             return;
         }
-        let pg_ok = self
-            .pg_password_of(service)
-            .is_some_and(|p| self.pg_accepts(&p));
+        let links_ok = crate::tls::SERVERS
+            .iter()
+            .all(|s| !self.running(s) || self.tls_link(service, s).is_ok());
+        let pg_ok = links_ok
+            && self
+                .pg_password_of(service)
+                .is_some_and(|p| self.pg_accepts(&p));
         let redis_ok = self
             .containers
             .get(service)
@@ -956,6 +1003,7 @@ impl World {
         if service == "cdb_redis" {
             p.extend(crate::redis_conns::server_problems(self));
         }
+        p.extend(self.overlay_problems(service));
         p
     }
 
@@ -974,6 +1022,7 @@ impl World {
             Some(_) => {
                 // A TLS server whose certificate and key do not load does not come up.
                 let tls_down = crate::tls::SERVERS.contains(&service)
+                    && self.tls_on(service)
                     && self.tls_server_problem(service).is_some();
                 // Only a login proves anything about a credential: `cdb_redis`' check logs in
                 // with what its password file holds at the time of the check.

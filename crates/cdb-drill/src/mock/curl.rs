@@ -356,6 +356,19 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             (200, json!({"message": "User logged out"}).to_string())
         }
         ("GET", ["api", "user"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
+        // Evidence (the playbook's collection step): users and service accounts, as Grafana's
+        // HTTP API lists them (`GET /api/users` needs a server admin; `/api/serviceaccounts/search`).
+        ("GET", ["api", "users"]) if admin => (200, json!([{"id": 1, "login": "admin", "isAdmin": true}]).to_string()),
+        ("GET", ["api", "serviceaccounts", "search"]) => {
+            let mut ids: Vec<u32> = w.grafana.tokens.values().map(|(sa, _)| *sa).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let list: Vec<serde_json::Value> = ids
+                .iter()
+                .map(|sa| json!({"id": sa, "name": format!("sa-{sa}"), "tokens": w.grafana.tokens.values().filter(|(s, _)| s == sa).count()}))
+                .collect();
+            (200, json!({"totalCount": list.len(), "serviceAccounts": list}).to_string())
+        }
         // The datasource provisioned from stack/grafana/provisioning/datasources/postgres.yml:
         // name `PostgreSQL`, no uid in the file, so Grafana generated one (crate::pg).
         ("GET", ["api", "datasources"]) => (200, json!([datasource_json(w)]).to_string()),

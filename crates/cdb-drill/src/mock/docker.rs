@@ -57,17 +57,14 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
 /// The projects named by `-f` files (relative to the working directory, which must hold them).
 fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut files = Vec::new();
+    let mut project_name = None;
     let mut i = 0;
     while i < args.len() {
         if let Some(f) = opt_value(args, &mut i, &["-f", "--file"]) {
             files.push(f);
-        } else if opt_value(
-            args,
-            &mut i,
-            &["-p", "--project-name", "--env-file", "--profile"],
-        )
-        .is_some()
-        {
+        } else if let Some(p) = opt_value(args, &mut i, &["-p", "--project-name"]) {
+            project_name = Some(p);
+        } else if opt_value(args, &mut i, &["--env-file", "--profile"]).is_some() {
         } else {
             break;
         }
@@ -81,6 +78,9 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         return 1;
     }
     let mut services: Vec<&'static str> = Vec::new();
+    let mut projects: Vec<&'static str> = Vec::new();
+    // What Compose writes in the label: each `-f` file as an absolute path (overlays.rs).
+    let mut abs_files = Vec::new();
     for f in &files {
         let name = f.rsplit('/').next().unwrap_or(f);
         if !ctx.cwd.join(f).exists() {
@@ -90,13 +90,38 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             ));
             return 1;
         }
+        abs_files.push(
+            ctx.cwd
+                .join(f.strip_prefix("./").unwrap_or(f))
+                .display()
+                .to_string(),
+        );
+        if crate::overlays::OVERLAY_FILES.contains(&name) {
+            continue;
+        }
         match PROJECTS.iter().find(|(_, file, _)| *file == name) {
-            Some((_, _, s)) => services.extend(s.iter().copied()),
+            Some((p, _, s)) => {
+                services.extend(s.iter().copied());
+                projects.push(p);
+            }
             None => {
                 ctx.errln(&format!("{f}: not a Compose file of this stack"));
                 return 1;
             }
         }
+    }
+    // Each project file sets `name:` (stack/compose); another `-p` is another project, whose
+    // containers would take the same `container_name`s: Docker refuses them.
+    if let Some(p) = &project_name
+        && sub == "up"
+        && projects.iter().any(|x| x != p)
+    {
+        let first = services.first().copied().unwrap_or("cdb_postgres");
+        ctx.errln(&format!(
+            "Error response from daemon: Conflict. The container name \"/{first}\" is already in use by a container of project {}",
+            projects.first().copied().unwrap_or("")
+        ));
+        return 1;
     }
     let mut flags = Vec::new();
     let mut named = Vec::new();
@@ -118,6 +143,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 | "--format"
                 | "-w"
                 | "--workdir"
+                | "--pull"
         ) {
             flags.push(a.clone());
             if let Some(v) = rest.get(j + 1) {
@@ -168,7 +194,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 if !exists || (force && !no_recreate) {
                     ctx.errln(&format!(" Container {t}  Recreate"));
                     if !w.trip("recreate-ignored", Some(t)) {
-                        w.create(t);
+                        w.create_from(t, abs_files.clone());
                     }
                     ctx.errln(&format!(" Container {t}  Recreated"));
                     ctx.errln(&format!(" Container {t}  Started"));
@@ -299,6 +325,21 @@ fn exec(w: &mut World, args: &[String], ctx: &mut Ctx, _svc: Option<&String>) ->
         ctx.errln("docker: 'docker exec' requires at least 2 arguments.");
         return 1;
     };
+    // `cat FILE` of the TLS files the overlay mounts (overlays.rs); every image has cat.
+    if tool == "cat" && !targs.is_empty() && targs.iter().all(|a| crate::overlays::is_tls_mount(a))
+    {
+        let mut code = 0;
+        for a in targs {
+            match w.tls_mount_text(container, a) {
+                Some(t) => ctx.out(&t),
+                None => {
+                    ctx.errln(&format!("cat: can't open '{a}': No such file or directory"));
+                    code = 1;
+                }
+            }
+        }
+        return code;
+    }
     // Python images (exchange.rs): python, cmp, grep, cat run inside them.
     if crate::exchange::PYTHON_IMAGES.contains(&container.as_str())
         && matches!(tool.as_str(), "python" | "python3" | "cmp" | "grep" | "cat")
@@ -369,6 +410,8 @@ fn inspect(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             },
             None => json.push(serde_json::json!({
                 "Name": format!("/{n}"),
+                "Image": w.image_id(n),
+                "Config": {"Labels": labels_json(w, n)},
                 "State": {
                     "Status": status_word(w, n),
                     "Running": w.running(n),
@@ -381,6 +424,22 @@ fn inspect(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ctx.outln(&serde_json::to_string_pretty(&json).unwrap_or_default());
     }
     code
+}
+
+fn labels_json(w: &World, n: &str) -> serde_json::Value {
+    use crate::overlays::{CONFIG_FILES_LABEL, PROJECT_LABEL, SERVICE_LABEL, WORKDIR_LABEL};
+    let mut m = serde_json::Map::new();
+    for l in [
+        PROJECT_LABEL,
+        CONFIG_FILES_LABEL,
+        WORKDIR_LABEL,
+        SERVICE_LABEL,
+    ] {
+        if let Some(v) = w.label(n, l) {
+            m.insert(l.to_owned(), serde_json::Value::String(v));
+        }
+    }
+    serde_json::Value::Object(m)
 }
 
 fn status_word(w: &World, n: &str) -> &'static str {
@@ -404,7 +463,16 @@ fn render(w: &World, n: &str, t: &str) -> Result<String, String> {
             return Err("unclosed action".into());
         };
         let field = rest[start + 2..start + end].trim();
+        // `index .Config.Labels "NAME"`: a Compose label (overlays.rs); a missing key is
+        // the empty text (Go's `index` of a map[string]string gives its zero value).
+        if let Some(arg) = field.strip_prefix("index .Config.Labels ") {
+            let label = arg.trim().trim_matches('"');
+            out.push_str(&w.label(n, label).unwrap_or_default());
+            rest = &rest[start + end + 2..];
+            continue;
+        }
         let v = match field {
+            ".Image" => w.image_id(n),
             ".State.Health.Status" => health_word(w, n).to_owned(),
             ".State.Running" => w.running(n).to_string(),
             ".State.Status" => status_word(w, n).to_owned(),

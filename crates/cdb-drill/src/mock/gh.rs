@@ -48,6 +48,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 return 1;
             }
             w.remember(&format!("CI secret {name}"), &value);
+            w.ci_check_set(name, &value);
             // The fault: gh picked the fork as the default repository; upstream keeps its value.
             if !w.trip("gh-secret-set-ignored", Some(name)) {
                 w.github.secrets.insert((*name).to_owned(), value);
@@ -86,6 +87,13 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 ctx.errln(&format!("could not find any workflows named {name}"));
                 return 1;
             }
+            // ci.rs: e2e.yml runs on push only.
+            if !World::ci_dispatchable(name) {
+                ctx.errln(&format!(
+                    "could not create workflow dispatch event: HTTP 422: Workflow does not have 'workflow_dispatch' trigger ({name})"
+                ));
+                return 1;
+            }
             let id = w.github.next_run;
             w.github.next_run += 1;
             let conclusion = if e2e_passes(w) { "success" } else { "failure" };
@@ -93,6 +101,9 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 id,
                 workflow: (*name).to_owned(),
                 conclusion: conclusion.into(),
+                created: Some(w.clock),
+                event: "workflow_dispatch".into(),
+                listed: false,
             });
             ctx.errln(&format!(
                 "✓ Created workflow_dispatch event for {name} at main"
@@ -102,6 +113,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ["run", "list", rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
             let (mut wf, mut limit, mut jq, mut json) = (None, 20usize, None, None);
+            let mut event = None;
             let mut i = 0;
             while i < rest.len() {
                 if let Some(v) = opt_value(&rest, &mut i, &["-w", "--workflow"]) {
@@ -112,29 +124,48 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                     jq = Some(v);
                 } else if let Some(v) = opt_value(&rest, &mut i, &["--json"]) {
                     json = Some(v);
-                } else if opt_value(
-                    &rest,
-                    &mut i,
-                    &["-b", "--branch", "-e", "--event", "-s", "--status"],
-                )
-                .is_some()
+                } else if let Some(v) = opt_value(&rest, &mut i, &["-e", "--event"]) {
+                    event = Some(v);
+                } else if opt_value(&rest, &mut i, &["-b", "--branch", "-s", "--status"]).is_some()
                 {
                 } else {
                     i += 1;
                 }
             }
-            let runs: Vec<&Run> = w
+            // A run dispatched since the last listing shows from the next one on (ci.rs).
+            let unlisted: Vec<u64> = w
+                .github
+                .runs
+                .iter()
+                .filter(|r| !r.listed)
+                .map(|r| r.id)
+                .collect();
+            let runs: Vec<Run> = w
                 .github
                 .runs
                 .iter()
                 .rev()
+                .filter(|r| r.listed)
                 .filter(|r| wf.as_ref().is_none_or(|f| &r.workflow == f))
+                .filter(|r| event.as_ref().is_none_or(|e| &r.event == e))
                 .take(limit)
+                .cloned()
                 .collect();
+            for r in &mut w.github.runs {
+                if unlisted.contains(&r.id) {
+                    r.listed = true;
+                }
+            }
+            let created = |r: &Run| match r.created {
+                Some(t) => {
+                    super::util::format_time(super::util::EPOCH_START + t, "%Y-%m-%dT%H:%M:%SZ")
+                }
+                None => "2025-12-28T06:00:00Z".to_owned(),
+            };
             if json.is_some() {
                 let arr: Vec<serde_json::Value> = runs
                     .iter()
-                    .map(|r| serde_json::json!({"databaseId": r.id, "conclusion": r.conclusion, "status": "completed", "workflowName": "E2E"}))
+                    .map(|r| serde_json::json!({"databaseId": r.id, "conclusion": r.conclusion, "status": "completed", "workflowName": "E2E Tests - Paper Trading", "event": r.event, "createdAt": created(r)}))
                     .collect();
                 let v = serde_json::Value::Array(arr);
                 match jq.as_deref() {
@@ -149,10 +180,13 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 }
                 return 0;
             }
-            for r in runs {
+            for r in &runs {
                 ctx.outln(&format!(
-                    "completed\t{}\tE2E\tE2E\tmain\tworkflow_dispatch\t{}\t3m2s\tless than a minute ago",
-                    r.conclusion, r.id
+                    "completed\t{}\tE2E\tE2E\tmain\t{}\t{}\t3m2s\t{}",
+                    r.conclusion,
+                    r.event,
+                    r.id,
+                    created(r)
                 ));
             }
             0
@@ -193,6 +227,33 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
 
 /// `.[N].FIELD`, `.[].FIELD`, `.[N]` — what a runbook needs to pick a run id.
 fn mini_jq(v: &serde_json::Value, expr: &str) -> Option<Vec<String>> {
+    // `.[] | [.A, .B] | @tsv`: one tab-separated line per item.
+    if let Some(body) = expr
+        .trim()
+        .strip_prefix(".[] | [")
+        .and_then(|r| r.strip_suffix("] | @tsv"))
+    {
+        let fields: Vec<&str> = body
+            .split(',')
+            .map(|f| f.trim().strip_prefix('.'))
+            .collect::<Option<Vec<_>>>()?;
+        return Some(
+            v.as_array()?
+                .iter()
+                .map(|it| {
+                    fields
+                        .iter()
+                        .map(|f| match it.get(*f) {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(o) => o.to_string(),
+                            None => String::new(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\t")
+                })
+                .collect(),
+        );
+    }
     let rest = expr.trim().strip_prefix(".[")?;
     let (idx, field) = rest.split_once(']')?;
     let items: Vec<&serde_json::Value> = if idx.is_empty() {

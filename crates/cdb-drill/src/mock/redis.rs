@@ -62,6 +62,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut host = None;
     let mut exit_on_error = false;
     let mut warn = true;
+    let mut tls = crate::overlays::RedisTls::default();
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') {
         if let Some(v) = opt_value(args, &mut i, &["-a", "--pass"]) {
@@ -74,8 +75,8 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             user = Some(v);
         } else if let Some(v) = opt_value(args, &mut i, &["-h"]) {
             host = Some(v);
-        } else if opt_value(args, &mut i, VALUE_OPTS).is_some() {
-            // `-p -n -s`, and `--tls --cacert --cert --key`: accepted; TLS is h-tls's (tls.rs).
+        } else if tls.option(args, &mut i) || opt_value(args, &mut i, &["-p", "-n", "-s"]).is_some()
+        {
         } else {
             match args[i].as_str() {
                 "-e" => exit_on_error = true,
@@ -101,6 +102,11 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         ctx.errln(&format!(
             "Could not connect to Redis at {h}:6379: Connection refused"
         ));
+        return 1;
+    }
+    // TLS-only Redis under the overlay, `--tls --cacert …` (overlays.rs).
+    if let Err(e) = tls.connect(w, ctx) {
+        ctx.errln(&e);
         return 1;
     }
     // Inside cdb_redis, 127.0.0.1 is the loopback; from the host, the published port goes

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod broken;
+mod ci_world;
 mod cli;
 mod exchange;
 mod hermetic;
@@ -11,6 +12,7 @@ mod jail;
 mod mocks;
 mod pgworld;
 mod outputs;
+mod overlays;
 mod pictures;
 mod props;
 mod redis;

@@ -1,0 +1,362 @@
+//! Compose overlays: the `-f` files each container was created from.
+//!
+//! Stack facts, "The TLS overlay": `tls.yml` is an extra `-f` file; "a recreate with only
+//! `-f compose.blue.yml` drops every overlay (TLS, logging, strict health checks, a rollback
+//! tag pin) from the recreated service. The files a running container was created from are in
+//! its label `com.docker.compose.project.config_files`." Compose writes that label (absolute
+//! paths, comma-separated, in `-f` order) and `com.docker.compose.project` on every container
+//! it creates (compose-spec, `api.ConfigFilesLabel` / `api.ProjectLabel` in docker/compose).
+//!
+//! The world keeps, per service, the files of its current container (`World::config_files`)
+//! and the overlays the stack was started with (`World::start_overlays`): a drill of the
+//! `tls` class starts with `tls.yml` on (its scope is the overlay), every other class without
+//! it, and a scenario's `overlays:` key overrides that. A container created without an
+//! overlay the stack was started with runs without it: for `tls.yml`, TLS is off for that
+//! service (`World::tls_on`), and the final invariant names it.
+
+use crate::mock::{Ctx, Loc};
+use crate::world::{World, project_of};
+use std::collections::BTreeMap;
+
+/// The TLS overlay's file name (upstream `infrastructure/compose/tls.yml`).
+pub const TLS_OVERLAY: &str = "tls.yml";
+
+/// Overlay files the drill's Compose folder holds, beside the two project files.
+pub const OVERLAY_FILES: &[&str] = &[TLS_OVERLAY];
+
+/// The label Compose writes with the `-f` files a container was created from.
+pub const CONFIG_FILES_LABEL: &str = "com.docker.compose.project.config_files";
+/// The label with the project name.
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
+/// The label with the service name.
+pub const SERVICE_LABEL: &str = "com.docker.compose.service";
+/// The label with the working directory of the `docker compose` call.
+pub const WORKDIR_LABEL: &str = "com.docker.compose.project.working_dir";
+
+/// The overlays a drill of `class` starts with when its scenario names none.
+pub fn default_overlays(class: &str) -> Vec<String> {
+    if class == "tls" {
+        vec![TLS_OVERLAY.to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The file name of a path (`/a/b/tls.yml` → `tls.yml`).
+pub fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+impl World {
+    /// The Compose folder of the drill (`$SANDBOX/stack`, where the steps run).
+    pub fn stack_dir(&self) -> String {
+        format!("{}/stack", self.sandbox)
+    }
+
+    /// The files a stack started with `overlays` creates `service` from: its project's file,
+    /// then each overlay, as absolute paths (what Compose writes in the label).
+    pub fn start_files(&self, service: &str, overlays: &[String]) -> Vec<String> {
+        let Some((_, file)) = project_of(service) else {
+            return Vec::new();
+        };
+        let dir = self.stack_dir();
+        std::iter::once(file.to_owned())
+            .chain(overlays.iter().cloned())
+            .map(|f| format!("{dir}/{f}"))
+            .collect()
+    }
+
+    /// The `-f` files the current container of `service` was created from.
+    pub fn files_of(&self, service: &str) -> Vec<String> {
+        match self.config_files.get(service) {
+            Some(f) => f.clone(),
+            None => self.start_files(service, &self.start_overlays),
+        }
+    }
+
+    /// Whether `service`'s container was created with the overlay `name`.
+    pub fn has_overlay(&self, service: &str, name: &str) -> bool {
+        self.files_of(service).iter().any(|f| base_name(f) == name)
+    }
+
+    /// Whether TLS is on for `service`: its container was created with `tls.yml`.
+    pub fn tls_on(&self, service: &str) -> bool {
+        self.has_overlay(service, TLS_OVERLAY)
+    }
+
+    /// The value of a Compose label of `service`'s container (None: no such label).
+    pub fn label(&self, service: &str, label: &str) -> Option<String> {
+        let (project, _) = project_of(service)?;
+        match label {
+            CONFIG_FILES_LABEL => Some(self.files_of(service).join(",")),
+            PROJECT_LABEL => Some(project.to_owned()),
+            SERVICE_LABEL => Some(service.to_owned()),
+            WORKDIR_LABEL => Some(self.stack_dir()),
+            _ => None,
+        }
+    }
+
+    /// The image ID of `service`'s container (`docker inspect -f '{{.Image}}'`): the same for
+    /// every recreation from the same image, as `--pull never --no-build` keeps it.
+    pub fn image_id(&self, service: &str) -> String {
+        let d = crate::tls::digest(&format!("image:{service}"), 32);
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+
+    /// (Re)creates `service` from the `-f` files `files` (absolute paths): the container then
+    /// carries them in its label and runs with exactly those overlays.
+    pub fn create_from(&mut self, service: &str, files: Vec<String>) {
+        // Fault `overlay-dropped`: the recreation runs with the project's file only (an
+        // operator's command with one `-f`, stack facts "The TLS overlay").
+        let files = if self.trip("overlay-dropped", Some(service)) {
+            files
+                .into_iter()
+                .filter(|f| !OVERLAY_FILES.contains(&base_name(f)))
+                .collect()
+        } else {
+            files
+        };
+        self.config_files.insert(service.to_owned(), files);
+        self.create(service);
+    }
+
+    /// Records which TLS files `service` loaded at creation differ from the host files its
+    /// overlay mounts (a stale mount: `cat` in the container shows what it loaded).
+    pub fn note_stale_mounts(&mut self, service: &str, read: &BTreeMap<String, String>) {
+        self.stale_mounts
+            .retain(|k| k.split('/').next() != Some(service));
+        for name in crate::tls::FILES {
+            if let Some(v) = read.get(*name)
+                && self.read_secret_file(name).as_deref() != Some(v.as_str())
+            {
+                self.stale_mounts.insert(format!("{service}/{name}"));
+            }
+        }
+    }
+
+    /// The text of `/tls/FILE` in `service`'s container: the overlay bind-mounts the host
+    /// folder, so a file edited in place is seen at once (stack facts); a stale mount shows
+    /// what the container loaded. None: no such file (no overlay, or not a file of the set).
+    pub fn tls_mount_text(&self, service: &str, path: &str) -> Option<String> {
+        if !self.tls_on(service) {
+            return None;
+        }
+        let name = TLS_MOUNT.iter().find(|(p, _)| *p == path)?.1;
+        if self.stale_mounts.contains(&format!("{service}/{name}")) {
+            return self.containers.get(service)?.read.get(name).cloned();
+        }
+        std::fs::read_to_string(self.secret_path(name)).ok()
+    }
+
+    /// Why `service` does not run as the stack was started (empty: it does): an overlay the
+    /// stack was started with that its container was not created from.
+    pub fn overlay_problems(&self, service: &str) -> Vec<String> {
+        if !self.containers.contains_key(service) {
+            return Vec::new();
+        }
+        self.start_overlays
+            .iter()
+            .filter(|o| !self.has_overlay(service, o))
+            .filter(|o| o.as_str() != TLS_OVERLAY || !crate::tls::reads(service).is_empty())
+            .map(|o| format!("it was recreated without the overlay {o} the stack runs with"))
+            .collect()
+    }
+}
+
+/// `redis-cli`'s TLS options (`--tls --cacert F [--cert F --key F]`, `--insecure`).
+#[derive(Debug, Default)]
+pub struct RedisTls {
+    pub on: bool,
+    pub insecure: bool,
+    pub cacert: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+}
+
+/// Where the overlay mounts the TLS folder in a container (`.cdb_local/tls` at `/tls`, the
+/// kit's tls.yml): its files, and the secret file of the drill's set each one is.
+const TLS_MOUNT: &[(&str, &str)] = &[
+    ("/tls/ca.crt", "TLS_CA_CERT"),
+    ("/tls/redis.crt", "TLS_SERVER_CERT"),
+    ("/tls/redis.key", "TLS_SERVER_KEY"),
+    ("/tls/postgres.crt", "TLS_SERVER_CERT"),
+    ("/tls/postgres.key", "TLS_SERVER_KEY"),
+    ("/tls/client.crt", "TLS_CLIENT_CERT"),
+    ("/tls/client.key", "TLS_CLIENT_KEY"),
+    // cdb_postgres mounts single files into its data directory's parent (tls.yml).
+    ("/var/lib/postgresql/server.crt", "TLS_SERVER_CERT"),
+    ("/var/lib/postgresql/server.key", "TLS_SERVER_KEY"),
+    ("/var/lib/postgresql/root.crt", "TLS_CA_CERT"),
+];
+
+/// Whether `path` is where the overlay mounts a TLS file in some container.
+pub fn is_tls_mount(path: &str) -> bool {
+    TLS_MOUNT.iter().any(|(p, _)| *p == path)
+}
+
+impl RedisTls {
+    /// Takes one TLS option at `args[*i]`; false when it is not one.
+    pub fn option(&mut self, args: &[String], i: &mut usize) -> bool {
+        let a = args[*i].as_str();
+        let value = |i: &mut usize| {
+            *i += 2;
+            args.get(*i - 1).cloned()
+        };
+        match a {
+            "--tls" => {
+                self.on = true;
+                *i += 1;
+            }
+            "--insecure" => {
+                self.insecure = true;
+                *i += 1;
+            }
+            "--cacert" => self.cacert = value(i),
+            "--cert" => self.cert = value(i),
+            "--key" => self.key = value(i),
+            "--cacertdir" | "--sni" | "--tls-ciphers" | "--tls-ciphersuites" => {
+                value(i);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The text of a file the tool names: in a container under the overlay, the mounted TLS
+    /// folder (a bind mount: the host file as it is now, stack facts); else a host path.
+    fn file(w: &World, ctx: &Ctx, path: &str) -> Option<String> {
+        if let Loc::Container(c) = &ctx.loc {
+            return w.tls_mount_text(c, path);
+        }
+        std::fs::read_to_string(ctx.cwd.join(path)).ok()
+    }
+
+    /// Whether the connection to `cdb_redis` opens: Redis under `tls.yml` listens on TLS only
+    /// (`--port 0 --tls-port 6379 --tls-auth-clients optional`, the kit's tls.yml). Messages
+    /// as redis-cli 8 prints them (hiredis, OpenSSL 3).
+    pub fn connect(&self, w: &World, ctx: &Ctx) -> Result<(), String> {
+        let server_tls = w.tls_on("cdb_redis");
+        if !self.on {
+            return if server_tls {
+                // A plain client on the TLS port: the server drops the failed handshake.
+                Err("Error: Connection reset by peer".into())
+            } else {
+                Ok(())
+            };
+        }
+        if !server_tls {
+            return Err(
+                "Could not negotiate a TLS connection: SSL_connect failed: wrong version number"
+                    .into(),
+            );
+        }
+        if w.tls_server_problem("cdb_redis").is_some() {
+            return Err("Error: Connection reset by peer".into());
+        }
+        let server_cert = w
+            .tls
+            .cert_ids(
+                &w.containers
+                    .get("cdb_redis")
+                    .and_then(|c| c.read.get("TLS_SERVER_CERT").cloned())
+                    .unwrap_or_default(),
+            )
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if !self.insecure {
+            let Some(ca) = self.cacert.as_deref() else {
+                // No --cacert: the system store, which does not hold the stack's own CA.
+                return Err("Could not negotiate a TLS connection: SSL_connect failed: certificate verify failed".into());
+            };
+            let Some(text) = Self::file(w, ctx, ca) else {
+                return Err(
+                    "Could not negotiate a TLS connection: Invalid CA Certificate File/Directory"
+                        .into(),
+                );
+            };
+            let bundle = w.tls.cert_ids(&text);
+            if w.tls.verify(&server_cert, &bundle, w.now_unix()).is_err() {
+                return Err("Could not negotiate a TLS connection: SSL_connect failed: certificate verify failed".into());
+            }
+        }
+        match (&self.cert, &self.key) {
+            (None, None) => Ok(()),
+            (Some(c), Some(k)) => {
+                let (Some(ct), Some(kt)) = (Self::file(w, ctx, c), Self::file(w, ctx, k)) else {
+                    return Err("Could not negotiate a TLS connection: Invalid client certificate and/or key".into());
+                };
+                let cert = w.tls.cert_ids(&ct).into_iter().next();
+                let key = w.tls.key_id(&kt);
+                let matches = cert
+                    .as_ref()
+                    .and_then(|id| w.tls.certs.get(id))
+                    .is_some_and(|c| Some(&c.key) == key.as_ref());
+                if !matches {
+                    return Err("Could not negotiate a TLS connection: Invalid client certificate and/or key".into());
+                }
+                // `--tls-auth-clients optional`: a certificate that is sent must verify.
+                let server_ca = w.tls.cert_ids(
+                    &w.containers
+                        .get("cdb_redis")
+                        .and_then(|c| c.read.get("TLS_CA_CERT").cloned())
+                        .unwrap_or_default(),
+                );
+                let id = cert.unwrap_or_default();
+                if w.tls.verify(&id, &server_ca, w.now_unix()).is_err() {
+                    return Err("Error: Connection reset by peer".into());
+                }
+                Ok(())
+            }
+            _ => Err(
+                "Could not negotiate a TLS connection: Invalid client certificate and/or key"
+                    .into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, divergence 5 and the 8 TLS gaps of the lead's sweep: `cdb_risk` recreated
+    /// with a CA that does not verify the servers exits at start (its `validate_all_auth` never
+    /// logs in); the old world kept it running with the failure visible nowhere.
+    #[test]
+    fn risk_exits_at_start_when_its_tls_link_fails() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = World::new_with(7, d.path(), &d.path().join("s"), &["tls.yml".to_owned()])
+            .expect("world");
+        assert!(w.running("cdb_risk"));
+        // A whole new set on disk; only cdb_risk is recreated from it.
+        w.tls_initial_set().expect("new set");
+        let files = w.files_of("cdb_risk");
+        w.create_from("cdb_risk", files);
+        assert!(!w.running("cdb_risk"), "{:?}", w.problems("cdb_risk"));
+        // Without the overlay the same files are not read at all: it starts.
+        let mut plain = World::new(7, d.path(), &d.path().join("s2")).expect("world");
+        plain.tls_initial_set().expect("new set");
+        let files = plain.files_of("cdb_risk");
+        plain.create_from("cdb_risk", files);
+        assert!(plain.running("cdb_risk"));
+    }
+
+    #[test]
+    fn labels_name_the_files_in_f_order() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = World::new_with(7, d.path(), &d.path().join("s"), &["tls.yml".to_owned()])
+            .expect("world");
+        let files = w.label("cdb_redis", CONFIG_FILES_LABEL).expect("label");
+        let dir = w.stack_dir();
+        assert_eq!(files, format!("{dir}/compose.blue.yml,{dir}/tls.yml"));
+        assert_eq!(
+            w.label("cdb_grafana", PROJECT_LABEL).as_deref(),
+            Some("cdb-red")
+        );
+        assert!(w.tls_on("cdb_redis"));
+        let plain = World::new(7, d.path(), &d.path().join("s2")).expect("world");
+        assert!(!plain.tls_on("cdb_redis"));
+    }
+}
