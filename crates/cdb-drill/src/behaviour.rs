@@ -119,6 +119,12 @@ pub const TABLE: &[Behaviour] = &[
         source: "services/execution/service.py `signal_handler`, `_handle_bot_shutdown`",
     },
     Behaviour {
+        id: "trade-key-files",
+        services: &["cdb_risk", "cdb_execution"],
+        summary: "the world models a setup that trades: the trade key's files `MEXC_TRADE_API_KEY.txt` and `MEXC_TRADE_API_SECRET.txt` are mounted beside the read key's, the same way (today's Compose files mount only the read key)",
+        source: "stack-facts.md (\"Trade-key files are not mounted by today's Compose files; where a setup has them, they follow the same pattern\")",
+    },
+    Behaviour {
         id: "kill-switch-file",
         services: &["cdb_risk", "cdb_execution"],
         summary: "the kill switch is `/app/kill_switch/.cdb_kill_switch.state` on volume `kill_switch_state`: `state=active` stops trading, a missing, empty or unknown state counts as active; it is written atomically and survives restarts and recreates",
@@ -185,7 +191,7 @@ mod tests {
         // The table says which services answer a constant `/health`; the Compose files say
         // which services' health checks call it: the two must agree.
         for s in &crate::stack::kit().services {
-            let constant = matches!(s.health, cdb_stack::HealthProof::HttpConstant { .. });
+            let constant = s.health == "http-constant";
             assert_eq!(constant, applies("health-constant", &s.name), "{}", s.name);
         }
     }

@@ -233,7 +233,11 @@ pub fn mounted(w: &World, service: &str, path: &str) -> Result<String, String> {
         return Err(format!("{path}: No such file or directory"));
     }
     w.mounted_value(service, &name)
-        .or_else(|| w.containers.get(service).and_then(|c| c.read.get(&name).cloned()))
+        .or_else(|| {
+            w.containers
+                .get(service)
+                .and_then(|c| c.read.get(&name).cloned())
+        })
         .ok_or_else(|| format!("{path}: No such file or directory"))
 }
 
@@ -737,8 +741,10 @@ mod tests {
     fn a_mount_shows_what_the_container_was_created_with() {
         let (_d, mut w) = world();
         let old = mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").expect("mounted");
-        w.write_secret_file("MEXC_API_KEY", "0123456789abcdef")
-            .expect("write");
+        // Replaced by rename (as the runbook installs keys): the mount keeps the old inode.
+        let tmp = w.secret_path("MEXC_API_KEY.tmp");
+        std::fs::write(&tmp, "0123456789abcdef").expect("write");
+        std::fs::rename(&tmp, w.secret_path("MEXC_API_KEY")).expect("rename");
         assert!(w.secret_path("MEXC_API_KEY").ends_with("MEXC_API_KEY.txt"));
         assert_eq!(
             mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").as_deref(),
@@ -753,6 +759,13 @@ mod tests {
         assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 1);
         w.create("cdb_risk");
         assert_eq!(run_inside(&mut w, "cdb_risk", "cmp", &args, &mut c), 0);
+        // Edited in place (same inode): the running container sees it at once.
+        w.write_secret_file("MEXC_API_KEY", "fedcba9876543210")
+            .expect("write");
+        assert_eq!(
+            mounted(&w, "cdb_risk", "/run/secrets/mexc_api_key").as_deref(),
+            Ok("fedcba9876543210")
+        );
     }
 
     #[test]

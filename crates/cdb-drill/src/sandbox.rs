@@ -272,6 +272,8 @@ impl Sandbox {
         ] {
             private_dir(d)?;
         }
+        // The mocks read the parsed stack description from here (stack.rs).
+        crate::stack::write_cache(&sb.world_file())?;
         // A symlink per tool to the mock executable (it dispatches on its name): one exec per
         // call instead of a shell shim plus an exec, which the sweep's hundreds of cases feel.
         for tool in SHIMS {
@@ -286,11 +288,12 @@ impl Sandbox {
                 std::os::unix::fs::symlink(found, sb.bin.join(tool))?;
             }
         }
-        for (_, file, services) in crate::world::PROJECTS {
+        for p in &crate::stack::kit().projects {
+            let (file, services) = (&p.file, &p.services);
             let mut y = String::from(
                 "# drill sandbox: the services of this project (the mocks answer for them)\nservices:\n",
             );
-            for s in *services {
+            for s in services {
                 y.push_str(&format!("  {s}:\n    container_name: {s}\n"));
             }
             fs::write(sb.stack.join(file), y)?;

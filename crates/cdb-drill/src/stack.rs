@@ -7,6 +7,7 @@
 //! follows too. What Compose cannot say is in [`crate::behaviour`].
 
 use cdb_stack::{Description, HealthProof, ReadWhen, Source};
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// The kit's Compose files, as `verify`'s `stack` group reads them.
@@ -26,7 +27,7 @@ const SOURCES: &[(&str, &str)] = &[
 ];
 
 /// One Compose project of the kit's description.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KitProject {
     /// `cdb-blue`.
     pub name: String,
@@ -36,37 +37,64 @@ pub struct KitProject {
 }
 
 /// One secret file a service reads, and when.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KitRead {
     /// The host file's name in `SECRETS_PATH` (`MEXC_API_KEY.txt`).
     pub file: String,
-    pub when: ReadWhen,
+    /// `ReadWhen::as_str`: `every-start`, `at-start`, `first-init-only`, `unsaid`.
+    pub when: String,
+}
+
+impl KitRead {
+    pub fn first_init_only(&self) -> bool {
+        self.when == ReadWhen::FirstInitOnly.as_str()
+    }
 }
 
 /// One service as the world needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KitService {
     pub name: String,
     pub project: String,
     pub reads: Vec<KitRead>,
     /// Host ports published on 127.0.0.1.
     pub ports: Vec<u16>,
-    pub health: HealthProof,
+    /// `HealthProof::name`: what its health check proves.
+    pub health: String,
+    /// For a `login` check: the mounted file it logs in with.
+    #[serde(default)]
+    pub login_file: Option<String>,
 }
 
-/// The parsed description and what the world derives from it.
-#[derive(Debug)]
+/// What the world derives from the description.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Kit {
-    pub description: Description,
     pub projects: Vec<KitProject>,
     pub services: Vec<KitService>,
 }
 
+/// The file beside the world file that holds the parsed kit, so that the mock tools (one
+/// process per call, thousands per sweep) read a small JSON instead of parsing YAML.
+pub const KIT_FILE: &str = "kit.json";
+
 /// The kit's description, parsed on first use. The files are compiled in, and `verify`'s
-/// `stack-parse` rule and this module's tests reject a broken one before it can ship.
+/// `stack-parse` rule and this module's tests reject a broken one before it can ship. A mock
+/// process takes the engine's parse from `kit.json` beside the world file when it is there.
 pub fn kit() -> &'static Kit {
     static KIT: OnceLock<Kit> = OnceLock::new();
-    KIT.get_or_init(|| build().unwrap_or_else(|e| panic!("the kit's Compose files: {e}")))
+    KIT.get_or_init(|| {
+        let cached = std::env::var_os(crate::mock::STATE_VAR)
+            .map(|w| std::path::PathBuf::from(w).with_file_name(KIT_FILE))
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        cached.unwrap_or_else(|| build().unwrap_or_else(|e| panic!("the kit's Compose files: {e}")))
+    })
+}
+
+/// Writes the parsed kit beside the world file `world` (see [`KIT_FILE`]).
+pub fn write_cache(world: &std::path::Path) -> std::io::Result<()> {
+    let text = serde_json::to_string(kit()).map_err(std::io::Error::other)?;
+    std::fs::write(world.with_file_name(KIT_FILE), text)
 }
 
 fn build() -> Result<Kit, String> {
@@ -94,14 +122,14 @@ fn build() -> Result<Kit, String> {
             services: p.services.iter().map(|s| s.name.value.clone()).collect(),
         });
         for s in &p.services {
-            let mut reads: Vec<KitRead> = Vec::new();
+            let mut reads: Vec<(String, ReadWhen)> = Vec::new();
             for r in cdb_stack::secret_reads(p, s) {
                 let Some(file) = r.file else { continue };
                 // One entry per file: the earliest reader decides (every start beats once).
-                match reads.iter_mut().find(|k| k.file == file) {
-                    Some(k) if rank(r.when) < rank(k.when) => k.when = r.when,
+                match reads.iter_mut().find(|k| k.0 == file) {
+                    Some(k) if rank(r.when) < rank(k.1) => k.1 = r.when,
                     Some(_) => {}
-                    None => reads.push(KitRead { file, when: r.when }),
+                    None => reads.push((file, r.when)),
                 }
             }
             let ports = s
@@ -110,20 +138,28 @@ fn build() -> Result<Kit, String> {
                 .filter(|p| p.value.host_ip.as_deref() == Some("127.0.0.1"))
                 .filter_map(|p| p.value.published.as_deref()?.parse().ok())
                 .collect();
+            let health = cdb_stack::classify(s).value;
+            let login_file = match &health {
+                HealthProof::Login { secret_file, .. } => secret_file.clone(),
+                _ => None,
+            };
             services.push(KitService {
                 name: s.name.value.clone(),
                 project: name.clone(),
-                reads,
+                reads: reads
+                    .into_iter()
+                    .map(|(file, when)| KitRead {
+                        file,
+                        when: when.as_str().to_owned(),
+                    })
+                    .collect(),
                 ports,
-                health: cdb_stack::classify(s).value,
+                health: health.name().to_owned(),
+                login_file,
             });
         }
     }
-    Ok(Kit {
-        description,
-        projects,
-        services,
-    })
+    Ok(Kit { projects, services })
 }
 
 fn rank(w: ReadWhen) -> u8 {
@@ -173,21 +209,40 @@ mod tests {
             market.reads,
             [KitRead {
                 file: "REDIS_PASSWORD".into(),
-                when: ReadWhen::EveryStart
+                when: ReadWhen::EveryStart.as_str().into()
             }]
         );
         assert_eq!(market.ports, [8009]);
-        assert!(matches!(market.health, HealthProof::HttpConstant { .. }));
+        assert_eq!(market.health, "http-constant");
         let execution = k.service("cdb_execution").unwrap();
         assert!(execution.reads.iter().any(|r| r.file == "MEXC_API_KEY.txt"));
+        assert_eq!(k.service("cdb_db_writer").unwrap().health, "process");
+        assert_eq!(k.service("cdb_postgres").unwrap().health, "server-up");
+        assert_eq!(k.service("cdb_redis").unwrap().health, "login");
         assert_eq!(
-            k.service("cdb_db_writer").unwrap().health,
-            HealthProof::Process
+            k.service("cdb_redis").unwrap().login_file.as_deref(),
+            Some("/run/secrets/redis_password")
         );
-        assert_eq!(
-            k.service("cdb_postgres").unwrap().health,
-            HealthProof::ServerUp
-        );
-        assert!(k.service("cdb_redis").unwrap().health.proves_a_credential());
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    /// The world's health endpoints are the ports the kit's Compose files publish.
+    #[test]
+    fn endpoints_are_the_published_ports() {
+        let mut published: Vec<(u16, String)> = super::kit()
+            .services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(move |p| (*p, s.name.clone())))
+            .filter(|(_, s)| s != "cdb_postgres" && s != "cdb_redis")
+            .collect();
+        published.sort();
+        let mut table: Vec<(u16, String)> = crate::world::ENDPOINTS
+            .iter()
+            .map(|(p, _, c)| (*p, (*c).to_owned()))
+            .collect();
+        table.sort();
+        assert_eq!(published, table);
     }
 }

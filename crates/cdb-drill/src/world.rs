@@ -12,41 +12,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The Compose projects, their files and services (stack facts).
-pub const PROJECTS: &[(&str, &str, &[&str])] = &[
-    (
-        "cdb-blue",
-        "compose.blue.yml",
-        &[
-            "cdb_postgres",
-            "cdb_redis",
-            "cdb_market",
-            "cdb_candles",
-            "cdb_regime",
-            "cdb_allocation",
-            "cdb_risk",
-            "cdb_execution",
-            "cdb_db_writer",
-            "cdb_paper_runner",
-        ],
-    ),
-    (
-        "cdb-red",
-        "compose.red.yml",
-        &[
-            "cdb_ws",
-            "cdb_signal",
-            "cdb_prometheus",
-            "cdb_grafana",
-            "cdb_postgres_exporter",
-            "cdb_redis_exporter",
-            "cdb_cadvisor",
-            "cdb_reports",
-        ],
-    ),
-];
-
-/// Host health endpoints (stack facts): port, path, container.
+/// Host health endpoints (stack facts): port, path, container. The ports are those the kit's
+/// Compose files publish on 127.0.0.1 (a test keeps them equal); the paths are what each
+/// service serves, which the Compose health checks do not always name (`nc -z` for Prometheus).
 pub const ENDPOINTS: &[(u16, &str, &str)] = &[
     (8000, "/health", "cdb_ws"),
     (8002, "/health", "cdb_risk"),
@@ -63,67 +31,21 @@ pub const ENDPOINTS: &[(u16, &str, &str)] = &[
     (9121, "/metrics", "cdb_redis_exporter"),
 ];
 
-const PG_CONSUMERS: &[&str] = &[
-    "cdb_ws",
-    "cdb_signal",
-    "cdb_risk",
-    "cdb_execution",
-    "cdb_db_writer",
-    "cdb_paper_runner",
-    "cdb_reports",
-    "cdb_postgres_exporter",
-    "cdb_grafana",
-];
-const PYTHON: &[&str] = &[
-    "cdb_market",
-    "cdb_candles",
-    "cdb_regime",
-    "cdb_allocation",
-    "cdb_risk",
-    "cdb_execution",
-    "cdb_db_writer",
-    "cdb_paper_runner",
-    "cdb_ws",
-    "cdb_signal",
-    "cdb_reports",
-];
-
-/// Secret files a service reads when its container is created.
+/// Secret files a service reads, by the world's secret names: the files its Compose service
+/// mounts (stack.rs, from `stack/compose/`; `MEXC_API_KEY.txt` is the world's `MEXC_API_KEY`,
+/// see `exchange::file_name`), the trade-key files of behaviour `trade-key-files`, and the TLS
+/// overlay's (tls.rs).
 pub fn reads(service: &str) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    match service {
-        "cdb_postgres" => v.push("POSTGRES_PASSWORD"),
-        "cdb_redis" | "cdb_redis_exporter" => v.push("REDIS_PASSWORD"),
-        "cdb_grafana" => v.extend([
-            "GRAFANA_PASSWORD",
-            "POSTGRES_PASSWORD",
-            "SMTP_USER",
-            "SMTP_PASSWORD",
-        ]),
-        // The exporter exports PGPASSWORD from the password file and builds its own
-        // DATA_SOURCE_NAME (`sslmode=disable`): it does not read the DSN file (stack facts,
-        // "The exporters"; stack/compose/compose.red.yml `cdb_postgres_exporter`).
-        "cdb_postgres_exporter" => v.push("POSTGRES_PASSWORD"),
-        _ => {}
-    }
-    if PYTHON.contains(&service) {
-        v.push("REDIS_PASSWORD");
-        if PG_CONSUMERS.contains(&service) {
-            v.push("POSTGRES_PASSWORD");
+    let mut v: Vec<&'static str> = Vec::new();
+    if let Some(s) = crate::stack::kit().service(service) {
+        for r in &s.reads {
+            let name = r.file.as_str();
+            v.push(name.strip_suffix(".txt").unwrap_or(name));
         }
     }
-    if service == "cdb_reports" {
-        v.extend(["POSTGRES_PASSWORD_DSN", "SMTP_USER", "SMTP_PASSWORD"]);
+    if crate::behaviour::applies("trade-key-files", service) {
+        v.extend(["MEXC_TRADE_API_KEY", "MEXC_TRADE_API_SECRET"]);
     }
-    if matches!(service, "cdb_risk" | "cdb_execution") {
-        v.extend([
-            "MEXC_API_KEY",
-            "MEXC_API_SECRET",
-            "MEXC_TRADE_API_KEY",
-            "MEXC_TRADE_API_SECRET",
-        ]);
-    }
-    // The TLS overlay (tls.rs): servers load their certificate and key, clients the CA and theirs.
     v.extend(crate::tls::reads(service));
     v
 }
@@ -894,10 +816,9 @@ impl World {
     fn reread_at_start(&mut self, service: &str) {
         let first_init_only = |name: &str| {
             crate::stack::kit().service(service).is_some_and(|s| {
-                s.reads.iter().any(|r| {
-                    r.when == cdb_stack::ReadWhen::FirstInitOnly
-                        && r.file.trim_end_matches(".txt") == name
-                })
+                s.reads
+                    .iter()
+                    .any(|r| r.first_init_only() && r.file.trim_end_matches(".txt") == name)
             })
         };
         let names: Vec<&str> = reads(service);
@@ -1026,13 +947,15 @@ impl World {
                     && self.tls_server_problem(service).is_some();
                 // Only a login proves anything about a credential: `cdb_redis`' check logs in
                 // with what its password file holds at the time of the check.
-                let login_fails = match crate::stack::kit().service(service).map(|s| &s.health) {
-                    Some(cdb_stack::HealthProof::Login {
-                        secret_file: Some(path),
-                        ..
-                    }) if service == "cdb_redis" && path.ends_with("redis_password") => !self
-                        .read_secret_file("REDIS_PASSWORD")
-                        .is_some_and(|p| self.redis_accepts(&p)),
+                let login_fails = match crate::stack::kit().service(service) {
+                    Some(s) if s.health == "login" && service == "cdb_redis" => {
+                        s.login_file
+                            .as_deref()
+                            .is_some_and(|f| f.ends_with("redis_password"))
+                            && !self
+                                .read_secret_file("REDIS_PASSWORD")
+                                .is_some_and(|p| self.redis_accepts(&p))
+                    }
                     _ => false,
                 };
                 if tls_down || login_fails {

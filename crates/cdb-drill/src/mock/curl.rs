@@ -340,7 +340,10 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
         .unwrap_or(serde_json::Value::Null);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segs.as_slice()) {
-        ("GET", ["api", "users", "lookup"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
+        ("GET", ["api", "users", "lookup"]) => (
+            200,
+            json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string(),
+        ),
         // The admin's login sessions (sessions.rs): listed and revoked by a Grafana admin.
         ("GET", ["api", "admin", "users", "1", "auth-tokens"]) if admin => {
             let list: Vec<serde_json::Value> = w
@@ -355,10 +358,16 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             w.grafana_logins.sessions.clear();
             (200, json!({"message": "User logged out"}).to_string())
         }
-        ("GET", ["api", "user"]) => (200, json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string()),
+        ("GET", ["api", "user"]) => (
+            200,
+            json!({"id": 1, "login": "admin", "isGrafanaAdmin": true}).to_string(),
+        ),
         // Evidence (the playbook's collection step): users and service accounts, as Grafana's
         // HTTP API lists them (`GET /api/users` needs a server admin; `/api/serviceaccounts/search`).
-        ("GET", ["api", "users"]) if admin => (200, json!([{"id": 1, "login": "admin", "isAdmin": true}]).to_string()),
+        ("GET", ["api", "users"]) if admin => (
+            200,
+            json!([{"id": 1, "login": "admin", "isAdmin": true}]).to_string(),
+        ),
         ("GET", ["api", "serviceaccounts", "search"]) => {
             let mut ids: Vec<u32> = w.grafana.tokens.values().map(|(sa, _)| *sa).collect();
             ids.sort_unstable();
@@ -367,7 +376,10 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
                 .iter()
                 .map(|sa| json!({"id": sa, "name": format!("sa-{sa}"), "tokens": w.grafana.tokens.values().filter(|(s, _)| s == sa).count()}))
                 .collect();
-            (200, json!({"totalCount": list.len(), "serviceAccounts": list}).to_string())
+            (
+                200,
+                json!({"totalCount": list.len(), "serviceAccounts": list}).to_string(),
+            )
         }
         // The datasource provisioned from stack/grafana/provisioning/datasources/postgres.yml:
         // name `PostgreSQL`, no uid in the file, so Grafana generated one (crate::pg).
@@ -386,27 +398,38 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             // The health check queries the datasource: its pool connects now if it has no session.
             w.pg_demand("cdb_grafana");
             if w.datasource_ok() {
-                (200, json!({"status": "OK", "message": "Database Connection OK"}).to_string())
+                (
+                    200,
+                    json!({"status": "OK", "message": "Database Connection OK"}).to_string(),
+                )
             } else {
                 (400, json!({"status": "ERROR", "message": "pq: password authentication failed for user \"claire_user\""}).to_string())
             }
         }
-        ("PUT", ["api", "admin", "users", "1", "password"]) if admin => match body.get("password").and_then(|p| p.as_str()) {
-            Some(p) if !p.is_empty() => {
-                w.remember("GRAFANA_PASSWORD (set by API)", p);
-                w.grafana.admin_password = p.to_owned();
-                (200, json!({"message": "User password updated"}).to_string())
+        ("PUT", ["api", "admin", "users", "1", "password"]) if admin => {
+            match body.get("password").and_then(|p| p.as_str()) {
+                Some(p) if !p.is_empty() => {
+                    w.remember("GRAFANA_PASSWORD (set by API)", p);
+                    w.grafana.admin_password = p.to_owned();
+                    (200, json!({"message": "User password updated"}).to_string())
+                }
+                _ => (400, json!({"message": "bad request data"}).to_string()),
             }
-            _ => (400, json!({"message": "bad request data"}).to_string()),
-        },
+        }
         ("PUT", ["api", "user", "password"]) if admin => {
             let old = body.get("oldPassword").and_then(|p| p.as_str());
-            let new = body.get("newPassword").and_then(|p| p.as_str()).unwrap_or("");
+            let new = body
+                .get("newPassword")
+                .and_then(|p| p.as_str())
+                .unwrap_or("");
             if old != Some(w.grafana.admin_password.as_str()) {
                 return (401, json!({"message": "Invalid old password"}).to_string());
             }
             if new.is_empty() {
-                return (400, json!({"message": "New password is too short"}).to_string());
+                return (
+                    400,
+                    json!({"message": "New password is too short"}).to_string(),
+                );
             }
             w.remember("GRAFANA_PASSWORD (set by API)", new);
             w.grafana.admin_password = new.to_owned();
@@ -440,12 +463,25 @@ fn grafana(w: &mut World, method: &str, path: &str, r: &Req) -> (u16, String) {
             if w.grafana.tokens.len() == before {
                 (404, json!({"message": "token not found"}).to_string())
             } else {
-                (200, json!({"message": "Service account token deleted"}).to_string())
+                (
+                    200,
+                    json!({"message": "Service account token deleted"}).to_string(),
+                )
             }
         }
-        ("POST", ["api", "alertmanager", "grafana", "config", "api", "v1", "receivers", "test"]) => {
-            test_receivers(w, &body)
-        }
+        (
+            "POST",
+            [
+                "api",
+                "alertmanager",
+                "grafana",
+                "config",
+                "api",
+                "v1",
+                "receivers",
+                "test",
+            ],
+        ) => test_receivers(w, &body),
         _ => (404, json!({"message": "Not found"}).to_string()),
     }
 }

@@ -2,7 +2,7 @@
 //! `ps` and `network`, with Compose's real semantics for secrets (read at creation only).
 
 use super::{Ctx, Loc, opt_value};
-use crate::world::{Health, PROJECTS, World, all_services, project_of};
+use crate::world::{Health, World, all_services, project_of};
 
 pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let Some((sub, rest)) = args.split_first() else {
@@ -99,10 +99,10 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         if crate::overlays::OVERLAY_FILES.contains(&name) {
             continue;
         }
-        match PROJECTS.iter().find(|(_, file, _)| *file == name) {
-            Some((p, _, s)) => {
-                services.extend(s.iter().copied());
-                projects.push(p);
+        match crate::stack::kit().projects.iter().find(|p| p.file == name) {
+            Some(p) => {
+                services.extend(p.services.iter().map(String::as_str));
+                projects.push(p.name.as_str());
             }
             None => {
                 ctx.errln(&format!("{f}: not a Compose file of this stack"));

@@ -232,9 +232,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             Some("localhost") => Some("127.0.0.1".to_owned()),
             Some("cdb_postgres") => Some(crate::pg::container_addr("cdb_postgres")),
             // From the host through the published port: the bridge gateway.
-            Some(h) if !in_container => {
-                Some(crate::pg::gateway()).filter(|_| !h.is_empty())
-            }
+            Some(h) if !in_container => Some(crate::pg::gateway()).filter(|_| !h.is_empty()),
             Some(h) => Some(h.to_owned()),
             None => None,
         },

@@ -47,7 +47,11 @@ fn a_database_case_is_detected_and_recovered_and_without_revoke_it_is_undetected
     assert!(r.detected_by.is_some());
     // A consumer left on the old password keeps its pooled session: only Revoke, which ends the
     // sessions older than the cut-off, makes it reconnect and fail where the server can see it.
-    assert_eq!(r.detected_by.as_deref(), Some("database-revoke-check-stragglers"), "{r:?}");
+    assert_eq!(
+        r.detected_by.as_deref(),
+        Some("database-revoke-check-stragglers"),
+        "{r:?}"
+    );
     assert!(remove_steps(d.path(), RUNBOOK, "database", "revoke") >= 3);
     let hub = sweep::load_hub(d.path()).unwrap();
     let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
