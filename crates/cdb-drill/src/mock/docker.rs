@@ -22,6 +22,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         // The PostgreSQL server's log (crate::pg).
         "logs" => crate::pg::docker_logs(w, rest, ctx),
         "network" => network(w, rest, ctx),
+        "port" => port(w, rest, ctx),
         "restart" | "stop" | "start" => {
             let mut code = 0;
             for c in rest.iter().filter(|a| !a.starts_with('-')) {
@@ -586,8 +587,40 @@ fn ps(w: &mut World, args: &[String], ctx: &mut Ctx, only: Option<&Vec<String>>)
 }
 
 /// Published ports: every one bound to 127.0.0.1, as the stack publishes them.
-fn ports(n: &str) -> String {
-    let own: Vec<u16> = match n {
+/// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`: every published mapping, one per line
+/// (`5432/tcp -> 127.0.0.1:5432`), as Docker prints them; the kit's Compose files publish each
+/// port on 127.0.0.1 under its own number (stack.rs).
+fn port(w: &World, args: &[String], ctx: &mut Ctx) -> i32 {
+    let Some(n) = args.first() else {
+        ctx.errln("\"docker port\" requires at least 1 argument.");
+        return 1;
+    };
+    if !w.containers.contains_key(n) {
+        ctx.errln(&format!("Error response from daemon: No such container: {n}"));
+        return 1;
+    }
+    let want = args.get(1).map(|p| p.trim_end_matches("/tcp").to_owned());
+    let mut found = false;
+    for p in own_ports(n) {
+        if want.as_deref().is_some_and(|x| x != p.to_string()) {
+            continue;
+        }
+        found = true;
+        if want.is_some() {
+            ctx.outln(&format!("127.0.0.1:{p}"));
+        } else {
+            ctx.outln(&format!("{p}/tcp -> 127.0.0.1:{p}"));
+        }
+    }
+    if let (Some(x), false) = (want, found) {
+        ctx.errln(&format!("Error: No public port '{x}/tcp' published for {n}"));
+        return 1;
+    }
+    0
+}
+
+fn own_ports(n: &str) -> Vec<u16> {
+    match n {
         "cdb_postgres" => vec![5432],
         "cdb_redis" => vec![6379],
         _ => crate::world::ENDPOINTS
@@ -595,8 +628,12 @@ fn ports(n: &str) -> String {
             .filter(|(_, _, c)| *c == n)
             .map(|(p, _, _)| *p)
             .collect(),
-    };
-    own.iter()
+    }
+}
+
+fn ports(n: &str) -> String {
+    own_ports(n)
+        .iter()
         .map(|p| format!("127.0.0.1:{p}->{p}/tcp"))
         .collect::<Vec<_>>()
         .join(", ")

@@ -37,21 +37,17 @@ fn without_database_rollback_steps_leak_db_fails_unrecovered() {
 
 #[test]
 fn a_restart_instead_of_a_recreate_is_caught() {
-    // The upstream script's flaw: restarting keeps the old secret in every consumer.
+    // The upstream script restarted where a recreate was needed. A restart runs the entrypoint
+    // again, which re-reads files edited in place (the world models that: mocks.rs), but the
+    // exchange keys are installed by rename, and a running container's mount keeps the old
+    // inode until it is recreated: a restart leaves both services on the old keys.
     let d = fixture();
     let p = d.path().join(RUNBOOK);
     let text = std::fs::read_to_string(&p).unwrap();
-    let text = text.replace(
-        "up -d --no-deps --force-recreate cdb_risk",
-        "restart cdb_risk",
-    );
-    std::fs::write(&p, text).unwrap();
-    let (code, out, _) = drill(&["leak-db", "--root", d.path().to_str().unwrap()]);
+    let form = "up -d --no-deps --force-recreate --pull never --no-build \"$svc\"";
+    assert!(text.contains(form), "the recreate form changed: update this test");
+    std::fs::write(&p, text.replace(form, "restart \"$svc\"")).unwrap();
+    let (code, out, _) = drill(&["leak-exchange-key", "--root", d.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("cdb_execution: its Postgres credential is rejected")
-            || out.contains("cdb_execution: not running")
-            || out.contains("unhealthy"),
-        "{out}"
-    );
+    assert!(out.contains("its MEXC read key is rejected"), "{out}");
 }

@@ -176,7 +176,7 @@ fn steps_write_private_files() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        out, "0077\ndrwx------\n-rw-------\ndrwx------\n-rw-------\n",
+        out, "0077\ndrwx------\n-rw-------\ndrwx------\n-rw-------\nPASS database-pre-check-s0\n",
         "{out}"
     );
 }

