@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn reads_and_health_come_from_the_files() {
         let k = kit();
-        let market = k.service("cdb_market").unwrap();
+        let market = k.service("cdb_market").expect("a kit service");
         assert_eq!(
             market.reads,
             [KitRead {
@@ -214,13 +214,25 @@ mod tests {
         );
         assert_eq!(market.ports, [8009]);
         assert_eq!(market.health, "http-constant");
-        let execution = k.service("cdb_execution").unwrap();
+        let execution = k.service("cdb_execution").expect("a kit service");
         assert!(execution.reads.iter().any(|r| r.file == "MEXC_API_KEY.txt"));
-        assert_eq!(k.service("cdb_db_writer").unwrap().health, "process");
-        assert_eq!(k.service("cdb_postgres").unwrap().health, "server-up");
-        assert_eq!(k.service("cdb_redis").unwrap().health, "login");
         assert_eq!(
-            k.service("cdb_redis").unwrap().login_file.as_deref(),
+            k.service("cdb_db_writer").expect("a kit service").health,
+            "process"
+        );
+        assert_eq!(
+            k.service("cdb_postgres").expect("a kit service").health,
+            "server-up"
+        );
+        assert_eq!(
+            k.service("cdb_redis").expect("a kit service").health,
+            "login"
+        );
+        assert_eq!(
+            k.service("cdb_redis")
+                .expect("a kit service")
+                .login_file
+                .as_deref(),
             Some("/run/secrets/redis_password")
         );
     }

@@ -596,7 +596,9 @@ fn port(w: &World, args: &[String], ctx: &mut Ctx) -> i32 {
         return 1;
     };
     if !w.containers.contains_key(n) {
-        ctx.errln(&format!("Error response from daemon: No such container: {n}"));
+        ctx.errln(&format!(
+            "Error response from daemon: No such container: {n}"
+        ));
         return 1;
     }
     let want = args.get(1).map(|p| p.trim_end_matches("/tcp").to_owned());
@@ -613,7 +615,9 @@ fn port(w: &World, args: &[String], ctx: &mut Ctx) -> i32 {
         }
     }
     if let (Some(x), false) = (want, found) {
-        ctx.errln(&format!("Error: No public port '{x}/tcp' published for {n}"));
+        ctx.errln(&format!(
+            "Error: No public port '{x}/tcp' published for {n}"
+        ));
         return 1;
     }
     0

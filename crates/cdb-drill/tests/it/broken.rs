@@ -45,7 +45,10 @@ fn a_restart_instead_of_a_recreate_is_caught() {
     let p = d.path().join(RUNBOOK);
     let text = std::fs::read_to_string(&p).unwrap();
     let form = "up -d --no-deps --force-recreate --pull never --no-build \"$svc\"";
-    assert!(text.contains(form), "the recreate form changed: update this test");
+    assert!(
+        text.contains(form),
+        "the recreate form changed: update this test"
+    );
     std::fs::write(&p, text.replace(form, "restart \"$svc\"")).unwrap();
     let (code, out, _) = drill(&["leak-exchange-key", "--root", d.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
