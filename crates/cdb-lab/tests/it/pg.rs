@@ -169,3 +169,74 @@ fn loopback_is_trusted_and_remote_needs_the_password() {
     assert!(right.success(), "{}", right.stderr);
     assert_eq!(right.stdout.trim(), "127.0.0.2");
 }
+
+/// The runbook's own SQL, run on a real server (issue 12, defect 4): the cut-off that
+/// `database-rotate-alter-role` takes from the server's clock in the same call as the
+/// `ALTER ROLE`, then the statement of `database-revoke-old-sessions`, as the steps print
+/// them (their `printf` formats, read from the runbook), end the session opened before the
+/// password change and leave the one opened after it, and never a background process.
+#[test]
+fn the_runbooks_sql_ends_only_client_sessions_older_than_its_cut_off() {
+    let Some(pg) = lab(PgServer::start()) else {
+        return;
+    };
+    let runbook = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../Claire_de_Binare_Docs/docs/content/security/secret-rotation-runbook.md"),
+    )
+    .unwrap();
+    let alter_fmt = printf_format(&runbook, "database-rotate-alter-role", "ALTER ROLE");
+    let revoke_fmt = printf_format(
+        &runbook,
+        "database-revoke-old-sessions",
+        "SELECT pg_terminate_backend",
+    );
+    let old = pg.password().to_owned();
+    let new = format!("{old}-rotated");
+    let mut before = pg.session(Host::Remote, Some(&old)).unwrap();
+
+    let alter = pg.psql(Host::Socket, None, &alter_fmt.replacen("%s", &new, 1));
+    assert!(alter.success(), "{}", alter.stderr);
+    let cut = alter.stdout.lines().last().unwrap_or("").trim().to_owned();
+    assert!(
+        !cut.is_empty() && cut.bytes().all(|b| b.is_ascii_digit()),
+        "the step's cut-off is whole seconds on the server's clock: {:?}",
+        alter.stdout
+    );
+    // The cut-off is rounded up: a session opened in the same second counts as old (it is
+    // ended and logs in again, harmless); one opened after that second is new.
+    std::thread::sleep(std::time::Duration::from_millis(1_200));
+    let mut after = pg.session(Host::Remote, Some(&new)).unwrap();
+
+    let revoke = pg.psql(Host::Socket, None, &revoke_fmt.replacen("%s", &cut, 1));
+    assert!(revoke.success(), "{}", revoke.stderr);
+    let ended = revoke.stdout.lines().filter(|l| l.trim() == "t").count();
+    assert_eq!(ended, 1, "exactly the old session: {:?}", revoke.stdout);
+    assert!(
+        before.query("SELECT 1;").is_err(),
+        "the old session was ended"
+    );
+    assert_eq!(after.query("SELECT 4;").unwrap(), ["4"]);
+    let launcher = pg.psql(
+        Host::Socket,
+        None,
+        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';",
+    );
+    assert_eq!(launcher.stdout.trim(), "1", "the launcher is left running");
+}
+
+/// The SQL a step sends: the first `printf "…"` format in step `id` that contains `marker`,
+/// with the escapes `printf` expands.
+fn printf_format(runbook: &str, id: &str, marker: &str) -> String {
+    let start = runbook
+        .find(&format!("{{#{id} "))
+        .unwrap_or_else(|| panic!("no step {id}"));
+    let body = &runbook[start..];
+    let body = &body[..body.find("\n```").unwrap_or(body.len())];
+    let at = body
+        .find(&format!("printf \"{marker}"))
+        .unwrap_or_else(|| panic!("step {id} sends no `{marker}`"));
+    let fmt = &body[at + "printf \"".len()..];
+    let fmt = &fmt[..fmt.find('"').unwrap_or(fmt.len())];
+    fmt.replace("\\n", "\n")
+}
