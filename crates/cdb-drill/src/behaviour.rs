@@ -119,6 +119,24 @@ pub const TABLE: &[Behaviour] = &[
         source: "services/execution/service.py `signal_handler`, `_handle_bot_shutdown`",
     },
     Behaviour {
+        id: "server-clock-ahead",
+        services: &["cdb_postgres"],
+        summary: "the server's clock (`now()`, `backend_start`, `docker logs` times) is the Docker VM's and differs from the host's `date`: the world sets it 300 s ahead, a modelling choice that makes any cut-off taken on the host visibly wrong",
+        source: "issue 12 defect 4 (the host and the Docker VM clocks drift); Docker Desktop runs containers in a VM with its own clock",
+    },
+    Behaviour {
+        id: "leaker-holds-a-session",
+        services: &["cdb_postgres", "cdb_redis", "cdb_grafana"],
+        summary: "after a leak, whoever has the value holds a live session or connection opened with it (PostgreSQL session, Redis connection, Grafana login) until it is ended; once ended it does not come back",
+        source: "docs/real-server-facts.md (sessions and connections survive a password change); the playbook's threat model",
+    },
+    Behaviour {
+        id: "grafana-sessions-and-lockout",
+        services: &["cdb_grafana"],
+        summary: "the admin's login sessions outlive `grafana cli admin reset-admin-password` until `POST /api/admin/users/:id/logout`; five failed logins within five minutes lock the user out, the right password included",
+        source: "Grafana documentation (user session tokens; brute-force login protection, on by default); not measured on a real server",
+    },
+    Behaviour {
         id: "trade-key-files",
         services: &["cdb_risk", "cdb_execution"],
         summary: "the world models a setup that trades: the trade key's files `MEXC_TRADE_API_KEY.txt` and `MEXC_TRADE_API_SECRET.txt` are mounted beside the read key's, the same way (today's Compose files mount only the read key)",

@@ -26,7 +26,8 @@
 use crate::world::{Session, World, reads};
 use serde::{Deserialize, Serialize};
 
-/// Seconds the Docker VM's clock (the server's `now()`, `docker logs`) runs ahead of the host's.
+/// Seconds the Docker VM's clock (the server's `now()`, `docker logs`) runs ahead of the host's
+/// (behaviour `server-clock-ahead`).
 pub const VM_CLOCK_AHEAD: u64 = 300;
 
 /// The holder of the leaker's session.
