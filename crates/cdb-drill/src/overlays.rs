@@ -16,7 +16,6 @@
 
 use crate::mock::{Ctx, Loc};
 use crate::world::{World, project_of};
-use std::collections::BTreeMap;
 
 /// The TLS overlay's file name (upstream `infrastructure/compose/tls.yml`).
 pub const TLS_OVERLAY: &str = "tls.yml";
@@ -121,32 +120,24 @@ impl World {
         self.create(service);
     }
 
-    /// Records which TLS files `service` loaded at creation differ from the host files its
-    /// overlay mounts (a stale mount: `cat` in the container shows what it loaded).
-    pub fn note_stale_mounts(&mut self, service: &str, read: &BTreeMap<String, String>) {
-        self.stale_mounts
-            .retain(|k| k.split('/').next() != Some(service));
-        for name in crate::tls::FILES {
-            if let Some(v) = read.get(*name)
-                && self.read_secret_file(name).as_deref() != Some(v.as_str())
-            {
-                self.stale_mounts.insert(format!("{service}/{name}"));
-            }
-        }
-    }
-
     /// The text of `/tls/FILE` in `service`'s container: the overlay bind-mounts the host
-    /// folder, so a file edited in place is seen at once (stack facts); a stale mount shows
-    /// what the container loaded. None: no such file (no overlay, or not a file of the set).
+    /// folder, so a file edited in place is seen at once and one replaced by rename is not
+    /// (stack facts); a stale mount (faults `keeps-old-ca`, `keeps-old-secret`) shows what the
+    /// container loaded. None: no such file (no overlay, or not a file of the set).
     pub fn tls_mount_text(&self, service: &str, path: &str) -> Option<String> {
         if !self.tls_on(service) {
             return None;
         }
         let name = TLS_MOUNT.iter().find(|(p, _)| *p == path)?.1;
-        if self.stale_mounts.contains(&format!("{service}/{name}")) {
-            return self.containers.get(service)?.read.get(name).cloned();
+        // The one mount model (`World::mounted_value`): the host file while the mount holds
+        // its inode (byte for byte, as `cat` shows it), else what the container loaded.
+        match self.containers.get(service)?.mounts.get(name) {
+            Some(m) if m.ino != 0 && m.ino == self.host_ino(name) => {
+                std::fs::read_to_string(self.secret_path(name)).ok()
+            }
+            Some(m) => m.value.clone(),
+            None => std::fs::read_to_string(self.secret_path(name)).ok(),
         }
-        std::fs::read_to_string(self.secret_path(name)).ok()
     }
 
     /// Why `service` does not run as the stack was started (empty: it does): an overlay the

@@ -265,10 +265,6 @@ pub struct World {
     /// The overlays the stack was started with (`tls.yml`): overlays.rs.
     #[serde(default)]
     pub start_overlays: Vec<String>,
-    /// `service/NAME` of TLS files a container loaded that are not the host file it mounts (a
-    /// stale mount or override, faults `keeps-old-ca`/`keeps-old-secret`): overlays.rs.
-    #[serde(default)]
-    pub stale_mounts: BTreeSet<String>,
     pub networks: BTreeSet<String>,
     /// The kill switch is active and no order was placed since it went active (exchange.rs);
     /// stopping cdb_execution is not the kill switch (stack facts, "The kill switch").
@@ -418,7 +414,6 @@ impl World {
             tls: crate::tls::Tls::default(),
             config_files: BTreeMap::new(),
             start_overlays: overlays.to_vec(),
-            stale_mounts: BTreeSet::new(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             exchange: crate::exchange::Exchange::default(),
@@ -662,7 +657,6 @@ impl World {
                 (name.to_owned(), m)
             })
             .collect();
-        self.note_stale_mounts(service, &read);
         let generation = self.containers.get(service).map_or(1, |c| c.generation + 1);
         self.postgres.sessions.retain(|s| s.application != service);
         crate::redis_conns::drop_owner(self, service);
@@ -794,7 +788,7 @@ impl World {
     }
 
     /// The inode of a secret's host file (0 when it is missing).
-    fn host_ino(&self, name: &str) -> u64 {
+    pub(crate) fn host_ino(&self, name: &str) -> u64 {
         use std::os::unix::fs::MetadataExt;
         fs::metadata(self.secret_path(name)).map_or(0, |m| m.ino())
     }
