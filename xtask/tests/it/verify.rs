@@ -606,3 +606,49 @@ fn a_paged_role_without_a_paging_reference_is_named() {
         vec![f("matrix-owner", MATRIX, line)]
     );
 }
+
+/// Issue 14: a freshness finding's message says "N days ago", which grows every day; its
+/// SARIF fingerprint is keyed on the class and its rotation date instead, so code scanning
+/// keeps one alert for one overdue rotation, and a new `last_rotated` is a new alert.
+#[test]
+fn freshness_fingerprints_do_not_change_from_one_day_to_the_next() {
+    let fx = Fixture::hub();
+    let prints = |today: &str| -> (Vec<String>, String) {
+        let run = fx.verify(&[
+            "--select",
+            "rotation-overdue,review-stale",
+            "--format",
+            "sarif",
+            "--today",
+            today,
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap().clone();
+        let fps = results
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["cdbFingerprint/v2"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        (fps, run.stdout)
+    };
+    let (a, text_a) = prints("2027-03-01");
+    let (b, text_b) = prints("2027-03-02");
+    assert_eq!(
+        a.len(),
+        2,
+        "an overdue rotation and a stale review: {text_a}"
+    );
+    assert_ne!(text_a, text_b, "the messages count the days");
+    assert_eq!(a, b);
+    fx.edit(
+        MATRIX,
+        "last_rotated: 2026-10-01",
+        "last_rotated: 2026-10-02",
+    );
+    let (c, _) = prints("2027-03-02");
+    assert_ne!(a[..], c[..], "a new rotation date is a new alert");
+}

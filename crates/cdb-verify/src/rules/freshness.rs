@@ -50,7 +50,9 @@ fn overdue(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
         let limit = cadence.days() as i64;
         if age > limit {
             let (l, c) = mpos(lr);
-            sink.at(
+            // Keyed on the class and its rotation date: the same overdue rotation is the same
+            // alert every day, a new `last_rotated` a new one.
+            sink.at_keyed(
                 ctx.matrix_path(),
                 l,
                 c,
@@ -60,6 +62,7 @@ fn overdue(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                     class.cadence.value,
                     age - limit
                 ),
+                &format!("{} {d}", class.id.value),
             );
         }
     }
@@ -89,7 +92,7 @@ fn review(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let age = days_since(ctx, d);
     if age > cadence.days() as i64 {
         let (l, c) = mpos(&m.review.last_reviewed);
-        sink.at(
+        sink.at_keyed(
             ctx.matrix_path(),
             l,
             c,
@@ -97,6 +100,7 @@ fn review(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                 "the hub was last reviewed {d}, {age} days ago; its review cadence is {} — run the quarterly review and update `review.last_reviewed`",
                 m.review.cadence.value
             ),
+            &format!("review {d}"),
         );
     }
 }

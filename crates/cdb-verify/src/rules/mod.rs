@@ -200,6 +200,25 @@ impl<'o> Sink<'o> {
         self.push(path, line, column, message, fingerprint);
     }
 
+    /// Reports like [`Sink::at`], with the fingerprint keyed on `key` instead of the message:
+    /// for a message that changes while the finding stays the same ("N days ago" grows every
+    /// day), so code scanning keeps one alert instead of opening a new one each day.
+    pub fn at_keyed(
+        &mut self,
+        path: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+        key: &str,
+    ) {
+        let fingerprint = fnv1a(&[
+            self.meta.id,
+            &cdb_secrets::mask(path),
+            &cdb_secrets::mask(key),
+        ]);
+        self.push(path, line, column, message.into(), fingerprint);
+    }
+
     /// Reports at a byte offset of a markdown document.
     pub fn at_offset(&mut self, doc: &Doc, offset: usize, message: impl Into<String>) {
         let lc = doc.lines.line_col(&doc.text, offset);
