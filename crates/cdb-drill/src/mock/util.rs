@@ -22,6 +22,12 @@ pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `date`'s `strftime` subset, on the simulated clock (Unix seconds, UTC).
 pub fn format_time(secs: u64, fmt: &str) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let (y, mo, d) = civil(days);
@@ -35,6 +41,11 @@ pub fn format_time(secs: u64, fmt: &str) -> String {
             continue;
         }
         match chars.next() {
+            // 1970-01-01, day 0, was a Thursday.
+            Some('a') => out.push_str(WEEKDAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)]),
+            Some('b') => {
+                out.push_str(MONTHS[usize::try_from(mo).unwrap_or(1).saturating_sub(1) % 12])
+            }
             Some('Y') => out.push_str(&y.to_string()),
             Some('m') => out.push_str(&format!("{mo:02}")),
             Some('d') => out.push_str(&format!("{d:02}")),
@@ -75,8 +86,6 @@ pub fn date(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             return 1;
         }
     }
-    // %a and %b for the default format: the start day is a Thursday in January.
-    let fmt = fmt.replace("%a", "Thu").replace("%b", "Jan");
     ctx.outln(&format_time(now, &fmt));
     0
 }
@@ -136,4 +145,18 @@ pub fn mktemp(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     }
     ctx.outln(&path.display().to_string());
     0
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::format_time;
+
+    /// Issue 14: the weekday and month follow the simulated clock (they were fixed text).
+    #[test]
+    fn weekday_and_month_follow_the_clock() {
+        // 2026-01-01 is a Thursday; 2026-02-02 a Monday; 2028-02-29 a Tuesday.
+        assert_eq!(format_time(1_767_225_600, "%a %b %d"), "Thu Jan 01");
+        assert_eq!(format_time(1_770_000_000, "%a %b %d"), "Mon Feb 02");
+        assert_eq!(format_time(1_835_395_200, "%a %b %d %Y"), "Tue Feb 29 2028");
+    }
 }
