@@ -30,6 +30,22 @@ const PYTHON_HTTP: &[&str] = &[
     "cdb_market",
 ];
 
+/// The project's own Python services whose entrypoint exports `$(cat /run/secrets/…)` and
+/// execs python: they read their files at every start and hold a pooled Redis connection
+/// (`redis_conns::HOLDERS`). A test checks the list against the kit's Compose files.
+pub const ENTRYPOINT_PYTHON: &[&str] = &[
+    "cdb_market",
+    "cdb_candles",
+    "cdb_regime",
+    "cdb_allocation",
+    "cdb_risk",
+    "cdb_execution",
+    "cdb_db_writer",
+    "cdb_paper_runner",
+    "cdb_ws",
+    "cdb_signal",
+];
+
 /// Every behaviour the world models beyond the Compose files.
 pub const TABLE: &[Behaviour] = &[
     Behaviour {
@@ -76,18 +92,7 @@ pub const TABLE: &[Behaviour] = &[
     },
     Behaviour {
         id: "entrypoint-reads-at-every-start",
-        services: &[
-            "cdb_market",
-            "cdb_candles",
-            "cdb_regime",
-            "cdb_allocation",
-            "cdb_risk",
-            "cdb_execution",
-            "cdb_db_writer",
-            "cdb_paper_runner",
-            "cdb_ws",
-            "cdb_signal",
-        ],
+        services: ENTRYPOINT_PYTHON,
         summary: "the entrypoint exports `$(cat /run/secrets/…)` and execs python: every start, a restart included, reads the files as they are then",
         source: "infrastructure/compose/compose.blue.yml, compose.red.yml (entrypoints)",
     },
@@ -202,6 +207,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn entrypoint_services_are_those_the_compose_files_say() {
+        let mut from_kit: Vec<&str> = crate::stack::kit()
+            .services
+            .iter()
+            .filter(|s| {
+                s.reads
+                    .iter()
+                    .any(|r| r.when == cdb_stack::ReadWhen::EveryStart.as_str())
+            })
+            .map(|s| s.name.as_str())
+            .filter(|s| {
+                !matches!(
+                    *s,
+                    "cdb_redis" | "cdb_postgres_exporter" | "cdb_redis_exporter"
+                )
+            })
+            .collect();
+        from_kit.sort_unstable();
+        let mut listed = ENTRYPOINT_PYTHON.to_vec();
+        listed.sort_unstable();
+        assert_eq!(from_kit, listed);
     }
 
     #[test]

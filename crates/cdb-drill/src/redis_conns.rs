@@ -24,18 +24,7 @@ use std::collections::BTreeMap;
 
 /// Services that hold a pooled connection to Redis (stack/compose: they mount `redis_password`
 /// and run Python services with `REDIS_HOST: cdb_redis`).
-pub const HOLDERS: &[&str] = &[
-    "cdb_market",
-    "cdb_candles",
-    "cdb_regime",
-    "cdb_allocation",
-    "cdb_risk",
-    "cdb_execution",
-    "cdb_db_writer",
-    "cdb_paper_runner",
-    "cdb_ws",
-    "cdb_signal",
-];
+pub const HOLDERS: &[&str] = crate::behaviour::ENTRYPOINT_PYTHON;
 
 /// The owner name of the leaker's connection.
 pub const LEAKER: &str = "(leaker)";

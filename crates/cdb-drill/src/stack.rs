@@ -41,7 +41,7 @@ pub struct KitProject {
 pub struct KitRead {
     /// The host file's name in `SECRETS_PATH` (`MEXC_API_KEY.txt`).
     pub file: String,
-    /// `ReadWhen::as_str`: `every-start`, `at-start`, `first-init-only`, `unsaid`.
+    /// `ReadWhen::as_str`: `every start`, `at start`, `first initialisation only`, …
     pub when: String,
 }
 
