@@ -15,6 +15,13 @@
 //! 5. executes the step's program, which becomes PID 1: when it exits the kernel kills every
 //!    process left in the namespace (a `setsid` daemon included).
 //!
+//! Drill steps do not pay for steps 1 to 4 each time: a sandbox starts one jail host
+//! (`__cdb-jail-host`, [`HOST_MARKER`]) the same way, which stays PID 1 of the namespace and
+//! runs each step as its own `bash` child on request; when the step ends (or overruns its
+//! limit and is killed) the host kills and reaps every other process of the namespace before
+//! it answers, so each step still starts with nothing of the last one running. The
+//! interactive `--shell` uses [`command`] (one jail for the session).
+//!
 //! The new network namespace has only a loopback interface, left down: no connection of any kind
 //! leaves it. Host files stay readable (the step needs `bash` and the tools); what a step prints
 //! is masked before it is written anywhere (engine.rs).
@@ -167,10 +174,27 @@ pub fn command(iso: &Isolation, exe: &Path, root: &Path, program: &Path) -> Comm
 }
 
 /// When this process is the jail helper, sets the jail up and executes the step (it returns
-/// only on failure, with exit code 126 and the reason on stderr).
+/// only on failure, with exit code 126 and the reason on stderr); as the jail host
+/// ([`HOST_MARKER`]), sets it up once and runs the steps it is sent until its input ends.
 pub fn entry() -> Option<u8> {
     let mut args = std::env::args_os().skip(1);
-    if args.next()? != MARKER {
+    let first = args.next()?;
+    if first == HOST_MARKER {
+        let rest: Vec<std::ffi::OsString> = args.collect();
+        let r = match rest.as_slice() {
+            [root, bash] => host(Path::new(root), Path::new(bash)),
+            _ => Err(io::Error::other("usage: __cdb-jail-host SANDBOX BASH")),
+        };
+        return Some(match r {
+            Ok(()) => 0,
+            Err(e) => {
+                // The engine reads this as the host's last reply.
+                println!("ERROR {e}");
+                126
+            }
+        });
+    }
+    if first != MARKER {
         return None;
     }
     let rest: Vec<std::ffi::OsString> = args.collect();
@@ -191,6 +215,167 @@ fn exec_step(argv: &[std::ffi::OsString]) -> io::Result<()> {
         .ok_or_else(|| io::Error::other("no program to run"))?;
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     Err(Command::new(program).args(args).exec())
+}
+
+/// argv[1] of the jail host: one per sandbox, the jail set up once, steps run on request.
+pub const HOST_MARKER: &str = "__cdb-jail-host";
+
+/// The jail host's protocol, one line each way per step. Request: `RUN MILLIS SCRIPT OUT ERR`
+/// (file names in the sandbox's `steps/` folder, no `/` and no blank). Reply: `READY` once
+/// the jail is set up, then per step `EXIT CODE`, `SIGNAL NUMBER`, `TIMEOUT` or `ERROR TEXT`.
+///
+/// Why a host: setting up namespaces and mounts, and starting `unshare` and this executable,
+/// once per step cost more than most steps' own commands (the sweep runs thousands of steps).
+/// What a per-step namespace gave is kept: the host is the first process of the PID namespace,
+/// each step is `bash` started by it, and when the step ends every other process of the
+/// namespace (a `setsid` daemon included) is killed and reaped before the reply, so the next
+/// step starts with nothing of the last one running.
+fn host(root: &Path, bash: &Path) -> io::Result<()> {
+    use std::io::{BufRead, Write};
+    setup(root)?;
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    // Steps run as the same user: without this they could open `/proc/1/fd/…` and write a
+    // reply of their own, or read the next request.
+    ctx(
+        || "not dumpable".into(),
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable),
+    )?;
+    let steps = root.join("steps");
+    let mut out = io::stdout().lock();
+    writeln!(out, "READY")?;
+    out.flush()?;
+    for line in io::stdin().lock().lines() {
+        let line = line?;
+        let reply = match parse_request(&line) {
+            Some((limit, script, stdout, stderr)) => {
+                host_step(bash, &steps, limit, script, stdout, stderr)
+                    .unwrap_or_else(|e| format!("ERROR {e}"))
+            }
+            None => "ERROR malformed request".into(),
+        };
+        writeln!(out, "{reply}")?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// `RUN MILLIS SCRIPT OUT ERR` → its parts, when every name is a plain file name.
+fn parse_request(line: &str) -> Option<(std::time::Duration, &str, &str, &str)> {
+    let mut f = line.split(' ');
+    if f.next()? != "RUN" {
+        return None;
+    }
+    let ms: u64 = f.next()?.parse().ok()?;
+    let names = (f.next()?, f.next()?, f.next()?);
+    let plain = |n: &str| !n.is_empty() && !n.contains('/') && n != "." && n != "..";
+    (f.next().is_none() && plain(names.0) && plain(names.1) && plain(names.2)).then_some((
+        std::time::Duration::from_millis(ms),
+        names.0,
+        names.1,
+        names.2,
+    ))
+}
+
+/// Runs one step as `bash --noprofile --norc SCRIPT` with its outputs in `OUT` and `ERR`,
+/// waits at most `limit`, then ends every other process of the namespace.
+fn host_step(
+    bash: &Path,
+    steps: &Path,
+    limit: std::time::Duration,
+    script: &str,
+    stdout: &str,
+    stderr: &str,
+) -> io::Result<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let open = |n: &str| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .create(true)
+            .open(steps.join(n))
+    };
+    let child = Command::new(bash)
+        .args(["--noprofile", "--norc"])
+        .arg(steps.join(script))
+        .stdin(Stdio::null())
+        .stdout(open(stdout)?)
+        .stderr(open(stderr)?)
+        .spawn()?;
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?)
+        .ok_or_else(|| io::Error::other("the step has no process id"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let mut child = child;
+        let st = child.wait();
+        // The receiver is gone only when this host is ending anyway.
+        tx.send(()).ok();
+        st
+    });
+    let timed_out = rx.recv_timeout(limit).is_err();
+    if timed_out {
+        signal_dead_ok(rustix::process::kill_process(
+            pid,
+            rustix::process::Signal::KILL,
+        ))?;
+    }
+    let status = waiter
+        .join()
+        .map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
+    end_the_rest()?;
+    Ok(if timed_out {
+        "TIMEOUT".into()
+    } else if let Some(code) = status.code() {
+        format!("EXIT {code}")
+    } else {
+        format!("SIGNAL {}", status.signal().unwrap_or(0))
+    })
+}
+
+/// `ESRCH` (the process is already gone) is what a kill of a finished process gets.
+fn signal_dead_ok(r: rustix::io::Result<()>) -> io::Result<()> {
+    match r {
+        Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
+        Err(e) => Err(io::Error::other(format!("kill: {e}"))),
+    }
+}
+
+/// Kills every process of the namespace but this one (its first) and reaps them: orphans are
+/// the first process's children. A step that keeps forking is killed round after round; after
+/// 200 rounds the host gives up with an error, and the engine then ends the whole namespace.
+fn end_the_rest() -> io::Result<()> {
+    use rustix::process::{Pid, Signal, WaitOptions};
+    for _ in 0..200 {
+        let mut others = 0;
+        for e in std::fs::read_dir("/proc")? {
+            let Some(pid) = e?
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+                .and_then(Pid::from_raw)
+            else {
+                continue;
+            };
+            if pid.as_raw_nonzero().get() == 1 {
+                continue;
+            }
+            others += 1;
+            signal_dead_ok(rustix::process::kill_process(pid, Signal::KILL))?;
+        }
+        loop {
+            match rustix::process::wait(WaitOptions::NOHANG) {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(rustix::io::Errno::CHILD) => break,
+                Err(e) => return Err(io::Error::other(format!("wait: {e}"))),
+            }
+        }
+        if others == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Err(io::Error::other(
+        "processes of the step survived 200 rounds of SIGKILL",
+    ))
 }
 
 /// Decodes the octal escapes (`\040` for a space) of a path in `/proc/self/mountinfo`.

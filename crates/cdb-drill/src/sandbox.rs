@@ -2,9 +2,10 @@
 //! world file and a `bin/` that holds only the mock shims and an allow-list of harmless tools.
 //!
 //! Steps run as `bash --noprofile --norc FILE` (as pasted: each step sets `-euo pipefail` in its
-//! own subshell, docs/step-format.md) with a cleared environment, in
-//! their own process group and in the jail of `jail.rs` (own namespaces, host read-only, no
-//! network), killed as a group when they exceed the time limit. The sandbox is private from the
+//! own subshell, docs/step-format.md) with a cleared environment, in the jail of `jail.rs`
+//! (own namespaces, host read-only, no network): one jail host per sandbox runs them and ends
+//! whatever a step left running, and kills a step that exceeds its time limit. Unconfined
+//! (`isolation: none`), each step runs in its own process group, killed as a group. The sandbox is private from the
 //! start (directories 0700, steps under umask 077) and removed on SIGINT/SIGTERM (interrupt.rs).
 
 use crate::jail::{self, Isolation};
@@ -177,10 +178,56 @@ pub struct Sandbox {
     exe: PathBuf,
     isolation: &'static Isolation,
     counter: usize,
+    /// The jail host of this sandbox's steps (jail.rs), started by the first jailed step.
+    host: Option<Host>,
+}
+
+/// A running jail host: its requests go to `stdin`, its reply lines come through `replies`
+/// (a thread reads them, so a wait can have a time limit).
+#[derive(Debug)]
+struct Host {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    replies: std::sync::mpsc::Receiver<io::Result<String>>,
+}
+
+/// How long past a step's own limit the engine waits for the host's reply before it ends the
+/// host and its namespace (the host kills a step at the limit itself).
+const HOST_GRACE: Duration = Duration::from_secs(15);
+
+impl Host {
+    /// Ends the host and every process of its namespace: the end of its input lets it exit
+    /// (and `unshare` with it, so the CPU time of its steps is accounted to the drill, as
+    /// `time` shows); one that has not exited within a second is killed with its group
+    /// (`unshare --kill-child` takes the namespace with it).
+    fn end(self) -> io::Result<()> {
+        let Host {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        let pid = child.id();
+        let mut waited = Duration::ZERO;
+        let step = Duration::from_millis(1);
+        while child.try_wait()?.is_none() {
+            if waited >= Duration::from_secs(1) {
+                crate::interrupt::kill_group(pid);
+                child.wait()?;
+                break;
+            }
+            std::thread::sleep(step);
+            waited += step;
+        }
+        crate::interrupt::forget_group(pid);
+        Ok(())
+    }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if let Some(h) = self.host.take() {
+            // Nothing is left to report to: the host is gone either way.
+            h.end().ok();
+        }
         crate::interrupt::forget_dir(&self.root);
         crate::interrupt::forget_dir(self._dir.path());
     }
@@ -259,6 +306,7 @@ impl Sandbox {
             exe: exe.clone(),
             isolation,
             counter: 0,
+            host: None,
         };
         for d in [
             &sb.bin,
@@ -389,6 +437,121 @@ impl Sandbox {
         text.replace(&self.root.display().to_string(), "$SANDBOX")
     }
 
+    /// The environment every step gets (and the jail host, which passes it on).
+    fn step_env(&self, cmd: &mut std::process::Command) {
+        cmd.env_clear()
+            .env("PATH", &self.bin)
+            .env("HOME", &self.home)
+            .env("SECRETS_PATH", &self.secrets)
+            .env("TMPDIR", &self.tmp)
+            .env("LANG", "C")
+            .env("TERM", "dumb")
+            .env(STATE_VAR, self.world_file())
+            .current_dir(&self.stack);
+    }
+
+    /// Starts this sandbox's jail host and waits for its `READY`.
+    fn start_host(&self, unshare: &Path) -> io::Result<Host> {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(unshare);
+        cmd.args(jail::UNSHARE_ARGS)
+            .arg(&self.exe)
+            .arg(jail::HOST_MARKER)
+            .arg(&self.root)
+            .arg(&self.bash);
+        self.step_env(&mut cmd);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let mut child = cmd.spawn()?;
+        let pid = child.id();
+        if !crate::interrupt::track_group(pid) {
+            crate::interrupt::kill_group(pid);
+        }
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(io::Error::other("the jail host has no pipes"));
+        };
+        let (tx, replies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in io::BufReader::new(stdout).lines() {
+                let end = line.is_err();
+                if tx.send(line).is_err() || end {
+                    return;
+                }
+            }
+            // End of output: the host is gone. A closed receiver means nobody waits any more.
+            tx.send(Err(io::Error::other("the jail host ended"))).ok();
+        });
+        let host = Host {
+            child,
+            stdin,
+            replies,
+        };
+        match host.replies.recv_timeout(HOST_GRACE) {
+            Ok(Ok(l)) if l == "READY" => Ok(host),
+            r => {
+                let why = match r {
+                    Ok(Ok(l)) => l.strip_prefix("ERROR ").unwrap_or(&l).to_owned(),
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => "no answer".into(),
+                };
+                host.end()?;
+                Err(io::Error::other(format!(
+                    "the drill jail could not start: {why}"
+                )))
+            }
+        }
+    }
+
+    /// Sends one request to the jail host (started when there is none) and waits for its reply:
+    /// the exit code (`None` after a signal) and whether the step ran out of time. A host that
+    /// does not answer in time, or answers with an error, is ended: the next step gets a new one.
+    fn run_in_host(
+        &mut self,
+        unshare: &Path,
+        request: &str,
+        limit: Duration,
+    ) -> io::Result<(Option<i32>, bool)> {
+        use std::io::Write;
+        if self.host.is_none() {
+            self.host = Some(self.start_host(unshare)?);
+        }
+        let Some(host) = self.host.as_mut() else {
+            return Err(io::Error::other("no jail host"));
+        };
+        let sent = writeln!(host.stdin, "{request}").and_then(|()| host.stdin.flush());
+        let reply = match sent {
+            Ok(()) => host.replies.recv_timeout(limit + HOST_GRACE),
+            Err(e) => Ok(Err(e)),
+        };
+        crate::interrupt::halt_if_stopping();
+        let parsed = match &reply {
+            Ok(Ok(l)) => match l.split_once(' ').unwrap_or((l.as_str(), "")) {
+                ("EXIT", n) => n.parse().ok().map(|c| (Some(c), false)),
+                ("SIGNAL", _) => Some((None, false)),
+                ("TIMEOUT", _) => Some((None, true)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(r) = parsed {
+            return Ok(r);
+        }
+        if let Some(h) = self.host.take() {
+            h.end()?;
+        }
+        match reply {
+            // The host outlived the step's limit and the grace: the step counts as timed out.
+            Err(_) => Ok((None, true)),
+            Ok(Ok(l)) => Err(io::Error::other(format!(
+                "the drill jail: {}",
+                l.strip_prefix("ERROR ").unwrap_or(&l)
+            ))),
+            Ok(Err(e)) => Err(io::Error::other(format!("the drill jail: {e}"))),
+        }
+    }
+
     /// Runs one step body with the sandbox environment.
     pub fn run(&mut self, id: &str, body: &str, limit: Duration) -> io::Result<StepRun> {
         self.counter += 1;
@@ -399,31 +562,39 @@ impl Sandbox {
         let err_p = steps.join(format!("{:03}.err", self.counter));
         let out_f = fs::File::create(&out_p)?;
         let err_f = fs::File::create(&err_p)?;
-        let mut cmd = jail::command(self.isolation, &self.exe, &self.root, &self.bash);
-        // No `-e` here: a step is pasted into shells without it, and sets it in its own subshell
-        // (rule `step-verdict`); the drill runs it as the operator's terminal would.
-        cmd.args(["--noprofile", "--norc"])
-            .arg(&script)
-            .env_clear()
-            .env("PATH", &self.bin)
-            .env("HOME", &self.home)
-            .env("SECRETS_PATH", &self.secrets)
-            .env("TMPDIR", &self.tmp)
-            .env("LANG", "C")
-            .env("TERM", "dumb")
-            .env(STATE_VAR, self.world_file())
-            .current_dir(&self.stack)
-            .stdin(Stdio::null())
-            .stdout(out_f)
-            .stderr(err_f)
-            .process_group(0);
-        let child = cmd.spawn()?;
-        let (status, timed_out) = wait_or_kill_group(child, limit)?;
         let read = |p: &Path| {
             fs::read(p)
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default()
         };
+        if let Isolation::Namespaces(unshare) = self.isolation {
+            let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let (Some(s), Some(o), Some(e)) = (name(&script), name(&out_p), name(&err_p)) else {
+                return Err(io::Error::other("a step file has no name"));
+            };
+            let (code, timed_out) = self.run_in_host(
+                unshare,
+                &format!("RUN {} {s} {o} {e}", limit.as_millis()),
+                limit,
+            )?;
+            return Ok(StepRun {
+                code,
+                timed_out,
+                stdout: read(&out_p),
+                stderr: read(&err_p),
+            });
+        }
+        let mut cmd = jail::command(self.isolation, &self.exe, &self.root, &self.bash);
+        // No `-e` here: a step is pasted into shells without it, and sets it in its own subshell
+        // (rule `step-verdict`); the drill runs it as the operator's terminal would.
+        cmd.args(["--noprofile", "--norc"]).arg(&script);
+        self.step_env(&mut cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(out_f)
+            .stderr(err_f)
+            .process_group(0);
+        let child = cmd.spawn()?;
+        let (status, timed_out) = wait_or_kill_group(child, limit)?;
         Ok(StepRun {
             code: status.and_then(|s| s.code()),
             timed_out,

@@ -44,12 +44,17 @@ fn a_restart_instead_of_a_recreate_is_caught() {
     let d = fixture();
     let p = d.path().join(RUNBOOK);
     let text = std::fs::read_to_string(&p).unwrap();
-    let form = "up -d --no-deps --force-recreate --pull never --no-build \"$svc\"";
+    // One service, or every service of one set of `-f` files (the grouped consumer loops).
+    let one = "up -d --no-deps --force-recreate --pull never --no-build \"$svc\"";
+    let group = "up -d --no-deps --force-recreate --pull never --no-build \"${names[@]}\"";
     assert!(
-        text.contains(form),
+        text.contains(one) && text.contains(group),
         "the recreate form changed: update this test"
     );
-    std::fs::write(&p, text.replace(form, "restart \"$svc\"")).unwrap();
+    let text = text
+        .replace(one, "restart \"$svc\"")
+        .replace(group, "restart \"${names[@]}\"");
+    std::fs::write(&p, text).unwrap();
     let (code, out, _) = drill(&["leak-exchange-key", "--root", d.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("its MEXC read key is rejected"), "{out}");

@@ -204,3 +204,61 @@ fn the_shell_is_jailed_too() {
         "the listener outside the jail got a connection"
     );
 }
+
+/// Steps share one jail host per sandbox: what a step leaves running is killed when it ends,
+/// before the next step starts, and a step past its time limit is killed without taking the
+/// drill's later steps with it.
+#[test]
+fn each_step_starts_with_nothing_of_the_last_one_running() {
+    if !need_namespaces("each_step_starts_with_nothing_of_the_last_one_running") {
+        return;
+    }
+    let d = crate::fixture();
+    let marker = format!("cdb-leftover-{}", std::process::id());
+    // Inserted before the runbook's first pre-check, in this order.
+    crate::add_step(
+        d.path(),
+        "database-pre-check-leaves-a-daemon",
+        &format!(
+            "/usr/bin/setsid /bin/sh -c 'while :; do /usr/bin/sleep 1; done' {marker} > /dev/null 2>&1 < /dev/null &\n\
+             /usr/bin/sleep 5 &\necho started"
+        ),
+    );
+    crate::add_step(
+        d.path(),
+        "database-pre-check-sees-none",
+        &format!(
+            "n=0; for f in /proc/[0-9]*/cmdline; do /bin/grep -q {marker} \"$f\" 2>/dev/null && n=$((n + 1)); done\n\
+             echo \"left over: $n\"; test \"$n\" = 0"
+        ),
+    );
+    crate::add_step(d.path(), "database-pre-check-overruns", "/usr/bin/sleep 30");
+    let journal = d.path().join("j.json");
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "leak-db", "--timeout", "2", "--root"])
+        .arg(d.path())
+        .arg("--journal")
+        .arg(&journal)
+        .timeout(std::time::Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let j = std::fs::read_to_string(&journal).unwrap();
+    // The fixture's runbook lists the added steps after the existing pre-checks; each ran.
+    assert!(
+        j.contains("left over: 0"),
+        "a process of the earlier step was still running:\n{j}"
+    );
+    assert!(
+        j.contains("timed out after 2 s"),
+        "the overrunning step was not timed out:\n{stdout}"
+    );
+    // A failed pre-check stops the drill: it fails, naming the step that overran.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("database-pre-check-overruns"), "{stdout}");
+    assert_eq!(
+        crate::processes_with(&marker),
+        Vec::<String>::new(),
+        "a daemon survived"
+    );
+}
