@@ -146,6 +146,14 @@ fn wait_or_kill_group(
     let timed_out = rx.recv_timeout(limit).is_err();
     if timed_out {
         crate::interrupt::kill_group(pid);
+        // SIGKILL ends a process unless it is stuck in the kernel (a hung mount, a device):
+        // then waiting for it would hang the drill, so the step is given up (its thread left).
+        if rx.recv_timeout(HOST_GRACE).is_err() {
+            crate::interrupt::forget_group(pid);
+            return Err(io::Error::other(format!(
+                "the step's process {pid} did not end after SIGKILL"
+            )));
+        }
     }
     let st = waiter.join();
     crate::interrupt::forget_group(pid);
