@@ -140,7 +140,15 @@ impl World {
             {
                 host()
             }
-            Some(m) => m.value.clone(),
+            // The world keeps what a container loaded trimmed; the PEM file it was ends with a
+            // newline, as `openssl` writes every PEM file.
+            Some(m) => m.value.clone().map(|v| {
+                if v.is_empty() || v.ends_with('\n') {
+                    v
+                } else {
+                    format!("{v}\n")
+                }
+            }),
             // A file of the folder the service does not load (`ca.key`, another side's key).
             None if crate::tls::folder_mounted(service) => host(),
             None => None,

@@ -750,6 +750,76 @@ impl World {
 mod tests {
     use super::*;
 
+    /// The world's mounts are the kit's tls.yml (stack/compose/tls.yml, mirroring upstream):
+    /// every bind mount of `.cdb_local/tls` there is a folder at `/tls` (a service that
+    /// [`folder_mounted`]) or one file whose container path [`container_file`] maps back to it.
+    /// A test, so the table cannot drift from the Compose file.
+    #[test]
+    fn the_mounts_are_the_kit_tls_overlay() {
+        let text = include_str!("../../../stack/compose/tls.yml");
+        let file = cdb_stack::parse_file("stack/compose/tls.yml", text).expect("tls.yml parses");
+        let mut seen = 0;
+        for svc in &file.services {
+            let name = svc.name.value.as_str();
+            for m in &svc.volumes {
+                let cdb_stack::MountKind::Bind(src) = &m.value.kind else {
+                    continue;
+                };
+                let Some(rest) = src.split(".cdb_local/tls").nth(1) else {
+                    continue;
+                };
+                seen += 1;
+                match rest.strip_prefix('/') {
+                    None => {
+                        assert_eq!(m.value.target, "/tls", "{name}");
+                        assert!(folder_mounted(name), "{name} mounts the folder");
+                        for f in reads(name) {
+                            assert_eq!(container_file(name, &format!("/tls/{f}")), Some(*f));
+                        }
+                    }
+                    Some(f) => {
+                        assert!(!folder_mounted(name), "{name} mounts single files");
+                        assert_eq!(container_file(name, &m.value.target), Some(f), "{name}");
+                        assert!(reads(name).contains(&f), "{name} loads {f}");
+                    }
+                }
+            }
+        }
+        // Redis and five clients mount the folder, PostgreSQL three files.
+        assert_eq!(seen, 9);
+        assert_eq!(reads("cdb_redis"), ["ca.crt", "redis.crt", "redis.key"]);
+        assert_eq!(reads("cdb_postgres"), ["ca.crt", "postgres.crt", "postgres.key"]);
+        assert_eq!(reads("cdb_risk"), ["ca.crt", "client.crt", "client.key"]);
+    }
+
+    /// Per-server certificates: Redis loads redis.*, PostgreSQL postgres.*. A PostgreSQL
+    /// certificate swapped for Redis' takes PostgreSQL down at its next start (key and
+    /// certificate no longer match) and leaves Redis as it is. On the old layout (one
+    /// `TLS_SERVER_CERT` for both) the two could not differ.
+    #[test]
+    fn each_server_loads_its_own_certificate() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = World::new_with(7, d.path(), &d.path().join("s"), &["tls.yml".to_owned()])
+            .expect("world");
+        assert!(w.tls_dir().join("postgres.crt").is_file());
+        assert!(!d.path().join("s/TLS_SERVER_CERT").exists());
+        let redis_cert = std::fs::read_to_string(w.tls_dir().join("redis.crt")).expect("redis.crt");
+        let c = w.containers["cdb_redis"].read["redis.crt"].clone();
+        assert_eq!(c, redis_cert.trim());
+        assert!(!w.containers["cdb_postgres"].read.contains_key("redis.crt"));
+        w.write_secret_file("postgres.crt", &redis_cert).expect("write");
+        let files = w.files_of("cdb_redis");
+        w.create_from("cdb_redis", files);
+        assert_eq!(w.inspect_health("cdb_redis"), crate::world::Health::Healthy);
+        let files = w.files_of("cdb_postgres");
+        w.create_from("cdb_postgres", files);
+        assert_eq!(w.inspect_health("cdb_postgres"), crate::world::Health::Unhealthy);
+        assert_eq!(
+            w.tls_server_problem("cdb_postgres").as_deref(),
+            Some("its TLS server key does not match its certificate")
+        );
+    }
+
     #[test]
     fn pem_round_trip_and_subjects() {
         let t = pem("CERTIFICATE", "cdb-drill certificate\nid=c9\n");
