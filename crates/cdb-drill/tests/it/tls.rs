@@ -242,3 +242,33 @@ fn a_missing_tls_file_or_folder_fails_never_skips() {
         );
     }
 }
+
+/// Git Bash's path conversion (issue 12: "Git Bash path conversion does not break the TLS
+/// steps"): a step that hands a container path to `docker` sets `MSYS_NO_PATHCONV=1` (else
+/// `/tls/ca.crt` becomes `C:/Program Files/Git/tls/ca.crt`); a step that issues certificates
+/// must not, because Git Bash's `openssl` is a native program that needs its `/c/…` file
+/// paths converted: it excludes only the subject (`MSYS2_ARG_CONV_EXCL='/CN='`).
+#[test]
+fn tls_steps_handle_git_bash_path_conversion() {
+    let text = std::fs::read_to_string(crate::workspace().join(RUNBOOK)).unwrap();
+    let mut seen = (0, 0);
+    for block in text.split("```bash {#tls-").skip(1) {
+        let id = block.split_whitespace().next().unwrap();
+        let body = &block[..block.find("\n```\n").unwrap()];
+        let container_paths = body.contains("docker exec")
+            && (body.contains(" /tls/") || body.contains("/var/lib/postgresql/") || body.contains("/app/"))
+            || body.contains("up -d --no-deps");
+        if container_paths {
+            seen.0 += 1;
+            assert!(body.contains("export MSYS_NO_PATHCONV=1"), "tls-{id}");
+        }
+        if body.contains("-subj \"/CN=") {
+            seen.1 += 1;
+            assert!(body.contains("export MSYS2_ARG_CONV_EXCL='/CN='"), "tls-{id}");
+            assert!(!body.contains("MSYS_NO_PATHCONV"), "tls-{id}");
+        }
+    }
+    // The mount checks and recreates; the stage and re-issue steps.
+    assert!(seen.0 >= 4, "{seen:?}");
+    assert_eq!(seen.1, 2, "{seen:?}");
+}
