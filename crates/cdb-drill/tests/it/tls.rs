@@ -272,3 +272,26 @@ fn tls_steps_handle_git_bash_path_conversion() {
     assert!(seen.0 >= 4, "{seen:?}");
     assert_eq!(seen.1, 2, "{seen:?}");
 }
+
+/// PostgreSQL is asked where it reads its TLS files (`SHOW ssl…`, as PostgreSQL answers):
+/// under the overlay the mounts, which the pre-check requires before anything changes; a
+/// PostgreSQL that serves anything else (here: recreated without tls.yml, so PostgreSQL's
+/// defaults; upstream: the first-init copy in its data directory) fails it, never a PASS.
+#[test]
+fn the_postgres_pre_check_requires_the_mounted_set() {
+    let check = runbook_step("tls-pre-check-postgres-serves-mount");
+    let (code, j) = run(&[&check]);
+    assert_eq!(code, 0, "{j:#}");
+    let drop = "docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_postgres >/dev/null 2>&1";
+    let (code, j) = run(&[drop, &check]);
+    assert_eq!(code, 1, "{j:#}");
+    let s = steps(&j);
+    assert_eq!(s[0]["status"], "passed", "{:#}", s[0]);
+    assert_eq!(s[1]["status"], "failed", "{:#}", s[1]);
+    assert!(
+        s[1].to_string()
+            .contains("does not serve the mounted set: ssl=off cert=server.crt"),
+        "{:#}",
+        s[1]
+    );
+}
