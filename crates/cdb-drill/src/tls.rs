@@ -788,7 +788,10 @@ mod tests {
         // Redis and five clients mount the folder, PostgreSQL three files.
         assert_eq!(seen, 9);
         assert_eq!(reads("cdb_redis"), ["ca.crt", "redis.crt", "redis.key"]);
-        assert_eq!(reads("cdb_postgres"), ["ca.crt", "postgres.crt", "postgres.key"]);
+        assert_eq!(
+            reads("cdb_postgres"),
+            ["ca.crt", "postgres.crt", "postgres.key"]
+        );
         assert_eq!(reads("cdb_risk"), ["ca.crt", "client.crt", "client.key"]);
     }
 
@@ -807,13 +810,17 @@ mod tests {
         let c = w.containers["cdb_redis"].read["redis.crt"].clone();
         assert_eq!(c, redis_cert.trim());
         assert!(!w.containers["cdb_postgres"].read.contains_key("redis.crt"));
-        w.write_secret_file("postgres.crt", &redis_cert).expect("write");
+        w.write_secret_file("postgres.crt", &redis_cert)
+            .expect("write");
         let files = w.files_of("cdb_redis");
         w.create_from("cdb_redis", files);
         assert_eq!(w.inspect_health("cdb_redis"), crate::world::Health::Healthy);
         let files = w.files_of("cdb_postgres");
         w.create_from("cdb_postgres", files);
-        assert_eq!(w.inspect_health("cdb_postgres"), crate::world::Health::Unhealthy);
+        assert_eq!(
+            w.inspect_health("cdb_postgres"),
+            crate::world::Health::Unhealthy
+        );
         assert_eq!(
             w.tls_server_problem("cdb_postgres").as_deref(),
             Some("its TLS server key does not match its certificate")

@@ -256,7 +256,9 @@ fn tls_steps_handle_git_bash_path_conversion() {
         let id = block.split_whitespace().next().unwrap();
         let body = &block[..block.find("\n```\n").unwrap()];
         let container_paths = body.contains("docker exec")
-            && (body.contains(" /tls/") || body.contains("/var/lib/postgresql/") || body.contains("/app/"))
+            && (body.contains(" /tls/")
+                || body.contains("/var/lib/postgresql/")
+                || body.contains("/app/"))
             || body.contains("up -d --no-deps");
         if container_paths {
             seen.0 += 1;
@@ -264,7 +266,10 @@ fn tls_steps_handle_git_bash_path_conversion() {
         }
         if body.contains("-subj \"/CN=") {
             seen.1 += 1;
-            assert!(body.contains("export MSYS2_ARG_CONV_EXCL='/CN='"), "tls-{id}");
+            assert!(
+                body.contains("export MSYS2_ARG_CONV_EXCL='/CN='"),
+                "tls-{id}"
+            );
             assert!(!body.contains("MSYS_NO_PATHCONV"), "tls-{id}");
         }
     }

@@ -165,7 +165,11 @@ mod tests {
         let guarded = step(&format!(
             "{TLS_GUARD_PREFIX}set CDB_TLS_DIR first, see Prerequisites}}\"\nopenssl verify -CAfile \"$CDB_TLS_DIR/ca.crt\" x"
         ));
-        assert!(problems("a-b", &guarded).is_empty(), "{:?}", problems("a-b", &guarded));
+        assert!(
+            problems("a-b", &guarded).is_empty(),
+            "{:?}",
+            problems("a-b", &guarded)
+        );
     }
 
     #[test]
