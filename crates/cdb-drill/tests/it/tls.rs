@@ -300,3 +300,26 @@ fn the_postgres_pre_check_requires_the_mounted_set() {
         s[1]
     );
 }
+
+/// Defect 7's last part: with the overlay on, Redis is TLS-only, and the cache steps (and the
+/// evidence collection) speak TLS with the client set the overlay mounts in `cdb_redis`
+/// (`/tls/ca.crt`, `/tls/client.*` of the folder): the shipped cache leak drills pass with
+/// `tls.yml` on.
+#[test]
+fn cache_leak_drills_pass_on_tls_only_redis() {
+    let d = fixture();
+    for id in ["leak-cache", "leak-cache-live-connection"] {
+        let text = std::fs::read_to_string(d.path().join(format!("drills/{id}.yaml"))).unwrap();
+        let with = text.replacen(
+            "\nclass: cache\n",
+            "\nclass: cache\noverlays: [tls.yml]\n",
+            1,
+        );
+        assert_ne!(with, text, "{id}");
+        std::fs::write(d.path().join(format!("drills/{id}-tls.yaml")), with).unwrap();
+        let name = format!("{id}-tls");
+        let (code, out, err) = drill(&[&name, "--root", d.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{id}: {out}\n{err}");
+        assert!(out.contains("VERDICT: PASS"), "{id}: {out}");
+    }
+}
