@@ -470,6 +470,7 @@ fn headline(body: &str) -> String {
         !l.is_empty()
             && !l.starts_with("( set -euo pipefail")
             && !l.starts_with(": \"${SECRETS_PATH:?")
+            && !l.starts_with(": \"${CDB_TLS_DIR:?")
             && !l.starts_with("); case $? in")
     };
     let mut lines = body.lines().map(str::trim).filter(own);

@@ -334,7 +334,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
             ("exchange", "MEXC_API_SECRET"),
             ("monitoring", "GRAFANA_PASSWORD"),
             ("alerting-mail", "SMTP_PASSWORD"),
-            ("tls", "TLS_CLIENT_CERT"),
+            ("tls", "client.crt"),
         ],
         points: Points::Rotation,
     },
@@ -350,17 +350,17 @@ pub const CATALOGUE: &[FaultSpec] = &[
             ("exchange", "MEXC_TRADE_API_SECRET"),
             ("monitoring", "GRAFANA_PASSWORD.next"),
             ("alerting-mail", "SMTP_PASSWORD.next"),
-            ("tls", "TLS_SERVER_CERT.next"),
+            ("tls", "redis.crt.next"),
         ],
         points: Points::Writes,
     },
     FaultSpec {
         id: "tls-server-cert-old-ca",
-        summary: "a server certificate from the old CA comes back: TLS_SERVER_CERT goes back to the one in use (a backup restored over the new file), so the servers load it with the new key",
+        summary: "a server certificate from the old CA comes back: redis.crt goes back to the one in use (a backup restored over the new file), so Redis loads it with the new key",
         mechanism: Mechanism::Immediate {
             kind: "secret-file-reverted",
         },
-        applies: &[("tls", "TLS_SERVER_CERT")],
+        applies: &[("tls", "redis.crt")],
         points: Points::Rotation,
     },
     FaultSpec {
@@ -389,7 +389,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         mechanism: Mechanism::Immediate {
             kind: "tls-ca-bundle-kept",
         },
-        applies: &[("tls", "TLS_CA_CERT")],
+        applies: &[("tls", "ca.crt")],
         points: Points::Rotation,
     },
     FaultSpec {
@@ -408,7 +408,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         mechanism: Mechanism::Immediate {
             kind: "tls-key-replaced",
         },
-        applies: &[("tls", "TLS_SERVER_KEY")],
+        applies: &[("tls", "postgres.key")],
         points: Points::Writes,
     },
 ];

@@ -120,23 +120,38 @@ impl World {
         self.create(service);
     }
 
-    /// The text of `/tls/FILE` in `service`'s container: the overlay bind-mounts the host
-    /// folder, so a file edited in place is seen at once and one replaced by rename is not
-    /// (stack facts); a stale mount (faults `keeps-old-ca`, `keeps-old-secret`) shows what the
-    /// container loaded. None: no such file (no overlay, or not a file of the set).
+    /// The text of a TLS file at `path` in `service`'s container (tls.yml: the folder at
+    /// `/tls` for Redis and the clients, single files under `/var/lib/postgresql/` for
+    /// PostgreSQL; tls.rs `container_file`): the one mount model (`World::mounted_value`): a
+    /// folder mount shows the host folder now, a single-file mount the host file while it
+    /// holds its inode (edited in place, byte for byte as `cat` shows it), else what the
+    /// container loaded; a stale mount (faults `keeps-old-ca`, `keeps-old-secret`) shows what
+    /// it loaded. None: no such file (no overlay, not a file of the set, or missing on the host).
     pub fn tls_mount_text(&self, service: &str, path: &str) -> Option<String> {
         if !self.tls_on(service) {
             return None;
         }
-        let name = TLS_MOUNT.iter().find(|(p, _)| *p == path)?.1;
-        // The one mount model (`World::mounted_value`): the host file while the mount holds
-        // its inode (byte for byte, as `cat` shows it), else what the container loaded.
+        let name = crate::tls::container_file(service, path)?;
+        let host = || std::fs::read_to_string(self.secret_path(name)).ok();
         match self.containers.get(service)?.mounts.get(name) {
-            Some(m) if m.ino != 0 && m.ino == self.host_ino(name) => {
-                std::fs::read_to_string(self.secret_path(name)).ok()
+            Some(m)
+                if m.ino != 0
+                    && (crate::tls::folder_mounted(service) || m.ino == self.host_ino(name)) =>
+            {
+                host()
             }
-            Some(m) => m.value.clone(),
-            None => std::fs::read_to_string(self.secret_path(name)).ok(),
+            // The world keeps what a container loaded trimmed; the PEM file it was ends with a
+            // newline, as `openssl` writes every PEM file.
+            Some(m) => m.value.clone().map(|v| {
+                if v.is_empty() || v.ends_with('\n') {
+                    v
+                } else {
+                    format!("{v}\n")
+                }
+            }),
+            // A file of the folder the service does not load (`ca.key`, another side's key).
+            None if crate::tls::folder_mounted(service) => host(),
+            None => None,
         }
     }
 
@@ -165,25 +180,9 @@ pub struct RedisTls {
     pub key: Option<String>,
 }
 
-/// Where the overlay mounts the TLS folder in a container (`.cdb_local/tls` at `/tls`, the
-/// kit's tls.yml): its files, and the secret file of the drill's set each one is.
-const TLS_MOUNT: &[(&str, &str)] = &[
-    ("/tls/ca.crt", "TLS_CA_CERT"),
-    ("/tls/redis.crt", "TLS_SERVER_CERT"),
-    ("/tls/redis.key", "TLS_SERVER_KEY"),
-    ("/tls/postgres.crt", "TLS_SERVER_CERT"),
-    ("/tls/postgres.key", "TLS_SERVER_KEY"),
-    ("/tls/client.crt", "TLS_CLIENT_CERT"),
-    ("/tls/client.key", "TLS_CLIENT_KEY"),
-    // cdb_postgres mounts single files into its data directory's parent (tls.yml).
-    ("/var/lib/postgresql/server.crt", "TLS_SERVER_CERT"),
-    ("/var/lib/postgresql/server.key", "TLS_SERVER_KEY"),
-    ("/var/lib/postgresql/root.crt", "TLS_CA_CERT"),
-];
-
-/// Whether `path` is where the overlay mounts a TLS file in some container.
+/// Whether `path` is where the overlay mounts a TLS file in some container (tls.rs).
 pub fn is_tls_mount(path: &str) -> bool {
-    TLS_MOUNT.iter().any(|(p, _)| *p == path)
+    crate::tls::is_mount_path(path)
 }
 
 impl RedisTls {
@@ -250,7 +249,7 @@ impl RedisTls {
             .cert_ids(
                 &w.containers
                     .get("cdb_redis")
-                    .and_then(|c| c.read.get("TLS_SERVER_CERT").cloned())
+                    .and_then(|c| c.read.get("redis.crt").cloned())
                     .unwrap_or_default(),
             )
             .into_iter()
@@ -291,7 +290,7 @@ impl RedisTls {
                 let server_ca = w.tls.cert_ids(
                     &w.containers
                         .get("cdb_redis")
-                        .and_then(|c| c.read.get("TLS_CA_CERT").cloned())
+                        .and_then(|c| c.read.get("ca.crt").cloned())
                         .unwrap_or_default(),
                 );
                 let id = cert.unwrap_or_default();

@@ -451,6 +451,8 @@ impl Sandbox {
             .env("PATH", &self.bin)
             .env("HOME", &self.home)
             .env("SECRETS_PATH", &self.secrets)
+            // The operator's TLS folder (runbook Prerequisites; tls.rs `DIR`).
+            .env("CDB_TLS_DIR", self.root.join(crate::tls::DIR))
             .env("TMPDIR", &self.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")

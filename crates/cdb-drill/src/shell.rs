@@ -224,7 +224,7 @@ fn banner(sc: &Scenario, budget: u64, sandbox: &Path, isolated: bool) -> String 
         sc.class.value
     ));
     o.push_str(&format!(
-        "\nTHIS SHELL IS A SANDBOX ({})\n  The real stack is unreachable: docker, psql, redis-cli, curl, gh, openssl, grafana, date\n  are mocks of it; PATH holds only the sandbox's bin/; HOME, SECRETS_PATH, history and\n  the working directory are inside the sandbox. {}\n  `cd` out of it works, but nothing out there is the stack: don't write outside.\n  Each command advances the drill clock by the runbook step it does (its time=), else 30 s.\n",
+        "\nTHIS SHELL IS A SANDBOX ({})\n  The real stack is unreachable: docker, psql, redis-cli, curl, gh, openssl, grafana, date\n  are mocks of it; PATH holds only the sandbox's bin/; HOME, SECRETS_PATH, history,\n  the working directory and CDB_TLS_DIR are inside the sandbox. {}\n  `cd` out of it works, but nothing out there is the stack: don't write outside.\n  Each command advances the drill clock by the runbook step it does (its time=), else 30 s.\n",
         sandbox.display(),
         if isolated {
             "No network, the host read-only: bash runs in its own\n  user, mount, PID and network namespaces; only the sandbox is writable."
@@ -411,6 +411,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         .env("PATH", &sandbox.bin)
         .env("HOME", &sandbox.home)
         .env("SECRETS_PATH", &sandbox.secrets)
+        .env("CDB_TLS_DIR", sandbox.root.join(crate::tls::DIR))
         .env("TMPDIR", &sandbox.tmp)
         .env("LANG", "C")
         .env(

@@ -30,7 +30,7 @@ pub fn leaked_files(class: &str) -> Option<&'static [&'static str]> {
         "alerting-mail" => Some(&["SMTP_PASSWORD"]),
         "ci" => Some(&["ci:AI_PROVIDER_API_KEY"]),
         // The past Docs Hub leak: the TLS private keys.
-        "tls" => Some(&["TLS_CA_KEY", "TLS_SERVER_KEY", "TLS_CLIENT_KEY"]),
+        "tls" => Some(&["ca.key", "redis.key", "postgres.key", "client.key"]),
         _ => None,
     }
 }

@@ -1,5 +1,5 @@
 //! The TLS overlay of the drill world (stack facts: "TLS CA key, server and client keys and
-//! certificates | redis, postgres and their clients").
+//! certificates | redis, postgres and their clients"; "The TLS overlay").
 //!
 //! Every key and certificate the drill issues (the world's initial set, or the mock `openssl`)
 //! is kept in a registry: id → key, or id → certificate (subject, issuer, public key id,
@@ -10,48 +10,113 @@
 //! nonce, and its whole text is remembered as a secret: printing one breaks the transcript
 //! invariant, as printing a real key would.
 //!
-//! `cdb_postgres` and `cdb_redis` load `TLS_SERVER_CERT`, `TLS_SERVER_KEY` and `TLS_CA_CERT`
-//! (to verify client certificates) when they are created; their clients (the Python
-//! services, the exporters, Grafana's Postgres datasource) load `TLS_CA_CERT`,
-//! `TLS_CLIENT_CERT` and `TLS_CLIENT_KEY`. A link works when each side's CA verifies the
-//! other's certificate and each side's key matches its certificate.
+//! Where the files are: the host folder `.cdb_local/tls/` (the operator's `CDB_TLS_DIR`; in a
+//! drill `$SANDBOX/.cdb_local/tls`), as upstream's `infrastructure/compose/tls.yml` mounts it
+//! and `infrastructure/tls/generate_certs.sh` fills it: `ca.key`/`ca.crt`, `redis.key`/
+//! `redis.crt` (CN and SAN `cdb_redis`), `postgres.key`/`postgres.crt` (`cdb_postgres`),
+//! `client.key`/`client.crt` (`cdb-client`). Their world names are their file names.
+//! `cdb_redis` loads `redis.*` and `ca.crt` (its `--tls-*-file` options, from the folder
+//! mounted at `/tls`); `cdb_postgres` loads `postgres.*` and `ca.crt`, bind-mounted one by one
+//! as `/var/lib/postgresql/server.{crt,key}` and `root.crt`; every client loads `ca.crt`,
+//! `client.crt` and `client.key` from the folder at `/tls`. A link works when each side's CA
+//! verifies the other's certificate and each side's key matches its certificate.
+//!
+//! The generator writes `ca.key` into the same folder, and tls.yml mounts the whole folder
+//! into Redis and every client: the CA key is readable in each of those containers. The kit
+//! keeps its CA key out of the folder, as `TLS_CA_KEY` in `$SECRETS_PATH` ([`CA_KEY`]).
 
 use crate::world::World;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
-/// The files of the TLS set, in the runbook's order.
+/// The files of the TLS folder (`.cdb_local/tls/`, upstream `generate_certs.sh`), in the
+/// runbook's order. `ca.key` is there only where upstream's generator left it.
 pub const FILES: &[&str] = &[
-    "TLS_CA_KEY",
-    "TLS_CA_CERT",
-    "TLS_SERVER_KEY",
-    "TLS_SERVER_CERT",
-    "TLS_CLIENT_KEY",
-    "TLS_CLIENT_CERT",
+    "ca.key",
+    "ca.crt",
+    "redis.key",
+    "redis.crt",
+    "postgres.key",
+    "postgres.crt",
+    "client.key",
+    "client.crt",
 ];
+
+/// The kit's place for the CA key: `$SECRETS_PATH/TLS_CA_KEY`, never in the mounted folder.
+pub const CA_KEY: &str = "TLS_CA_KEY";
+
+/// The folder below the sandbox that plays `.cdb_local/tls/` (`CDB_TLS_DIR` of the steps).
+pub const DIR: &str = ".cdb_local/tls";
 
 /// The TLS servers.
 pub const SERVERS: &[&str] = &["cdb_postgres", "cdb_redis"];
 
-const SERVER_READS: &[&str] = &["TLS_CA_CERT", "TLS_SERVER_CERT", "TLS_SERVER_KEY"];
-const CLIENT_READS: &[&str] = &["TLS_CA_CERT", "TLS_CLIENT_CERT", "TLS_CLIENT_KEY"];
+/// Whether a world name is a file of the TLS folder (not `$SECRETS_PATH`).
+pub fn in_folder(name: &str) -> bool {
+    FILES.contains(&name)
+}
 
-/// The PEM label of a private key (spelled in two parts so this source never looks like one).
-pub const PRIVATE_KEY: &str = concat!("PRIVATE", " KEY");
+/// The certificate and key file a server loads (tls.yml: Redis `--tls-cert-file
+/// /tls/redis.crt --tls-key-file /tls/redis.key`; PostgreSQL `postgres.crt`/`postgres.key`
+/// mounted as `server.crt`/`server.key`).
+pub fn server_files(server: &str) -> (&'static str, &'static str) {
+    if server == "cdb_redis" {
+        ("redis.crt", "redis.key")
+    } else {
+        ("postgres.crt", "postgres.key")
+    }
+}
+
+/// The certificate files of the set that a container may load.
+pub const CERTS: &[&str] = &["redis.crt", "postgres.crt", "client.crt"];
 
 /// The TLS files a service reads when it is created.
 pub fn reads(service: &str) -> &'static [&'static str] {
-    if SERVERS.contains(&service) {
-        SERVER_READS
-    } else if matches!(service, "cdb_prometheus" | "cdb_cadvisor")
-        || crate::world::project_of(service).is_none()
-    {
-        &[]
-    } else {
-        CLIENT_READS
+    match service {
+        "cdb_redis" => &["ca.crt", "redis.crt", "redis.key"],
+        "cdb_postgres" => &["ca.crt", "postgres.crt", "postgres.key"],
+        "cdb_prometheus" | "cdb_cadvisor" => &[],
+        _ if crate::world::project_of(service).is_none() => &[],
+        _ => &["ca.crt", "client.crt", "client.key"],
     }
 }
+
+/// The files `cdb_postgres` mounts one by one (tls.yml): container path → folder file.
+const POSTGRES_MOUNTS: &[(&str, &str)] = &[
+    ("/var/lib/postgresql/server.crt", "postgres.crt"),
+    ("/var/lib/postgresql/server.key", "postgres.key"),
+    ("/var/lib/postgresql/root.crt", "ca.crt"),
+];
+
+/// Whether `service` mounts the whole folder at `/tls` (tls.yml: Redis and the clients) rather
+/// than single files (PostgreSQL). A folder mount shows the host folder as it is now, a file
+/// replaced by rename included; a single-file mount keeps the inode it was created with.
+pub fn folder_mounted(service: &str) -> bool {
+    service != "cdb_postgres"
+}
+
+/// The folder file that `path` is in `service`'s container under the overlay (None: not one).
+pub fn container_file(service: &str, path: &str) -> Option<&'static str> {
+    if folder_mounted(service) {
+        let f = path.strip_prefix("/tls/")?;
+        FILES.iter().copied().find(|x| *x == f)
+    } else {
+        POSTGRES_MOUNTS
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, f)| *f)
+    }
+}
+
+/// Whether `path` is where the overlay mounts a TLS file in some container.
+pub fn is_mount_path(path: &str) -> bool {
+    path.strip_prefix("/tls/").is_some_and(in_folder)
+        || POSTGRES_MOUNTS.iter().any(|(p, _)| *p == path)
+}
+
+/// The PEM label of a private key (spelled in two parts so this source never looks like one).
+pub const PRIVATE_KEY: &str = concat!("PRIVATE", " KEY");
 
 /// A private key in the registry.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -420,20 +485,19 @@ impl World {
         )
     }
 
-    /// The TLS set the stack runs with when the drill starts: a CA issued 400 days ago for two
-    /// years, server and client certificates issued 300 days ago for 397 days.
+    /// The TLS set the stack runs with when the drill starts, in the TLS folder as upstream's
+    /// `infrastructure/tls/generate_certs.sh` writes it: a CA (`CN = CDB-CA`) and its key
+    /// `ca.key` beside the certificates, one server certificate per server (`CN = cdb_redis`,
+    /// SANs `cdb_redis`, `localhost`, `redis`; `CN = cdb_postgres`, SANs `cdb_postgres`,
+    /// `localhost`, `postgres`), one client certificate (`CN = cdb-client`) shared by every
+    /// service; no extended key usage (the script sets none). Dates: the CA issued 400 days ago
+    /// for two years, the leaves 300 days ago for 397 days, so they expire in 97 days.
     pub fn tls_initial_set(&mut self) -> io::Result<()> {
         let now = self.now_unix();
-        let ca_key = self.tls_new_key("EC P-256", "TLS_CA_KEY");
-        let server_key = self.tls_new_key("EC P-256", "TLS_SERVER_KEY");
-        let client_key = self.tls_new_key("EC P-256", "TLS_CLIENT_KEY");
-        let id = |w: &World, t: &str| w.tls.key_id(t).unwrap_or_default();
-        let (ca, srv, cli) = (
-            id(self, &ca_key),
-            id(self, &server_key),
-            id(self, &client_key),
-        );
-        let ca_subject = "CN = cdb-internal-ca".to_owned();
+        std::fs::create_dir_all(self.tls_dir())?;
+        let ca_key = self.tls_new_key("EC P-256", "ca.key");
+        let ca = self.tls.key_id(&ca_key).unwrap_or_default();
+        let ca_subject = "CN = CDB-CA".to_owned();
         let ca_cert = self.tls_issue(Cert {
             subject: ca_subject.clone(),
             issuer: ca_subject.clone(),
@@ -446,32 +510,39 @@ impl World {
             san: Vec::new(),
             eku: Vec::new(),
         });
-        let leaf = |subject: &str, key: &str, san: Vec<String>, eku: &str| Cert {
-            subject: subject.into(),
-            issuer: ca_subject.clone(),
-            key: key.into(),
-            signer: ca.clone(),
-            serial: String::new(),
-            not_before: now - 300 * 86_400,
-            not_after: now - 300 * 86_400 + 397 * 86_400,
-            ca: false,
-            san,
-            eku: vec![eku.into()],
-        };
-        let san = ["DNS:cdb_redis", "DNS:cdb_postgres", "DNS:localhost"]
-            .map(str::to_owned)
-            .to_vec();
-        let server_cert = self.tls_issue(leaf("CN = cdb_server", &srv, san, "serverAuth"));
-        let client_cert = self.tls_issue(leaf("CN = cdb_client", &cli, Vec::new(), "clientAuth"));
-        for (name, text) in [
-            ("TLS_CA_KEY", &ca_key),
-            ("TLS_CA_CERT", &ca_cert),
-            ("TLS_SERVER_KEY", &server_key),
-            ("TLS_SERVER_CERT", &server_cert),
-            ("TLS_CLIENT_KEY", &client_key),
-            ("TLS_CLIENT_CERT", &client_cert),
+        self.write_secret_file("ca.key", &ca_key)?;
+        self.write_secret_file("ca.crt", &ca_cert)?;
+        for (stem, cn, san) in [
+            ("redis", "cdb_redis", "redis"),
+            ("postgres", "cdb_postgres", "postgres"),
+            ("client", "cdb-client", ""),
         ] {
-            self.write_secret_file(name, text)?;
+            let key_file = format!("{stem}.key");
+            let key_text = self.tls_new_key("EC P-256", &key_file);
+            let key = self.tls.key_id(&key_text).unwrap_or_default();
+            let sans = if san.is_empty() {
+                Vec::new()
+            } else {
+                vec![
+                    format!("DNS:{cn}"),
+                    "DNS:localhost".to_owned(),
+                    format!("DNS:{san}"),
+                ]
+            };
+            let cert = self.tls_issue(Cert {
+                subject: format!("CN = {cn}"),
+                issuer: ca_subject.clone(),
+                key,
+                signer: ca.clone(),
+                serial: String::new(),
+                not_before: now - 300 * 86_400,
+                not_after: now - 300 * 86_400 + 397 * 86_400,
+                ca: false,
+                san: sans,
+                eku: Vec::new(),
+            });
+            self.write_secret_file(&key_file, &key_text)?;
+            self.write_secret_file(&format!("{stem}.crt"), &cert)?;
         }
         Ok(())
     }
@@ -485,15 +556,16 @@ impl World {
 
     /// Why a server cannot serve TLS with what it loaded (None: it can).
     pub fn tls_server_problem(&self, server: &str) -> Option<String> {
+        let (cert_file, key_file) = server_files(server);
         let cert = self
             .tls
-            .cert_ids(&self.tls_read(server, "TLS_SERVER_CERT"))
+            .cert_ids(&self.tls_read(server, cert_file))
             .into_iter()
             .next();
         let Some(cert) = cert.and_then(|id| self.tls.certs.get(&id)) else {
             return Some("its TLS server certificate cannot be loaded".into());
         };
-        let Some(key) = self.tls.key_id(&self.tls_read(server, "TLS_SERVER_KEY")) else {
+        let Some(key) = self.tls.key_id(&self.tls_read(server, key_file)) else {
             return Some("its TLS server key cannot be loaded".into());
         };
         if cert.key != key {
@@ -540,9 +612,9 @@ impl World {
         let now = self.now_unix();
         let server_cert = self
             .tls
-            .cert_ids(&self.tls_read(server, "TLS_SERVER_CERT"))
+            .cert_ids(&self.tls_read(server, server_files(server).0))
             .remove(0);
-        let client_ca = self.tls.cert_ids(&self.tls_read(client, "TLS_CA_CERT"));
+        let client_ca = self.tls.cert_ids(&self.tls_read(client, "ca.crt"));
         if client_ca.is_empty() {
             return Err("it has no TLS CA certificate".into());
         }
@@ -563,17 +635,17 @@ impl World {
         }
         let cert = self
             .tls
-            .cert_ids(&self.tls_read(client, "TLS_CLIENT_CERT"))
+            .cert_ids(&self.tls_read(client, "client.crt"))
             .into_iter()
             .next();
         let Some(cert) = cert else {
             return Err("it has no TLS client certificate".into());
         };
-        let key = self.tls.key_id(&self.tls_read(client, "TLS_CLIENT_KEY"));
+        let key = self.tls.key_id(&self.tls_read(client, "client.key"));
         if key.as_deref() != self.tls.certs.get(&cert).map(|c| c.key.as_str()) {
             return Err("its TLS client key does not match its certificate".into());
         }
-        let server_ca = self.tls.cert_ids(&self.tls_read(server, "TLS_CA_CERT"));
+        let server_ca = self.tls.cert_ids(&self.tls_read(server, "ca.crt"));
         if let Err((_, _, why)) = self.tls.verify(&cert, &server_ca, now) {
             return Err(format!(
                 "{server} rejects its TLS client certificate ({why})"
@@ -633,14 +705,14 @@ impl World {
         let mut chains = BTreeSet::new();
         for (name, c) in &self.containers {
             let get = |n: &str| c.read.get(n).cloned().unwrap_or_default();
-            for f in ["TLS_SERVER_CERT", "TLS_CLIENT_CERT"] {
+            for f in CERTS {
                 for id in self.tls.cert_ids(&get(f)) {
                     if self.tls.certs.get(&id).is_some_and(|x| x.key == k) {
                         used.insert(name.clone());
                     }
                 }
             }
-            let bundle = self.tls.cert_ids(&get("TLS_CA_CERT"));
+            let bundle = self.tls.cert_ids(&get("ca.crt"));
             if bundle
                 .iter()
                 .any(|id| self.tls.certs.get(id).is_some_and(|x| x.key == k))
@@ -677,6 +749,83 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The world's mounts are the kit's tls.yml (stack/compose/tls.yml, mirroring upstream):
+    /// every bind mount of `.cdb_local/tls` there is a folder at `/tls` (a service that
+    /// [`folder_mounted`]) or one file whose container path [`container_file`] maps back to it.
+    /// A test, so the table cannot drift from the Compose file.
+    #[test]
+    fn the_mounts_are_the_kit_tls_overlay() {
+        let text = include_str!("../../../stack/compose/tls.yml");
+        let file = cdb_stack::parse_file("stack/compose/tls.yml", text).expect("tls.yml parses");
+        let mut seen = 0;
+        for svc in &file.services {
+            let name = svc.name.value.as_str();
+            for m in &svc.volumes {
+                let cdb_stack::MountKind::Bind(src) = &m.value.kind else {
+                    continue;
+                };
+                let Some(rest) = src.split(".cdb_local/tls").nth(1) else {
+                    continue;
+                };
+                seen += 1;
+                match rest.strip_prefix('/') {
+                    None => {
+                        assert_eq!(m.value.target, "/tls", "{name}");
+                        assert!(folder_mounted(name), "{name} mounts the folder");
+                        for f in reads(name) {
+                            assert_eq!(container_file(name, &format!("/tls/{f}")), Some(*f));
+                        }
+                    }
+                    Some(f) => {
+                        assert!(!folder_mounted(name), "{name} mounts single files");
+                        assert_eq!(container_file(name, &m.value.target), Some(f), "{name}");
+                        assert!(reads(name).contains(&f), "{name} loads {f}");
+                    }
+                }
+            }
+        }
+        // Redis and five clients mount the folder, PostgreSQL three files.
+        assert_eq!(seen, 9);
+        assert_eq!(reads("cdb_redis"), ["ca.crt", "redis.crt", "redis.key"]);
+        assert_eq!(
+            reads("cdb_postgres"),
+            ["ca.crt", "postgres.crt", "postgres.key"]
+        );
+        assert_eq!(reads("cdb_risk"), ["ca.crt", "client.crt", "client.key"]);
+    }
+
+    /// Per-server certificates: Redis loads redis.*, PostgreSQL postgres.*. A PostgreSQL
+    /// certificate swapped for Redis' takes PostgreSQL down at its next start (key and
+    /// certificate no longer match) and leaves Redis as it is. On the old layout (one
+    /// `TLS_SERVER_CERT` for both) the two could not differ.
+    #[test]
+    fn each_server_loads_its_own_certificate() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = World::new_with(7, d.path(), &d.path().join("s"), &["tls.yml".to_owned()])
+            .expect("world");
+        assert!(w.tls_dir().join("postgres.crt").is_file());
+        assert!(!d.path().join("s/TLS_SERVER_CERT").exists());
+        let redis_cert = std::fs::read_to_string(w.tls_dir().join("redis.crt")).expect("redis.crt");
+        let c = w.containers["cdb_redis"].read["redis.crt"].clone();
+        assert_eq!(c, redis_cert.trim());
+        assert!(!w.containers["cdb_postgres"].read.contains_key("redis.crt"));
+        w.write_secret_file("postgres.crt", &redis_cert)
+            .expect("write");
+        let files = w.files_of("cdb_redis");
+        w.create_from("cdb_redis", files);
+        assert_eq!(w.inspect_health("cdb_redis"), crate::world::Health::Healthy);
+        let files = w.files_of("cdb_postgres");
+        w.create_from("cdb_postgres", files);
+        assert_eq!(
+            w.inspect_health("cdb_postgres"),
+            crate::world::Health::Unhealthy
+        );
+        assert_eq!(
+            w.tls_server_problem("cdb_postgres").as_deref(),
+            Some("its TLS server key does not match its certificate")
+        );
+    }
 
     #[test]
     fn pem_round_trip_and_subjects() {

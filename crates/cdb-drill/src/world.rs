@@ -541,8 +541,19 @@ impl World {
         }
     }
 
+    /// Where a secret's host file is: the TLS folder for its files (tls.rs), else
+    /// `$SECRETS_PATH` under the file name the Compose files give it.
     pub fn secret_path(&self, name: &str) -> PathBuf {
+        if crate::tls::in_folder(name) {
+            return self.tls_dir().join(name);
+        }
         Path::new(&self.secrets_dir).join(crate::exchange::file_name(name))
+    }
+
+    /// The host folder the TLS overlay mounts (`.cdb_local/tls/`, the steps' `CDB_TLS_DIR`):
+    /// `$SANDBOX/.cdb_local/tls` (tls.rs).
+    pub fn tls_dir(&self) -> PathBuf {
+        Path::new(&self.sandbox).join(crate::tls::DIR)
     }
 
     pub fn write_secret_file(&self, name: &str, value: &str) -> io::Result<()> {
@@ -621,14 +632,14 @@ impl World {
         let keep_old = self.trip("keeps-old-secret", Some(service));
         // Fault `keeps-old-ca`: the client keeps its previous CA bundle (a stale mount).
         let keep_ca =
-            reads(service).contains(&"TLS_CA_CERT") && self.trip("keeps-old-ca", Some(service));
+            reads(service).contains(&"ca.crt") && self.trip("keeps-old-ca", Some(service));
         let old = self.containers.get(service).map(|c| c.read.clone());
         for name in reads(service) {
             // Without the TLS overlay a container mounts no certificate (overlays.rs).
-            if crate::tls::FILES.contains(&name) && !self.tls_on(service) {
+            if crate::tls::in_folder(name) && !self.tls_on(service) {
                 continue;
             }
-            let value = if keep_old || (keep_ca && name == "TLS_CA_CERT") {
+            let value = if keep_old || (keep_ca && name == "ca.crt") {
                 old.as_ref().and_then(|o| o.get(name).cloned())
             } else {
                 self.read_secret_file(name)
@@ -642,15 +653,22 @@ impl World {
         let mounts = reads(service)
             .into_iter()
             .map(|name| {
-                let stale = keep_old || (keep_ca && name == "TLS_CA_CERT");
+                let stale = keep_old || (keep_ca && name == "ca.crt");
                 let m = if stale {
                     Mounted {
                         ino: 0,
                         value: read.get(name).cloned(),
                     }
                 } else {
+                    // A folder mount (tls.yml's `/tls`) shows the folder even where the file is
+                    // missing now: only a stale mount has no inode (0).
+                    let folder = crate::tls::in_folder(name) && crate::tls::folder_mounted(service);
                     Mounted {
-                        ino: self.host_ino(name),
+                        ino: if folder {
+                            self.host_ino(name).max(1)
+                        } else {
+                            self.host_ino(name)
+                        },
                         value: self.read_secret_file(name),
                     }
                 };
@@ -795,9 +813,12 @@ impl World {
 
     /// What `service` sees at the mount of secret `name` now: the host file when the mount
     /// still holds its inode (edited in place), else what the file held at creation.
+    /// A TLS file of a container that mounts the whole folder (tls.yml: `/tls`) is the host
+    /// file as it is now, even after a rename inside the folder: the mount is the folder's.
     pub fn mounted_value(&self, service: &str, name: &str) -> Option<String> {
         let m = self.containers.get(service)?.mounts.get(name)?;
-        if m.ino != 0 && m.ino == self.host_ino(name) {
+        let folder = crate::tls::in_folder(name) && crate::tls::folder_mounted(service);
+        if m.ino != 0 && (folder || m.ino == self.host_ino(name)) {
             self.read_secret_file(name)
         } else {
             m.value.clone()

@@ -543,6 +543,25 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx, conn: &Conn) -> R
                 ctx.outln(&upper);
             }
         }
+        // Where PostgreSQL reads its TLS files (`SHOW ssl…`). Under the overlay the world is the
+        // kit's corrected tls.yml: ssl on, the files it mounts beside the data directory
+        // (tls.rs). Upstream's tls.yml instead copies them into the data directory at first
+        // initialisation (`infrastructure/tls/postgres_ssl_init.sh`: `ssl_cert_file =
+        // 'server.crt'`); docs/drill-world.md says the world does not model that. Without the
+        // overlay: PostgreSQL's defaults (`ssl` off, file names relative to the data directory).
+        "SHOW SSL" | "SHOW SSL_CERT_FILE" | "SHOW SSL_KEY_FILE" | "SHOW SSL_CA_FILE" => {
+            let on = w.tls_on("cdb_postgres");
+            let (col, v) = match upper.as_str() {
+                "SHOW SSL" => ("ssl", if on { "on" } else { "off" }),
+                "SHOW SSL_CERT_FILE" if on => ("ssl_cert_file", "/var/lib/postgresql/server.crt"),
+                "SHOW SSL_CERT_FILE" => ("ssl_cert_file", "server.crt"),
+                "SHOW SSL_KEY_FILE" if on => ("ssl_key_file", "/var/lib/postgresql/server.key"),
+                "SHOW SSL_KEY_FILE" => ("ssl_key_file", "server.key"),
+                _ if on => ("ssl_ca_file", "/var/lib/postgresql/root.crt"),
+                _ => ("ssl_ca_file", ""),
+            };
+            table(ctx, out, &[col], &[vec![v.to_owned()]]);
+        }
         _ if upper.starts_with("SELECT ROLNAME FROM PG_ROLES") => {
             let rows: Vec<Vec<String>> = w.postgres.roles.keys().map(|r| vec![r.clone()]).collect();
             table(ctx, out, &["rolname"], &rows);

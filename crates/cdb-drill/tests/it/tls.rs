@@ -30,46 +30,44 @@ fn steps(j: &serde_json::Value) -> Vec<serde_json::Value> {
 
 #[test]
 fn openssl_verify_checkend_and_pubout_answer_like_the_real_tool() {
-    let d = "\"$SECRETS_PATH\"";
+    let d = "\"$CDB_TLS_DIR\"";
     let bodies = [
         // The world starts with a consistent set: verify prints `FILE: OK`, exit 0.
         format!(
-            "openssl verify -CAfile {d}/TLS_CA_CERT {d}/TLS_SERVER_CERT {d}/TLS_CLIENT_CERT | grep -c ': OK$' | grep -qx 2"
+            "openssl verify -CAfile {d}/ca.crt {d}/redis.crt {d}/postgres.crt {d}/client.crt | grep -c ': OK$' | grep -qx 3"
         ),
         // Each key matches its certificate.
         format!(
-            "cmp -s <(openssl x509 -in {d}/TLS_SERVER_CERT -noout -pubkey) <(openssl pkey -in {d}/TLS_SERVER_KEY -pubout)"
+            "cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl pkey -in {d}/redis.key -pubout)"
         ),
-        // …and not the other one's.
+        // …and not another one's.
         format!(
-            "! cmp -s <(openssl x509 -in {d}/TLS_SERVER_CERT -noout -pubkey) <(openssl pkey -in {d}/TLS_CLIENT_KEY -pubout)"
+            "! cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl pkey -in {d}/postgres.key -pubout)"
         ),
         // The initial leaf certificates expire in 97 days.
         format!(
-            "openssl x509 -in {d}/TLS_SERVER_CERT -noout -checkend 2592000 | grep -qx 'Certificate will not expire'"
+            "openssl x509 -in {d}/redis.crt -noout -checkend 2592000 | grep -qx 'Certificate will not expire'"
         ),
         format!(
-            "out=$(openssl x509 -in {d}/TLS_SERVER_CERT -noout -checkend 8640000 || true); test \"$out\" = 'Certificate will expire' && ! openssl x509 -in {d}/TLS_SERVER_CERT -noout -checkend 8640000 >/dev/null"
+            "out=$(openssl x509 -in {d}/postgres.crt -noout -checkend 8640000 || true); test \"$out\" = 'Certificate will expire' && ! openssl x509 -in {d}/postgres.crt -noout -checkend 8640000 >/dev/null"
         ),
         format!(
-            "openssl x509 -in {d}/TLS_SERVER_CERT -noout -subject -enddate | tr '\\n' '|' | grep -Eqx 'subject=CN = cdb_server\\|notAfter=Apr  8 09:00:00 2026 GMT\\|'"
+            "openssl x509 -in {d}/redis.crt -noout -subject -enddate | tr '\\n' '|' | grep -Eqx 'subject=CN = cdb_redis\\|notAfter=Apr  8 09:00:00 2026 GMT\\|'"
         ),
         // A new CA does not verify the old server certificate: error 20, exit 2.
         format!(
-            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/ca.key\" && openssl req -x509 -new -key \"$TMPDIR/ca.key\" -days 730 -subj /CN=cdb-internal-ca -out \"$TMPDIR/ca.crt\" && {{ openssl verify -CAfile \"$TMPDIR/ca.crt\" {d}/TLS_SERVER_CERT 2>\"$TMPDIR/err\"; test $? = 2; }} && grep -qx 'error 20 at 0 depth lookup: unable to get local issuer certificate' \"$TMPDIR/err\" && grep -q 'verification failed$' \"$TMPDIR/err\""
+            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/ca.key\" && openssl req -x509 -new -key \"$TMPDIR/ca.key\" -days 730 -subj /CN=cdb-internal-ca -out \"$TMPDIR/ca.crt\" && {{ openssl verify -CAfile \"$TMPDIR/ca.crt\" {d}/redis.crt 2>\"$TMPDIR/err\"; test $? = 2; }} && grep -qx 'error 20 at 0 depth lookup: unable to get local issuer certificate' \"$TMPDIR/err\" && grep -q 'verification failed$' \"$TMPDIR/err\""
         ),
         // A certificate issued by the new CA through a pipe verifies against it, not the old one.
         format!(
-            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/s.key\" && openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=cdb_server -addext subjectAltName=DNS:cdb_redis | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey \"$TMPDIR/ca.key\" -days 397 -copy_extensions copy -out \"$TMPDIR/s.crt\" 2>\"$TMPDIR/err2\" && grep -qx 'Certificate request self-signature ok' \"$TMPDIR/err2\" && openssl verify -CAfile \"$TMPDIR/ca.crt\" \"$TMPDIR/s.crt\" >/dev/null && ! openssl verify -CAfile {d}/TLS_CA_CERT \"$TMPDIR/s.crt\" 2>/dev/null"
+            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/s.key\" && openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=cdb_redis -addext subjectAltName=DNS:cdb_redis -addext extendedKeyUsage=serverAuth | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey \"$TMPDIR/ca.key\" -days 397 -copy_extensions copy -out \"$TMPDIR/s.crt\" 2>\"$TMPDIR/err2\" && grep -qx 'Certificate request self-signature ok' \"$TMPDIR/err2\" && openssl verify -CAfile \"$TMPDIR/ca.crt\" \"$TMPDIR/s.crt\" >/dev/null && ! openssl verify -CAfile {d}/ca.crt \"$TMPDIR/s.crt\" 2>/dev/null"
         ),
         // A CA key that does not match the CA certificate: exit 1.
         format!(
-            "! openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=x | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey {d}/TLS_CA_KEY -days 1 -out \"$TMPDIR/x.crt\" 2>/dev/null"
+            "! openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=x | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey {d}/ca.key -days 1 -out \"$TMPDIR/x.crt\" 2>/dev/null"
         ),
-        // The purpose check: the client certificate is not for a server (error 26, exit 2).
-        format!(
-            "openssl verify -CAfile {d}/TLS_CA_CERT -purpose sslserver {d}/TLS_SERVER_CERT >/dev/null && {{ openssl verify -CAfile {d}/TLS_CA_CERT -purpose sslserver {d}/TLS_CLIENT_CERT 2>&1 >/dev/null || test $? = 2; }} | grep -qx 'error 26 at 0 depth lookup: unsupported certificate purpose'"
-        ),
+        // The purpose check: a clientAuth certificate is not for a server (error 26, exit 2).
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/c.key\" && openssl req -new -key \"$TMPDIR/c.key\" -subj /CN=cdb-client -addext extendedKeyUsage=clientAuth | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey \"$TMPDIR/ca.key\" -days 397 -copy_extensions copy -out \"$TMPDIR/c.crt\" 2>/dev/null && openssl verify -CAfile \"$TMPDIR/ca.crt\" -purpose sslserver \"$TMPDIR/s.crt\" >/dev/null && { openssl verify -CAfile \"$TMPDIR/ca.crt\" -purpose sslserver \"$TMPDIR/c.crt\" 2>&1 >/dev/null || test $? = 2; } | grep -qx 'error 26 at 0 depth lookup: unsupported certificate purpose'".to_owned(),
         // An empty certificate file does not load.
         "printf '' > \"$TMPDIR/empty\"; openssl x509 -in \"$TMPDIR/empty\" -noout -enddate 2>/dev/null || test $? = 1".to_owned(),
     ];
@@ -85,7 +83,7 @@ fn openssl_verify_checkend_and_pubout_answer_like_the_real_tool() {
 
 #[test]
 fn printing_a_private_key_breaks_the_transcript_invariant() {
-    let (code, j) = run(&["openssl pkey -in \"$SECRETS_PATH/TLS_CA_KEY\""]);
+    let (code, j) = run(&["openssl pkey -in \"$CDB_TLS_DIR/ca.key\""]);
     assert_eq!(code, 1);
     let inv = j["invariants"].as_array().unwrap();
     let t = inv
@@ -93,14 +91,18 @@ fn printing_a_private_key_breaks_the_transcript_invariant() {
         .find(|i| i["name"] == "no-secret-in-transcript")
         .unwrap();
     assert_eq!(t["passed"], false, "{t}");
-    assert!(j.to_string().contains("[secret:TLS_CA_KEY]"));
+    assert!(j.to_string().contains("[secret:ca.key]"));
 }
 
 #[test]
 fn the_shipped_tls_scenarios_pass() {
     let d = fixture();
     let root = d.path().to_str().unwrap();
-    for id in ["leak-tls", "routine-tls-short-lived"] {
+    for id in [
+        "leak-tls",
+        "routine-tls-short-lived",
+        "routine-tls-overlay-dropped",
+    ] {
         let (code, out, err) = drill(&[id, "--root", root, "--format", "json"]);
         assert_eq!(code, 0, "{id}: {out}\n{err}");
         let j: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -152,11 +154,172 @@ fn an_old_ca_left_in_the_bundle_is_caught_by_the_chain_check() {
     let d = fixture();
     std::fs::write(
         d.path().join("drills/t.yaml"),
-        "title: t\nclass: tls\ntrigger: leak\nbriefing: b\nleaked: [TLS_CA_KEY]\nfaults:\n  - {kind: tls-ca-bundle-kept, target: TLS_CA_CERT, after: tls-rotate-install}\nexpect: {outcome: recovered, detected_by: [tls-verify-chain]}\n",
+        "title: t\nclass: tls\ntrigger: leak\nbriefing: b\nleaked: [ca.key]\nfaults:\n  - {kind: tls-ca-bundle-kept, target: ca.crt, after: tls-rotate-install}\nexpect: {outcome: recovered, detected_by: [tls-verify-chain]}\n",
     )
     .unwrap();
     let (code, out, err) = drill(&["t", "--root", d.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("still trusted: TLS_SERVER_CERT.prev"), "{out}");
+    // The journal shows a failing step's last lines: the last certificate the loop names.
+    assert!(out.contains("still trusted: client.crt.prev"), "{out}");
     assert!(out.contains("[ok  ] tls-rollback-reissue"), "{out}");
+}
+
+/// Issue 12, defect 7 and the TLS layout: the set is the overlay's folder (`CDB_TLS_DIR`,
+/// upstream `.cdb_local/tls/`) with one certificate per server, mounted as tls.yml mounts it.
+/// On the old layout (`TLS_*` files in `$SECRETS_PATH`, one server certificate, no
+/// `CDB_TLS_DIR`) every one of these fails.
+#[test]
+fn the_tls_set_is_the_overlay_folder_with_a_certificate_per_server() {
+    let d = "\"$CDB_TLS_DIR\"";
+    let bodies = [
+        // The folder holds upstream generate_certs.sh's files; nothing TLS in SECRETS_PATH.
+        format!(
+            ": \"${{CDB_TLS_DIR:?}}\"; for f in ca.key ca.crt redis.key redis.crt postgres.key postgres.crt client.key client.crt; do test -s {d}/$f; done; ! ls \"$SECRETS_PATH\" | grep -q '^TLS_'"
+        ),
+        // One certificate per server, each for its own key and name.
+        format!(
+            "openssl x509 -in {d}/redis.crt -noout -subject | grep -qx 'subject=CN = cdb_redis' && openssl x509 -in {d}/postgres.crt -noout -subject | grep -qx 'subject=CN = cdb_postgres' && ! cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl x509 -in {d}/postgres.crt -noout -pubkey)"
+        ),
+        // Redis mounts the folder at /tls; PostgreSQL single files beside its data directory.
+        format!(
+            "export MSYS_NO_PATHCONV=1; docker exec cdb_redis cat /tls/redis.crt | cmp -s - {d}/redis.crt && docker exec cdb_postgres cat /var/lib/postgresql/server.crt | cmp -s - {d}/postgres.crt && docker exec cdb_postgres cat /var/lib/postgresql/root.crt | cmp -s - {d}/ca.crt && docker exec cdb_risk cat /tls/client.crt | cmp -s - {d}/client.crt"
+        ),
+        // The whole folder is in every client: the generator's CA key too (the exposure the
+        // runbook ends by moving the CA key out of the folder).
+        format!("docker exec cdb_risk cat /tls/ca.key | cmp -s - {d}/ca.key"),
+        // A file replaced by rename inside the folder is seen at once through a folder mount
+        // (Redis), not through PostgreSQL's single-file mount of the same file.
+        format!(
+            "export MSYS_NO_PATHCONV=1; cp {d}/ca.crt \"$TMPDIR/old\"; cp {d}/client.crt \"$TMPDIR/new\"; mv \"$TMPDIR/new\" {d}/ca.crt; docker exec cdb_redis cat /tls/ca.crt | cmp -s - {d}/ca.crt && docker exec cdb_postgres cat /var/lib/postgresql/root.crt | cmp -s - \"$TMPDIR/old\""
+        ),
+    ];
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let (_, j) = run(&refs);
+    let s = steps(&j);
+    assert_eq!(s.len(), bodies.len(), "{j:#}");
+    for (n, step) in s.iter().enumerate() {
+        assert_eq!(step["status"], "passed", "step {n}: {step:#}");
+    }
+}
+
+/// The body of runbook step `id`, as the shipped runbook has it.
+fn runbook_step(id: &str) -> String {
+    let text = std::fs::read_to_string(crate::workspace().join(RUNBOOK)).unwrap();
+    let open = format!("```bash {{#{id} ");
+    let start = text.find(&open).unwrap_or_else(|| panic!("no step {id}"));
+    let body = &text[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("\n```\n").unwrap()].to_owned()
+}
+
+/// Defect 7 ("TLS silently skips"): with the class in scope, a file of the set that is missing
+/// fails the TLS pre-check, Verify and the recreate (never a `skip` and a PASS), and a terminal
+/// without `CDB_TLS_DIR` fails at once instead of reading `/ca.crt`.
+#[test]
+fn a_missing_tls_file_or_folder_fails_never_skips() {
+    for id in [
+        "tls-pre-check-chain",
+        "tls-verify-chain",
+        "tls-rotate-recreate-all",
+    ] {
+        let body = runbook_step(id);
+        let missing = format!("rm \"$CDB_TLS_DIR/postgres.key\"\n{body}");
+        let unset = format!("unset CDB_TLS_DIR\n{body}");
+        let (code, j) = run(&[&missing]);
+        assert_eq!(code, 1, "{id}: {j:#}");
+        let s = steps(&j);
+        assert_eq!(s[0]["status"], "failed", "{id}: {:#}", s[0]);
+        let out0 = s[0].to_string();
+        assert!(out0.contains("postgres.key"), "{id}: {out0}");
+        assert!(!out0.to_lowercase().contains("skip"), "{id}: {out0}");
+        let (_, j) = run(&[&unset]);
+        let s = steps(&j);
+        assert_eq!(s[0]["status"], "failed", "{id}: {:#}", s[0]);
+        assert!(
+            s[0].to_string().contains("set CDB_TLS_DIR first"),
+            "{id}: {:#}",
+            s[0]
+        );
+    }
+}
+
+/// Git Bash's path conversion (issue 12: "Git Bash path conversion does not break the TLS
+/// steps"): a step that hands a container path to `docker` sets `MSYS_NO_PATHCONV=1` (else
+/// `/tls/ca.crt` becomes `C:/Program Files/Git/tls/ca.crt`); a step that issues certificates
+/// must not, because Git Bash's `openssl` is a native program that needs its `/c/…` file
+/// paths converted: it excludes only the subject (`MSYS2_ARG_CONV_EXCL='/CN='`).
+#[test]
+fn tls_steps_handle_git_bash_path_conversion() {
+    let text = std::fs::read_to_string(crate::workspace().join(RUNBOOK)).unwrap();
+    let mut seen = (0, 0);
+    for block in text.split("```bash {#tls-").skip(1) {
+        let id = block.split_whitespace().next().unwrap();
+        let body = &block[..block.find("\n```\n").unwrap()];
+        let container_paths = body.contains("docker exec")
+            && (body.contains(" /tls/")
+                || body.contains("/var/lib/postgresql/")
+                || body.contains("/app/"))
+            || body.contains("up -d --no-deps");
+        if container_paths {
+            seen.0 += 1;
+            assert!(body.contains("export MSYS_NO_PATHCONV=1"), "tls-{id}");
+        }
+        if body.contains("-subj \"/CN=") {
+            seen.1 += 1;
+            assert!(
+                body.contains("export MSYS2_ARG_CONV_EXCL='/CN='"),
+                "tls-{id}"
+            );
+            assert!(!body.contains("MSYS_NO_PATHCONV"), "tls-{id}");
+        }
+    }
+    // The mount checks and recreates; the stage and re-issue steps.
+    assert!(seen.0 >= 4, "{seen:?}");
+    assert_eq!(seen.1, 2, "{seen:?}");
+}
+
+/// PostgreSQL is asked where it reads its TLS files (`SHOW ssl…`, as PostgreSQL answers):
+/// under the overlay the mounts, which the pre-check requires before anything changes; a
+/// PostgreSQL that serves anything else (here: recreated without tls.yml, so PostgreSQL's
+/// defaults; upstream: the first-init copy in its data directory) fails it, never a PASS.
+#[test]
+fn the_postgres_pre_check_requires_the_mounted_set() {
+    let check = runbook_step("tls-pre-check-postgres-serves-mount");
+    let (code, j) = run(&[&check]);
+    assert_eq!(code, 0, "{j:#}");
+    let drop = "docker compose -f compose.blue.yml up -d --no-deps --force-recreate cdb_postgres >/dev/null 2>&1";
+    let (code, j) = run(&[drop, &check]);
+    assert_eq!(code, 1, "{j:#}");
+    let s = steps(&j);
+    assert_eq!(s[0]["status"], "passed", "{:#}", s[0]);
+    assert_eq!(s[1]["status"], "failed", "{:#}", s[1]);
+    assert!(
+        s[1].to_string()
+            .contains("does not serve the mounted set: ssl=off cert=server.crt"),
+        "{:#}",
+        s[1]
+    );
+}
+
+/// Defect 7's last part: with the overlay on, Redis is TLS-only, and the cache steps (and the
+/// evidence collection) speak TLS with the client set the overlay mounts in `cdb_redis`
+/// (`/tls/ca.crt`, `/tls/client.*` of the folder): the shipped cache leak drills pass with
+/// `tls.yml` on.
+#[test]
+fn cache_leak_drills_pass_on_tls_only_redis() {
+    let d = fixture();
+    for id in ["leak-cache", "leak-cache-live-connection"] {
+        let text = std::fs::read_to_string(d.path().join(format!("drills/{id}.yaml"))).unwrap();
+        let with = text.replacen(
+            "\nclass: cache\n",
+            "\nclass: cache\noverlays: [tls.yml]\n",
+            1,
+        );
+        assert_ne!(with, text, "{id}");
+        std::fs::write(d.path().join(format!("drills/{id}-tls.yaml")), with).unwrap();
+        let name = format!("{id}-tls");
+        let (code, out, err) = drill(&[&name, "--root", d.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{id}: {out}\n{err}");
+        assert!(out.contains("VERDICT: PASS"), "{id}: {out}");
+    }
 }

@@ -46,7 +46,7 @@ pub static WRITE_META: RuleMeta = RuleMeta {
     id: "step-write-outside",
     group: "steps",
     severity: Severity::Error,
-    summary: "a step writes outside `$SECRETS_PATH`, the Compose folder and `$TMPDIR`/`mktemp` results",
+    summary: "a step writes outside `$SECRETS_PATH`, `$CDB_TLS_DIR`, the Compose folder and `$TMPDIR`/`mktemp` results",
 };
 
 pub const ABSOLUTE: Rule = Rule::hub(&ABSOLUTE_META, |c, s| run(c, s, Kind::Absolute));
@@ -492,7 +492,8 @@ fn allowed_target(target: &str, safe_vars: &HashSet<String>) -> bool {
         return target.starts_with("$(mktemp");
     }
     if let Some(var) = leading_var(target) {
-        return matches!(var, "SECRETS_PATH" | "TMPDIR") || safe_vars.contains(var);
+        // `CDB_TLS_DIR`: the TLS folder the overlay mounts, declared once in the Prerequisites.
+        return matches!(var, "SECRETS_PATH" | "CDB_TLS_DIR" | "TMPDIR") || safe_vars.contains(var);
     }
     // Anything else is a path: relative ones are inside the Compose folder, the directory a step runs in.
     !(target.starts_with('/') || target.starts_with('~') || target.is_empty())
@@ -699,7 +700,7 @@ fn write_problem(target: &str, at: usize) -> Problem {
         kind: Kind::Write,
         at,
         message: format!(
-            "writes to `{target}`, outside `$SECRETS_PATH`, the Compose folder and `$TMPDIR`/`mktemp` results"
+            "writes to `{target}`, outside `$SECRETS_PATH`, `$CDB_TLS_DIR`, the Compose folder and `$TMPDIR`/`mktemp` results"
         ),
     }
 }

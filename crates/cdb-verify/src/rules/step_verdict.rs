@@ -16,7 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "step-verdict",
     group: "steps",
     severity: Severity::Error,
-    summary: "a bash step runs its body in `( set -euo pipefail` … `)`, checks `SECRETS_PATH` when it uses it, and ends with one `PASS <id>` / `FAIL <id>: <reason>` line",
+    summary: "a bash step runs its body in `( set -euo pipefail` … `)`, checks `SECRETS_PATH` (and `CDB_TLS_DIR`) when it uses it, and ends with one `PASS <id>` / `FAIL <id>: <reason>` line",
 };
 
 pub const RULE: Rule = Rule::hub(&META, check);
@@ -26,6 +26,9 @@ pub const OPEN: &str = "( set -euo pipefail";
 
 /// The guard a step that uses `SECRETS_PATH` has on its second line.
 pub const GUARD_PREFIX: &str = ": \"${SECRETS_PATH:?";
+
+/// The guard a step that uses the TLS folder `CDB_TLS_DIR` has before its first use.
+pub const TLS_GUARD_PREFIX: &str = ": \"${CDB_TLS_DIR:?";
 
 /// The line that closes a step with id `id`, up to the reason.
 pub fn close_prefix(id: &str) -> String {
@@ -61,6 +64,22 @@ pub fn problems(id: &str, body: &str) -> Vec<(usize, String)> {
             n,
             format!(
                 "step `{id}` uses SECRETS_PATH before checking it is set: put `{GUARD_PREFIX}set SECRETS_PATH first}}\"` on the line after `{OPEN}`"
+            ),
+        ));
+    }
+    // The TLS folder is declared once in the Prerequisites too (`CDB_TLS_DIR`): a step that
+    // uses it checks it the same way, before its first use.
+    let uses_tls = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains("CDB_TLS_DIR"));
+    if let Some((n, l)) = uses_tls
+        && !l.trim_start().starts_with(TLS_GUARD_PREFIX)
+    {
+        out.push((
+            n,
+            format!(
+                "step `{id}` uses CDB_TLS_DIR before checking it is set: put `{TLS_GUARD_PREFIX}set CDB_TLS_DIR first, see Prerequisites}}\"` before its first use"
             ),
         ));
     }
@@ -126,6 +145,25 @@ mod tests {
         assert!(problems("a-b", &step("true")).is_empty());
         let guarded = step(&format!(
             "{GUARD_PREFIX}set it}}\"\ncat \"$SECRETS_PATH/X\""
+        ));
+        assert!(
+            problems("a-b", &guarded).is_empty(),
+            "{:?}",
+            problems("a-b", &guarded)
+        );
+    }
+
+    /// The TLS folder is checked like SECRETS_PATH (issue 12, defect 7: declared once, never
+    /// an empty path that turns `$CDB_TLS_DIR/ca.crt` into `/ca.crt`).
+    #[test]
+    fn a_step_using_the_tls_folder_checks_it_first() {
+        let bare = step("openssl verify -CAfile \"$CDB_TLS_DIR/ca.crt\" x");
+        let p = problems("a-b", &bare);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, 1);
+        assert!(p[0].1.contains("CDB_TLS_DIR"), "{p:?}");
+        let guarded = step(&format!(
+            "{TLS_GUARD_PREFIX}set CDB_TLS_DIR first, see Prerequisites}}\"\nopenssl verify -CAfile \"$CDB_TLS_DIR/ca.crt\" x"
         ));
         assert!(
             problems("a-b", &guarded).is_empty(),
