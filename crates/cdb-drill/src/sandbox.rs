@@ -63,6 +63,8 @@ pub struct SandboxSnapshot {
     counter: usize,
     /// Paths relative to the root, parents before children.
     entries: Vec<(PathBuf, Entry)>,
+    /// Each regular file's inode then (the world's mounts hold inodes, world.rs `Mounted`).
+    inodes: Vec<(PathBuf, u64)>,
 }
 
 impl SandboxSnapshot {
@@ -79,8 +81,13 @@ enum Entry {
     Link(PathBuf),
 }
 
-fn walk(root: &Path, p: &Path, out: &mut Vec<(PathBuf, Entry)>) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
+fn walk(
+    root: &Path,
+    p: &Path,
+    out: &mut Vec<(PathBuf, Entry)>,
+    inodes: &mut Vec<(PathBuf, u64)>,
+) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let md = fs::symlink_metadata(p)?;
     let rel = p
         .strip_prefix(root)
@@ -92,9 +99,10 @@ fn walk(root: &Path, p: &Path, out: &mut Vec<(PathBuf, Entry)>) -> io::Result<()
     } else if md.is_dir() {
         out.push((rel, Entry::Dir(mode)));
         for e in fs::read_dir(p)? {
-            walk(root, &e?.path(), out)?;
+            walk(root, &e?.path(), out, inodes)?;
         }
     } else if md.is_file() {
+        inodes.push((rel.clone(), md.ino()));
         out.push((rel, Entry::File(fs::read(p)?, mode)));
     }
     Ok(())
@@ -368,10 +376,11 @@ impl Sandbox {
     /// other drills from this point (the sweep shares the fault-free prefix of its cases).
     pub fn snapshot(&self) -> io::Result<SandboxSnapshot> {
         let mut entries = Vec::new();
+        let mut inodes = Vec::new();
         for e in fs::read_dir(&self.root)? {
             let e = e?;
             if !FIXED.iter().any(|f| e.file_name() == *f) {
-                walk(&self.root, &e.path(), &mut entries)?;
+                walk(&self.root, &e.path(), &mut entries, &mut inodes)?;
             }
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -379,12 +388,16 @@ impl Sandbox {
             root: self.root.display().to_string(),
             counter: self.counter,
             entries,
+            inodes,
         })
     }
 
     /// Makes this sandbox what `snap` was: every file but `bin/` replaced, the snapshot's root
     /// path rewritten to this one wherever a file holds it (the world file does), the step
-    /// counter restored.
+    /// counter restored, and the world's mounts moved to the new files' inodes: a container
+    /// whose mount held a file's inode then holds the restored file's now (an edit in place is
+    /// seen, as in the recording), and one whose file had been replaced by rename still holds
+    /// an inode no file has.
     pub fn restore(&mut self, snap: &SandboxSnapshot) -> io::Result<()> {
         for e in fs::read_dir(&self.root)? {
             let e = e?;
@@ -423,6 +436,15 @@ impl Sandbox {
             set_mode(p, *mode)?;
         }
         self.counter = snap.counter;
+        let mut moved = std::collections::BTreeMap::new();
+        for (rel, old) in &snap.inodes {
+            use std::os::unix::fs::MetadataExt;
+            moved.insert(*old, fs::symlink_metadata(self.root.join(rel))?.ino());
+        }
+        let world = self.world_file();
+        if world.exists() {
+            crate::world::with_world(&world, |w| w.move_mounts(&moved))?;
+        }
         Ok(())
     }
 

@@ -805,6 +805,19 @@ impl World {
         crate::redis_conns::reconnect(self);
     }
 
+    /// After a sandbox restore (sandbox.rs): every mount that held a file's inode holds the
+    /// restored file's (`moved`: old inode → new); one that held an inode no file had any more
+    /// (its file replaced by rename) gets one that no file can have.
+    pub fn move_mounts(&mut self, moved: &std::collections::BTreeMap<u64, u64>) {
+        for c in self.containers.values_mut() {
+            for m in c.mounts.values_mut() {
+                if m.ino != 0 {
+                    m.ino = moved.get(&m.ino).copied().unwrap_or(u64::MAX);
+                }
+            }
+        }
+    }
+
     /// The inode of a secret's host file (0 when it is missing).
     pub(crate) fn host_ino(&self, name: &str) -> u64 {
         use std::os::unix::fs::MetadataExt;

@@ -286,3 +286,47 @@ fn an_immediate_fault_that_changes_nothing_is_its_baseline() {
     }
     assert!(noop >= 1 && acts >= 1, "{noop} no-op, {acts} acting");
 }
+
+/// A sandbox restored from a snapshot keeps which mounts see the host file: the restore writes
+/// new files (new inodes), and the world's mounts move with them. Without that, every mount
+/// looked replaced by rename after a restore, and an edit in place that a container sees in
+/// the recorded run went unseen in a case started from the snapshot.
+#[test]
+fn a_restored_sandbox_keeps_which_mounts_see_edits_in_place() {
+    use cdb_drill::sandbox::Sandbox;
+    use cdb_drill::world::{World, with_world};
+    let a = Sandbox::new(&crate::mock_exe()).unwrap();
+    World::new(1, &a.root, &a.secrets)
+        .unwrap()
+        .save(&a.world_file())
+        .unwrap();
+    // cdb_risk mounts both files: REDIS_PASSWORD is replaced by rename (its mount goes stale),
+    // POSTGRES_PASSWORD stays on its inode.
+    let redis = a.secrets.join("REDIS_PASSWORD");
+    let tmp = a.secrets.join("REDIS_PASSWORD.tmp");
+    std::fs::write(&tmp, "renamed-in-fake-value").unwrap();
+    std::fs::rename(&tmp, &redis).unwrap();
+    let snap = a.snapshot().unwrap();
+    let mut b = Sandbox::new(&crate::mock_exe()).unwrap();
+    b.restore(&snap).unwrap();
+    // Edit both files in place in the restored sandbox.
+    std::fs::write(b.secrets.join("POSTGRES_PASSWORD"), "edited-in-place-fake").unwrap();
+    std::fs::write(b.secrets.join("REDIS_PASSWORD"), "edited-in-place-fake").unwrap();
+    let (pg_seen, redis_seen) = with_world(&b.world_file(), |w| {
+        (
+            w.mounted_value("cdb_risk", "POSTGRES_PASSWORD"),
+            w.mounted_value("cdb_risk", "REDIS_PASSWORD"),
+        )
+    })
+    .unwrap();
+    assert_eq!(
+        pg_seen.as_deref(),
+        Some("edited-in-place-fake"),
+        "the mount on an unreplaced file no longer sees edits in place after a restore"
+    );
+    assert_ne!(
+        redis_seen.as_deref(),
+        Some("edited-in-place-fake"),
+        "a mount whose file was replaced by rename sees the new file after a restore"
+    );
+}
