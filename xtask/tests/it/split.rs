@@ -93,7 +93,13 @@ fn the_model_crate_depends_on_data_crates_only_and_runs_nothing() {
     for entry in std::fs::read_dir(&src).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        for banned in ["std::process", "std::os::", "std::net", "Command::new", "env::var"] {
+        for banned in [
+            "std::process",
+            "std::os::",
+            "std::net",
+            "Command::new",
+            "env::var",
+        ] {
             assert!(
                 !text.contains(banned),
                 "{} uses `{banned}`: the model crate runs nothing and reads no environment",
