@@ -23,6 +23,7 @@ const STEPS: &[&str] = &[
     "cargo test --workspace --locked",
     "cargo fmt --all --check",
     "cargo clippy --workspace --all-targets --locked -- -D warnings",
+    "cargo check --target x86_64-pc-windows-gnu --locked -p xtask -p cdb-verify -p cdb-review -p cdb-model --all-targets",
     "cargo xtask verify",
     "cargo xtask drill --all",
     "cargo xtask verify --format sarif --root tests/fixtures/hub > target/verify-sample.sarif",
@@ -48,6 +49,12 @@ pub fn run(args: CiArgs) -> u8 {
     };
     sh.change_dir(&root);
     for step in STEPS {
+        if step.contains(WINDOWS_TARGET)
+            && let Err(e) = ensure_target(WINDOWS_TARGET)
+        {
+            eprintln!("\nerror: {e}");
+            return 2;
+        }
         println!("\n==> {step}");
         let (command, stdout_to) = match step.split_once(" > ") {
             Some((c, f)) => (c, Some(root.join(f.trim()))),
@@ -93,6 +100,35 @@ pub fn run(args: CiArgs) -> u8 {
     }
     println!("\n==> all checks passed");
     0
+}
+
+/// The Windows target the gate checks `verify`'s crates for (`.ci/run` adds it the same way).
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// Adds a rustup target when it is not installed, as `.ci/run` does before its Windows check.
+fn ensure_target(target: &str) -> Result<(), String> {
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| {
+            format!("cannot run `rustup target list` (the Windows check needs rustup): {e}")
+        })?;
+    if String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    println!("\n==> rustup target add {target}");
+    let status = Command::new("rustup")
+        .args(["target", "add", target])
+        .status()
+        .map_err(|e| format!("cannot run `rustup target add {target}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`rustup target add {target}` failed ({status})"))
+    }
 }
 
 /// Runs the SARIF Multitool on `file` as `.ci/run` does: it must exit 0 and report no error

@@ -1,7 +1,12 @@
-//! `cargo xtask drill`: argument parsing and wiring for the drill engine in `cdb-drill`.
+//! `cargo xtask drill`: argument checking here, the drill itself in `cdb-drill`'s own binary.
 //!
-//! The drill's mock tools are this same binary: the sandbox's shims run
-//! `xtask __cdb-mock TOOL ARGS…`, which [`mock_entry`] catches before clap sees it.
+//! `xtask` does not link the simulator (ARCHITECTURE.md, "Crates"): `cargo xtask verify` and
+//! `cargo xtask review` must build on Windows and build fast from a fresh clone, and the drill
+//! engine (sandbox, jail, mocks) is Linux-only. So this command checks its arguments with clap
+//! (help, usage errors) and then replaces itself with
+//! `cargo run -p cdb-drill --bin cdb-mock -- drill ARGS…`, which builds the simulator on first
+//! use. That binary is also the drill's mock tools (`cdb-mock __cdb-mock TOOL …`). On Windows it
+//! says in one line that drills need Linux or WSL.
 
 use clap::Args;
 use std::path::PathBuf;
@@ -53,47 +58,101 @@ pub struct DrillArgs {
     pub class: Option<String>,
 }
 
-/// When the process was started as one of the drill's mock tools, runs it and returns its exit code.
-pub fn mock_entry() -> Option<u8> {
-    cdb_drill::mock::entry()
-}
+/// The one line a drill prints where it cannot run.
+pub const NEEDS_LINUX: &str = "error: drills need Linux or WSL (each step runs in Linux namespaces \
+     against mock tools); run `cargo xtask drill` there. `cargo xtask verify` and `review` work here.";
 
 pub fn run(args: DrillArgs) -> u8 {
     if !args.all && !args.list && !args.sweep && !args.mutate && args.scenario.is_empty() {
         eprintln!(
-            "error: name a scenario, or use --all or --list\n{}",
-            cdb_drill::cli::USAGE
+            "error: name a scenario, or use --all or --list\n\
+             usage: cargo xtask drill <scenario>… | --all | --list | --sweep | --mutate (see --help)"
         );
         return 2;
     }
-    let exe = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot find the xtask executable for the mock tools: {e}");
-            return 2;
+    if !cfg!(unix) {
+        eprintln!("{NEEDS_LINUX}");
+        return 2;
+    }
+    let forwarded = forwarded_args(std::env::args().skip(1), args.root.is_none());
+    run_drill_binary(&forwarded)
+}
+
+/// The arguments after the `drill` word, as `cdb-drill`'s command line takes them: `--flag=value`
+/// split in two (clap takes both forms, that parser only the spaced one), and `--root` set to
+/// this workspace when not given (that parser's default is the current directory).
+fn forwarded_args(argv: impl Iterator<Item = String>, add_root: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in argv.skip_while(|a| a != "drill").skip(1) {
+        match a.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                out.push(flag.to_owned());
+                out.push(value.to_owned());
+            }
+            _ => out.push(a),
         }
-    };
-    let opts = cdb_drill::cli::Options {
-        scenarios: args.scenario,
-        root: args.root.unwrap_or_else(crate::workspace_root),
-        seed: args.seed,
-        format: match args.format.as_str() {
-            "json" => cdb_drill::cli::Format::Json,
-            "html" => cdb_drill::cli::Format::Html,
-            _ => cdb_drill::cli::Format::Human,
-        },
-        journal: args.journal,
-        report: args.report,
-        all: args.all,
-        list: args.list,
-        sweep: args.sweep,
-        mutate: args.mutate,
-        class: args.class,
-        step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-        shell: args.shell || args.script.is_some(),
-        script: args.script,
-        // Written only when GitHub Actions (or the person) sets GITHUB_STEP_SUMMARY.
-        summary: cdb_drill::summary::from_env(),
-    };
-    cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())
+    }
+    if add_root {
+        out.push("--root".to_owned());
+        out.push(crate::workspace_root().display().to_string());
+    }
+    out
+}
+
+/// The `cargo run` that builds (when needed) and runs the drill binary, in this xtask's profile.
+fn cargo_run(forwarded: &[String]) -> std::process::Command {
+    // The cargo that runs this xtask (`cargo run` sets CARGO), else the one that built it.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["run", "--quiet", "--manifest-path"])
+        .arg(crate::workspace_root().join("Cargo.toml"));
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    cmd.args(["-p", "cdb-drill", "--bin", "cdb-mock", "--", "drill"])
+        .args(forwarded);
+    cmd
+}
+
+/// Replaces this process with the drill (so signals, the terminal of `--shell` and the exit code
+/// are the drill's own); returns only when that cannot start.
+#[cfg(unix)]
+fn run_drill_binary(forwarded: &[String]) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let e = cargo_run(forwarded).exec();
+    eprintln!("error: cannot start `cargo run -p cdb-drill` for the drill: {e}");
+    2
+}
+
+#[cfg(not(unix))]
+fn run_drill_binary(forwarded: &[String]) -> u8 {
+    // Unreachable (`run` stops first off Unix); kept so both cfgs type-check the command.
+    let _ = cargo_run(forwarded);
+    eprintln!("{NEEDS_LINUX}");
+    2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn only_the_words_after_drill_are_forwarded_with_equals_split() {
+        let argv = strings(&["drill", "leak-db", "--seed=7", "--journal", "j.json", "a=b"]);
+        assert_eq!(
+            forwarded_args(argv.into_iter(), false),
+            strings(&["leak-db", "--seed", "7", "--journal", "j.json", "a=b"])
+        );
+    }
+
+    #[test]
+    fn the_workspace_is_the_default_root() {
+        let out = forwarded_args(strings(&["drill", "--list"]).into_iter(), true);
+        assert_eq!(out[..2], strings(&["--list", "--root"]));
+        assert_eq!(out[2], crate::workspace_root().display().to_string());
+    }
 }

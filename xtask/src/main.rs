@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Check the Docs Hub: structure, links, matrix, freshness, steps and secrets.
     Verify(verify::VerifyArgs),
-    /// Run a scripted tabletop drill against the mock stack.
+    /// Run a scripted tabletop drill against the mock stack (Linux or WSL; built on first use).
     Drill(drill::DrillArgs),
     /// List the rotations due or overdue per class, with owners, and the hub's next review.
     Review(review::ReviewArgs),
@@ -44,10 +44,6 @@ pub fn workspace_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    // The drill's mock tools are this same binary, reached through shims in the sandbox.
-    if let Some(code) = drill::mock_entry() {
-        return ExitCode::from(code);
-    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

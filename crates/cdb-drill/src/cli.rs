@@ -317,10 +317,10 @@ fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Wri
         );
         return 2;
     }
-    let known = crate::scenario::list(&o.root);
+    let known = cdb_model::scenario::list(&o.root);
     if o.list {
         for id in &known {
-            let line = match crate::scenario::load(&o.root, id) {
+            let line = match cdb_model::scenario::load(&o.root, id) {
                 Ok(s) => format!("{id}\t{}\t{}\t{}", s.class.value, s.trigger.value, s.title),
                 Err(e) => format!("{id}\t(invalid: {e})"),
             };

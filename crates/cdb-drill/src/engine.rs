@@ -8,9 +8,9 @@
 use crate::effects;
 use crate::journal::{Event, Invariant, Journal, Mark, StepEvent, Verdict, clock};
 use crate::sandbox::Sandbox;
-use crate::scenario::{self, Scenario, ScenarioError};
 use crate::world::{Armed, World, all_services};
 use cdb_docs::{Phase, Step, Trigger};
+use cdb_model::scenario::{self, Scenario, ScenarioError};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -367,7 +367,7 @@ impl<'h> Run<'h> {
                 continue;
             }
             let kind = f.kind.value.clone();
-            if crate::faults::IMMEDIATE_KINDS.contains(&kind.as_str()) {
+            if cdb_model::faults::IMMEDIATE_KINDS.contains(&kind.as_str()) {
                 return Err(io::Error::other(format!(
                     "fault `{kind}` acts at once: it cannot be injected before the snapshot"
                 )));
@@ -422,8 +422,8 @@ impl<'h> Run<'h> {
                 w.current_step = None;
                 match kind.as_str() {
                     // Applied at once; a change that alters nothing is not a trip (no effect).
-                    k if crate::faults::IMMEDIATE_KINDS.contains(&k) => {
-                        if crate::faults::apply_now(w, k, target.as_deref()) {
+                    k if cdb_model::faults::IMMEDIATE_KINDS.contains(&k) => {
+                        if crate::inject::apply_now(w, k, target.as_deref()) {
                             w.trip_now(&kind, target.as_deref());
                         }
                     }
@@ -615,7 +615,7 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
     if sc.faults.is_empty()
         || sc.faults.iter().any(|f| {
             f.after.value != snap.after()
-                || !crate::faults::IMMEDIATE_KINDS.contains(&f.kind.value.as_str())
+                || !cdb_model::faults::IMMEDIATE_KINDS.contains(&f.kind.value.as_str())
         })
     {
         return Ok(false);
@@ -632,7 +632,7 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
         let mut any = false;
         for f in &sc.faults {
             let target = f.target.as_ref().map(|t| t.value.as_str());
-            any |= crate::faults::apply_now(w, &f.kind.value, target);
+            any |= crate::inject::apply_now(w, &f.kind.value, target);
         }
         any
     })?;

@@ -4,16 +4,17 @@
 //! `docker`, `psql`, `redis-cli`, `curl`, `grafana`, `openssl` and `gh` are mocks backed
 //! by a deterministic model of the stack ([`world`]); it injects the scenario's faults
 //! and checks that the runbook's own verify and rollback steps detect and recover them.
-//! The contract between runbooks and mocks is `docs/drill-world.md`.
+//! The contract between runbooks and mocks is `docs/drill-world.md`. What `cdb-verify` shares
+//! with the drills (fault catalogue, scenario schema, the sweep's plan, the kit's stack) is in
+//! the model crate `cdb-model`.
 
 pub mod behaviour;
 pub mod ci;
 pub mod cli;
-pub mod coverage;
 pub mod effects;
 pub mod engine;
 pub mod exchange;
-pub mod faults;
+pub mod inject;
 pub mod interrupt;
 pub mod jail;
 pub mod journal;
@@ -26,7 +27,6 @@ pub mod redis_conns;
 pub mod report;
 pub mod sandbox;
 pub mod scan;
-pub mod scenario;
 pub mod sessions;
 pub mod shell;
 pub mod stack;

@@ -17,11 +17,8 @@
 use crate::mock::{Ctx, Loc};
 use crate::world::{World, project_of};
 
-/// The TLS overlay's file name (upstream `infrastructure/compose/tls.yml`).
-pub const TLS_OVERLAY: &str = "tls.yml";
-
-/// Overlay files the drill's Compose folder holds, beside the two project files.
-pub const OVERLAY_FILES: &[&str] = &[TLS_OVERLAY];
+// The overlay names, shared with scenario validation, live in the model crate.
+pub use cdb_model::overlays::{OVERLAY_FILES, TLS_OVERLAY, default_overlays};
 
 /// The label Compose writes with the `-f` files a container was created from.
 pub const CONFIG_FILES_LABEL: &str = "com.docker.compose.project.config_files";
@@ -31,15 +28,6 @@ pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub const SERVICE_LABEL: &str = "com.docker.compose.service";
 /// The label with the working directory of the `docker compose` call.
 pub const WORKDIR_LABEL: &str = "com.docker.compose.project.working_dir";
-
-/// The overlays a drill of `class` starts with when its scenario names none.
-pub fn default_overlays(class: &str) -> Vec<String> {
-    if class == "tls" {
-        vec![TLS_OVERLAY.to_owned()]
-    } else {
-        Vec::new()
-    }
-}
 
 /// The file name of a path (`/a/b/tls.yml` → `tls.yml`).
 pub fn base_name(path: &str) -> &str {

@@ -24,9 +24,9 @@ pub mod state;
 
 use crate::engine::{self, DrillError};
 use crate::sandbox::Sandbox;
-use crate::scenario::{self, Scenario};
 use crate::world::World;
 use cdb_docs::Trigger;
+use cdb_model::scenario::{self, Scenario};
 use state::{FaultInfo, State, StepInfo};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -159,7 +159,7 @@ impl<'a> Grid<'a> {
                 classes.push(&c.class);
             }
         }
-        let mut faults: Vec<&'static str> = crate::faults::CATALOGUE
+        let mut faults: Vec<&'static str> = cdb_model::faults::CATALOGUE
             .iter()
             .map(|f| f.id)
             .filter(|f| s.cases.iter().any(|c| c.fault == *f))

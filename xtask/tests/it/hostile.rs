@@ -4,7 +4,11 @@
 //! that hangs fails the test instead of stalling the suite.
 
 use crate::support::{Fixture, MATRIX, RUNBOOK, Run, xtask};
+// Only the Unix-only cases below (FIFOs, device links, non-UTF-8 names) use these; the file
+// also builds for Windows, where `.ci/run` checks it.
+#[cfg(target_os = "linux")]
 use std::ffi::OsStr;
+#[cfg(unix)]
 use std::path::Path;
 
 fn verify(fx: &Fixture, extra: &[&str]) -> Run {
@@ -185,6 +189,7 @@ fn a_fifo_or_dev_zero_scenario_exits_2_naming_it() {
 }
 
 /// A fake AWS access key id, from the detector's own examples (built at run time).
+#[cfg(target_os = "linux")]
 fn fake_aws_key_id() -> String {
     let d = cdb_secrets::detectors()
         .iter()

@@ -6,6 +6,7 @@ mod drill;
 mod hostile;
 mod review;
 mod secrets;
+mod split;
 mod stack;
 mod support;
 mod verify;

@@ -8,8 +8,8 @@ use super::state::{State, StepInfo, phase_rank};
 use crate::journal::clock;
 use crate::report::{Bar, Gantt, Milestone};
 use crate::sandbox::Sandbox;
-use crate::scenario::Scenario;
 use crate::world::World;
+use cdb_model::scenario::Scenario;
 use std::fmt::Write;
 
 /// What became of one runbook step.

@@ -201,7 +201,7 @@ fn every_report_has_a_gantt_of_its_phases_its_marks_and_its_budget() {
         }
         seen += 1;
     }
-    assert_eq!(seen, cdb_drill::scenario::list(d.path()).len());
+    assert_eq!(seen, cdb_model::scenario::list(d.path()).len());
 }
 
 #[test]
@@ -509,7 +509,7 @@ fn the_sweep_page_is_well_formed_and_holds_every_class_and_fault_escaped() {
         Outcome::NotApplicable,
     ];
     let mut n = 0;
-    for f in cdb_drill::faults::CATALOGUE {
+    for f in cdb_model::faults::CATALOGUE {
         for (class, _) in f.applies {
             s.cases.push(result(class, f.id, n, outcomes[n % 4], nasty));
             n += 1;
@@ -541,10 +541,10 @@ fn the_sweep_page_is_well_formed_and_holds_every_class_and_fault_escaped() {
         .split("</table>")
         .next()
         .unwrap();
-    for class in cdb_drill::faults::classes() {
+    for class in cdb_model::faults::classes() {
         assert!(grid.contains(&format!("<th>{class}</th>")), "{class}");
     }
-    for f in cdb_drill::faults::CATALOGUE {
+    for f in cdb_model::faults::CATALOGUE {
         assert!(
             grid.contains(&format!("<th class=\"fault\">{}</th>", f.id)),
             "{}",
@@ -581,7 +581,7 @@ fn a_real_sweep_writes_the_page_and_the_summary() {
     let (ids, hrefs) = check_html(&html).unwrap_or_else(|e| panic!("{e}"));
     assert!(hrefs.is_subset(&ids));
     assert!(html.contains("<th>ci</th>"));
-    for f in cdb_drill::faults::CATALOGUE
+    for f in cdb_model::faults::CATALOGUE
         .iter()
         .filter(|f| f.target_in("ci").is_some())
     {

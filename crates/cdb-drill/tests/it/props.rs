@@ -3,7 +3,7 @@
 
 use crate::mock_exe;
 use cdb_drill::engine::{self, Config};
-use cdb_drill::faults::CATALOGUE;
+use cdb_model::faults::CATALOGUE;
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ proptest! {
             .filter(|s| s.phase == cdb_docs::Phase::Rotate)
             .map(|s| s.id.clone())
             .collect();
-        let mut sc = cdb_drill::scenario::parse(&scenario(class, &faults, &points), "prop.yaml").unwrap();
+        let mut sc = cdb_model::scenario::parse(&scenario(class, &faults, &points), "prop.yaml").unwrap();
         sc.id = "prop".into();
         sc.validate(&hub).unwrap();
         let cfg = Config { root, seed, step_timeout: Duration::from_secs(10), mock_exe: mock_exe() };

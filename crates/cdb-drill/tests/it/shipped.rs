@@ -6,7 +6,7 @@ use crate::{drill, fixture};
 fn every_shipped_scenario_passes() {
     let d = fixture();
     let root = d.path().to_str().unwrap();
-    let ids = cdb_drill::scenario::list(d.path());
+    let ids = cdb_model::scenario::list(d.path());
     for want in [
         "leak-db",
         "leak-cache",

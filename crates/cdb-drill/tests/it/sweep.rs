@@ -19,7 +19,7 @@ fn the_plan_covers_every_class_fault_and_point_and_prunes_statically() {
     let hub = sweep::load_hub(&crate::workspace()).unwrap();
     let steps = sweep::hub_steps(&hub);
     let plan = sweep::plan(&steps, None);
-    for f in cdb_drill::faults::CATALOGUE {
+    for f in cdb_model::faults::CATALOGUE {
         assert!(plan.iter().any(|(c, _)| c.fault.id == f.id), "{}", f.id);
     }
     // An armed fault that no later step could trip is not applicable, decided without a run.
@@ -64,8 +64,8 @@ fn coverage_sees_a_class_without_faults_or_scenarios_as_unexercised() {
     let d = fixture();
     let hub = sweep::load_hub(d.path()).unwrap();
     let steps = sweep::hub_steps(&hub);
-    let scen = cdb_drill::coverage::scenarios(d.path());
-    let done = cdb_drill::coverage::exercised(&steps, &scen);
+    let scen = cdb_model::coverage::scenarios(d.path());
+    let done = cdb_model::coverage::exercised(&steps, &scen);
     assert!(done.contains("database-verify-consumers-healthy"));
     assert!(
         done.contains("database-rollback-fresh-next"),
@@ -78,7 +78,7 @@ fn coverage_sees_a_class_without_faults_or_scenarios_as_unexercised() {
     fake.id = "no-such-class-verify-x".into();
     let mut all = steps.clone();
     all.push(&fake);
-    assert!(!cdb_drill::coverage::exercised(&all, &scen).contains("no-such-class-verify-x"));
+    assert!(!cdb_model::coverage::exercised(&all, &scen).contains("no-such-class-verify-x"));
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn an_immediate_fault_that_changes_nothing_is_its_baseline() {
                     && k.after != "start"
                     && matches!(
                         k.fault.mechanism,
-                        cdb_drill::faults::Mechanism::Immediate { .. }
+                        cdb_model::faults::Mechanism::Immediate { .. }
                     )
             })
             .map(|(k, _)| k)

@@ -1,7 +1,7 @@
 //! Rule `step-unexercised`: a verify or rollback step that no drill scenario and no sweep case
 //! runs. Dead verification is a defect: nobody knows whether it detects or recovers anything.
 //!
-//! Decided statically by `cdb_drill::coverage` from the hub's steps, the scenarios' class and
+//! Decided statically by `cdb_model::coverage` from the hub's steps, the scenarios' class and
 //! trigger and the fault catalogue: nothing runs, nothing is written.
 
 use super::{Ctx, Rule, RuleMeta, Sink};
@@ -19,16 +19,16 @@ pub const RULE: Rule = Rule::hub(&META, check);
 fn check(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
     let hub = ctx.hub;
     let steps: Vec<&cdb_docs::Step> = hub.docs.iter().flat_map(|d| d.steps.iter()).collect();
-    if !steps.iter().any(|s| cdb_drill::coverage::is_checked(s)) {
+    if !steps.iter().any(|s| cdb_model::coverage::is_checked(s)) {
         return;
     }
-    let scenarios = cdb_drill::coverage::scenarios(&hub.root);
-    let done = cdb_drill::coverage::exercised(&steps, &scenarios);
+    let scenarios = cdb_model::coverage::scenarios(&hub.root);
+    let done = cdb_model::coverage::exercised(&steps, &scenarios);
     for doc in &hub.docs {
         for s in doc
             .steps
             .iter()
-            .filter(|s| cdb_drill::coverage::is_checked(s))
+            .filter(|s| cdb_model::coverage::is_checked(s))
         {
             if done.contains(&s.id) {
                 continue;

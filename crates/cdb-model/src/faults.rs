@@ -3,10 +3,9 @@
 //! Each entry says which mechanism it uses (a fault armed in the world and tripped by the
 //! mock that would do the thing, or a change the engine applies at once), which classes it
 //! applies to (with the service, secret file or tool it hits in each), and where it can be
-//! injected. The sweep (`sweep.rs`) runs every entry at every injection point; the coverage
-//! rule of `cdb-verify` reads the catalogue to decide statically which steps any case runs.
-
-use crate::world::World;
+//! injected. The sweep plans every entry at every injection point (`plan.rs`; `cdb-drill` runs
+//! them, applying the immediate ones with `inject::apply_now`); the coverage rule of
+//! `cdb-verify` reads the catalogue to decide statically which steps any case runs.
 
 /// How a fault reaches the world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -452,88 +451,6 @@ pub const EXTRA_KINDS: &[(&str, bool)] = &[
     ("tls-key-replaced", true),
     ("tls-ca-bundle-kept", true),
 ];
-
-/// Applies an immediate fault; returns whether it changed the world (else it had no effect).
-pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
-    let target = target.unwrap_or("");
-    match kind {
-        "service-crash" => {
-            let was = w.running(target);
-            w.stop(target);
-            was
-        }
-        "secret-file-emptied" => {
-            let had = w.read_secret_file(target).is_some_and(|v| !v.is_empty());
-            had && w.write_secret_file(target, "").is_ok()
-        }
-        "secret-file-reverted" => {
-            // The value a running consumer read at creation: what is in use now; for a file
-            // only tooling reads (no container does), the rotation's own record of it, `.prev`.
-            let in_use = w
-                .containers
-                .values()
-                .find_map(|c| c.read.get(target).cloned())
-                .or_else(|| w.read_secret_file(&format!("{target}.prev")));
-            match in_use {
-                Some(v) if w.read_secret_file(target).as_deref() != Some(v.as_str()) => {
-                    w.write_secret_file(target, &v).is_ok()
-                }
-                _ => false,
-            }
-        }
-        "malformed-dsn" => {
-            let name = if target.is_empty() {
-                "POSTGRES_PASSWORD_DSN"
-            } else {
-                target
-            };
-            let v = w.fresh_secret("POSTGRES_PASSWORD_DSN (malformed)", 16);
-            w.write_secret_file(name, &v).is_ok()
-        }
-        "tls-key-replaced" => {
-            // A fresh key in place of the one the certificate was issued for.
-            let had = w
-                .read_secret_file(target)
-                .is_some_and(|t| w.tls.key_id(&t).is_some());
-            if !had {
-                return false;
-            }
-            let key = w.tls_new_key("EC P-256", "a TLS private key (regenerated)");
-            w.write_secret_file(target, &key).is_ok()
-        }
-        "tls-ca-bundle-kept" => {
-            // The CA file becomes the new CA plus the one in use, when they differ.
-            let file = w.read_secret_file(target).unwrap_or_default();
-            let in_use = w
-                .containers
-                .values()
-                .find_map(|c| c.read.get(target).cloned());
-            let now = w.tls.cert_ids(&file);
-            match in_use {
-                Some(old)
-                    if !now.is_empty()
-                        && w.tls
-                            .cert_ids(&old)
-                            .first()
-                            .is_some_and(|id| !now.contains(id)) =>
-                {
-                    w.write_secret_file(target, &format!("{file}\n{old}\n"))
-                        .is_ok()
-                }
-                _ => false,
-            }
-        }
-        "redis-restart" => {
-            // A restart re-reads the password file and drops runtime ACL state: it changes
-            // something when the runtime state differs from that, or connections are open.
-            let differs = crate::redis_conns::runtime_differs(w) || !w.redis.conns.list.is_empty();
-            w.restart("cdb_redis");
-            differs
-        }
-        "redis-backdoor-user" => crate::redis_conns::backdoor(w),
-        _ => false,
-    }
-}
 
 /// The distinct classes the catalogue applies to.
 pub fn classes() -> Vec<&'static str> {

@@ -335,7 +335,7 @@ impl Scenario {
                             | "keeps-old-ca"
                             | "service-crash"
                             | "crash-loop"
-                    ) && !crate::world::all_services().any(|s| s == t.value) =>
+                    ) && !crate::stack::all_services().any(|s| s == t.value) =>
                 {
                     return Err(at(&p, t, format!("unknown service `{}`", t.value)));
                 }
@@ -377,7 +377,7 @@ impl Scenario {
             ));
         }
         for d in &self.expect.safe_state.degraded {
-            if !crate::world::all_services().any(|s| s == d.value) {
+            if !crate::stack::all_services().any(|s| s == d.value) {
                 return Err(at(&p, d, format!("unknown service `{}`", d.value)));
             }
         }

@@ -1,5 +1,4 @@
-// How a binary of this workspace is linked static and without PIE on linux-gnu (see
-// `xtask/build.rs`); included by the build scripts of `xtask` and `cdb-drill` (`cdb-mock`).
+// How the `cdb-mock` binary is linked static and without PIE on linux-gnu (see `build.rs`).
 
 use std::path::PathBuf;
 use std::process::Command;

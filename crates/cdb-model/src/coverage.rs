@@ -7,7 +7,7 @@
 //! verify steps run in every such case; its rollback steps run after a failed verify, which
 //! every detected case has, and only on their trigger (`when=routine`, `when=leak`).
 
-use crate::sweep::{self, Plan};
+use crate::plan::{self, Plan};
 use cdb_docs::{Phase, Step, Trigger};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -24,7 +24,7 @@ pub fn scenarios(root: &Path) -> Vec<(String, String)> {
 
 /// The (class, trigger) pairs of the sweep cases that run (not decided statically as no-effect).
 pub fn sweep_pairs(steps: &[&Step]) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = sweep::plan(steps, None)
+    let mut v: Vec<(String, String)> = plan::plan(steps, None)
         .into_iter()
         .filter(|(_, p)| !matches!(p, Plan::Static(_)))
         .map(|(c, _)| (c.class, c.trigger.to_owned()))
