@@ -10,9 +10,15 @@
 //! Linux only; on other platforms the crate is empty so the workspace still builds.
 
 #[cfg(unix)]
+pub mod adapter;
+#[cfg(unix)]
+pub mod conformance;
+#[cfg(unix)]
 mod error;
 #[cfg(unix)]
 mod instance;
+#[cfg(unix)]
+pub mod normalise;
 #[cfg(unix)]
 mod pg;
 #[cfg(unix)]

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(unix)]
+mod conformance;
+#[cfg(unix)]
 mod lifecycle;
 #[cfg(unix)]
 mod pg;

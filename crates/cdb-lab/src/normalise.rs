@@ -1,0 +1,79 @@
+//! The conformance suite's normalisations: every difference between a mock run and a real run
+//! that does not matter to the runbook, in this one place, each with why. Nothing else in the
+//! suite makes two outputs equal.
+//!
+//! What is compared (conformance.rs): the exit code, the verdict line (`PASS id` / `FAIL id: …`)
+//! and the standard output lines (what the steps test: they read stdout with `grep`, `test`,
+//! `[ … = … ]`). Standard error is shown in a difference but not compared: the steps send it to
+//! `/dev/null` or into evidence files, and its wording is the tool's (psql names the server's
+//! address and port, which are the lab's).
+
+/// Steps that call a server tool but whose verdict rests on the consumers acting (reconnecting,
+/// retrying with the password they read): one step run against a bare server cannot show that,
+/// so these are compared by the lab drills (`drill … --lab`), where stand-in consumers run.
+pub const NEEDS_CONSUMERS: &[(&str, &str)] = &[
+    (
+        "database-verify-consumers-healthy",
+        "counts refused logins of consumers retrying during two minutes, and the consumers' containers",
+    ),
+    (
+        "cache-revoke-end-old-connections",
+        "waits for each consumer to reconnect after CLIENT KILL",
+    ),
+];
+
+/// Classes whose steps are not in the suite, and why.
+pub const CLASSES_LEFT_OUT: &[(&str, &str)] = &[(
+    "tls",
+    "the mock's PEM files name registry entries (tls.rs), they are not certificates a real openssl can read: \
+     comparing them needs certificates issued for the lab (not built)",
+)];
+
+/// One side's output made comparable. `root` is that side's sandbox dir.
+///
+/// 1. The sandbox path becomes `$SANDBOX` (each side runs in its own temp dir).
+/// 2. Trailing white space and `\r` go (a pipe through `redis-cli` on a terminal is not the case
+///    here, but the mock and the tool may end a line differently).
+/// 3. Empty lines go: `redis-cli` prints an empty line for an empty reply where the mock prints
+///    none (docs/real-server-facts.md, "an empty array as an empty line"); no step tests for one.
+pub fn lines(text: &str, root: &str) -> Vec<String> {
+    text.replace(root, "$SANDBOX")
+        .lines()
+        .map(|l| l.trim_end().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The verdict line: the last `PASS …` or `FAIL …` line of standard output.
+pub fn verdict(lines: &[String]) -> Option<String> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("PASS ") || l.starts_with("FAIL "))
+        .cloned()
+}
+
+/// A mock and a real step start from the same state, but the clocks differ: the mock's server
+/// runs on the simulated clock (2026-01-01 plus the drill's time, `cdb_drill::pg`), the real one
+/// on this machine's. A cut-off a step recorded in a file (`POSTGRES_PASSWORD.altered-at`, Unix
+/// seconds on the server's clock) is moved to the real clock by the harness (conformance.rs,
+/// `Lab::load_pg`): the sessions that started before it on the mock start before it on the real
+/// server, the others after. These are the files that hold a server time.
+pub const SERVER_TIME_FILES: &[&str] = &["POSTGRES_PASSWORD.altered-at"];
+
+/// Values a step makes differ: `openssl rand` in the mock returns a value the world names, the
+/// real one a random value. After a step, which passwords log in is compared by the *file* that
+/// holds a value (`file REDIS_PASSWORD.next`), each side reading its own file
+/// (conformance.rs, `candidates`), never by the value.
+pub const COMPARED_BY_FILE: &str = "values a step makes are compared by the file that holds them";
+
+/// What a tool inside the container shows of the server's own paths: the lab's Redis keeps its
+/// files in its temp dir, the official image in `/data` (`WORKDIR /data`, default `dir ./`,
+/// `dbfilename dump.rdb`). The adapter passes `redis-cli`'s answer through this (adapter.rs),
+/// so `CONFIG GET dir` answers `/data` as in `cdb_redis`.
+pub fn container_view(text: &str, lab_redis_dir: &str) -> String {
+    if lab_redis_dir.is_empty() {
+        return text.to_owned();
+    }
+    text.replace(lab_redis_dir.trim_end_matches('/'), "/data")
+}
