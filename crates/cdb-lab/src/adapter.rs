@@ -38,6 +38,9 @@ pub struct AdapterConf {
     pub redis_dir: PathBuf,
     /// The executable that answers `__cdb-mock docker …` (the drill's mocks).
     pub mock_exe: PathBuf,
+    /// Lab mode: the harness's socket for `sync` after a Compose verb; every call is then
+    /// also shadowed into the mock so the world moves as in the mock drill (lab.rs).
+    pub control: Option<PathBuf>,
 }
 
 impl AdapterConf {
@@ -54,6 +57,10 @@ impl AdapterConf {
             self.redis_dir.display(),
             self.mock_exe.display()
         );
+        let text = match &self.control {
+            Some(c) => format!("{text}control={}\n", c.display()),
+            None => text,
+        };
         std::fs::write(path, text)
     }
 
@@ -79,6 +86,7 @@ impl AdapterConf {
                 "redis_port" => c.redis_port = port(v)?,
                 "redis_dir" => c.redis_dir = v.into(),
                 "mock_exe" => c.mock_exe = v.into(),
+                "control" => c.control = Some(v.into()),
                 _ => return Err(format!("{}:{}: unknown key {k:?}", path.display(), n + 1)),
             }
         }
@@ -91,10 +99,20 @@ pub fn entry() -> Option<ExitCode> {
     let mut args = std::env::args_os();
     let a0 = args.next()?;
     let name = Path::new(&a0).file_name()?.to_string_lossy().into_owned();
-    if name != "docker" {
+    if name != "docker" && name != "sleep" {
         return None;
     }
     let conf = std::env::var_os(ADAPTER_VAR)?;
+    if name == "sleep" {
+        // Lab mode's clock (normalise::SLEEP_DIVISOR).
+        let secs: f64 = args
+            .next()
+            .and_then(|a| a.to_str()?.trim_end_matches('s').parse().ok())
+            .unwrap_or(0.0);
+        let d = (secs / crate::normalise::SLEEP_DIVISOR).clamp(0.0, 5.0);
+        std::thread::sleep(std::time::Duration::from_secs_f64(d));
+        return Some(ExitCode::SUCCESS);
+    }
     let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
     let code = match AdapterConf::read(Path::new(&conf)) {
         Ok(c) => docker(&c, &args),
@@ -110,18 +128,126 @@ pub fn entry() -> Option<ExitCode> {
 
 /// `docker ARGS` in the lab. Returns the exit code (or does not return: `exec`).
 pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
-    match args.first().map(String::as_str) {
-        Some("exec") => {
-            if let Some(code) = exec(c, &args[1..]) {
-                return code;
+    let verb = args.first().map(String::as_str);
+    let to_server = match verb {
+        Some("exec") => parse_exec(&args[1..]).is_some_and(|e| {
+            matches!(
+                (e.container, e.cmd.first().map(String::as_str)),
+                ("cdb_postgres", Some("psql")) | ("cdb_redis", Some("redis-cli"))
+            )
+        }),
+        Some("logs") => args.last().is_some_and(|a| a == "cdb_postgres"),
+        _ => false,
+    };
+    if c.control.is_none() {
+        // The conformance suite: servers real, the rest answered by the mock.
+        return match (to_server, verb) {
+            (true, Some("exec")) => exec(c, &args[1..], None).unwrap_or(125),
+            (true, _) => pg_logs(c, &args[1..]),
+            _ => forward_to_mock(c, args),
+        };
+    }
+    // Lab mode: the mock sees every call, so the world moves as in the mock drill.
+    let interactive = verb == Some("exec") && parse_exec(&args[1..]).is_some_and(|e| e.interactive);
+    let input = if interactive {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);
+        Some(buf)
+    } else {
+        None
+    };
+    if to_server {
+        let _ = shadow(c, args, input.as_deref(), false);
+        // The harness counts what reached the real servers (lab.rs `LabOutcome::server_calls`).
+        if let Some(control) = &c.control {
+            let log = control.with_file_name("server-calls.log");
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+            {
+                let what = parse_exec(&args[1..])
+                    .and_then(|e| e.cmd.first().cloned())
+                    .unwrap_or_else(|| "logs".into());
+                let _ = writeln!(f, "{what}");
             }
         }
-        Some("logs") if args.last().is_some_and(|a| a == "cdb_postgres") => {
-            return pg_logs(c, &args[1..]);
-        }
-        _ => {}
+        return match verb {
+            Some("exec") => exec(c, &args[1..], input).unwrap_or(125),
+            _ => pg_logs(c, &args[1..]),
+        };
     }
-    forward_to_mock(c, args)
+    match verb {
+        Some("compose" | "restart" | "stop" | "start" | "kill" | "rm" | "up") => {
+            let code = shadow(c, args, input.as_deref(), true).unwrap_or(125);
+            if let Err(e) = sync(c) {
+                eprintln!("docker (cdb-lab adapter): the lab did not follow: {e}");
+                return 125;
+            }
+            code
+        }
+        Some("inspect") => {
+            let out = Command::new(&c.mock_exe)
+                .arg(cdb_drill::mock::MARKER)
+                .arg("docker")
+                .args(args)
+                .stderr(Stdio::inherit())
+                .output();
+            match out {
+                Ok(o) => {
+                    print!(
+                        "{}",
+                        crate::normalise::lab_address(&String::from_utf8_lossy(&o.stdout))
+                    );
+                    o.status.code().unwrap_or(1)
+                }
+                Err(e) => {
+                    eprintln!("docker (cdb-lab adapter): cannot run the mock: {e}");
+                    125
+                }
+            }
+        }
+        _ => forward_to_mock(c, args),
+    }
+}
+
+/// Runs the mock `docker` with `args` (and `input`), showing its output only when `visible`.
+fn shadow(c: &AdapterConf, args: &[String], input: Option<&[u8]>, visible: bool) -> Option<i32> {
+    let out = if visible { Stdio::inherit } else { Stdio::null };
+    let mut child = Command::new(&c.mock_exe)
+        .arg(cdb_drill::mock::MARKER)
+        .arg("docker")
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(out())
+        .stderr(out())
+        .spawn()
+        .ok()?;
+    if let (Some(mut s), Some(i)) = (child.stdin.take(), input) {
+        let _ = s.write_all(i);
+    }
+    child.wait().ok()?.code()
+}
+
+/// Asks the lab harness to make the stand-ins follow the world, and waits for it.
+fn sync(c: &AdapterConf) -> Result<(), String> {
+    let Some(control) = &c.control else {
+        return Ok(());
+    };
+    let world = std::env::var(cdb_drill::mock::STATE_VAR).map_err(|e| e.to_string())?;
+    let mut s = std::os::unix::net::UnixStream::connect(control).map_err(|e| e.to_string())?;
+    writeln!(s, "sync {world}").map_err(|e| e.to_string())?;
+    let mut reply = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(&s), &mut reply)
+        .map_err(|e| e.to_string())?;
+    match reply.trim() {
+        "ok" => Ok(()),
+        other => Err(other.to_owned()),
+    }
 }
 
 /// The drill's mock `docker`, answered from the world file the step's environment names.
@@ -186,7 +312,8 @@ fn parse_exec(args: &[String]) -> Option<Exec<'_>> {
 }
 
 /// `Some(code)` when the exec went to a real server; `None`: not ours, the mock answers.
-fn exec(c: &AdapterConf, args: &[String]) -> Option<i32> {
+/// `input`: the standard input already read (lab mode shares it with the mock).
+fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32> {
     let e = parse_exec(args)?;
     let (program, rest) = e.cmd.split_first()?;
     let mut cmd = match (e.container, program.as_str()) {
@@ -207,6 +334,28 @@ fn exec(c: &AdapterConf, args: &[String]) -> Option<i32> {
         .envs(&e.env);
     if !e.interactive {
         cmd.stdin(Stdio::null());
+    }
+    if let Some(input) = input {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let Ok(mut child) = cmd.spawn() else {
+            eprintln!("docker (cdb-lab adapter): cannot run {program}");
+            return Some(126);
+        };
+        if let Some(mut s) = child.stdin.take() {
+            let _ = s.write_all(&input);
+        }
+        let out = child.wait_with_output();
+        return Some(match out {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let dir = c.redis_dir.to_string_lossy();
+                print!("{}", crate::normalise::container_view(&text, &dir));
+                o.status.code().unwrap_or(1)
+            }
+            Err(_) => 126,
+        });
     }
     let config_get = program == "redis-cli"
         && rest

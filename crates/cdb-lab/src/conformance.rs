@@ -713,6 +713,7 @@ impl Lab {
             redis_port: redis.port(),
             redis_dir: redis.dir().to_path_buf(),
             mock_exe: tool.to_path_buf(),
+            control: None,
         }
         .write(&conf)
         .map_err(drill_err)?;

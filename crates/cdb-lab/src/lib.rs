@@ -18,6 +18,8 @@ mod error;
 #[cfg(unix)]
 mod instance;
 #[cfg(unix)]
+pub mod lab;
+#[cfg(unix)]
 pub mod normalise;
 #[cfg(unix)]
 mod pg;
@@ -25,6 +27,8 @@ mod pg;
 mod redis;
 #[cfg(unix)]
 mod relay;
+#[cfg(unix)]
+pub mod standin;
 
 #[cfg(unix)]
 pub use error::{INSTALL_HINT, LabError, skip_or_fail};

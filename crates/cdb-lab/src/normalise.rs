@@ -77,3 +77,16 @@ pub fn container_view(text: &str, lab_redis_dir: &str) -> String {
     }
     text.replace(lab_redis_dir.trim_end_matches('/'), "/data")
 }
+
+/// Lab mode: a container's address on `cdb_network` (`172.18.0.N` in the world) is the loopback
+/// address `127.18.0.N`, from which its stand-in connects (standin.rs), so a step that matches
+/// `docker inspect`'s address against `CLIENT LIST` finds it. The adapter rewrites `inspect`'s
+/// answers through this.
+pub fn lab_address(text: &str) -> String {
+    text.replace("172.18.0.", "127.18.0.")
+}
+
+/// Lab mode: `sleep N` waits N/100 seconds. The steps wait for consumers that reconnect within
+/// milliseconds here (stand-ins), and a lab drill must stay within seconds; the mock's `sleep`
+/// returns at once and advances only the simulated clock.
+pub const SLEEP_DIVISOR: f64 = 100.0;

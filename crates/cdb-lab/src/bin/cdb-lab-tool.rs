@@ -9,6 +9,9 @@ fn main() -> ExitCode {
     if let Some(code) = cdb_lab::adapter::entry() {
         return code;
     }
+    if let Some(code) = cdb_lab::standin::entry() {
+        return code;
+    }
     if let Some(code) = cdb_drill::mock::entry() {
         return ExitCode::from(code);
     }

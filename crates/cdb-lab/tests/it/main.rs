@@ -8,6 +8,8 @@
 #[cfg(unix)]
 mod conformance;
 #[cfg(unix)]
+mod lab;
+#[cfg(unix)]
 mod lifecycle;
 #[cfg(unix)]
 mod pg;
