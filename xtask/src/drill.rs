@@ -51,11 +51,34 @@ pub struct DrillArgs {
     /// Limit --sweep or --mutate to one class.
     #[arg(long, value_name = "C")]
     pub class: Option<String>,
+    /// Run the scenario twice, in the mock world and with real PostgreSQL and Redis and
+    /// stand-in consumers (crates/cdb-lab), and fail when a step's verdict differs.
+    #[arg(long)]
+    pub lab: bool,
 }
 
-/// When the process was started as one of the drill's mock tools, runs it and returns its exit code.
+/// When the process was started as one of the drill's mock tools (or, in lab mode, as the
+/// `docker` adapter or a stand-in consumer), runs it and returns its exit code.
 pub fn mock_entry() -> Option<u8> {
+    #[cfg(unix)]
+    {
+        if let Some(code) = cdb_lab::adapter::entry() {
+            return Some(exit_u8(code));
+        }
+        if let Some(code) = cdb_lab::standin::entry() {
+            return Some(exit_u8(code));
+        }
+    }
     cdb_drill::mock::entry()
+}
+
+#[cfg(unix)]
+fn exit_u8(code: std::process::ExitCode) -> u8 {
+    if code == std::process::ExitCode::SUCCESS {
+        0
+    } else {
+        1
+    }
 }
 
 pub fn run(args: DrillArgs) -> u8 {
@@ -73,6 +96,9 @@ pub fn run(args: DrillArgs) -> u8 {
             return 2;
         }
     };
+    if args.lab {
+        return lab(&args, &exe);
+    }
     let opts = cdb_drill::cli::Options {
         scenarios: args.scenario,
         root: args.root.unwrap_or_else(crate::workspace_root),
@@ -96,4 +122,80 @@ pub fn run(args: DrillArgs) -> u8 {
         summary: cdb_drill::summary::from_env(),
     };
     cdb_drill::cli::run(&opts, &exe, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// `drill <scenario>… --lab`: each scenario in the mock and in the lab; exit 1 when a step's
+/// verdict differs (the step and both outputs are printed) or a drill fails, 2 when the lab cannot
+/// run. Without the servers: skipped (exit 0) naming the install command, unless `CI=true`.
+#[cfg(unix)]
+fn lab(args: &DrillArgs, exe: &std::path::Path) -> u8 {
+    if args.scenario.is_empty() {
+        eprintln!(
+            "error: --lab needs scenario ids (one of {:?})",
+            cdb_lab::lab::SCENARIOS
+        );
+        return 2;
+    }
+    let cfg = cdb_drill::Config {
+        root: args.root.clone().unwrap_or_else(crate::workspace_root),
+        seed: args.seed,
+        step_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        mock_exe: exe.to_path_buf(),
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut code = 0;
+    for id in &args.scenario {
+        let t = std::time::Instant::now();
+        let o = match cdb_lab::lab::run(&cfg, id) {
+            Ok(o) => o,
+            Err(cdb_lab::conformance::SuiteError::Lab(e)) if e.is_missing() && !ci => {
+                println!("skipped: drill {id} --lab: {e} (or run .ci/install-servers)");
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: drill {id} --lab: {e}");
+                return 2;
+            }
+        };
+        if args.format == "json" {
+            println!("{}", o.lab.to_json());
+        } else {
+            print!(
+                "{}",
+                cdb_secrets::escape_controls(&cdb_drill::report::human(&o.lab))
+            );
+        }
+        let secs = t.elapsed().as_secs_f64();
+        if o.differences.is_empty() {
+            println!(
+                "lab: {id}: every step reached the mock's verdict on PostgreSQL {} and Redis {} ({} server calls, {secs:.1} s)",
+                o.pg_version, o.redis_version, o.server_calls
+            );
+        } else {
+            code = 1;
+            for d in &o.differences {
+                eprintln!(
+                    "lab: {id}: step {} (#{}) reached another verdict than in the mock\n--- mock:\n{}\n--- lab:\n{}",
+                    d.step,
+                    d.index + 1,
+                    cdb_secrets::escape_controls(d.mock.trim_end()),
+                    cdb_secrets::escape_controls(d.lab.trim_end())
+                );
+            }
+        }
+        if !o.lab.verdict.passed {
+            code = 1;
+            eprintln!(
+                "drill {id} --lab failed: {}",
+                o.lab.verdict.reasons.join("; ")
+            );
+        }
+    }
+    code
+}
+
+#[cfg(not(unix))]
+fn lab(_: &DrillArgs, _: &std::path::Path) -> u8 {
+    eprintln!("error: drill --lab needs Linux (real servers under a supervisor)");
+    2
 }

@@ -109,7 +109,7 @@ pub fn entry() -> Option<ExitCode> {
             .next()
             .and_then(|a| a.to_str()?.trim_end_matches('s').parse().ok())
             .unwrap_or(0.0);
-        let d = (secs / crate::normalise::SLEEP_DIVISOR).clamp(0.0, 5.0);
+        let d = crate::normalise::lab_sleep_secs(secs).clamp(0.0, 5.0);
         std::thread::sleep(std::time::Duration::from_secs_f64(d));
         return Some(ExitCode::SUCCESS);
     }

@@ -234,6 +234,13 @@ impl LabRunner {
     pub fn stop(&self) {
         if let Ok(mut s) = self.state.lock() {
             if std::env::var_os("CDB_LAB_SHOW").is_some() {
+                let log = std::fs::read_to_string(s.pg.log_path()).unwrap_or_default();
+                for l in log
+                    .lines()
+                    .filter(|l| l.contains("authentication failed") || l.contains("terminating"))
+                {
+                    eprintln!("pg log: {l}");
+                }
                 for e in std::fs::read_dir(&s.dir).into_iter().flatten().flatten() {
                     if e.path().extension().is_some_and(|x| x == "log") {
                         let t = std::fs::read_to_string(e.path()).unwrap_or_default();
@@ -495,6 +502,7 @@ impl State {
             self.redis_generation = gen_redis;
         }
         let services: Vec<&'static str> = cdb_drill::world::all_services().collect();
+        let mut started = 0;
         for s in services {
             let pg_consumer = cdb_drill::pg::is_consumer(s) && s != "cdb_grafana";
             let redis_holder = cdb_drill::redis_conns::HOLDERS.contains(&s);
@@ -564,6 +572,7 @@ impl State {
                 .stderr(log)
                 .spawn()
                 .map_err(|e| format!("cannot start the stand-in of {s}: {e}"))?;
+            started += 1;
             self.standins.insert(
                 s.to_owned(),
                 StandIn {
@@ -572,8 +581,10 @@ impl State {
                 },
             );
         }
-        // A pool connects within a moment of its start: wait until each new one is in.
-        std::thread::sleep(Duration::from_millis(300));
+        // A pool connects within a moment of its start (a container's start takes longer).
+        if started > 0 {
+            std::thread::sleep(Duration::from_millis(150));
+        }
         if std::env::var_os("CDB_LAB_SHOW").is_some()
             && let Some(mut a) = self.admin()
         {

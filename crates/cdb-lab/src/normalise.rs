@@ -90,3 +90,19 @@ pub fn lab_address(text: &str) -> String {
 /// milliseconds here (stand-ins), and a lab drill must stay within seconds; the mock's `sleep`
 /// returns at once and advances only the simulated clock.
 pub const SLEEP_DIVISOR: f64 = 100.0;
+
+/// Lab mode: a wait of a minute or more (`sleep 120` before reading `docker logs --since T`)
+/// lasts at least this long. The steps' cut-offs are whole seconds rounded up on the server's
+/// clock (`ceil(extract(epoch FROM now()))`), which do not scale: a refused reconnect in the
+/// same second as the cut-off is before it, so the wait must cover the next whole second.
+pub const LONG_SLEEP_MIN_SECS: f64 = 1.6;
+
+/// How long `sleep N` lasts in lab mode.
+pub fn lab_sleep_secs(n: f64) -> f64 {
+    let scaled = n / SLEEP_DIVISOR;
+    if n >= 60.0 {
+        scaled.max(LONG_SLEEP_MIN_SECS)
+    } else {
+        scaled
+    }
+}

@@ -5,7 +5,7 @@
 //! `lab.rs`), opens one PostgreSQL session and/or one Redis connection with those values and
 //! holds them. It uses a connection every 200 ms (a pool notices an ended connection on its next
 //! use), and when one ends it reconnects with the values read at start, never re-reading the
-//! files; a refused reconnect is retried every 500 ms, each refusal logged by the real server.
+//! files; a refused reconnect is retried every 200 ms, each refusal logged by the real server.
 //! Where the real service validates its credentials at start (`auth-at-start`: `cdb_risk`,
 //! `cdb_execution`), a refusal at start ends the process (exit 1), as `validate_all_auth` does.
 //! It ends when its standard input closes: the harness dropped it, or the harness died.
@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const MARKER: &str = "__cdb-lab-stand-in";
 
 const USE_EVERY: Duration = Duration::from_millis(200);
-const RETRY_EVERY: Duration = Duration::from_millis(500);
+const RETRY_EVERY: Duration = Duration::from_millis(200);
 
 /// What one stand-in connects to and with.
 #[derive(Debug, Clone)]
