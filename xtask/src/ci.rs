@@ -25,6 +25,7 @@ const STEPS: &[&str] = &[
     "cargo clippy --workspace --all-targets --locked -- -D warnings",
     "cargo xtask verify",
     "cargo xtask drill --all",
+    "cargo xtask drill leak-db leak-cache --lab",
     "cargo xtask verify --format sarif --root tests/fixtures/hub > target/verify-sample.sarif",
 ];
 

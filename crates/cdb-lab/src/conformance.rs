@@ -245,6 +245,10 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         },
     )
     .map_err(|e| SuiteError::Drill(format!("{}: cannot load the hub: {e}", cfg.root.display())))?;
+    // No lab run may set its step runner while this suite's sandboxes run (lab.rs).
+    let _one = crate::lab::LAB_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (steps, mut not_run) = suite_steps(&hub);
     let steps: Vec<_> = steps
         .into_iter()
@@ -682,7 +686,6 @@ struct Lab {
     pg: PgServer,
     redis: RedisServer,
     tool: PathBuf,
-    _conf_dir: tempfile::TempDir,
     conf: PathBuf,
     /// World session pid → the real session standing for it.
     pg_sessions: BTreeMap<u32, PgSession>,
@@ -696,11 +699,9 @@ impl Lab {
     fn start(tool: &Path) -> Result<Lab, SuiteError> {
         let pg = PgServer::start().map_err(SuiteError::Lab)?;
         let redis = RedisServer::start().map_err(SuiteError::Lab)?;
-        let conf_dir = tempfile::Builder::new()
-            .prefix("cdb-lab-conf-")
-            .tempdir()
-            .map_err(drill_err)?;
-        let conf = conf_dir.path().join("adapter.conf");
+        // In the Redis instance's dir: its supervisor removes it, also when this process is
+        // killed (instance.rs), so the suite leaves nothing behind.
+        let conf = redis.dir().join("adapter.conf");
         let redis_cli = crate::instance::find_program("redis-cli", &["/usr/bin", "/usr/local/bin"])
             .map_err(SuiteError::Lab)?;
         crate::adapter::AdapterConf {
@@ -721,7 +722,6 @@ impl Lab {
             pg,
             redis,
             tool: tool.to_path_buf(),
-            _conf_dir: conf_dir,
             conf,
             pg_sessions: BTreeMap::new(),
             redis_conns: BTreeMap::new(),

@@ -22,7 +22,7 @@ use cdb_drill::world::World;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::Ipv4Addr;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,10 @@ pub const SCENARIOS: &[&str] = &[
     "leak-cache",
     "leak-cache-live-connection",
 ];
+
+/// Held for a whole lab run, and for a conformance run (whose mock side must run without the
+/// lab's step runner): the runner a lab run sets is process-wide.
+pub(crate) static LAB_RUN: Mutex<()> = Mutex::new(());
 
 /// A step whose verdict differs between the mock and the lab run.
 #[derive(Debug, Clone)]
@@ -66,6 +70,10 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
             "lab mode runs {SCENARIOS:?}; `{scenario}` has faults the lab does not load into real servers"
         )));
     }
+    // The step runner is the process's (sandbox::set_runner): one lab run at a time.
+    let _one = LAB_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mock = cdb_drill::run(cfg, scenario).map_err(|e| SuiteError::Drill(e.to_string()))?;
     let runner = Arc::new(LabRunner::start(&cfg.mock_exe)?);
     let pg_version = runner
@@ -154,7 +162,6 @@ pub struct LabRunner {
     state: Mutex<State>,
     conf: PathBuf,
     control: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for LabRunner {
@@ -188,12 +195,11 @@ impl LabRunner {
     pub fn start(tool: &Path) -> Result<LabRunner, SuiteError> {
         let pg = PgServer::start().map_err(SuiteError::Lab)?;
         let redis = RedisServer::start().map_err(SuiteError::Lab)?;
-        let dir = tempfile::Builder::new()
-            .prefix("cdb-lab-run-")
-            .tempdir()
-            .map_err(|e| SuiteError::Drill(e.to_string()))?;
-        let conf = dir.path().join("adapter.conf");
-        let control = dir.path().join("control.sock");
+        // The adapter's config, the control socket and the stand-ins' files live in the Redis
+        // instance's dir: its supervisor removes it, also when this process is killed.
+        let dir = redis.dir().to_path_buf();
+        let conf = dir.join("adapter.conf");
+        let control = dir.join("control.sock");
         let redis_cli = crate::instance::find_program("redis-cli", &["/usr/bin", "/usr/local/bin"])
             .map_err(SuiteError::Lab)?;
         AdapterConf {
@@ -215,7 +221,7 @@ impl LabRunner {
                 pg,
                 redis,
                 tool: tool.to_path_buf(),
-                dir: dir.path().to_path_buf(),
+                dir,
                 loaded: false,
                 standins: BTreeMap::new(),
                 redis_generation: None,
@@ -225,7 +231,6 @@ impl LabRunner {
             }),
             conf,
             control,
-            _dir: dir,
         };
         Ok(runner)
     }
@@ -313,13 +318,13 @@ impl StepRunner for LabRunner {
             .env(ADAPTER_VAR, &self.conf)
             .current_dir(&sb.stack)
             .stdin(Stdio::null());
-        // The sync server lives exactly as long as the step: "stop" ends it before we return.
+        // The sync server lives exactly as long as the step: the flag ends it before we return.
+        listener.set_nonblocking(true)?;
+        let done = std::sync::atomic::AtomicBool::new(false);
         let ran = std::thread::scope(|scope| {
-            let server = scope.spawn(|| serve(&self.state, &listener));
+            let server = scope.spawn(|| serve(&self.state, &listener, &done));
             let ran = crate::instance::run_bounded(cmd, "", limit);
-            if let Ok(c) = UnixStream::connect(&self.control) {
-                let _ = (&c).write_all(b"stop\n");
-            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = server.join();
             ran
         })?;
@@ -333,19 +338,25 @@ impl StepRunner for LabRunner {
     }
 }
 
-/// Answers the adapter's `sync WORLD` requests (after a Compose verb) until `stop`.
-fn serve(state: &Mutex<State>, listener: &UnixListener) {
-    for conn in listener.incoming() {
-        let Ok(conn) = conn else { break };
+/// Answers the adapter's `sync WORLD` requests (after a Compose verb) until `done`.
+fn serve(state: &Mutex<State>, listener: &UnixListener, done: &std::sync::atomic::AtomicBool) {
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        let conn = match listener.accept() {
+            Ok((c, _)) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Err(_) => break,
+        };
+        let _ = conn.set_nonblocking(false);
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
         let mut line = String::new();
         let mut r = BufReader::new(&conn);
         if r.read_line(&mut line).unwrap_or(0) == 0 {
             continue;
         }
         let line = line.trim();
-        if line == "stop" {
-            break;
-        }
         if let Some(world) = line.strip_prefix("sync ") {
             let res = World::load(Path::new(world))
                 .map_err(|e| e.to_string())

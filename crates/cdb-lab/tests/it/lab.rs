@@ -68,3 +68,36 @@ fn leak_db_reaches_the_mock_verdicts_on_real_servers() {
 fn leak_cache_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("leak-cache");
 }
+
+#[test]
+fn routine_db_straggler_reaches_the_mock_verdicts_on_real_servers() {
+    assert_same("routine-db-straggler");
+}
+
+#[test]
+fn leak_cache_live_connection_reaches_the_mock_verdicts_on_real_servers() {
+    assert_same("leak-cache-live-connection");
+}
+
+/// The comparison names the step where two runs part and shows both outputs: two mock runs of
+/// different database scenarios (the leak's and the routine rotation's paths differ at their
+/// first step) stand for a lab run that went another way.
+#[test]
+fn a_verdict_difference_names_the_step_and_both_outputs() {
+    let cfg = config();
+    let a = cdb_drill::run(&cfg, "leak-db").unwrap();
+    let b = cdb_drill::run(&cfg, "routine-db-straggler").unwrap();
+    let d = cdb_lab::lab::compare(&a, &b);
+    assert!(!d.is_empty());
+    let first = &d[0];
+    assert!(!first.step.is_empty());
+    assert!(
+        first.mock.contains("PASS ") || first.mock.contains("FAIL "),
+        "{first:?}"
+    );
+    assert!(
+        first.lab.contains("PASS ") || first.lab.contains("FAIL "),
+        "{first:?}"
+    );
+    assert!(cdb_lab::lab::compare(&a, &a).is_empty());
+}
