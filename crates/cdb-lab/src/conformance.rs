@@ -360,12 +360,15 @@ fn run_case(
     }
     let post = World::load(&mock_sb.world_file()).map_err(io)?;
     let mock_root = mock_sb.root.display().to_string();
-    let mock_out = normalise::lines(&r.stdout, &mock_root);
+    let mock_out = normalise::lines(
+        &normalise::redact(&r.stdout, &post, &mock_sb.secrets),
+        &mock_root,
+    );
     let mock = Side {
         code: r.code,
         verdict: normalise::verdict(&mock_out),
         stdout: mock_out,
-        stderr: mock_sb.sanitize(&post.redact(&r.stderr)),
+        stderr: mock_sb.sanitize(&normalise::redact(&r.stderr, &post, &mock_sb.secrets)),
     };
 
     // The real side: the same files, the world's server state loaded into the real servers.
@@ -389,12 +392,15 @@ fn run_case(
         Ok(()) => {
             let r = lab.run_step(&real_sb, step, cfg.step_timeout).map_err(io)?;
             let real_root = real_sb.root.display().to_string();
-            let out = normalise::lines(&r.stdout, &real_root);
+            let out = normalise::lines(
+                &normalise::redact(&r.stdout, &post, &real_sb.secrets),
+                &real_root,
+            );
             let side = Side {
                 code: r.code,
                 verdict: normalise::verdict(&out),
                 stdout: out,
-                stderr: real_sb.sanitize(&post.redact(&r.stderr)),
+                stderr: real_sb.sanitize(&normalise::redact(&r.stderr, &post, &real_sb.secrets)),
             };
             let candidates = candidates(&pre, &post, &mock_sb.secrets, &real_sb.secrets);
             (side, Some(lab.observe(&candidates)))

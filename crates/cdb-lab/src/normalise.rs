@@ -44,6 +44,32 @@ pub fn lines(text: &str, root: &str) -> Vec<String> {
         .collect()
 }
 
+/// Secret values never reach a report: what the world names becomes `[secret:NAME]`
+/// (`World::redact`), and what a file in the side's secrets dir holds (a value the real
+/// `openssl rand` made, which the world does not know) becomes `[secret:file NAME]`. Both sides
+/// pass through this before they are compared, so a line holding a file's value compares by
+/// the file's name.
+pub fn redact(text: &str, world: &cdb_drill::world::World, secrets: &std::path::Path) -> String {
+    let mut out = world.redact(text);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(secrets)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let v = std::fs::read_to_string(e.path()).ok()?;
+            let v = v.trim().to_owned();
+            // Short values (a cut-off's digits, `1`) are not secrets and would mangle output.
+            (v.len() >= 12).then(|| (v, e.file_name().to_string_lossy().into_owned()))
+        })
+        .collect();
+    files.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+    for (v, name) in files {
+        out = out.replace(&v, &format!("[secret:file {name}]"));
+    }
+    out
+}
+
 /// The verdict line: the last `PASS …` or `FAIL …` line of standard output.
 pub fn verdict(lines: &[String]) -> Option<String> {
     lines
