@@ -157,6 +157,25 @@ fn lab(args: &DrillArgs, exe: &std::path::Path) -> u8 {
                 return 2;
             }
         };
+        if let Some(p) = &args.journal {
+            // One scenario: the file; several: `<dir>/<id>.lab.json`.
+            let path = if args.scenario.len() > 1 {
+                p.join(format!("{id}.lab.json"))
+            } else {
+                p.clone()
+            };
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, o.lab.to_json() + "\n"));
+            if let Err(e) = written {
+                eprintln!(
+                    "error: cannot write the lab journal {}: {e}",
+                    path.display()
+                );
+                return 2;
+            }
+        }
         if args.format == "json" {
             println!("{}", o.lab.to_json());
         } else {

@@ -11,6 +11,11 @@
 //! recreate or restart starts the stand-in again, so it reads its files again; a stopped
 //! container has none) and the real Redis follow a restart of `cdb_redis` (it re-reads its
 //! password file, runtime changes lost).
+//!
+//! The steps run outside the drill's jail (its network namespace cannot reach the servers on
+//! loopback), as the operator's shell would, with the sandbox's `PATH` only. `CDB_LAB_SHOW=1`
+//! prints, at the end of a run, the servers' refused logins and terminations and each
+//! stand-in's log, and the Redis clients at each sync (for debugging a difference).
 
 use crate::adapter::{ADAPTER_VAR, AdapterConf};
 use crate::conformance::SuiteError;
@@ -92,7 +97,10 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
     runner.stop();
     let server_calls = std::fs::read_to_string(runner.control.with_file_name("server-calls.log"))
         .map_or(0, |t| t.lines().count());
-    let lab = lab.map_err(|e| SuiteError::Drill(e.to_string()))?;
+    let mut lab = lab.map_err(|e| SuiteError::Drill(e.to_string()))?;
+    // The journal says what confined the steps: in the lab, nothing but the sandbox's PATH.
+    lab.isolation =
+        "none (lab mode: steps run outside the jail to reach the real servers on loopback)".into();
     let differences = compare(&mock, &lab);
     Ok(LabOutcome {
         mock,
