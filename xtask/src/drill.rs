@@ -56,6 +56,10 @@ pub struct DrillArgs {
     /// Limit --sweep or --mutate to one class.
     #[arg(long, value_name = "C")]
     pub class: Option<String>,
+    /// Run the scenarios twice, in the mock world and with real PostgreSQL and Redis and
+    /// stand-in consumers (crates/cdb-lab), and fail when a step's verdict differs.
+    #[arg(long)]
+    pub lab: bool,
 }
 
 /// The one line a drill prints where it cannot run.
@@ -75,7 +79,17 @@ pub fn run(args: DrillArgs) -> u8 {
         return 2;
     }
     let forwarded = forwarded_args(std::env::args().skip(1), args.root.is_none());
-    run_drill_binary(&forwarded)
+    run_drill_binary(binary(args.lab), &forwarded)
+}
+
+/// The package and binary that run the drill: the lab's own tool for `--lab` (it links the real
+/// servers' harness, which the simulator does not), else the simulator's.
+fn binary(lab: bool) -> (&'static str, &'static str) {
+    if lab {
+        ("cdb-lab", "cdb-lab-tool")
+    } else {
+        ("cdb-drill", "cdb-mock")
+    }
 }
 
 /// The arguments after the `drill` word, as `cdb-drill`'s command line takes them: `--flag=value`
@@ -100,7 +114,7 @@ fn forwarded_args(argv: impl Iterator<Item = String>, add_root: bool) -> Vec<Str
 }
 
 /// The `cargo run` that builds (when needed) and runs the drill binary, in this xtask's profile.
-fn cargo_run(forwarded: &[String]) -> std::process::Command {
+fn cargo_run((package, bin): (&str, &str), forwarded: &[String]) -> std::process::Command {
     // The cargo that runs this xtask (`cargo run` sets CARGO), else the one that built it.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut cmd = std::process::Command::new(cargo);
@@ -109,7 +123,7 @@ fn cargo_run(forwarded: &[String]) -> std::process::Command {
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
-    cmd.args(["-p", "cdb-drill", "--bin", "cdb-mock", "--", "drill"])
+    cmd.args(["-p", package, "--bin", bin, "--", "drill"])
         .args(forwarded);
     cmd
 }
@@ -117,17 +131,20 @@ fn cargo_run(forwarded: &[String]) -> std::process::Command {
 /// Replaces this process with the drill (so signals, the terminal of `--shell` and the exit code
 /// are the drill's own); returns only when that cannot start.
 #[cfg(unix)]
-fn run_drill_binary(forwarded: &[String]) -> u8 {
+fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
     use std::os::unix::process::CommandExt;
-    let e = cargo_run(forwarded).exec();
-    eprintln!("error: cannot start `cargo run -p cdb-drill` for the drill: {e}");
+    let e = cargo_run(which, forwarded).exec();
+    eprintln!(
+        "error: cannot start `cargo run -p {}` for the drill: {e}",
+        which.0
+    );
     2
 }
 
 #[cfg(not(unix))]
-fn run_drill_binary(forwarded: &[String]) -> u8 {
+fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
     // Unreachable (`run` stops first off Unix); kept so both cfgs type-check the command.
-    let _ = cargo_run(forwarded);
+    let _ = cargo_run(which, forwarded);
     eprintln!("{NEEDS_LINUX}");
     2
 }

@@ -116,6 +116,17 @@ impl Snapshot {
     pub fn step_ids(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().map(|s| s.1.as_str())
     }
+
+    /// The sandbox's files at this point (the world file among them), for a harness that runs
+    /// one step from here itself (cdb-lab's conformance suite).
+    pub fn files(&self) -> &crate::sandbox::SandboxSnapshot {
+        &self.files
+    }
+
+    /// The simulated clock at this point: where the next step starts.
+    pub fn clock(&self) -> u64 {
+        self.t
+    }
 }
 
 /// Armed faults injected at an earlier point than the snapshot a drill starts from (see

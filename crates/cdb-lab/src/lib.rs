@@ -10,15 +10,25 @@
 //! Linux only; on other platforms the crate is empty so the workspace still builds.
 
 #[cfg(unix)]
+pub mod adapter;
+#[cfg(unix)]
+pub mod conformance;
+#[cfg(unix)]
 mod error;
 #[cfg(unix)]
 mod instance;
+#[cfg(unix)]
+pub mod lab;
+#[cfg(unix)]
+pub mod normalise;
 #[cfg(unix)]
 mod pg;
 #[cfg(unix)]
 mod redis;
 #[cfg(unix)]
 mod relay;
+#[cfg(unix)]
+pub mod standin;
 
 #[cfg(unix)]
 pub use error::{INSTALL_HINT, LabError, skip_or_fail};

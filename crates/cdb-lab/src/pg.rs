@@ -170,6 +170,9 @@ impl PgServer {
             "logging_collector=off",
             "max_connections=40",
             "shared_buffers=16MB",
+            // The lab adapter's `docker logs --since` reads these stamps (adapter.rs).
+            "log_timezone=UTC",
+            "log_line_prefix=%m [%p] ",
         ] {
             argv.push("-c".into());
             argv.push(setting.into());
@@ -228,6 +231,21 @@ impl PgServer {
     /// The instance dir (data, socket, log); removed when the server is dropped.
     pub fn dir(&self) -> &Path {
         self.instance.dir()
+    }
+
+    /// The relay's port on 127.0.0.2: the untrusted "other container" address.
+    pub fn remote_port(&self) -> u16 {
+        self.relay.port()
+    }
+
+    /// The dir of `psql`, `postgres` and `initdb` this server runs from.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The server's log (its standard error): what `docker logs cdb_postgres` shows.
+    pub fn log_path(&self) -> PathBuf {
+        self.instance.dir().join("server.log")
     }
 
     /// The postmaster's pid.
@@ -308,22 +326,24 @@ impl PgServer {
             });
         }
         let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_reader = None;
         if let Some(err) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
-            std::thread::spawn(move || {
+            stderr_reader = Some(std::thread::spawn(move || {
                 for line in BufReader::new(err).lines().map_while(Result::ok) {
                     if let Ok(mut s) = sink.lock() {
                         s.push_str(&line);
                         s.push('\n');
                     }
                 }
-            });
+            }));
         }
         let mut session = PgSession {
             child,
             stdin,
             lines,
             stderr,
+            stderr_reader,
             backend_pid: 0,
         };
         let pid = session.query("SELECT pg_backend_pid();")?;
@@ -340,6 +360,8 @@ pub struct PgSession {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
+    /// The thread collecting stderr: joined once psql exited, so its last words are read.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
     stderr: Arc<Mutex<String>>,
     backend_pid: u32,
 }
@@ -377,7 +399,17 @@ impl PgSession {
             match self.lines.recv_timeout(PSQL_TIMEOUT) {
                 Ok(line) => match line.strip_prefix(END) {
                     Some(flag) if flag.trim() == "false" => return Ok(out),
-                    Some(_) => return Err(self.stderr_text()),
+                    Some(_) => {
+                        // The error went to stderr just before the marker reached stdout; its
+                        // reader may not have it yet.
+                        let until = std::time::Instant::now() + Duration::from_secs(1);
+                        while self.stderr_text().trim().is_empty()
+                            && std::time::Instant::now() < until
+                        {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        return Err(self.stderr_text());
+                    }
                     None => out.push(line),
                 },
                 Err(RecvTimeoutError::Timeout) => {
@@ -394,6 +426,11 @@ impl PgSession {
 
     fn ended(&mut self) -> String {
         let code = self.child.wait().ok().and_then(|s| s.code());
+        // psql has exited, so its stderr is closed and the reader ends: what psql said last
+        // (the server's FATAL) is in before it is read here.
+        if let Some(t) = self.stderr_reader.take() {
+            let _ = t.join();
+        }
         format!(
             "the session ended (psql exit {code:?}): {}",
             self.stderr_text().trim()

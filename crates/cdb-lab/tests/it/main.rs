@@ -6,6 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(unix)]
+mod conformance;
+#[cfg(unix)]
+mod lab;
+#[cfg(unix)]
 mod lifecycle;
 #[cfg(unix)]
 mod pg;
