@@ -301,7 +301,13 @@ impl<'h> Run<'h> {
             ));
         }
         let clean = |s: &str| self.sandbox.sanitize(&world.redact(s));
-        let calls: Vec<String> = world.calls[self.calls_seen.min(world.calls.len())..]
+        let mut step_calls: Vec<&crate::world::Call> = world.calls
+            [self.calls_seen.min(world.calls.len())..]
+            .iter()
+            .collect();
+        // The order the step started them in, not the order they took the log's lock (world.rs).
+        step_calls.sort_by_key(|c| c.pid);
+        let calls: Vec<String> = step_calls
             .iter()
             .map(|c| clean(&format!("{} {}", c.tool, c.argv.join(" "))))
             .collect();

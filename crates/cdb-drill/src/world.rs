@@ -234,6 +234,12 @@ pub struct Call {
     pub step: Option<String>,
     pub tool: String,
     pub argv: Vec<String>,
+    /// The calling process's id. Mocks a step starts at once (`cmp <(openssl …) <(openssl …)`,
+    /// a pipeline) append to the log in whichever order they get its lock; their process ids
+    /// follow the order the shell started them in (one PID namespace per sandbox in the jail),
+    /// so the journal orders a step's calls by them and stays the same for the same seed.
+    #[serde(default)]
+    pub pid: u32,
 }
 
 /// The whole world.

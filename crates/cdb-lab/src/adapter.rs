@@ -427,6 +427,7 @@ fn redis_cli(c: &AdapterConf, args: &[String]) -> Result<Command, String> {
 /// `docker logs [--since T] [-t] cdb_postgres`: the real server's log lines (PostgreSQL's
 /// `log_line_prefix = '%m [%p] '`, UTC), those at or after `T` (Unix seconds or RFC 3339).
 fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
+    // Milliseconds: Docker takes `seconds[.nanoseconds]` and the log has milliseconds (`%m`).
     let mut since: Option<i64> = None;
     let mut stamps = false;
     let mut i = 0;
@@ -445,7 +446,7 @@ fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
                         args.get(i).cloned().unwrap_or_default()
                     }
                 };
-                match v.parse::<i64>().ok().or_else(|| parse_stamp(&v)) {
+                match unix_millis(&v).or_else(|| parse_stamp(&v).map(|t| t * 1000)) {
                     Some(s) => since = Some(s),
                     None => {
                         eprintln!(
@@ -463,7 +464,7 @@ fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
     let log = std::fs::read_to_string(&c.pg_log).unwrap_or_default();
     let mut err = std::io::stderr().lock();
     for line in log.lines() {
-        let at = parse_stamp(line);
+        let at = parse_stamp(line).map(|t| t * 1000 + stamp_millis(line));
         if let (Some(s), Some(t)) = (since, at)
             && t < s
         {
@@ -479,6 +480,28 @@ fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
         let _ = writeln!(err, "{line}");
     }
     0
+}
+
+/// `seconds[.fraction]` (Docker's Unix form of `--since`) as Unix milliseconds, the fraction
+/// cut to milliseconds (the log's precision).
+fn unix_millis(v: &str) -> Option<i64> {
+    let (secs, frac) = v.split_once('.').unwrap_or((v, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
+    Some(secs.parse::<i64>().ok()? * 1000 + ms.parse::<i64>().ok()?)
+}
+
+/// The milliseconds of a log line's `%m` stamp (`… 03:10:00.123 UTC …`), 0 without them.
+fn stamp_millis(line: &str) -> i64 {
+    match (line.get(19..20), line.get(20..23)) {
+        (Some("."), Some(ms)) => ms.parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// `YYYY-MM-DD HH:MM:SS…` (or with `T`) at the start of `s` as Unix seconds (UTC).
@@ -516,6 +539,14 @@ mod tests {
             Some(1_796_526_600)
         );
         assert_eq!(parse_stamp("DETAIL: no stamp"), None);
+        assert_eq!(unix_millis("1765000000"), Some(1_765_000_000_000));
+        assert_eq!(unix_millis("1765000000.123456"), Some(1_765_000_000_123));
+        assert_eq!(unix_millis("1765000000.5"), Some(1_765_000_000_500));
+        assert_eq!(unix_millis("2026-12-06T03:10:00Z"), None);
+        assert_eq!(
+            stamp_millis("2026-12-06 03:10:00.123 UTC [12] LOG:  x"),
+            123
+        );
     }
 
     #[test]

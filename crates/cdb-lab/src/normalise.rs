@@ -118,9 +118,9 @@ pub fn lab_address(text: &str) -> String {
 pub const SLEEP_DIVISOR: f64 = 100.0;
 
 /// Lab mode: a wait of a minute or more (`sleep 120` before reading `docker logs --since T`)
-/// lasts at least this long. The steps' cut-offs are whole seconds rounded up on the server's
-/// clock (`ceil(extract(epoch FROM now()))`), which do not scale: a refused reconnect in the
-/// same second as the cut-off is before it, so the wait must cover the next whole second.
+/// lasts at least this long, so consumers that reconnect every 200 ms have refused a few times
+/// before the log is read. (The steps' log cut-offs were once whole seconds rounded up, which
+/// hid a refusal in the same second; they are the server's `clock_timestamp()` now.)
 pub const LONG_SLEEP_MIN_SECS: f64 = 1.6;
 
 /// How long `sleep N` lasts in lab mode.

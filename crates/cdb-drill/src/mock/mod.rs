@@ -226,6 +226,7 @@ fn record(w: &mut World, tool: &str, args: &[String]) {
         step: w.current_step.clone(),
         tool: tool.to_owned(),
         argv: args.to_vec(),
+        pid: std::process::id(),
     });
 }
 

@@ -516,6 +516,13 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx, conn: &Conn) -> R
     if upper.starts_with("SELECT") && upper.contains("PG_STAT_ACTIVITY") {
         return stat_activity(w, stmt, out, ctx, conn);
     }
+    if upper == "SELECT EXTRACT(EPOCH FROM CLOCK_TIMESTAMP())" {
+        // The server's clock now, as PostgreSQL 14+ prints it: Unix seconds with six decimals
+        // (`numeric`). The world's clock has whole seconds.
+        let v = format!("{}.000000", crate::pg::server_epoch(w.clock));
+        table(ctx, out, &["extract"], &[vec![v]]);
+        return Ok(());
+    }
     if upper.starts_with("SELECT") && upper.contains("NOW()") {
         // The server's clock (the Docker VM's, crate::pg): `extract(epoch FROM now())` (with
         // `ceil(…)`, `::bigint`) prints Unix seconds; `now()` a timestamp.

@@ -186,10 +186,15 @@ fn the_runbooks_sql_ends_only_client_sessions_older_than_its_cut_off() {
     )
     .unwrap();
     let alter_fmt = printf_format(&runbook, "database-rotate-alter-role", "ALTER ROLE");
+    // The revoke step first records the server's time, then ends the sessions (one call).
     let revoke_fmt = printf_format(
         &runbook,
         "database-revoke-old-sessions",
-        "SELECT pg_terminate_backend",
+        "SELECT extract(epoch FROM clock_timestamp());",
+    );
+    assert!(
+        revoke_fmt.contains("SELECT pg_terminate_backend"),
+        "{revoke_fmt}"
     );
     let old = pg.password().to_owned();
     let new = format!("{old}-rotated");
@@ -210,6 +215,14 @@ fn the_runbooks_sql_ends_only_client_sessions_older_than_its_cut_off() {
 
     let revoke = pg.psql(Host::Socket, None, &revoke_fmt.replacen("%s", &cut, 1));
     assert!(revoke.success(), "{}", revoke.stderr);
+    let terminated_at = revoke.stdout.lines().next().unwrap_or("").trim();
+    assert!(
+        terminated_at
+            .split_once('.')
+            .is_some_and(|(s, f)| s.parse::<u64>().is_ok() && f.parse::<u64>().is_ok()),
+        "the termination time is Unix seconds with a fraction (what `docker logs --since` \
+         takes): {terminated_at:?}"
+    );
     let ended = revoke.stdout.lines().filter(|l| l.trim() == "t").count();
     assert_eq!(ended, 1, "exactly the old session: {:?}", revoke.stdout);
     assert!(
