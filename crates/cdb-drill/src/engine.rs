@@ -8,7 +8,7 @@
 use crate::effects;
 use crate::journal::{Event, Invariant, Journal, Mark, StepEvent, Verdict, clock};
 use crate::sandbox::Sandbox;
-use crate::world::{Armed, World, all_services};
+use crate::world::{World, all_services};
 use cdb_docs::{Phase, Step, Trigger};
 use cdb_model::scenario::{self, Scenario, ScenarioError};
 use std::fmt;
@@ -392,14 +392,7 @@ impl<'h> Run<'h> {
             self.faults[k].1 = true;
             let target = f.target.as_ref().map(|t| t.value.clone());
             let times = f.times;
-            self.world(|w| {
-                w.armed.push(Armed {
-                    kind: kind.clone(),
-                    service: target.clone(),
-                    secret: None,
-                    remaining: times,
-                });
-            })?;
+            self.world(|w| crate::inject::inject(w, &kind, target.as_deref(), times))?;
             if self.first_inject.is_none_or(|i| i > at) {
                 self.first_inject = Some(at);
             }
@@ -437,20 +430,7 @@ impl<'h> Run<'h> {
             let times = f.times;
             let w_res = self.world(|w| {
                 w.current_step = None;
-                match kind.as_str() {
-                    // Applied at once; a change that alters nothing is not a trip (no effect).
-                    k if cdb_model::faults::IMMEDIATE_KINDS.contains(&k) => {
-                        if crate::inject::apply_now(w, k, target.as_deref()) {
-                            w.trip_now(&kind, target.as_deref());
-                        }
-                    }
-                    _ => w.armed.push(Armed {
-                        kind: kind.clone(),
-                        service: target.clone(),
-                        secret: None,
-                        remaining: times,
-                    }),
-                }
+                crate::inject::inject(w, &kind, target.as_deref(), times);
             });
             w_res?;
             if self.first_inject.is_none() {

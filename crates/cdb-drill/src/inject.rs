@@ -3,6 +3,25 @@
 
 use crate::world::World;
 
+/// Injects one fault as at its injection point: a kind that acts at once
+/// (`cdb_model::faults::IMMEDIATE_KINDS`) is applied now and trips only when it changed the
+/// world; any other kind is armed, to trip at the first mock call it matches. The engine (and
+/// so the sweep) and the interactive shell inject through this one function.
+pub fn inject(w: &mut World, kind: &str, target: Option<&str>, times: u32) {
+    if cdb_model::faults::IMMEDIATE_KINDS.contains(&kind) {
+        if apply_now(w, kind, target) {
+            w.trip_now(kind, target);
+        }
+    } else {
+        w.armed.push(crate::world::Armed {
+            kind: kind.to_owned(),
+            service: target.map(str::to_owned),
+            secret: None,
+            remaining: times,
+        });
+    }
+}
+
 /// Applies an immediate fault; returns whether it changed the world (else it had no effect).
 pub fn apply_now(w: &mut World, kind: &str, target: Option<&str>) -> bool {
     let target = target.unwrap_or("");

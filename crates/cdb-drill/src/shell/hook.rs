@@ -7,7 +7,7 @@
 use super::state::{self, Cmd, Detection, Look, STATUS_SECS, State, StepInfo};
 use crate::journal::clock;
 use crate::mock::STATE_VAR;
-use crate::world::{Armed, World, all_services, with_world};
+use crate::world::{World, all_services, with_world};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -335,29 +335,10 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
     w.current_step = Some(format!("command {}", n + 1));
 }
 
-/// Arms one fault as the engine does after its `after` step.
+/// Injects one fault as the engine does after its `after` step (`inject::inject`: a kind that
+/// acts at once is applied now, any other is armed).
 pub(crate) fn arm(w: &mut World, f: &state::FaultInfo) {
-    let target = f.target.as_deref();
-    match f.kind.as_str() {
-        "service-crash" => {
-            if let Some(s) = target {
-                w.stop(s);
-            }
-            w.trip_now(&f.kind, target);
-        }
-        "secret-file-emptied" => {
-            if let Some(s) = target {
-                let _ = w.write_secret_file(s, "");
-            }
-            w.trip_now(&f.kind, target);
-        }
-        _ => w.armed.push(Armed {
-            kind: f.kind.clone(),
-            service: f.target.clone(),
-            secret: None,
-            remaining: f.times,
-        }),
-    }
+    crate::inject::inject(w, &f.kind, f.target.as_deref(), f.times);
 }
 
 /// Whether some leaked value opens a new login somewhere (a session that outlives the

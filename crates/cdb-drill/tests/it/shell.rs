@@ -544,3 +544,60 @@ while time.time() < end:
 os.waitpid(pid, 0)
 sys.stdout.write(buf.decode("utf-8", "replace").replace("\r\n", "\n"))
 "#;
+
+/// A fault that acts at once (here `malformed-dsn`, one of `IMMEDIATE_KINDS`) fires in the
+/// shell as in the drill: the shell injects through the engine's `inject::inject`. Before, the
+/// shell armed every kind as a trip point, and an immediate one never took effect there.
+#[test]
+fn a_fault_that_acts_at_once_fires_in_the_shell_as_in_the_drill() {
+    let d = crate::fixture();
+    std::fs::write(
+        d.path().join("drills/shell-immediate.yaml"),
+        "title: Database rotation; the DSN file is overwritten with garbage after it is written
+class: database
+trigger: leak
+briefing: |
+  A test scenario: a fault that acts at once, injected after the files are written.
+situation: |
+  A test scenario.
+leaked: [POSTGRES_PASSWORD, POSTGRES_PASSWORD_DSN]
+faults:
+  - kind: malformed-dsn
+    target: POSTGRES_PASSWORD_DSN
+    after: database-rotate-write-files
+expect:
+  outcome: recovered
+  detected_by: [database-verify-new-credential]
+",
+    )
+    .unwrap();
+    let mut ids: Vec<&str> = CONTAIN_TO_ROTATE.to_vec();
+    ids.extend(VERIFY);
+    let text = script(&ids, "");
+    let sc = d.path().join("commands.sh");
+    std::fs::write(&sc, text).unwrap();
+    let report = d.path().join("report.md");
+    let out = Command::new(crate::mock_exe())
+        .args(["drill", "shell-immediate", "--root"])
+        .arg(d.path())
+        .arg("--script")
+        .arg(&sc)
+        .arg("--report")
+        .arg(&report)
+        .current_dir(d.path())
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let md = std::fs::read_to_string(&report).unwrap_or_default();
+    assert!(
+        md.contains("`malformed-dsn`")
+            && md.contains("injected after `database-rotate-write-files`"),
+        "the fault is not reported as injected:\n{md}"
+    );
+    assert!(
+        stdout.contains("FAIL database-verify-new-credential"),
+        "the malformed DSN did not reach the verify step, so the fault never acted:\n{stdout}"
+    );
+    assert_clean(&md);
+}
