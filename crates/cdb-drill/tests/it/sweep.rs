@@ -330,3 +330,31 @@ fn a_restored_sandbox_keeps_which_mounts_see_edits_in_place() {
         "a mount whose file was replaced by rename sees the new file after a restore"
     );
 }
+
+/// Every secret class of the matrix is swept on both triggers: a class added to the matrix
+/// without its faults, leaked files (`plan::leaked_files`) or steps shows here, not as a sweep
+/// that silently skips it.
+#[test]
+fn every_matrix_class_has_routine_and_leak_sweep_cases() {
+    let hub = sweep::load_hub(&crate::workspace()).unwrap();
+    let matrix = match &hub.matrix {
+        Some(Ok(m)) => m,
+        other => panic!("the hub's matrix did not load: {other:?}"),
+    };
+    let steps = sweep::hub_steps(&hub);
+    let plan = sweep::plan(&steps, None);
+    assert!(!matrix.classes.is_empty());
+    for class in &matrix.classes {
+        let id = class.id.value.as_str();
+        for trigger in cdb_model::plan::TRIGGERS {
+            let runs = plan
+                .iter()
+                .filter(|(c, p)| c.class == id && c.trigger == *trigger && *p == Plan::Run)
+                .count();
+            assert!(
+                runs > 0,
+                "class `{id}` has no {trigger} case the sweep runs"
+            );
+        }
+    }
+}
