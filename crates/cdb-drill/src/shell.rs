@@ -157,7 +157,9 @@ fn rehearse(
         if steps[i].manual {
             let effect = steps[i].effect.clone().unwrap_or_default();
             let body = steps[i].body.clone();
-            let _ = crate::world::with_world(&sb.world_file(), |w| {
+            // A rehearsal records what doing the step looks like (its calls and files); an
+            // effect refused here (a step out of its drill's order) changes nothing to learn.
+            let _refused = crate::world::with_world(&sb.world_file(), |w| {
                 crate::effects::apply(w, &effect, &body)
             })?;
         } else {
