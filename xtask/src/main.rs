@@ -7,6 +7,7 @@ mod ci;
 mod drill;
 mod output;
 mod review;
+mod rotate;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Review(review::ReviewArgs),
     /// Run locally, step by step, exactly what CI runs (`.ci/run`); stops at the first failure.
     Ci(ci::CiArgs),
+    /// Plan a rotation of one class from the runbook and the matrix (`--dry-run`; nothing runs).
+    Rotate(rotate::RotateArgs),
 }
 
 /// The workspace root: the parent of this crate's manifest directory, so that
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Drill(args) => drill::run(args),
         Command::Review(args) => review::run(args),
         Command::Ci(args) => ci::run(args),
+        Command::Rotate(args) => rotate::run(args),
     };
     ExitCode::from(code)
 }

@@ -721,17 +721,13 @@ fn run_with<'h>(
     };
     run.arm_after("start")?;
 
-    let leak = sc.is_leak();
+    // The phase order and the decisions are cdb_model::procedure's, shared with the rotation
+    // planner: the engine only runs what it says and keeps the marks.
+    let mut procedure = cdb_model::procedure::Procedure::new(sc.is_leak());
     let mut recovered_at: Option<Mark> = None;
-    let mut escalate = false;
+    let mut escalated_at: Option<u64> = None;
     let mut rolled_back = false;
-    if leak {
-        run.phase(
-            Phase::Contain,
-            false,
-            "a leak: cut off the leaked credential first",
-        )?;
-    }
+    let mut post_ok = true;
     let last_id = |run: &Run| -> String {
         run.events
             .iter()
@@ -742,68 +738,23 @@ fn run_with<'h>(
             })
             .unwrap_or_default()
     };
-    if !run.phase(Phase::PreCheck, true, "before anything changes")? {
-        escalate = true;
-    } else {
-        let rotated = run.phase(Phase::Rotate, true, "stage, test and switch")?;
-        let verified =
-            rotated && run.phase(Phase::Verify, false, "the new credential works everywhere")?;
-        let revoked = verified
-            && run.phase(
-                Phase::Revoke,
-                true,
-                "verify passed: retire the previous credential",
-            )?;
-        if revoked {
-            recovered_at = Some(Mark {
-                step: last_id(&run),
-                t: run.t,
-            });
-        } else {
-            rolled_back = true;
-            let why = if !rotated {
-                "a rotate step failed"
-            } else if !verified {
-                "a verify step failed"
-            } else {
-                "a revoke step failed"
-            };
-            run.phase(Phase::Rollback, false, why)?;
-            if run.phase(Phase::Verify, false, "after rollback: is the stack back?")? {
-                if leak {
-                    if run.phase(
-                        Phase::Revoke,
-                        true,
-                        "rolled forward: retire the leaked and failed credentials",
-                    )? {
-                        recovered_at = Some(Mark {
-                            step: last_id(&run),
-                            t: run.t,
-                        });
-                    } else {
-                        escalate = true;
-                    }
-                } else {
-                    recovered_at = Some(Mark {
-                        step: last_id(&run),
-                        t: run.t,
-                    });
-                }
-            } else {
-                escalate = true;
+    while let Some(next) = procedure.next() {
+        let passed = run.phase(next.phase, next.stop_at_first_failure, next.why)?;
+        if next.phase == Phase::PostCheck {
+            post_ok = passed;
+        }
+        match procedure.record(passed) {
+            Some(cdb_model::procedure::Mark::Recovered) => {
+                recovered_at = Some(Mark {
+                    step: last_id(&run),
+                    t: run.t,
+                });
             }
+            Some(cdb_model::procedure::Mark::Escalated) => escalated_at = Some(run.t),
+            Some(cdb_model::procedure::Mark::RolledBack) => rolled_back = true,
+            None => {}
         }
     }
-    let escalated_at = escalate.then_some(run.t);
-    if escalate {
-        run.phase(Phase::Escalate, false, "rollback did not recover")?;
-    }
-    run.phase(
-        Phase::Communicate,
-        false,
-        "tell the people who need to know",
-    )?;
-    let post_ok = run.phase(Phase::PostCheck, false, "the post-rotation checklist")?;
     if run.replay.is_some() {
         return Err(DrillError::Io(io::Error::other(
             "the snapshot's steps did not all run: it belongs to another drill",

@@ -5,6 +5,7 @@
 mod drill;
 mod hostile;
 mod review;
+mod rotate;
 mod secrets;
 mod split;
 mod stack;

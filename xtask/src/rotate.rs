@@ -1,0 +1,278 @@
+//! `cargo xtask rotate <class> --dry-run`: the plan of a rotation, read from the hub and the
+//! matrix, in the order `cdb_model::procedure` (the drill engine's phase order) runs it.
+//!
+//! Only the plan exists so far (issue 15's "Plan first"): the steps of every phase for the class
+//! and trigger, which of them would ask before running (everything that changes something),
+//! which are manual, the approvals the matrix requires, the recovery-time budget against the
+//! steps' own time, and what the operator must have at hand. Nothing is run, no file is written,
+//! so the plan works anywhere `verify` does, Windows included. Running the steps against the
+//! real stack (guarded, journaled, resumable) is not built yet, and `rotate` without
+//! `--dry-run` says so.
+
+use crate::output::{emit, usage};
+use cdb_docs::step::{Phase, Step, Trigger};
+use cdb_docs::{Hub, Layout};
+use cdb_model::procedure::{PhaseRun, Procedure};
+use cdb_verify::for_human;
+use clap::Args;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct RotateArgs {
+    /// The secret class (an `id` of the rotation matrix).
+    pub class: String,
+    /// The leak path (containment first, never back to the leaked value); default: routine.
+    #[arg(long)]
+    pub leak: bool,
+    /// Print the plan and run nothing (the only mode built so far).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The tree holding the Docs Hub (default: the workspace root).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+}
+
+pub fn run(args: RotateArgs) -> u8 {
+    if !args.dry_run {
+        return usage(
+            "`rotate` runs only with --dry-run so far: the guided run on the real stack is not built \
+             (issue 15). Run the runbook's steps by hand, and rehearse them with `cargo xtask drill`.",
+        );
+    }
+    let root = args.root.unwrap_or_else(crate::workspace_root);
+    let hub = match Hub::load(
+        &root,
+        Layout::default(),
+        cdb_docs::hub::LoadOptions {
+            text_files: false,
+            parse_markdown: true,
+        },
+    ) {
+        Ok(h) => h,
+        Err(e) => {
+            return usage(&for_human(&format!(
+                "{}: cannot load the Docs Hub: {e}",
+                root.display()
+            )));
+        }
+    };
+    let matrix_path = root.join(&hub.layout.matrix);
+    let matrix = match &hub.matrix {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return usage(&for_human(&format!("{}:{e}", matrix_path.display()))),
+        None => {
+            return usage(&for_human(&format!(
+                "cannot read the rotation matrix {}",
+                matrix_path.display()
+            )));
+        }
+    };
+    let Some(class) = matrix.class(&args.class) else {
+        let known: Vec<&str> = matrix.classes.iter().map(|c| c.id.value.as_str()).collect();
+        return usage(&for_human(&format!(
+            "`{}` is not a class of {} (classes: {})",
+            args.class,
+            matrix_path.display(),
+            known.join(", ")
+        )));
+    };
+    let trigger = if args.leak {
+        Trigger::Leak
+    } else {
+        Trigger::Routine
+    };
+    let steps: Vec<&Step> = hub
+        .docs
+        .iter()
+        .flat_map(|d| d.steps.iter())
+        .filter(|s| s.class == class.id.value && s.when.applies_to(trigger))
+        .collect();
+    if steps.is_empty() {
+        return usage(&format!(
+            "the hub has no step of class `{}` for a {} rotation",
+            class.id.value,
+            trigger.as_str()
+        ));
+    }
+    let approvals = if args.leak {
+        &class.approvals.emergency
+    } else {
+        &class.approvals.routine
+    };
+    let plan = Plan {
+        class: &class.id.value,
+        trigger,
+        rto: &class.rto.value,
+        approvals: approvals.iter().map(|a| a.value.as_str()).collect(),
+        owner: &class.owner.value,
+        backup: &class.backup_owner.value,
+        last_rotated: class.last_rotated.as_ref().map(|d| d.value.as_str()),
+        steps,
+    };
+    emit(&plan.render())
+}
+
+struct Plan<'a> {
+    class: &'a str,
+    trigger: Trigger,
+    rto: &'a str,
+    approvals: Vec<&'a str>,
+    owner: &'a str,
+    backup: &'a str,
+    last_rotated: Option<&'a str>,
+    steps: Vec<&'a Step>,
+}
+
+impl Plan<'_> {
+    fn in_phase(&self, phase: Phase) -> impl Iterator<Item = &&Step> {
+        self.steps.iter().filter(move |s| s.phase == phase)
+    }
+
+    /// The phases that only look: their steps run without asking (issue 15).
+    fn read_only(phase: Phase) -> bool {
+        matches!(phase, Phase::PreCheck | Phase::Verify | Phase::PostCheck)
+    }
+
+    fn render(&self) -> String {
+        let leak = self.trigger == Trigger::Leak;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "ROTATION PLAN: {} · {} (dry run: nothing runs, nothing is written)",
+            self.class,
+            self.trigger.as_str()
+        );
+        let _ = writeln!(
+            out,
+            "owner {} (backup {}) · approvals ({}): {} · last rotated: {}",
+            self.owner,
+            self.backup,
+            if leak { "emergency" } else { "routine" },
+            if self.approvals.is_empty() {
+                "none".to_owned()
+            } else {
+                self.approvals.join(", ")
+            },
+            self.last_rotated.unwrap_or("never")
+        );
+        let main = Procedure::main_line(leak);
+        let main_secs: u64 = main
+            .iter()
+            .flat_map(|r| self.in_phase(r.phase))
+            .map(|s| s.time.secs)
+            .sum();
+        let _ = writeln!(
+            out,
+            "recovery-time budget (matrix `rto`): {} · the main line's steps take about {}",
+            self.rto,
+            minutes(main_secs)
+        );
+        out.push_str("have at hand:\n");
+        for need in self.needs() {
+            let _ = writeln!(out, "  - {need}");
+        }
+        out.push_str("\nMain line (every step passes):\n");
+        self.phases(&mut out, &main);
+        for failing in [Phase::Rotate, Phase::Verify, Phase::Revoke] {
+            if self.in_phase(failing).next().is_none() {
+                continue;
+            }
+            let after = Procedure::after_failure_in(leak, failing);
+            let names: Vec<&str> = after.iter().map(|r| r.phase.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "\nIf a {} step fails: {}",
+                failing.as_str(),
+                names.join(" → ")
+            );
+        }
+        let way_back = Procedure::after_failure_in(leak, Phase::Verify);
+        let rollback: Vec<PhaseRun> = way_back
+            .into_iter()
+            .filter(|r| r.phase == Phase::Rollback)
+            .collect();
+        out.push_str("\nRollback:\n");
+        self.phases(&mut out, &rollback);
+        let escalate: Vec<PhaseRun> = [PhaseRun {
+            phase: Phase::Escalate,
+            stop_at_first_failure: false,
+            why: "when the stack is not back after the rollback",
+        }]
+        .into();
+        out.push_str("\nEscalation:\n");
+        self.phases(&mut out, &escalate);
+        out.push_str(
+            "\nmarks: [asks] changes something: shown with its expected outcome and run only after \
+             y · [looks] read-only phase: runs without asking · [manual] you do it, then answer done or failed\n",
+        );
+        out
+    }
+
+    fn phases(&self, out: &mut String, runs: &[PhaseRun]) {
+        for r in runs {
+            let steps: Vec<&&Step> = self.in_phase(r.phase).collect();
+            let _ = writeln!(
+                out,
+                "  {} — {}{}",
+                r.phase.as_str(),
+                r.why,
+                if r.stop_at_first_failure {
+                    " (stops at the first failing step)"
+                } else {
+                    ""
+                }
+            );
+            if steps.is_empty() {
+                out.push_str("      (no step of this class)\n");
+            }
+            for s in steps {
+                let mark = if s.manual {
+                    "manual"
+                } else if Self::read_only(r.phase) {
+                    "looks"
+                } else {
+                    "asks"
+                };
+                let _ = writeln!(out, "      [{mark:6}] {} ({})", s.id, minutes(s.time.secs));
+            }
+        }
+    }
+
+    /// What the steps need from the operator, read from their bodies and effects.
+    fn needs(&self) -> Vec<String> {
+        let any = |pat: &str| self.steps.iter().any(|s| s.body.contains(pat));
+        let mut out = vec![
+            "SECRETS_PATH: the folder of the stack's secret files (runbook, Prerequisites)"
+                .to_owned(),
+            "a terminal in the stack's Compose folder, with docker working".to_owned(),
+        ];
+        if any("CDB_TLS_DIR") {
+            out.push("CDB_TLS_DIR: the TLS overlay's folder (runbook, Prerequisites)".into());
+        }
+        if self
+            .steps
+            .iter()
+            .any(|s| s.effect.as_deref().is_some_and(|e| e.starts_with("mexc.")))
+        {
+            out.push("MEXC console access (the owner-operator, or the break-glass person)".into());
+        }
+        if any("api/datasources") {
+            out.push("Grafana's admin login and its PostgreSQL datasource name".into());
+        }
+        if any("gh secret") {
+            out.push("a GitHub login with rights to the repository's Actions secrets".into());
+        }
+        out
+    }
+}
+
+/// `2m`, `1h 05m`, `45s`: a step or plan time as the runbook writes it.
+fn minutes(s: u64) -> String {
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m {sec:02}s"),
+        (h, m, _) => format!("{h}h {m:02}m"),
+    }
+}
