@@ -915,13 +915,7 @@ impl Lab {
         let mut admin = self
             .redis_admin(&[])
             .ok_or("cannot log in to the lab's Redis with its own password")?;
-        let ok = |c: &mut RedisConn, args: &[&str]| -> Result<(), String> {
-            match c.cmd(args) {
-                Ok(r) if !r.is_error() => Ok(()),
-                Ok(r) => Err(format!("{}: {}", args[..2].join(" "), r.text())),
-                Err(e) => Err(format!("{}: {e}", args[..2].join(" "))),
-            }
-        };
+        let ok = redis_ok;
         let mut conns: Vec<&cdb_drill::redis_conns::Conn> = w.redis.conns.list.iter().collect();
         conns.sort_by_key(|c| (c.created, c.id));
         for c in conns {
@@ -963,24 +957,7 @@ impl Lab {
             self.redis_conns.insert(c.id, (conn, id));
         }
         // The final state: requirepass, the default user's passwords, the other users.
-        let requirepass = w
-            .redis
-            .conns
-            .requirepass
-            .clone()
-            .or_else(|| w.redis.startup.clone())
-            .unwrap_or_default();
-        ok(&mut admin, &["CONFIG", "SET", "requirepass", &requirepass])?;
-        let mut args: Vec<String> = vec![
-            "ACL".into(),
-            "SETUSER".into(),
-            "default".into(),
-            "on".into(),
-            "resetpass".into(),
-        ];
-        args.extend(w.redis.passwords.iter().map(|p| format!(">{p}")));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        ok(&mut admin, &refs)?;
+        load_redis_auth(&mut admin, w)?;
         if let Ok(Reply::Array(Some(users))) = admin.cmd(&["ACL", "USERS"]) {
             for u in users.iter().map(Reply::text).filter(|u| u != "default") {
                 if !w.redis.conns.users.contains_key(&u) {
@@ -1065,4 +1042,37 @@ impl Lab {
         }
         st
     }
+}
+
+/// A Redis command the lab needs to succeed; the error names the command (never its values).
+pub(crate) fn redis_ok(c: &mut RedisConn, args: &[&str]) -> Result<(), String> {
+    match c.cmd(args) {
+        Ok(r) if !r.is_error() => Ok(()),
+        Ok(r) => Err(format!("{}: {}", args[..2].join(" "), r.text())),
+        Err(e) => Err(format!("{}: {e}", args[..2].join(" "))),
+    }
+}
+
+/// Gives the real Redis the world's authentication: `requirepass` (the world's runtime value,
+/// else the one it started with: what a restart loads) and the default user's passwords, as
+/// both the conformance suite and the lab load them.
+pub(crate) fn load_redis_auth(admin: &mut RedisConn, w: &World) -> Result<(), String> {
+    let requirepass = w
+        .redis
+        .conns
+        .requirepass
+        .clone()
+        .or_else(|| w.redis.startup.clone())
+        .unwrap_or_default();
+    redis_ok(admin, &["CONFIG", "SET", "requirepass", &requirepass])?;
+    let mut args: Vec<String> = vec![
+        "ACL".into(),
+        "SETUSER".into(),
+        "default".into(),
+        "on".into(),
+        "resetpass".into(),
+    ];
+    args.extend(w.redis.passwords.iter().map(|p| format!(">{p}")));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    redis_ok(admin, &refs)
 }

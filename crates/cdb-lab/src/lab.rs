@@ -18,7 +18,7 @@
 //! stand-in's log, and the Redis clients at each sync (for debugging a difference).
 
 use crate::adapter::{ADAPTER_VAR, AdapterConf};
-use crate::conformance::SuiteError;
+use crate::conformance::{SuiteError, load_redis_auth, redis_ok};
 use crate::standin::StandInArgs;
 use crate::{Host, PgServer, PgSession, RedisConn, RedisServer};
 use cdb_drill::journal::{Event, Journal};
@@ -445,13 +445,7 @@ impl State {
 
     fn load_redis(&mut self, w: &World, with_others: bool) -> Result<(), String> {
         let mut admin = self.admin().ok_or("cannot log in to the lab's Redis")?;
-        let ok = |c: &mut RedisConn, args: &[&str]| -> Result<(), String> {
-            match c.cmd(args) {
-                Ok(r) if !r.is_error() => Ok(()),
-                Ok(r) => Err(format!("{}: {}", args[..2].join(" "), r.text())),
-                Err(e) => Err(format!("{}: {e}", args[..2].join(" "))),
-            }
-        };
+        let ok = redis_ok;
         for (name, u) in &w.redis.conns.users {
             let mut args: Vec<String> =
                 vec!["ACL".into(), "SETUSER".into(), name.clone(), "reset".into()];
@@ -484,24 +478,7 @@ impl State {
                 }
             }
         }
-        let requirepass = w
-            .redis
-            .conns
-            .requirepass
-            .clone()
-            .or_else(|| w.redis.startup.clone())
-            .unwrap_or_default();
-        ok(&mut admin, &["CONFIG", "SET", "requirepass", &requirepass])?;
-        let mut args: Vec<String> = vec![
-            "ACL".into(),
-            "SETUSER".into(),
-            "default".into(),
-            "on".into(),
-            "resetpass".into(),
-        ];
-        args.extend(w.redis.passwords.iter().map(|p| format!(">{p}")));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        ok(&mut admin, &refs)?;
+        load_redis_auth(&mut admin, w)?;
         self.known = w.redis.passwords.iter().cloned().collect();
         ok(&mut admin, &["ACL", "LOG", "RESET"])?;
         Ok(())
