@@ -836,19 +836,7 @@ impl Lab {
     }
 
     fn alter_role(&self, pw: &str) -> Result<(), String> {
-        let out = self.pg.psql(
-            Host::Socket,
-            None,
-            &format!(
-                "ALTER ROLE {PG_ROLE} PASSWORD '{}';",
-                pw.replace('\'', "''")
-            ),
-        );
-        if out.success() {
-            Ok(())
-        } else {
-            Err(format!("ALTER ROLE failed: {}", out.stderr.trim()))
-        }
+        self.pg.set_role_password(pw)
     }
 
     fn server_epoch(&self) -> Result<f64, String> {

@@ -402,19 +402,7 @@ impl State {
     }
 
     fn alter_role(&self, pw: &str) -> Result<(), String> {
-        let out = self.pg.psql(
-            Host::Socket,
-            None,
-            &format!(
-                "ALTER ROLE claire_user PASSWORD '{}';",
-                pw.replace('\'', "''")
-            ),
-        );
-        if out.success() {
-            Ok(())
-        } else {
-            Err(format!("ALTER ROLE failed: {}", out.stderr.trim()))
-        }
+        self.pg.set_role_password(pw)
     }
 
     /// The world's server state at the drill's start: the role's password, the leaker's

@@ -261,6 +261,24 @@ impl PgServer {
             .to_owned()
     }
 
+    /// Sets the role `claire_user`'s password over the trusted local socket (the world's
+    /// password loaded into the server; live sessions stay, as with any `ALTER ROLE`).
+    pub fn set_role_password(&self, pw: &str) -> Result<(), String> {
+        let out = self.psql(
+            Host::Socket,
+            None,
+            &format!(
+                "ALTER ROLE claire_user PASSWORD '{}';",
+                pw.replace('\'', "''")
+            ),
+        );
+        if out.success() {
+            Ok(())
+        } else {
+            Err(format!("ALTER ROLE failed: {}", out.stderr.trim()))
+        }
+    }
+
     /// Runs `sql` in one `psql` call as `claire_user` on `claire_de_binare`.
     pub fn psql(&self, host: Host, password: Option<&str>, sql: &str) -> PsqlOutput {
         self.psql_db(host, password, DATABASE, sql)
