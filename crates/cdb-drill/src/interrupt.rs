@@ -59,8 +59,16 @@ fn clean_up() {
     for g in groups {
         kill_group(g);
     }
+    // Other threads run on until they reach `halt_if_stopping`, and one may still be writing
+    // into a sandbox: a removal that meets a file created meanwhile fails ("directory not
+    // empty"), so it is tried again, for at most a second per directory.
     for d in dirs {
-        let _ = std::fs::remove_dir_all(&d);
+        for _ in 0..100 {
+            if std::fs::remove_dir_all(&d).is_ok() || !d.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
 
@@ -92,6 +100,24 @@ pub fn halt_if_stopping() {
 /// Registers a sandbox directory (removed on a signal) until [`forget_dir`].
 pub fn track_dir(p: &Path) {
     live().dirs.push(p.to_path_buf());
+}
+
+/// Creates a directory with `create` and registers it, both under the lock the signal handler
+/// takes: a signal either finds it in the list (and removes it) or arrives first, and then
+/// nothing is created (the thread waits here for the handler to end the process). Creating
+/// first and registering after left a directory behind when the handler ran in between.
+pub fn create_tracked(
+    create: impl FnOnce() -> std::io::Result<tempfile::TempDir>,
+) -> std::io::Result<tempfile::TempDir> {
+    let mut l = live();
+    if l.stopping {
+        drop(l);
+        halt_if_stopping();
+        return Err(std::io::Error::other("interrupted"));
+    }
+    let d = create()?;
+    l.dirs.push(d.path().to_path_buf());
+    Ok(d)
 }
 
 pub fn forget_dir(p: &Path) {

@@ -298,12 +298,10 @@ pub fn private_tempdir() -> io::Result<tempfile::TempDir> {
     let mut b = tempfile::Builder::new();
     b.prefix("cdb-drill-")
         .permissions(fs::Permissions::from_mode(0o700));
-    let d = match base_dir() {
+    crate::interrupt::create_tracked(|| match base_dir() {
         Some(d) => b.tempdir_in(&d).or_else(|_| b.tempdir()),
         None => b.tempdir(),
-    }?;
-    crate::interrupt::track_dir(d.path());
-    Ok(d)
+    })
 }
 
 /// Creates `p` (and missing parents) with mode 0700.
