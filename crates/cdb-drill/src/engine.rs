@@ -618,6 +618,7 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
         return Ok(false);
     }
     let mut sandbox = Sandbox::new(&cfg.mock_exe)?;
+    sandbox.hold_world();
     sandbox.restore(&snap.files)?;
     let path = sandbox.world_file();
     crate::world::with_world(&path, |w| {
@@ -664,6 +665,7 @@ fn run_with<'h>(
         }
     }
     let sandbox = Sandbox::new(&cfg.mock_exe)?;
+    sandbox.hold_world();
     let mut world = World::new_with(
         cfg.seed,
         &sandbox.root,

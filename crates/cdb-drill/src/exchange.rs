@@ -577,14 +577,7 @@ mod tests {
     }
 
     fn ctx() -> Ctx {
-        Ctx {
-            env: std::collections::BTreeMap::new(),
-            stdin: String::new(),
-            out: Vec::new(),
-            err: Vec::new(),
-            loc: crate::mock::Loc::Host,
-            cwd: std::path::PathBuf::new(),
-        }
+        Ctx::local(std::path::PathBuf::new())
     }
 
     const ACCOUNT: &str = "import hashlib, hmac, time, urllib.request\nk = open(\"/run/secrets/mexc_api_key\").read().strip()\ns = open(\"/run/secrets/mexc_api_secret\").read().strip()\nurllib.request.urlopen(urllib.request.Request(\"https://api.mexc.com/api/v3/account?\" + hmac.new(s.encode(), b'', hashlib.sha256).hexdigest(), headers={\"X-MEXC-APIKEY\": k}))";

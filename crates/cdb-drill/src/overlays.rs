@@ -207,7 +207,7 @@ impl RedisTls {
         if let Loc::Container(c) = &ctx.loc {
             return w.tls_mount_text(c, path);
         }
-        std::fs::read_to_string(ctx.cwd.join(path)).ok()
+        ctx.read_text(path).ok()
     }
 
     /// Whether the connection to `cdb_redis` opens: Redis under `tls.yml` listens on TLS only

@@ -9,6 +9,7 @@
 //! start (directories 0700, steps under umask 077) and removed on SIGINT/SIGTERM (interrupt.rs).
 
 use crate::jail::{self, Isolation};
+use crate::mock::server::{self, SOCKET_VAR};
 use crate::mock::{SHIMS, STATE_VAR};
 use std::fs;
 use std::io;
@@ -75,8 +76,22 @@ pub const ALLOWED_TOOLS: &[&str] = &[
     "dirname",
 ];
 
-/// Entries of a sandbox root that no step changes: the tools, and the jail's mount point.
-const FIXED: &[&str] = &["bin", jail::JAIL_DIR];
+/// Entries of a sandbox root that no step changes: the tools, the jail's mount point, and the
+/// mock client with the world server's socket.
+const FIXED: &[&str] = &["bin", jail::JAIL_DIR, MOCK_DIR];
+
+/// `process` here makes the mock tools run as the drill binary, one process per call (the
+/// reference for the world server's answers).
+pub const MOCKS_VAR: &str = "CDB_DRILL_MOCKS";
+
+/// Whether the mock tools run as a process of the drill binary each (see [`MOCKS_VAR`]).
+fn by_process() -> bool {
+    std::env::var_os(MOCKS_VAR).is_some_and(|v| v == "process")
+}
+
+/// The folder of the mock client (`client`, which every mock tool's link points to) and the
+/// world server's socket (`socket`).
+const MOCK_DIR: &str = "mock";
 
 /// The files of a sandbox at one point (see [`Sandbox::snapshot`]).
 #[derive(Clone, Debug)]
@@ -218,6 +233,8 @@ pub struct Sandbox {
     counter: usize,
     /// The jail host of this sandbox's steps (jail.rs), started by the first jailed step.
     host: Option<Host>,
+    /// The server the mock tools call (mock/server.rs).
+    server: Option<server::Server>,
 }
 
 /// A running jail host: its requests go to `stdin`, its reply lines come through `replies`
@@ -266,6 +283,8 @@ impl Drop for Sandbox {
             // Nothing is left to report to: the host is gone either way.
             h.end().ok();
         }
+        drop(self.server.take());
+        crate::world::forget(&self.world_file());
         crate::interrupt::forget_dir(&self.root);
         crate::interrupt::forget_dir(self._dir.path());
     }
@@ -343,6 +362,7 @@ impl Sandbox {
             isolation,
             counter: 0,
             host: None,
+            server: None,
         };
         for d in [
             &sb.bin,
@@ -353,16 +373,34 @@ impl Sandbox {
             &sb.tmp,
             &sb.root.join("steps"),
             &sb.root.join(jail::JAIL_DIR),
+            &sb.root.join(MOCK_DIR),
         ] {
             private_dir(d)?;
         }
         // The mocks read the parsed stack description from here (stack.rs).
         crate::stack::write_cache(&sb.world_file())?;
-        // A symlink per tool to the mock executable (it dispatches on its name): one exec per
-        // call instead of a shell shim plus an exec, which the sweep's hundreds of cases feel.
-        for tool in SHIMS {
-            std::os::unix::fs::symlink(&exe, sb.bin.join(tool))?;
+        // A symlink per tool to the mock client (it sends its call, named by the link, to this
+        // sandbox's world server): one small exec per call, which the sweep makes thousands of.
+        let client = sb.root.join(MOCK_DIR).join("client");
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o700)
+                .open(&client)?;
+            std::io::Write::write_all(&mut f, server::CLIENT)?;
         }
+        // The reference path (`CDB_DRILL_MOCKS=process`): each call starts the drill binary
+        // itself, which runs it in its own process against the world file, as before the
+        // server. A test keeps both paths' journals byte-identical (tests/it/outputs.rs).
+        let by_process = by_process();
+        for tool in SHIMS {
+            let target = if by_process { &exe } else { &client };
+            std::os::unix::fs::symlink(target, sb.bin.join(tool))?;
+        }
+        let mut sb = sb;
+        sb.server = Some(server::Server::start(&sb.socket(), &sb.world_file())?);
         // Host tools come from the caller's PATH, but only by these names: never docker, psql, curl, …
         let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
         for tool in ALLOWED_TOOLS {
@@ -398,6 +436,7 @@ impl Sandbox {
     /// Everything a step could have changed (every file under the root but `bin/` and `jail/`), to start
     /// other drills from this point (the sweep shares the fault-free prefix of its cases).
     pub fn snapshot(&self) -> io::Result<SandboxSnapshot> {
+        crate::world::flush(&self.world_file())?;
         let mut entries = Vec::new();
         let mut inodes = Vec::new();
         for e in fs::read_dir(&self.root)? {
@@ -465,6 +504,7 @@ impl Sandbox {
             moved.insert(*old, fs::symlink_metadata(self.root.join(rel))?.ino());
         }
         let world = self.world_file();
+        crate::world::reload(&world);
         if world.exists() {
             crate::world::with_world(&world, |w| w.move_mounts(&moved))?;
         }
@@ -485,6 +525,20 @@ impl Sandbox {
         self.state.join("world.json")
     }
 
+    /// Keeps this sandbox's world in memory while it lives (world.rs `hold`): for drills, where
+    /// everything else that uses the world runs in this process. Not under a step runner
+    /// (cdb-lab's docker adapter is a process that uses the file), nor in `--shell` (its hooks).
+    pub fn hold_world(&self) {
+        if runner().is_none() && !by_process() {
+            crate::world::hold(&self.world_file());
+        }
+    }
+
+    /// The world server's socket, which the mock tools find through `CDB_DRILL_SOCKET`.
+    pub fn socket(&self) -> PathBuf {
+        self.root.join(MOCK_DIR).join("socket")
+    }
+
     /// Replaces the sandbox path with `$SANDBOX`, so transcripts are the same on every run.
     pub fn sanitize(&self, text: &str) -> String {
         text.replace(&self.root.display().to_string(), "$SANDBOX")
@@ -501,8 +555,12 @@ impl Sandbox {
             .env("TMPDIR", &self.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")
-            .env(STATE_VAR, self.world_file())
+            .env(SOCKET_VAR, self.socket())
             .current_dir(&self.stack);
+        // A world held in memory has no file to name: the mock tools reach it by the socket.
+        if !crate::world::is_held(&self.world_file()) {
+            cmd.env(STATE_VAR, self.world_file());
+        }
     }
 
     /// Starts this sandbox's jail host and waits for its `READY`.

@@ -426,6 +426,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         )
         .env("HISTFILE", sandbox.home.join(".bash_history"))
         .env(crate::mock::STATE_VAR, sandbox.world_file())
+        .env(crate::mock::server::SOCKET_VAR, sandbox.socket())
         .current_dir(&sandbox.stack)
         .stdout(Stdio::piped())
         .stderr(if tty {

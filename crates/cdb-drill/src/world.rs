@@ -1126,16 +1126,34 @@ impl World {
         found
     }
 
-    /// Loads the world from its file, with the call log.
+    /// Loads the world from its file, with the call log (a world this process holds: a copy).
     pub fn load(path: &Path) -> io::Result<World> {
+        if let Some(h) = held(path) {
+            return with_held(&h, path, |w| w.clone());
+        }
+        World::load_file(path)
+    }
+
+    fn load_file(path: &Path) -> io::Result<World> {
         let (mut w, _) = load_text(path)?;
         w.calls = load_calls(path)?;
         Ok(w)
     }
 
     /// Saves the world atomically (write and rename), so a killed step cannot leave half a
-    /// file, and rewrites the call log.
+    /// file, and rewrites the call log (a world this process holds: replaces the copy).
     pub fn save(&self, path: &Path) -> io::Result<()> {
+        if let Some(h) = held(path) {
+            let mut g = h
+                .lock()
+                .map_err(|_| io::Error::other("held world poisoned"))?;
+            *g = Some(self.clone());
+            return Ok(());
+        }
+        self.save_file(path)
+    }
+
+    fn save_file(&self, path: &Path) -> io::Result<()> {
         let text = serde_json::to_string(self).map_err(io::Error::other)?;
         write_atomic(path, &text)?;
         let log = calls_path(path);
@@ -1198,10 +1216,86 @@ fn append_calls(path: &Path, calls: &[Call]) -> io::Result<()> {
     f.write_all(buf.as_bytes())
 }
 
+/// A world held in memory (see [`hold`]); `None` until first used, or after [`reload`].
+type Held = std::sync::Arc<std::sync::Mutex<Option<World>>>;
+
+/// The worlds this process holds, by file.
+static HELD: std::sync::Mutex<BTreeMap<PathBuf, Held>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// From now on this process keeps the world stored at `path` in memory: [`with_world`],
+/// [`with_world_appending`], [`World::load`] and [`World::save`] of that path use the copy held
+/// here, and the file is written only by [`flush`] and [`release`].
+///
+/// Why: a sandbox's world server answers every mock call of its steps in this process, and
+/// loading, comparing and saving the world file around each call cost more than the call.
+/// Only for a world no other process uses while it is held: `--shell`'s prompt hooks and
+/// cdb-lab's docker adapter are processes that read and write the file, so theirs stay on disk.
+pub fn hold(path: &Path) {
+    if let Ok(mut m) = HELD.lock() {
+        m.entry(path.to_path_buf()).or_default();
+    }
+}
+
+/// Writes a held world to its file (a snapshot of the sandbox reads the files).
+pub fn flush(path: &Path) -> io::Result<()> {
+    let Some(h) = held(path) else {
+        return Ok(());
+    };
+    let g = h
+        .lock()
+        .map_err(|_| io::Error::other("held world poisoned"))?;
+    match g.as_ref() {
+        Some(w) => w.save_file(path),
+        None => Ok(()),
+    }
+}
+
+/// Forgets the held copy: the next use loads the file again (after the sandbox's files were
+/// replaced by a restore).
+pub fn reload(path: &Path) {
+    if let Some(h) = held(path)
+        && let Ok(mut g) = h.lock()
+    {
+        *g = None;
+    }
+}
+
+/// Stops holding the world of `path` without writing it (its sandbox is being removed).
+pub fn forget(path: &Path) {
+    if let Ok(mut m) = HELD.lock() {
+        m.remove(path);
+    }
+}
+
+/// Whether this process holds the world of `path` (see [`hold`]).
+pub fn is_held(path: &Path) -> bool {
+    held(path).is_some()
+}
+
+fn held(path: &Path) -> Option<Held> {
+    HELD.lock().ok()?.get(path).cloned()
+}
+
+fn with_held<T>(h: &Held, path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+    let mut g = h
+        .lock()
+        .map_err(|_| io::Error::other("held world poisoned"))?;
+    if g.is_none() {
+        *g = Some(World::load_file(path)?);
+    }
+    match g.as_mut() {
+        Some(w) => Ok(f(w)),
+        None => Err(io::Error::other("held world missing")),
+    }
+}
+
 /// Like [`with_world`], for the mock tools, which only append to the call log: `w.calls`
 /// starts empty (the log is not read) and the calls `f` adds are appended; the world file is
-/// rewritten only when `f` changed it.
+/// rewritten only when `f` changed it. (A held world: `f` sees the whole log, in memory.)
 pub fn with_world_appending<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+    if let Some(h) = held(path) {
+        return with_held(&h, path, f);
+    }
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -1226,8 +1320,12 @@ fn set_private(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Runs `f` on the world stored at `path` under an exclusive lock and saves it.
+/// Runs `f` on the world stored at `path` under an exclusive lock and saves it (a held world:
+/// in memory, under its mutex).
 pub fn with_world<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
+    if let Some(h) = held(path) {
+        return with_held(&h, path, f);
+    }
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -1240,7 +1338,7 @@ pub fn with_world<T>(path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result
     let out = f(&mut w);
     if w.calls.len() < logged {
         // `f` rewrote the log: save it whole.
-        w.save(path)?;
+        w.save_file(path)?;
     } else {
         save_changes(path, &w, &before, &w.calls[logged..])?;
     }

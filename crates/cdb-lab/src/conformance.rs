@@ -775,6 +775,7 @@ impl Lab {
             .env("LANG", "C")
             .env("TERM", "dumb")
             .env(cdb_drill::mock::STATE_VAR, sb.world_file())
+            .env(cdb_drill::mock::server::SOCKET_VAR, sb.socket())
             .env(crate::adapter::ADAPTER_VAR, &self.conf)
             .current_dir(&sb.stack);
         crate::instance::run_bounded(cmd, "", limit)

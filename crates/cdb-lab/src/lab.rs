@@ -323,6 +323,7 @@ impl StepRunner for LabRunner {
             .env("LANG", "C")
             .env("TERM", "dumb")
             .env(cdb_drill::mock::STATE_VAR, sb.world_file())
+            .env(cdb_drill::mock::server::SOCKET_VAR, sb.socket())
             .env(ADAPTER_VAR, &self.conf)
             .current_dir(&sb.stack)
             .stdin(Stdio::null());

@@ -23,9 +23,7 @@ struct Req {
 fn read_arg_file(ctx: &Ctx, v: &str) -> Result<String, String> {
     match v.strip_prefix('@') {
         Some("-") => Ok(ctx.stdin.clone()),
-        Some(f) => {
-            std::fs::read_to_string(ctx.cwd.join(f)).map_err(|_| format!("Failed to open {f}"))
-        }
+        Some(f) => ctx.read_text(f).map_err(|_| format!("Failed to open {f}")),
         None => Ok(v.to_owned()),
     }
 }
@@ -38,7 +36,7 @@ fn parse(args: &[String], ctx: &Ctx, r: &mut Req) -> Result<(), String> {
             let text = if v == "-" {
                 ctx.stdin.clone()
             } else {
-                std::fs::read_to_string(ctx.cwd.join(&v))
+                ctx.read_text(&v)
                     .map_err(|_| format!("(26) Failed to open config file {v}"))?
             };
             config(&text, ctx, r)?;
@@ -287,7 +285,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     text.push_str(&body);
     match &r.output {
         Some(f) if f != "-" => {
-            if f != "/dev/null" && std::fs::write(ctx.cwd.join(f), &text).is_err() {
+            if f != "/dev/null" && ctx.write_file(f, text.as_bytes()).is_err() {
                 say(
                     ctx,
                     &r,

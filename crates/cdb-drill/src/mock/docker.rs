@@ -84,7 +84,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut abs_files = Vec::new();
     for f in &files {
         let name = f.rsplit('/').next().unwrap_or(f);
-        if !ctx.cwd.join(f).exists() {
+        if !ctx.exists(f) {
             ctx.errln(&format!(
                 "open {}: no such file or directory",
                 ctx.cwd.join(f).display()

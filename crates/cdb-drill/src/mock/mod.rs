@@ -1,9 +1,11 @@
 //! The mock tools: `docker`, `psql`, `redis-cli`, `curl`, `grafana`, `openssl`, `gh` and a few
 //! deterministic stand-ins (`date`, `mktemp`, `sleep`), all backed by the world file.
 //!
-//! A shim in the sandbox runs `EXE __cdb-mock TOOL ARGS…`; [`entry`] detects the
-//! marker, loads the world named by `CDB_DRILL_STATE` under a lock, records the
-//! call (flagging any secret value in its arguments), runs the tool and saves.
+//! In a sandbox each tool's name is a link to the small client of `crates/cdb-mock-client`,
+//! which hands the call to the engine's world server ([`server`]); `EXE __cdb-mock TOOL ARGS…`
+//! (cdb-lab's adapter) runs a call in this process instead ([`entry`]). Either way [`call`]
+//! loads the world named by `CDB_DRILL_STATE` under a lock, records the call (flagging any
+//! secret value in its arguments), runs the tool and saves.
 
 pub mod curl;
 pub mod docker;
@@ -12,12 +14,13 @@ pub mod grafana;
 pub mod openssl;
 pub mod psql;
 pub mod redis;
+pub mod server;
 pub mod util;
 
 use crate::world::{Call, World, with_world_appending};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// argv[1] of a mock invocation.
 pub const MARKER: &str = "__cdb-mock";
@@ -47,6 +50,34 @@ pub enum Loc {
     Container(String),
 }
 
+/// How a mock tool reads and writes the files its arguments name: in this process
+/// ([`LocalFiles`]), or through the calling client, inside the step's jail (`server.rs`).
+pub trait Files: std::fmt::Debug {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    fn exists(&self, path: &Path) -> bool;
+}
+
+/// The files of this process's own view of the file system.
+#[derive(Debug)]
+pub struct LocalFiles;
+
+impl Files for LocalFiles {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        std::fs::write(path, data)
+    }
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+}
+
 /// One invocation's input and output.
 #[derive(Debug)]
 pub struct Ctx {
@@ -57,9 +88,41 @@ pub struct Ctx {
     pub err: Vec<u8>,
     pub loc: Loc,
     pub cwd: PathBuf,
+    /// Where the files named by the arguments are read and written (relative to `cwd`).
+    pub files: Box<dyn Files>,
+    /// The caller's process id, as the step sees it (the journal orders a step's calls by it).
+    pub pid: u32,
 }
 
 impl Ctx {
+    /// A call from `cwd` with nothing on stdin, its files in this process.
+    pub fn local(cwd: PathBuf) -> Ctx {
+        Ctx {
+            env: BTreeMap::new(),
+            stdin: String::new(),
+            out: Vec::new(),
+            err: Vec::new(),
+            loc: Loc::Host,
+            cwd,
+            files: Box::new(LocalFiles),
+            pid: std::process::id(),
+        }
+    }
+    /// The text of the file `name` (relative to the working directory), as the tool reads it.
+    pub fn read_text(&self, name: &str) -> io::Result<String> {
+        let bytes = self.files.read(&self.cwd.join(name))?;
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+    /// Writes `data` to the file `name` (relative to the working directory).
+    pub fn write_file(&self, name: impl AsRef<Path>, data: &[u8]) -> io::Result<()> {
+        self.files.write(&self.cwd.join(name), data)
+    }
+    pub fn create_dir_all(&self, name: impl AsRef<Path>) -> io::Result<()> {
+        self.files.create_dir_all(&self.cwd.join(name))
+    }
+    pub fn exists(&self, name: impl AsRef<Path>) -> bool {
+        self.files.exists(&self.cwd.join(name))
+    }
     pub fn out(&mut self, s: &str) {
         self.out.extend_from_slice(s.as_bytes());
     }
@@ -122,44 +185,88 @@ fn main(args: &[String]) -> u8 {
         eprintln!("{tool}: {STATE_VAR} is not set: mock tools only run inside a drill sandbox");
         return 127;
     };
-    let mut stdin = String::new();
+    let mut ctx = Ctx::local(std::env::current_dir().unwrap_or_default());
+    ctx.env = std::env::vars().collect();
     // Read stdin before taking the lock: a mock earlier in a pipeline may still hold it.
     if needs_stdin(tool, rest) {
         let mut buf = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut buf);
-        stdin = String::from_utf8_lossy(&buf).into_owned();
+        // An unreadable stdin reads as empty, as the real tools' reads would end.
+        std::io::stdin().read_to_end(&mut buf).ok();
+        ctx.stdin = String::from_utf8_lossy(&buf).into_owned();
     }
-    let mut ctx = Ctx {
-        env: std::env::vars().collect(),
-        stdin,
-        out: Vec::new(),
-        err: Vec::new(),
-        loc: Loc::Host,
-        cwd: std::env::current_dir().unwrap_or_default(),
-    };
-    let res = with_world_appending(&PathBuf::from(state), |w| {
-        record(w, tool, rest);
-        if w.trip("command-hangs", Some(tool)) {
-            // Fault: the call hangs until a timeout cuts it off, having done nothing.
-            ctx.errln(&format!("{tool}: no answer: timed out"));
-            return 124;
-        }
-        dispatch(w, tool, rest, &mut ctx)
-    });
-    let code = match res {
-        Ok(c) => c,
-        Err(e) => {
-            ctx.errln(&format!("{tool}: drill world unavailable: {e}"));
-            125
-        }
-    };
-    let _ = std::io::stdout().write_all(&ctx.out);
-    let _ = std::io::stderr().write_all(&ctx.err);
+    let code = call(Path::new(&state), tool, rest, &mut ctx);
+    // A closed pipe downstream (`docker ps | head -1`) is not this tool's error.
+    std::io::stdout().write_all(&ctx.out).ok();
+    std::io::stderr().write_all(&ctx.err).ok();
     u8::try_from(code.clamp(0, 255)).unwrap_or(1)
 }
 
+/// Runs one call of `tool` against the world file `state`: records it, lets a `command-hangs`
+/// fault swallow it, dispatches it; returns the exit code (its output is in `ctx`).
+pub fn call(state: &Path, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
+    let mut code = 0;
+    // In this process nothing can fail to arrive: the output is printed after the save.
+    call_then(state, tool, rest, ctx, |_, c| {
+        code = c;
+        Ok(())
+    })
+    .ok();
+    code
+}
+
+/// Like [`call`], for the world server: `deliver` sends the answer while the world is still
+/// locked, and the call's changes to the world are kept only when it arrives. A call whose
+/// client is gone (killed when its step ended, or at the step's time limit) leaves the world
+/// as it was, as a mock process killed before it saved did, so nothing changes the world
+/// after the step that made the call has ended.
+pub fn call_then(
+    state: &Path,
+    tool: &str,
+    rest: &[String],
+    ctx: &mut Ctx,
+    deliver: impl FnOnce(&Ctx, i32) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut deliver = Some(deliver);
+    let res = with_world_appending(state, |w| {
+        // The call log is only ever appended to: keep its length, not a copy.
+        let calls = std::mem::take(&mut w.calls);
+        let logged = calls.len();
+        let before = w.clone();
+        w.calls = calls;
+        record(w, tool, rest, ctx.pid);
+        let code = if w.trip("command-hangs", Some(tool)) {
+            // Fault: the call hangs until a timeout cuts it off, having done nothing.
+            ctx.errln(&format!("{tool}: no answer: timed out"));
+            124
+        } else {
+            dispatch(w, tool, rest, ctx)
+        };
+        let sent = match deliver.take() {
+            Some(d) => d(ctx, code),
+            None => Ok(()),
+        };
+        if sent.is_err() {
+            let mut calls = std::mem::take(&mut w.calls);
+            calls.truncate(logged);
+            *w = before;
+            w.calls = calls;
+        }
+        sent
+    });
+    match res {
+        Ok(sent) => sent,
+        Err(e) => {
+            ctx.errln(&format!("{tool}: drill world unavailable: {e}"));
+            match deliver.take() {
+                Some(d) => d(ctx, 125),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
 /// Whether the form reads its standard input (so the mock reads it before locking the world).
-fn needs_stdin(tool: &str, args: &[String]) -> bool {
+pub fn needs_stdin(tool: &str, args: &[String]) -> bool {
     let has = |f: &str| args.iter().any(|a| a == f);
     match tool {
         "docker" => {
@@ -213,7 +320,7 @@ fn is_inner_tool(a: &str) -> bool {
 }
 
 /// Logs a call and flags any secret value in its arguments.
-fn record(w: &mut World, tool: &str, args: &[String]) {
+fn record(w: &mut World, tool: &str, args: &[String], pid: u32) {
     for a in args {
         for name in w.secrets_in(a) {
             w.violation(
@@ -226,7 +333,7 @@ fn record(w: &mut World, tool: &str, args: &[String]) {
         step: w.current_step.clone(),
         tool: tool.to_owned(),
         argv: args.to_vec(),
-        pid: std::process::id(),
+        pid,
     });
 }
 

@@ -9,7 +9,6 @@
 use super::Ctx;
 use crate::tls::{self, Block, Cert, Csr};
 use crate::world::World;
-use std::path::PathBuf;
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn base64(bytes: &[u8]) -> String {
@@ -63,14 +62,10 @@ fn unknown(ctx: &mut Ctx, cmd: &str, opt: &str) -> i32 {
     1
 }
 
-fn path(ctx: &Ctx, f: &str) -> PathBuf {
-    ctx.cwd.join(f)
-}
-
 /// The text of `-in FILE`, or stdin (`None`: the file cannot be read).
 fn input(ctx: &Ctx, file: Option<&String>) -> Option<String> {
     match file {
-        Some(f) if f != "-" => std::fs::read_to_string(path(ctx, f)).ok(),
+        Some(f) if f != "-" => ctx.read_text(f).ok(),
         _ => Some(ctx.stdin.clone()),
     }
 }
@@ -79,7 +74,7 @@ fn input(ctx: &Ctx, file: Option<&String>) -> Option<String> {
 fn output(ctx: &mut Ctx, cmd: &str, out: Option<&String>, text: &str) -> i32 {
     match out {
         Some(f) if f != "-" => {
-            if std::fs::write(path(ctx, f), text).is_err() {
+            if ctx.write_file(f, text.as_bytes()).is_err() {
                 ctx.errln(&format!("{cmd}: Can't open \"{f}\" for writing"));
                 return 1;
             }
@@ -140,7 +135,7 @@ fn rand(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     w.remember("a value from openssl rand", &text);
     match out_file {
         Some(f) => {
-            if std::fs::write(ctx.cwd.join(&f), format!("{text}\n")).is_err() {
+            if ctx.write_file(&f, format!("{text}\n").as_bytes()).is_err() {
                 ctx.errln(&format!("rand: Can't open \"{f}\" for writing"));
                 return 1;
             }

@@ -260,7 +260,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     }
     let script = match o.file.as_deref() {
         None | Some("-") => ctx.stdin.clone(),
-        Some(f) => match std::fs::read_to_string(ctx.cwd.join(f)) {
+        Some(f) => match ctx.read_text(f) {
             Ok(t) if !in_container => t,
             _ => {
                 ctx.errln(&format!("psql: error: {f}: No such file or directory"));

@@ -132,9 +132,9 @@ pub fn mktemp(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     });
     let path = base.join(&name);
     let made = if dir {
-        std::fs::create_dir_all(&path)
+        ctx.create_dir_all(&path)
     } else {
-        std::fs::write(&path, "")
+        ctx.write_file(&path, b"")
     };
     if made.is_err() {
         ctx.errln(&format!(

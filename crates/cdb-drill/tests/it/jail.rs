@@ -163,7 +163,7 @@ fn steps_write_private_files() {
         "database",
         "1m",
         &[
-            "umask; touch \"$TMPDIR/f\"; for p in \"$HOME\" \"$TMPDIR/f\" \"$SECRETS_PATH/..\" \"$CDB_DRILL_STATE\"; do ls -ld \"$p\" | cut -c1-10; done",
+            "umask; touch \"$TMPDIR/f\"; for p in \"$HOME\" \"$TMPDIR/f\" \"$SECRETS_PATH/..\" \"${CDB_DRILL_SOCKET%/*}\"; do ls -ld \"$p\" | cut -c1-10; done; test -z \"${CDB_DRILL_STATE:-}\"",
         ],
         &[],
     );
@@ -176,7 +176,7 @@ fn steps_write_private_files() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        out, "0077\ndrwx------\n-rw-------\ndrwx------\n-rw-------\nPASS database-pre-check-s0\n",
+        out, "0077\ndrwx------\n-rw-------\ndrwx------\ndrwx------\nPASS database-pre-check-s0\n",
         "{out}"
     );
 }

@@ -138,3 +138,39 @@ printf 'key AKIA%s\n' "$(printf '%s' Q 7 R 2 M 9 X 4 T 6 W 3 Z 8 K 5)""#,
     );
     assert!(detail.contains("secret scanner flags"), "{detail}");
 }
+
+/// The world server gives the drill the same answers as the mock processes it replaced: with
+/// the tools run as the drill binary, one process per call against the world file
+/// (`CDB_DRILL_MOCKS=process`), the journal, the report and the output are byte-identical.
+#[test]
+fn the_world_server_answers_as_a_process_per_call_did() {
+    let d = fixture();
+    for scenario in ["leak-db", "leak-cache", "leak-tls"] {
+        let mut seen = Vec::new();
+        for mode in ["server", "process"] {
+            let j = d.path().join(format!("{scenario}-{mode}.json"));
+            let r = d.path().join(format!("{scenario}-{mode}.md"));
+            let mut cmd = std::process::Command::new(crate::mock_exe());
+            cmd.args(["drill", scenario, "--seed", "7", "--root"])
+                .arg(d.path())
+                .arg("--journal")
+                .arg(&j)
+                .arg("--report")
+                .arg(&r);
+            if mode == "process" {
+                cmd.env("CDB_DRILL_MOCKS", "process");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{scenario} ({mode}): {out:?}");
+            seen.push((
+                out.stdout,
+                std::fs::read(&j).unwrap(),
+                std::fs::read(&r).unwrap(),
+            ));
+        }
+        assert!(
+            seen[0] == seen[1],
+            "{scenario}: the world server and a process per call differ"
+        );
+    }
+}
