@@ -607,7 +607,8 @@ pub fn run_from_armed(
 /// nothing there: applied to the state `snap` holds (as [`Run::arm_after`] applies them), no
 /// trip and every file, the world's included, as it was. A run from `snap` is then its
 /// recording's from there on, with the faults' `Inject` events added; the sweep decides such
-/// cases without running them.
+/// cases without running them. The scratch sandboxes this uses are kept for the next call until
+/// [`drop_scratch_sandboxes`].
 pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bool, DrillError> {
     if sc.faults.is_empty()
         || sc.faults.iter().any(|f| {
@@ -617,8 +618,37 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
     {
         return Ok(false);
     }
-    let mut sandbox = Sandbox::new(&cfg.mock_exe)?;
-    sandbox.hold_world();
+    // A scratch sandbox, reused: the restore below replaces all of its state, and the sweep
+    // asks this for hundreds of cases (no step runs in it).
+    let taken = SCRATCH.lock().ok().and_then(|mut pool| {
+        let at = pool.iter().position(|(exe, _)| *exe == cfg.mock_exe)?;
+        Some(pool.swap_remove(at))
+    });
+    let (exe, mut sandbox) = match taken {
+        Some(t) => t,
+        None => {
+            let sandbox = Sandbox::new(&cfg.mock_exe)?;
+            sandbox.hold_world();
+            (cfg.mock_exe.clone(), sandbox)
+        }
+    };
+    let r = noop_in(&mut sandbox, sc, snap);
+    if let Ok(mut pool) = SCRATCH.lock() {
+        pool.push((exe, sandbox));
+    }
+    r
+}
+
+/// The scratch sandboxes of [`immediate_noop`], by drill executable.
+static SCRATCH: std::sync::Mutex<Vec<(PathBuf, Sandbox)>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes the scratch sandboxes [`immediate_noop`] keeps (the sweep calls this when it ends).
+pub fn drop_scratch_sandboxes() {
+    let pool = SCRATCH.lock().map(|mut p| std::mem::take(&mut *p));
+    drop(pool);
+}
+
+fn noop_in(sandbox: &mut Sandbox, sc: &Scenario, snap: &Snapshot) -> Result<bool, DrillError> {
     sandbox.restore(&snap.files)?;
     let path = sandbox.world_file();
     crate::world::with_world(&path, |w| {

@@ -76,9 +76,14 @@ pub const ALLOWED_TOOLS: &[&str] = &[
     "dirname",
 ];
 
-/// Entries of a sandbox root that no step changes: the tools, the jail's mount point, and the
-/// mock client with the world server's socket.
-const FIXED: &[&str] = &["bin", jail::JAIL_DIR, MOCK_DIR];
+/// Entries of a sandbox root that are no state of the drill: the tools, the jail's mount point,
+/// the mock client with the world server's socket, and `steps/` (each step's script and
+/// outputs, which the engine writes and reads back at once; a restored counter reuses the
+/// names). A snapshot leaves them out and a restore keeps them.
+const FIXED: &[&str] = &["bin", jail::JAIL_DIR, MOCK_DIR, STEPS_DIR];
+
+/// Where each step's script and outputs go (`NNN-id.sh`, `NNN.out`, `NNN.err`).
+const STEPS_DIR: &str = "steps";
 
 /// `process` here makes the mock tools run as the drill binary, one process per call (the
 /// reference for the world server's answers).
@@ -152,20 +157,18 @@ fn set_mode(p: &Path, mode: u32) -> io::Result<()> {
 
 /// `hay` with every `from` replaced by `to`.
 fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    if from.is_empty() || from == to || hay.len() < from.len() {
+    if from.is_empty() || from == to {
         return hay.to_vec();
     }
+    let finder = memchr::memmem::Finder::new(from);
     let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
+    let mut last = 0;
+    for at in finder.find_iter(hay) {
+        out.extend_from_slice(&hay[last..at]);
+        out.extend_from_slice(to);
+        last = at + from.len();
     }
+    out.extend_from_slice(&hay[last..]);
     out
 }
 
@@ -290,6 +293,23 @@ impl Drop for Sandbox {
     }
 }
 
+/// Host tools come from the caller's PATH, but only by these names: never docker, psql, curl, …
+/// Looked up once per process (the sweep makes thousands of sandboxes; PATH does not change).
+fn host_tools() -> &'static [(&'static str, PathBuf)] {
+    static TOOLS: std::sync::OnceLock<Vec<(&'static str, PathBuf)>> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+        ALLOWED_TOOLS
+            .iter()
+            .filter_map(|tool| {
+                find_on(&host_path, tool)
+                    .or_else(|| find_on("/usr/bin:/bin", tool))
+                    .map(|p| (*tool, p))
+            })
+            .collect()
+    })
+}
+
 fn find_on(path: &str, name: &str) -> Option<PathBuf> {
     std::env::split_paths(path)
         .filter(|d| d.is_absolute())
@@ -371,7 +391,7 @@ impl Sandbox {
             &sb.stack,
             &sb.state,
             &sb.tmp,
-            &sb.root.join("steps"),
+            &sb.root.join(STEPS_DIR),
             &sb.root.join(jail::JAIL_DIR),
             &sb.root.join(MOCK_DIR),
         ] {
@@ -401,14 +421,8 @@ impl Sandbox {
         }
         let mut sb = sb;
         sb.server = Some(server::Server::start(&sb.socket(), &sb.world_file())?);
-        // Host tools come from the caller's PATH, but only by these names: never docker, psql, curl, …
-        let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
-        for tool in ALLOWED_TOOLS {
-            if let Some(found) =
-                find_on(&host_path, tool).or_else(|| find_on("/usr/bin:/bin", tool))
-            {
-                std::os::unix::fs::symlink(found, sb.bin.join(tool))?;
-            }
+        for (tool, found) in host_tools() {
+            std::os::unix::fs::symlink(found, sb.bin.join(tool))?;
         }
         for p in &crate::stack::kit().projects {
             let (file, services) = (&p.file, &p.services);
@@ -668,7 +682,7 @@ impl Sandbox {
     /// Runs one step body with the sandbox environment.
     pub fn run(&mut self, id: &str, body: &str, limit: Duration) -> io::Result<StepRun> {
         self.counter += 1;
-        let steps = self.root.join("steps");
+        let steps = self.root.join(STEPS_DIR);
         let script = steps.join(format!("{:03}-{id}.sh", self.counter));
         fs::write(&script, body)?;
         if let Some(r) = runner() {

@@ -603,6 +603,7 @@ pub fn run_cases<'a>(
         }
         .map(|j| (i, classify(cases[i], &j)))
     });
+    engine::drop_scratch_sandboxes();
     for r in results {
         let (i, r) = r?;
         out[i] = Some(r);
