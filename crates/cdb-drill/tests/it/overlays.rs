@@ -226,3 +226,61 @@ fn without_the_rollback_overlay_images_are_the_project_builds() {
     // The stack was not started pinned: a pin added later is no failure.
     assert_eq!(code, 0, "{j:#}");
 }
+
+/// The shipped runbook on a pinned stack (drills/routine-db-pinned-images.yaml,
+/// drills/routine-db-rollback-pin-dropped.yaml): its recreate steps carry the tag a pinned
+/// container runs into `ROLLBACK_TAG` (before, they asked for `…:latest` and failed with no
+/// fault injected), see a consumer that lost `rollback.yml` by its image, and the rollback's
+/// recreate puts the pin back.
+#[test]
+fn the_runbook_keeps_and_restores_the_rollback_pin() {
+    let d = crate::fixture();
+    let root = d.path().to_str().expect("utf-8 path");
+    let (code, out, err) = crate::drill(&[
+        "routine-db-pinned-images",
+        "--root",
+        root,
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}"));
+    assert_eq!(code, 0, "{j:#}");
+    assert!(statuses(&j).iter().all(|s| s == "passed"), "{j:#}");
+    assert_eq!(j["gaps"].as_array().map(Vec::len), Some(0), "{j:#}");
+
+    let (code, out, err) = crate::drill(&[
+        "routine-db-rollback-pin-dropped",
+        "--root",
+        root,
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}"));
+    assert_eq!(code, 0, "{j:#}");
+    assert_eq!(j["outcome"], "recovered", "{j:#}");
+    let step = |id: &str| {
+        j["events"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["type"] == "step" && e["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no step {id}: {j:#}"))
+    };
+    let rotate = step("database-rotate-recreate-consumers");
+    assert_eq!(rotate["status"], "failed", "{j:#}");
+    assert!(
+        rotate["stdout"]
+            .as_str()
+            .is_some_and(|s| s.contains("image changed: cdb_risk")),
+        "{j:#}"
+    );
+    let rollback = step("database-rollback-recreate-consumers");
+    assert_eq!(rollback["status"], "passed", "{j:#}");
+    assert!(
+        rollback["stdout"]
+            .as_str()
+            .is_some_and(|s| s.contains("rollback.yml pin restored: cdb_risk")),
+        "{j:#}"
+    );
+}
