@@ -284,3 +284,55 @@ fn the_runbook_keeps_and_restores_the_rollback_pin() {
         "{j:#}"
     );
 }
+
+/// The sweep's `rollback-overlay-dropped` cases start the stack with `rollback.yml` (its
+/// baseline's stack does not): on the shipped runbook the dropped pin is detected by the
+/// recreate step's image check and recovered by the rollback's recreate; on a runbook whose
+/// recreates do not carry `ROLLBACK_TAG` the sweep names the gap (before this change such a
+/// case was "not applicable": the recreate failed before the fault could take effect).
+#[test]
+fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
+    use cdb_drill::sweep::{self, Outcome, Plan};
+    let cfg = |root: &std::path::Path| cdb_drill::engine::Config {
+        root: root.to_path_buf(),
+        seed: 1,
+        step_timeout: std::time::Duration::from_secs(10),
+        mock_exe: crate::mock_exe(),
+    };
+    let d = crate::fixture();
+    let hub = sweep::load_hub(d.path()).expect("hub");
+    let cases: Vec<_> = sweep::plan(&sweep::hub_steps(&hub), Some("database"))
+        .into_iter()
+        .filter(|(c, p)| c.fault.id == "rollback-overlay-dropped" && *p == Plan::Run)
+        .map(|(c, _)| c)
+        .collect();
+    let case = cases
+        .iter()
+        .find(|c| c.trigger == "routine" && c.after != "database-rotate-recreate-consumers")
+        .expect("a routine case before the recreate");
+    let r = sweep::run_case(&cfg(d.path()), &hub, case).expect("runs");
+    assert_eq!(r.outcome, Outcome::Recovered, "{r:?}");
+    assert_eq!(
+        r.detected_by.as_deref(),
+        Some("database-rotate-recreate-consumers"),
+        "{r:?}"
+    );
+    // The recreates without the tag: `…:latest` is no local image.
+    let p = d.path().join(crate::RUNBOOK);
+    let text = std::fs::read_to_string(&p).expect("runbook");
+    let n = text.matches("ROLLBACK_TAG=\"$pin\" docker compose").count();
+    assert!(n >= 2, "{n}");
+    std::fs::write(
+        &p,
+        text.replace("ROLLBACK_TAG=\"$pin\" docker compose", "docker compose"),
+    )
+    .expect("write");
+    let hub = sweep::load_hub(d.path()).expect("hub");
+    let r = sweep::run_case(&cfg(d.path()), &hub, case).expect("runs");
+    assert!(r.outcome.is_gap(), "{r:?}");
+    assert!(
+        r.reason
+            .contains("the stack started with rollback.yml fails without the fault"),
+        "{r:?}"
+    );
+}
