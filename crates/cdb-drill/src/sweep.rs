@@ -108,7 +108,7 @@ pub fn classify(case: &Case, j: &Journal) -> CaseResult {
         )
     } else if !tripped
         && !case.fault.start_overlays().is_empty()
-        && !(failed.is_empty() && j.gaps.is_empty() && recovered)
+        && (!failed.is_empty() || !j.gaps.is_empty() || !recovered)
     {
         // No baseline ran this case's stack (started with `overlays:`): a runbook that fails
         // on that stack while the fault never took effect is a gap, never "not applicable".
