@@ -186,7 +186,10 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             // environment: the files a container was created from keep no tag (overlays.rs).
             let tag = ctx.env.get("ROLLBACK_TAG").cloned();
             // With `--no-build` and `--pull never` Compose creates nothing from an image the
-            // host lacks, and checks every service's image before it touches a container.
+            // host lacks: `up` → `create` calls `ensureImagesExists` for the project before it
+            // touches any container (docker/compose pkg/compose/create.go). The message is the
+            // world's (the wording differs between Compose versions); what the runbook can rely
+            // on is the exit status and the container left as it was.
             if has("--no-build") {
                 let pull_never = flags
                     .windows(2)
