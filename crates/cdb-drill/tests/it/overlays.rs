@@ -336,3 +336,54 @@ fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
         "{r:?}"
     );
 }
+
+/// Every shipped drill of a non-TLS class, and a routine drill of each such class, passes on a
+/// stack pinned by `rollback.yml` with no step failing unforced: every non-TLS recreate step
+/// carries the pin. (Before the runbook kept the tag, each recreate asked for `…:latest`.)
+#[test]
+fn every_non_tls_drill_passes_on_a_pinned_stack() {
+    let d = crate::fixture();
+    let drills = d.path().join("drills");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&drills).expect("drills") {
+        let p = e.expect("entry").path();
+        let text = std::fs::read_to_string(&p).expect("scenario");
+        if text.contains("\nclass: tls") || text.contains("\noverlays:") {
+            std::fs::remove_file(&p).expect("rm");
+            continue;
+        }
+        let (head, tail) = text.split_once("\ntrigger: ").expect("a trigger line");
+        let pinned = format!(
+            "{head}\ntrigger: {}",
+            tail.replacen('\n', "\noverlays: [rollback.yml]\n", 1)
+        );
+        std::fs::write(&p, pinned).expect("write");
+        names.push(p.file_stem().expect("stem").to_string_lossy().into_owned());
+    }
+    for class in [
+        "database",
+        "cache",
+        "exchange",
+        "monitoring",
+        "alerting-mail",
+        "ci",
+    ] {
+        let name = format!("pinned-{class}-routine");
+        std::fs::write(
+            drills.join(format!("{name}.yaml")),
+            format!("title: p\nclass: {class}\ntrigger: routine\nbriefing: b\noverlays: [rollback.yml]\nexpect:\n  outcome: recovered\n"),
+        )
+        .expect("write");
+        names.push(name);
+    }
+    assert!(names.len() >= 12, "{names:?}");
+    let root = d.path().to_str().expect("utf-8 path");
+    for n in &names {
+        let (code, out, err) = crate::drill(&[n, "--root", root, "--format", "json"]);
+        let j: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|_| panic!("{n}: {out}\n{err}"));
+        assert_eq!(code, 0, "{n}: {j:#}");
+        assert_eq!(j["gaps"].as_array().map(Vec::len), Some(0), "{n}: {j:#}");
+        assert!(!j.to_string().contains("No such image"), "{n}: {j:#}");
+    }
+}
