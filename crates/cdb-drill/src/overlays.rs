@@ -469,6 +469,45 @@ mod tests {
         assert!(plain.running("cdb_risk"));
     }
 
+    /// A stack started with rollback.yml runs the nine pins with the start tag; the same files
+    /// resolved without `ROLLBACK_TAG` ask for `latest`, without the overlay the project's
+    /// build; a registry port is no tag.
+    #[test]
+    fn pins_resolve_with_the_callers_tag() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = World::new_with(
+            7,
+            d.path(),
+            &d.path().join("s"),
+            &["rollback.yml".to_owned()],
+        )
+        .expect("world");
+        let pinned: Vec<&str> = all_services()
+            .filter(|s| w.image_ref(s).ends_with(&format!(":{START_ROLLBACK_TAG}")))
+            .collect();
+        assert_eq!(pinned.len(), 9, "{pinned:?}");
+        let files = w.files_of("cdb_risk");
+        assert_eq!(
+            w.resolve_image("cdb_risk", &files, None),
+            "cdb-blue_cdb_risk:latest"
+        );
+        assert!(!w.has_image_for("cdb_risk", &files, None));
+        assert!(w.has_image_for("cdb_risk", &files[..1], None));
+        assert_eq!(w.image_ref("cdb_candles"), "cdb-blue-cdb_candles");
+        assert!(w.overlay_problems("cdb_risk").is_empty());
+        assert_eq!(
+            normalize_image("cdb-blue-cdb_risk"),
+            "cdb-blue-cdb_risk:latest"
+        );
+        assert_eq!(normalize_image("host:5000/x"), "host:5000/x:latest");
+        assert_eq!(normalize_image("redis:8.8.0-alpine"), "redis:8.8.0-alpine");
+        assert_ne!(
+            image_id_of("cdb-blue-cdb_risk"),
+            image_id_of("cdb-blue_cdb_risk:latest")
+        );
+        assert_eq!(image_id_of("a"), image_id_of("a:latest"));
+    }
+
     #[test]
     fn labels_name_the_files_in_f_order() {
         let d = tempfile::tempdir().expect("tempdir");
