@@ -504,7 +504,9 @@ fn render(w: &World, n: &str, t: &str) -> Result<String, String> {
         }
         let v = match field {
             ".Image" => w.image_id(n),
-            // The reference it was created from, as Compose passed it (overlays.rs).
+            // The reference it was created from, as Compose passes it: `Image:
+            // api.GetImageNameOrDefault(service, project)` in docker/compose
+            // pkg/compose/create.go `getCreateConfigs`, the name and not the ID (overlays.rs).
             ".Config.Image" => w.image_ref(n),
             ".State.Health.Status" => health_word(w, n).to_owned(),
             ".State.Running" => w.running(n).to_string(),
