@@ -13,12 +13,27 @@
 //! it, and a scenario's `overlays:` key overrides that. A container created without an
 //! overlay the stack was started with runs without it: for `tls.yml`, TLS is off for that
 //! service (`World::tls_on`), and the final invariant names it.
+//!
+//! Images: each container runs the image reference of the files it was created from
+//! (`World::images`, `docker inspect`'s `.Config.Image`): its project file's `image:`, or the
+//! name Compose builds it under (`cdb-blue-cdb_risk`), unless an overlay pins another:
+//! `rollback.yml` pins nine built services to
+//! `${COMPOSE_PROJECT_NAME:-claire_de_binare}_SERVICE:${ROLLBACK_TAG:-latest}`
+//! (stack/compose/rollback.yml, upstream commit named there). Compose resolves that when
+//! `docker compose` runs, from the caller's environment (compose-spec "Interpolation"; the
+//! project's `name:` is exposed as `COMPOSE_PROJECT_NAME`), so the label keeps the files and
+//! not the tag: a recreate from the label in a shell without `ROLLBACK_TAG` pins `latest`,
+//! and one with fewer `-f` files runs the base file's image. A stack started with
+//! `rollback.yml` runs pinned to [`START_ROLLBACK_TAG`]; the final invariant names a pinned
+//! service that runs another image.
 
 use crate::mock::{Ctx, Loc};
-use crate::world::{World, project_of};
+use crate::world::{World, all_services, project_of};
 
 // The overlay names, shared with scenario validation, live in the model crate.
-pub use cdb_model::overlays::{OVERLAY_FILES, TLS_OVERLAY, default_overlays};
+pub use cdb_model::overlays::{
+    OVERLAY_FILES, ROLLBACK_OVERLAY, START_ROLLBACK_TAG, TLS_OVERLAY, default_overlays,
+};
 
 /// The label Compose writes with the `-f` files a container was created from.
 pub const CONFIG_FILES_LABEL: &str = "com.docker.compose.project.config_files";
@@ -83,17 +98,105 @@ impl World {
         }
     }
 
-    /// The image ID of `service`'s container (`docker inspect -f '{{.Image}}'`): the same for
-    /// every recreation from the same image, as `--pull never --no-build` keeps it.
+    /// The image ID of `service`'s container (`docker inspect -f '{{.Image}}'`): the ID of the
+    /// image reference it was created from, the same for every recreation from the same
+    /// reference, as `--pull never --no-build` keeps it.
     pub fn image_id(&self, service: &str) -> String {
-        let d = crate::tls::digest(&format!("image:{service}"), 32);
-        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        image_id_of(&self.image_ref(service))
     }
 
-    /// (Re)creates `service` from the `-f` files `files` (absolute paths): the container then
-    /// carries them in its label and runs with exactly those overlays.
+    /// The image reference `service`'s container was created from (`.Config.Image`).
+    pub fn image_ref(&self, service: &str) -> String {
+        match self.images.get(service) {
+            Some(i) => i.clone(),
+            None => self.resolve_image(service, &self.files_of(service), self.start_rollback_tag()),
+        }
+    }
+
+    /// The `ROLLBACK_TAG` the stack was started with: [`START_ROLLBACK_TAG`] when it started
+    /// with `rollback.yml`, else none.
+    pub fn start_rollback_tag(&self) -> Option<&'static str> {
+        self.start_overlays
+            .iter()
+            .any(|o| o == ROLLBACK_OVERLAY)
+            .then_some(START_ROLLBACK_TAG)
+    }
+
+    /// The image a container of `service` created from `files` runs, `docker compose` running
+    /// with `ROLLBACK_TAG` set to `rollback_tag` (None: unset): the last file's `image:` wins
+    /// (Compose's merge), `${…}` resolved as Compose does with the project's name as
+    /// `COMPOSE_PROJECT_NAME`.
+    pub fn resolve_image(
+        &self,
+        service: &str,
+        files: &[String],
+        rollback_tag: Option<&str>,
+    ) -> String {
+        let kit = crate::stack::kit();
+        let Some(project) = kit.project_of(service) else {
+            return String::new();
+        };
+        let mut image = kit
+            .service(service)
+            .map(|s| s.image.clone())
+            .unwrap_or_default();
+        for f in files {
+            if let Some(pin) = kit.pin(base_name(f), service) {
+                pin.clone_into(&mut image);
+            }
+        }
+        let lookup = |k: &str| match k {
+            "COMPOSE_PROJECT_NAME" => Some(project.name.clone()),
+            "ROLLBACK_TAG" => rollback_tag.map(str::to_owned),
+            _ => None,
+        };
+        // The kit's files are checked by cdb-stack's tests; a form it cannot resolve stays as
+        // written, which names no local image.
+        cdb_stack::interpolate(&image, &lookup).unwrap_or(image)
+    }
+
+    /// The images the Docker host holds when the drill starts: every service's base image (the
+    /// stack was built and pulled before it was pinned) and the images it started from.
+    pub fn start_images(&self) -> std::collections::BTreeSet<String> {
+        all_services()
+            .flat_map(|s| {
+                let start = self.start_files(s, &self.start_overlays);
+                [
+                    self.resolve_image(s, &[], None),
+                    self.resolve_image(s, &start, self.start_rollback_tag()),
+                ]
+            })
+            .map(|i| normalize_image(&i))
+            .collect()
+    }
+
+    /// Whether the host holds the image `service` would be created from with `files` and
+    /// `rollback_tag` (`--pull never --no-build` creates nothing from a missing one).
+    pub fn has_image_for(
+        &self,
+        service: &str,
+        files: &[String],
+        rollback_tag: Option<&str>,
+    ) -> bool {
+        let i = self.resolve_image(service, files, rollback_tag);
+        self.local_images.contains(&normalize_image(&i))
+    }
+
+    /// (Re)creates `service` from the `-f` files `files` (absolute paths), `docker compose`
+    /// running without `ROLLBACK_TAG` in its environment.
     pub fn create_from(&mut self, service: &str, files: Vec<String>) {
+        self.create_from_env(service, files, None);
+    }
+
+    /// (Re)creates `service` from the `-f` files `files` (absolute paths) with `ROLLBACK_TAG`
+    /// set to `rollback_tag` (None: unset): the container then carries the files in its label,
+    /// runs with exactly those overlays and the image they name.
+    pub fn create_from_env(
+        &mut self,
+        service: &str,
+        files: Vec<String>,
+        rollback_tag: Option<&str>,
+    ) {
         // Fault `overlay-dropped`: the recreation runs with the project's file only (an
         // operator's command with one `-f`, stack facts "The TLS overlay").
         let files = if self.trip("overlay-dropped", Some(service)) {
@@ -104,6 +207,10 @@ impl World {
         } else {
             files
         };
+        let image = self.resolve_image(service, &files, rollback_tag);
+        // An image built or pulled for this recreation stays on the host.
+        self.local_images.insert(normalize_image(&image));
+        self.images.insert(service.to_owned(), image);
         self.config_files.insert(service.to_owned(), files);
         self.create(service);
     }
@@ -149,13 +256,54 @@ impl World {
         if !self.containers.contains_key(service) {
             return Vec::new();
         }
-        self.start_overlays
+        let mut p: Vec<String> = self
+            .start_overlays
             .iter()
             .filter(|o| !self.has_overlay(service, o))
             .filter(|o| o.as_str() != TLS_OVERLAY || !crate::tls::reads(service).is_empty())
+            // What losing rollback.yml does is run another image, said below.
+            .filter(|o| o.as_str() != ROLLBACK_OVERLAY)
             .map(|o| format!("it was recreated without the overlay {o} the stack runs with"))
-            .collect()
+            .collect();
+        // A pinned service on another image than the stack was pinned to: a recreate with
+        // fewer `-f` files (the base file's image) or without the tag (`…:latest`) brought back
+        // the release the rollback was for.
+        if let Some(tag) = self.start_rollback_tag()
+            && crate::stack::kit().pin(ROLLBACK_OVERLAY, service).is_some()
+        {
+            let want = self.resolve_image(
+                service,
+                &self.start_files(service, &self.start_overlays),
+                Some(tag),
+            );
+            let have = self.image_ref(service);
+            if normalize_image(&have) != normalize_image(&want) {
+                p.push(format!(
+                    "it runs image {have}, not {want}, the tag the stack is pinned to (rollback.yml)"
+                ));
+            }
+        }
+        p
     }
+}
+
+/// An image reference with Docker's implied tag (`cdb-blue-cdb_risk` → `…:latest`); a `:` before
+/// the last `/` is a registry's port, not a tag.
+pub fn normalize_image(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if last.contains(':') || last.contains('@') || image.is_empty() {
+        image.to_owned()
+    } else {
+        format!("{image}:latest")
+    }
+}
+
+/// The ID of the image a reference names: one image per reference (a modelling choice: each
+/// tag names its own build, as `stack_tag.ps1` tags the build that ran when it was called).
+pub fn image_id_of(image: &str) -> String {
+    let d = crate::tls::digest(&format!("image:{}", normalize_image(image)), 32);
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 /// `redis-cli`'s TLS options (`--tls --cacert F [--cert F --key F]`, `--insecure`).
@@ -319,6 +467,45 @@ mod tests {
         let files = plain.files_of("cdb_risk");
         plain.create_from("cdb_risk", files);
         assert!(plain.running("cdb_risk"));
+    }
+
+    /// A stack started with rollback.yml runs the nine pins with the start tag; the same files
+    /// resolved without `ROLLBACK_TAG` ask for `latest`, without the overlay the project's
+    /// build; a registry port is no tag.
+    #[test]
+    fn pins_resolve_with_the_callers_tag() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let w = World::new_with(
+            7,
+            d.path(),
+            &d.path().join("s"),
+            &["rollback.yml".to_owned()],
+        )
+        .expect("world");
+        let pinned: Vec<&str> = all_services()
+            .filter(|s| w.image_ref(s).ends_with(&format!(":{START_ROLLBACK_TAG}")))
+            .collect();
+        assert_eq!(pinned.len(), 9, "{pinned:?}");
+        let files = w.files_of("cdb_risk");
+        assert_eq!(
+            w.resolve_image("cdb_risk", &files, None),
+            "cdb-blue_cdb_risk:latest"
+        );
+        assert!(!w.has_image_for("cdb_risk", &files, None));
+        assert!(w.has_image_for("cdb_risk", &files[..1], None));
+        assert_eq!(w.image_ref("cdb_candles"), "cdb-blue-cdb_candles");
+        assert!(w.overlay_problems("cdb_risk").is_empty());
+        assert_eq!(
+            normalize_image("cdb-blue-cdb_risk"),
+            "cdb-blue-cdb_risk:latest"
+        );
+        assert_eq!(normalize_image("host:5000/x"), "host:5000/x:latest");
+        assert_eq!(normalize_image("redis:8.8.0-alpine"), "redis:8.8.0-alpine");
+        assert_ne!(
+            image_id_of("cdb-blue-cdb_risk"),
+            image_id_of("cdb-blue_cdb_risk:latest")
+        );
+        assert_eq!(image_id_of("a"), image_id_of("a:latest"));
     }
 
     #[test]

@@ -271,6 +271,13 @@ pub struct World {
     /// The overlays the stack was started with (`tls.yml`): overlays.rs.
     #[serde(default)]
     pub start_overlays: Vec<String>,
+    /// Service → the image reference its current container was created from (overlays.rs).
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
+    /// The image references the Docker host holds (overlays.rs): what `--pull never
+    /// --no-build` can create a container from.
+    #[serde(default)]
+    pub local_images: BTreeSet<String>,
     pub networks: BTreeSet<String>,
     /// The kill switch is active and no order was placed since it went active (exchange.rs);
     /// stopping cdb_execution is not the kill switch (stack facts, "The kill switch").
@@ -420,6 +427,8 @@ impl World {
             tls: crate::tls::Tls::default(),
             config_files: BTreeMap::new(),
             start_overlays: overlays.to_vec(),
+            images: BTreeMap::new(),
+            local_images: BTreeSet::new(),
             networks: BTreeSet::from(["cdb_network".to_owned()]),
             trading_paused: false,
             exchange: crate::exchange::Exchange::default(),
@@ -490,8 +499,12 @@ impl World {
             w.github.secrets.insert((*name).into(), v);
         }
         w.ci_initial_runs();
+        // The images the stack was built and started from (overlays.rs).
+        w.local_images = w.start_images();
         for s in all_services() {
             let files = w.start_files(s, overlays);
+            let image = w.resolve_image(s, &files, w.start_rollback_tag());
+            w.images.insert(s.to_owned(), image);
             w.config_files.insert(s.to_owned(), files);
             w.create(s);
         }

@@ -383,6 +383,16 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Rotation,
     },
     FaultSpec {
+        id: "rollback-overlay-dropped",
+        summary: "on a stack pinned by the rollback overlay (`-f rollback.yml`), a consumer is recreated with the project's file only: it comes back on the project's own build, the release the rollback was for, and its constant `/health` stays green",
+        mechanism: Mechanism::Armed {
+            kind: "overlay-dropped",
+            pattern: RECREATE,
+        },
+        applies: &[("database", "cdb_risk")],
+        points: Points::Rotation,
+    },
+    FaultSpec {
         id: "tls-old-ca-still-trusted",
         summary: "the new CA is installed as a bundle with the old CA left in (a transition bundle never trimmed): everything connects, and the old CA stays trusted",
         mechanism: Mechanism::Immediate {
@@ -411,6 +421,24 @@ pub const CATALOGUE: &[FaultSpec] = &[
         points: Points::Writes,
     },
 ];
+
+/// Faults whose cases start the stack with overlays beyond the class's default (overlays.rs):
+/// the rollback pin exists only on a stack started with `rollback.yml`. The sweep runs their
+/// cases from scratch, as their stack is not their class's baseline.
+pub const START_OVERLAYS: &[(&str, &[&str])] = &[(
+    "rollback-overlay-dropped",
+    &[crate::overlays::ROLLBACK_OVERLAY],
+)];
+
+impl FaultSpec {
+    /// The overlays a case of this fault starts the stack with (empty: the class's default).
+    pub fn start_overlays(&self) -> &'static [&'static str] {
+        START_OVERLAYS
+            .iter()
+            .find(|(id, _)| *id == self.id)
+            .map_or(&[], |(_, o)| o)
+    }
+}
 
 /// Looks an entry up by id.
 pub fn find(id: &str) -> Option<&'static FaultSpec> {

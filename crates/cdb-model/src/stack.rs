@@ -24,6 +24,10 @@ const SOURCES: &[(&str, &str)] = &[
         "stack/compose/tls.yml",
         include_str!("../../../stack/compose/tls.yml"),
     ),
+    (
+        "stack/compose/rollback.yml",
+        include_str!("../../../stack/compose/rollback.yml"),
+    ),
 ];
 
 /// One Compose project of the kit's description.
@@ -64,6 +68,20 @@ pub struct KitService {
     /// For a `login` check: the mounted file it logs in with.
     #[serde(default)]
     pub login_file: Option<String>,
+    /// The image its project's file creates it from, as written (`postgres:18.4-alpine`), or
+    /// the name Compose builds it under (`cdb-blue-cdb_risk`).
+    #[serde(default)]
+    pub image: String,
+}
+
+/// An `image:` an overlay sets for a service (`rollback.yml`'s pins), as written: `${…}` is
+/// resolved when `docker compose` runs, with the caller's environment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitPin {
+    /// The overlay's file name (`rollback.yml`).
+    pub overlay: String,
+    pub service: String,
+    pub image: String,
 }
 
 /// What the world derives from the description.
@@ -71,6 +89,9 @@ pub struct KitService {
 pub struct Kit {
     pub projects: Vec<KitProject>,
     pub services: Vec<KitService>,
+    /// Every image an overlay pins, in file order.
+    #[serde(default)]
+    pub pins: Vec<KitPin>,
 }
 
 /// The kit's description, parsed on first use. The files are compiled in, and `verify`'s
@@ -148,10 +169,29 @@ pub fn build() -> Result<Kit, String> {
                 ports,
                 health: health.name().to_owned(),
                 login_file,
+                image: s.image_or_default(&name),
             });
         }
     }
-    Ok(Kit { projects, services })
+    let pins = description
+        .files
+        .iter()
+        .filter(|f| f.name.is_none())
+        .flat_map(|f| {
+            f.services.iter().filter_map(|s| {
+                Some(KitPin {
+                    overlay: file_name(&f.path).to_owned(),
+                    service: s.name.value.clone(),
+                    image: s.image.as_ref()?.value.clone(),
+                })
+            })
+        })
+        .collect();
+    Ok(Kit {
+        projects,
+        services,
+        pins,
+    })
 }
 
 fn rank(w: ReadWhen) -> u8 {
@@ -170,6 +210,14 @@ fn file_name(path: &str) -> &str {
 impl Kit {
     pub fn service(&self, name: &str) -> Option<&KitService> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The image `overlay` pins `service` to, as written (None: it pins none).
+    pub fn pin(&self, overlay: &str, service: &str) -> Option<&str> {
+        self.pins
+            .iter()
+            .find(|p| p.overlay == overlay && p.service == service)
+            .map(|p| p.image.as_str())
     }
 
     /// The project and base file of `service`.
@@ -191,6 +239,22 @@ mod tests {
         assert_eq!(names, ["cdb-blue", "cdb-red"]);
         assert_eq!(k.projects[0].file, "compose.blue.yml");
         assert_eq!(k.services.len(), 18);
+    }
+
+    #[test]
+    fn images_and_pins_come_from_the_files() {
+        let k = kit();
+        let image = |s: &str| k.service(s).map(|x| x.image.as_str());
+        assert_eq!(image("cdb_redis"), Some("redis:8.8.0-alpine"));
+        assert_eq!(image("cdb_risk"), Some("cdb-blue-cdb_risk"));
+        assert_eq!(image("cdb_ws"), Some("cdb-red-cdb_ws"));
+        assert_eq!(
+            k.pin("rollback.yml", "cdb_ws"),
+            Some("${COMPOSE_PROJECT_NAME:-claire_de_binare}_cdb_ws:${ROLLBACK_TAG:-latest}")
+        );
+        assert_eq!(k.pin("rollback.yml", "cdb_candles"), None);
+        assert_eq!(k.pin("tls.yml", "cdb_redis"), None);
+        assert_eq!(k.pins.len(), 9);
     }
 
     #[test]

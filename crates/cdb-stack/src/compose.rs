@@ -192,6 +192,16 @@ impl Service {
         }
     }
 
+    /// The image reference a container of this service is created from, as written
+    /// (`${…}` unresolved): its `image:`, else the name Compose gives the image it builds,
+    /// `PROJECT-SERVICE` (docker/compose `api.GetImageNameOrDefault`, separator `-`).
+    pub fn image_or_default(&self, project: &str) -> String {
+        match &self.image {
+            Some(i) => i.value.clone(),
+            None => format!("{project}-{}", self.name.value),
+        }
+    }
+
     /// The value of an environment variable, if set with a value.
     pub fn env(&self, name: &str) -> Option<&str> {
         self.environment
@@ -538,7 +548,10 @@ impl Parser<'_> {
             let k = key.value.as_str();
             match k {
                 "image" => svc.image = Some(self.located(value, self.scalar(value, "`image`")?)),
-                "build" => svc.build = true,
+                // `build: null` sets nothing: compose-go's merge keeps the earlier file's
+                // value when a later one is null (override/merge.go `mergeYaml`; only the
+                // `!reset` tag removes a key), and in a file of its own it means no build.
+                "build" => svc.build = !matches!(value.value, Node::Null),
                 "secrets" => {
                     for item in self.seq(value, "`secrets`")? {
                         svc.secrets.push(self.secret_use(sname, item)?);

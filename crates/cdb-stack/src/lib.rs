@@ -5,7 +5,8 @@
 //! volumes and networks, each with the file, line and column it came from.
 //! [`merge`] applies files in `-f` order as Compose does for the subset of
 //! Compose the stack uses. [`reads`] says which secret files a service reads
-//! and when; [`health`] says what a health check proves.
+//! and when; [`health`] says what a health check proves; [`interpolate`]
+//! resolves `${VAR:-default}` where a caller needs a value as Compose would run it.
 //!
 //! The crate is pure: it never touches the file system, the network or a
 //! process, and has no platform-specific code, so it builds for Windows (where
@@ -19,6 +20,7 @@
 pub mod compose;
 pub mod description;
 pub mod health;
+pub mod interpolate;
 pub mod merge;
 pub mod reads;
 
@@ -28,6 +30,7 @@ pub use compose::{
 };
 pub use description::{Description, Source};
 pub use health::{HealthProof, classify};
+pub use interpolate::interpolate;
 pub use merge::{Project, merge};
 pub use reads::secret_reads;
 pub use reads::{ReadWhen, SecretRead, Via};

@@ -356,3 +356,27 @@ fn verify_with_stack_only_reads() {
     }
     assert_eq!(before, (snapshot(fx.dir.path()), snapshot(real.dir.path())));
 }
+
+/// The rollback overlay's pins are drift too: the drill world runs them (overlays.rs).
+#[test]
+fn a_changed_rollback_pin_is_exactly_that_drift() {
+    let fx = Fixture::kit();
+    let real = Real::copy(&fx);
+    real.edit(
+        "rollback.yml",
+        "_cdb_risk:${ROLLBACK_TAG:-latest}",
+        "-cdb_risk:${ROLLBACK_TAG:-latest}",
+    );
+    let line = real.line_of("rollback.yml", "-cdb_risk:");
+    let (code, findings) = fx.findings(&["--select", "stack", "--stack", &stack_arg(&real)]);
+    assert_eq!(
+        (code, findings),
+        (1, vec![f("stack-drift", &real.shown("rollback.yml"), line)])
+    );
+    let run = fx.verify(&["--select", "stack", "--stack", &stack_arg(&real)]);
+    assert!(
+        run.stdout.contains("overlay service `cdb_risk` pins `${COMPOSE_PROJECT_NAME:-claire_de_binare}-cdb_risk:${ROLLBACK_TAG:-latest}`"),
+        "{}",
+        run.stdout
+    );
+}

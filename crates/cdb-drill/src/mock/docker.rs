@@ -182,6 +182,36 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             }
             let force = has("--force-recreate");
             let no_recreate = has("--no-recreate");
+            // `${ROLLBACK_TAG:-latest}` (rollback.yml) is resolved now, from this call's
+            // environment: the files a container was created from keep no tag (overlays.rs).
+            let tag = ctx.env.get("ROLLBACK_TAG").cloned();
+            // With `--no-build` and `--pull never` Compose creates nothing from an image the
+            // host lacks: `up` → `create` calls `ensureImagesExists` for the project before it
+            // touches any container (docker/compose pkg/compose/create.go). The message is the
+            // world's (the wording differs between Compose versions); what the runbook can rely
+            // on is the exit status and the container left as it was.
+            if has("--no-build") {
+                let pull_never = flags
+                    .windows(2)
+                    .any(|p| p[0] == "--pull" && p[1] == "never");
+                for t in &targets {
+                    let recreates =
+                        !w.containers.contains_key(t.as_str()) || (force && !no_recreate);
+                    let local = w.has_image_for(t, &abs_files, tag.as_deref());
+                    // Without `--pull never`, an image with no build is pulled (`missing`).
+                    let built = crate::stack::kit()
+                        .service(t)
+                        .is_some_and(|s| s.image == format!("{}-{t}", s.project));
+                    if recreates && !local && (pull_never || built) {
+                        let image = w.resolve_image(t, &abs_files, tag.as_deref());
+                        ctx.errln(&format!(
+                            "Error response from daemon: No such image: {}",
+                            crate::overlays::normalize_image(&image)
+                        ));
+                        return 1;
+                    }
+                }
+            }
             for t in &targets {
                 let exists = w.containers.contains_key(t.as_str());
                 if !has("--no-deps") && !matches!(t.as_str(), "cdb_postgres" | "cdb_redis") {
@@ -195,7 +225,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 if !exists || (force && !no_recreate) {
                     ctx.errln(&format!(" Container {t}  Recreate"));
                     if !w.trip("recreate-ignored", Some(t)) {
-                        w.create_from(t, abs_files.clone());
+                        w.create_from_env(t, abs_files.clone(), tag.as_deref());
                     }
                     ctx.errln(&format!(" Container {t}  Recreated"));
                     ctx.errln(&format!(" Container {t}  Started"));
@@ -412,7 +442,7 @@ fn inspect(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             None => json.push(serde_json::json!({
                 "Name": format!("/{n}"),
                 "Image": w.image_id(n),
-                "Config": {"Labels": labels_json(w, n)},
+                "Config": {"Image": w.image_ref(n), "Labels": labels_json(w, n)},
                 "State": {
                     "Status": status_word(w, n),
                     "Running": w.running(n),
@@ -474,6 +504,10 @@ fn render(w: &World, n: &str, t: &str) -> Result<String, String> {
         }
         let v = match field {
             ".Image" => w.image_id(n),
+            // The reference it was created from, as Compose passes it: `Image:
+            // api.GetImageNameOrDefault(service, project)` in docker/compose
+            // pkg/compose/create.go `getCreateConfigs`, the name and not the ID (overlays.rs).
+            ".Config.Image" => w.image_ref(n),
             ".State.Health.Status" => health_word(w, n).to_owned(),
             ".State.Running" => w.running(n).to_string(),
             ".State.Status" => status_word(w, n).to_owned(),
@@ -482,14 +516,6 @@ fn render(w: &World, n: &str, t: &str) -> Result<String, String> {
             ".RestartCount" => "0".into(),
             // Its address on the shared network (redis_conns.rs: what `CLIENT LIST` shows).
             ".NetworkSettings.Networks.cdb_network.IPAddress" => crate::redis_conns::ip_of(n),
-            // Stand-in until h-tls's overlay model: the project and its base file only.
-            r#"index .Config.Labels "com.docker.compose.project""# => {
-                project_of(n).map(|(p, _)| p).unwrap_or_default().to_owned()
-            }
-            r#"index .Config.Labels "com.docker.compose.project.config_files""# => {
-                let f = project_of(n).map(|(_, f)| f).unwrap_or_default();
-                format!("{}/stack/{f}", w.sandbox)
-            }
             ".Created" | ".State.StartedAt" => {
                 let g = w.containers.get(n).map_or(0, |c| c.generation);
                 format!("2026-01-01T09:00:{:02}.000000000Z", g.min(59))

@@ -5,14 +5,18 @@ use std::path::Path;
 
 pub fn kit_sources() -> Vec<Source> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stack/compose");
-    ["compose.blue.yml", "compose.red.yml", "tls.yml"]
-        .iter()
-        .map(|name| Source {
-            path: format!("stack/compose/{name}"),
-            text: std::fs::read_to_string(dir.join(name))
-                .expect("the kit's stack file is readable"),
-        })
-        .collect()
+    [
+        "compose.blue.yml",
+        "compose.red.yml",
+        "tls.yml",
+        "rollback.yml",
+    ]
+    .iter()
+    .map(|name| Source {
+        path: format!("stack/compose/{name}"),
+        text: std::fs::read_to_string(dir.join(name)).expect("the kit's stack file is readable"),
+    })
+    .collect()
 }
 
 fn kit() -> Description {
@@ -336,4 +340,87 @@ fn the_tls_overlay_changes_redis_and_postgres_as_upstream_does() {
     // cdb_ws belongs to cdb-red: with blue it is added half-defined, as Compose would.
     let ws = p.service("cdb_ws").expect("added by the overlay");
     assert!(ws.image.is_none() && !ws.build);
+}
+
+/// Upstream's rollback overlay (commit in `stack/compose/rollback.yml`): nine built services
+/// pinned to `…:${ROLLBACK_TAG:-latest}`, `build: null` removing nothing, and the pin lost
+/// by a recreate with the base file alone (the base's image is Compose's default name).
+#[test]
+fn the_rollback_overlay_pins_the_built_images_and_keeps_build() {
+    let d = kit();
+    let overlay = d.file("stack/compose/rollback.yml").expect("rollback.yml");
+    assert!(overlay.name.is_none(), "an overlay has no `name:`");
+    let mut pinned: Vec<&str> = overlay
+        .services
+        .iter()
+        .map(|s| s.name.value.as_str())
+        .collect();
+    pinned.sort_unstable();
+    assert_eq!(
+        pinned,
+        [
+            "cdb_allocation",
+            "cdb_db_writer",
+            "cdb_execution",
+            "cdb_market",
+            "cdb_paper_runner",
+            "cdb_regime",
+            "cdb_risk",
+            "cdb_signal",
+            "cdb_ws"
+        ]
+    );
+    let base = d
+        .with_overlays("stack/compose/compose.blue.yml", &[])
+        .expect("blue alone");
+    let p = d
+        .with_overlays(
+            "stack/compose/compose.blue.yml",
+            &["stack/compose/rollback.yml"],
+        )
+        .expect("blue + rollback merges");
+    let risk = p.service("cdb_risk").expect("risk");
+    let pin = risk.image.as_ref().expect("pinned");
+    assert_eq!(
+        pin.value,
+        "${COMPOSE_PROJECT_NAME:-claire_de_binare}_cdb_risk:${ROLLBACK_TAG:-latest}"
+    );
+    assert_eq!(pin.at.file, "stack/compose/rollback.yml");
+    // `build: null` keeps the base's build (compose-go's merge keeps a value a later file
+    // sets to null), so the service is still one of the project's own builds.
+    assert!(risk.build);
+    // Resolved as Compose would under project cdb-blue: the project name, then the tag.
+    let env = |tag: Option<&'static str>| {
+        move |k: &str| match k {
+            "COMPOSE_PROJECT_NAME" => Some("cdb-blue".to_owned()),
+            "ROLLBACK_TAG" => tag.map(str::to_owned),
+            _ => None,
+        }
+    };
+    assert_eq!(
+        cdb_stack::interpolate(&risk.image_or_default("cdb-blue"), &env(Some("r1"))).as_deref(),
+        Ok("cdb-blue_cdb_risk:r1")
+    );
+    assert_eq!(
+        cdb_stack::interpolate(&risk.image_or_default("cdb-blue"), &env(None)).as_deref(),
+        Ok("cdb-blue_cdb_risk:latest")
+    );
+    // Without the overlay: the name Compose builds the image under, another repository.
+    let plain = base.service("cdb_risk").expect("risk");
+    assert_eq!(plain.image_or_default("cdb-blue"), "cdb-blue-cdb_risk");
+    // Services it does not pin keep their base image; a server's is its own.
+    assert_eq!(
+        p.service("cdb_candles")
+            .expect("candles")
+            .image_or_default("cdb-blue"),
+        "cdb-blue-cdb_candles"
+    );
+    assert_eq!(
+        p.service("cdb_postgres")
+            .expect("pg")
+            .image_or_default("cdb-blue"),
+        "postgres:18.4-alpine"
+    );
+    // The overlay names cdb_ws (cdb-red) too: with blue, Compose adds it half-defined.
+    assert!(base.service("cdb_ws").is_none() && p.service("cdb_ws").is_some());
 }

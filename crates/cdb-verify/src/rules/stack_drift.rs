@@ -5,8 +5,10 @@
 //! line in DIR's file: services added or gone, secrets a service mounts that
 //! the description does not (or no longer does), a secret read from a file
 //! of another name, a secret read at another time, and a health check that
-//! proves something else. So a contributor sees the day upstream adds a
-//! secret, renames a file or changes a health check.
+//! proves something else; in an overlay (a file without `name:`), an image it
+//! pins otherwise (`rollback.yml`: the drill world runs those pins). So a
+//! contributor sees the day upstream adds a secret, renames a file, changes a
+//! health check or a pin.
 
 use super::stack_parse::{at_pos as at, kit_ok};
 use super::{Ctx, Rule, RuleMeta, Sink};
@@ -20,7 +22,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "stack-drift",
     group: "stack",
     severity: Severity::Error,
-    summary: "with --stack DIR: DIR's Compose files match the kit's description (services, mounted secrets, secret files, when each is read, what each health check proves)",
+    summary: "with --stack DIR: DIR's Compose files match the kit's description (services, mounted secrets, secret files, when each is read, what each health check proves, the images an overlay pins)",
 };
 
 pub const RULE: Rule = Rule::hub(&META, check);
@@ -200,6 +202,25 @@ fn compare_service(
                     u.source.value,
                     list(&rw),
                     list(&dw)
+                ),
+            );
+        }
+    }
+    // An overlay's `image:` is a pin the drill world runs (rollback.yml); the base files'
+    // images are left out of the description on purpose (digests, versions).
+    if desc.name.is_none() {
+        let (ri, di) = (r.image.as_ref(), d.image.as_ref());
+        if ri.map(|x| &x.value) != di.map(|x| &x.value) {
+            let shown = |i: Option<&cdb_stack::Located<String>>| {
+                i.map_or_else(|| "no image".to_owned(), |x| format!("`{}`", x.value))
+            };
+            at(
+                sink,
+                &ri.map_or_else(|| r.name.at.clone(), |x| x.at.clone()),
+                format!(
+                    "overlay service `{name}` pins {}; the kit's description pins {}",
+                    shown(ri),
+                    shown(di)
                 ),
             );
         }
