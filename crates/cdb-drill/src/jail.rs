@@ -17,9 +17,10 @@
 //!
 //! Drill steps do not pay for steps 1 to 4 each time: a sandbox starts one jail host
 //! (`__cdb-jail-host`, [`HOST_MARKER`]) the same way, which stays PID 1 of the namespace and
-//! runs each step as its own `bash` child on request; when the step ends (or overruns its
-//! limit and is killed) the host kills and reaps every other process of the namespace before
-//! it answers, so each step still starts with nothing of the last one running. The
+//! runs each step on request as a subshell forked by one idle `bash` (the step zygote); when the
+//! step ends (or overruns its limit and is killed) the host kills and reaps every other process
+//! of the namespace but the zygote before it answers, so each step still starts with nothing of
+//! the last one running. The
 //! interactive `--shell` uses [`command`] (one jail for the session).
 //!
 //! The new network namespace has only a loopback interface, left down: no connection of any kind
@@ -244,17 +245,27 @@ fn host(root: &Path, bash: &Path) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "READY")?;
     out.flush()?;
+    let mut zygote: Option<Zygote> = None;
     for line in io::stdin().lock().lines() {
         let line = line?;
         let reply = match parse_request(&line) {
             Some((limit, script, stdout, stderr)) => {
-                host_step(bash, &steps, limit, script, stdout, stderr)
+                host_step(bash, &steps, &mut zygote, limit, script, stdout, stderr)
                     .unwrap_or_else(|e| format!("ERROR {e}"))
             }
             None => "ERROR malformed request".into(),
         };
         writeln!(out, "{reply}")?;
         out.flush()?;
+    }
+    // The end of its input ends the zygote's loop; waiting for it adds its steps' CPU time to
+    // this process's children, as `time` shows it for the drill.
+    if let Some(z) = zygote {
+        let Zygote {
+            mut child, stdin, ..
+        } = z;
+        drop(stdin);
+        child.wait()?;
     }
     Ok(())
 }
@@ -276,59 +287,138 @@ fn parse_request(line: &str) -> Option<(std::time::Duration, &str, &str, &str)> 
     ))
 }
 
-/// Runs one step as `bash --noprofile --norc SCRIPT` with its outputs in `OUT` and `ERR`,
-/// waits at most `limit`, then ends every other process of the namespace.
+/// The bash that forks each step (see [`host_step`]): its requests go to `stdin` (three lines:
+/// script, stdout file, stderr file), its replies (one line: the step's exit status) come
+/// through a thread, so a wait can have a time limit.
+struct Zygote {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    replies: std::sync::mpsc::Receiver<io::Result<String>>,
+}
+
+/// The zygote's loop. Each step is a subshell, in the foreground, with its outputs in the
+/// step's files and no stdin, that sources the step's script: a fork of a bash that never ran
+/// anything else, so the step starts from the state a new `bash --noprofile --norc SCRIPT` has
+/// (the same environment, options, traps and working directory; no positional parameters),
+/// and bash reports errors with the script's path and line as it does for a script file. Only
+/// the variable naming the script is left over (not exported), and `$0`, `$$` and `$PPID` are
+/// the zygote's: no runbook step uses them. `$?` after the subshell is its exit status (128 + N
+/// after signal N), as the operator's terminal sees it.
+const ZYGOTE: &str = r#"while IFS= read -r __cdb_step && IFS= read -r __cdb_out && IFS= read -r __cdb_err; do
+  ( exec </dev/null >"$__cdb_out" 2>"$__cdb_err" && unset __cdb_out __cdb_err && . "$__cdb_step" )
+  echo "$?"
+done"#;
+
+impl Zygote {
+    fn start(bash: &Path) -> io::Result<Zygote> {
+        use std::io::BufRead;
+        let mut child = Command::new(bash)
+            .args(["--noprofile", "--norc", "-c", ZYGOTE])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(io::Error::other("the step zygote has no pipes"));
+        };
+        let (tx, replies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in io::BufReader::new(stdout).lines() {
+                let end = line.is_err();
+                if tx.send(line).is_err() || end {
+                    return;
+                }
+            }
+            // A closed receiver means the host is ending anyway.
+            tx.send(Err(io::Error::other("the step zygote ended"))).ok();
+        });
+        Ok(Zygote {
+            child,
+            stdin,
+            replies,
+        })
+    }
+
+    fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).unwrap_or(0)
+    }
+}
+
+/// Runs one step as a subshell of the zygote (started on the first step, and again after one
+/// died) with its outputs in `OUT` and `ERR`, waits at most `limit`, then ends every other
+/// process of the namespace but the zygote. Why a zygote: starting `bash` for every step
+/// cost a dynamic load and glibc's `cpuid` probes each time (about 1.3 ms of CPU more than a
+/// fork on the machines the sweep runs on, thousands of steps per sweep).
 fn host_step(
     bash: &Path,
     steps: &Path,
+    zygote: &mut Option<Zygote>,
     limit: std::time::Duration,
     script: &str,
     stdout: &str,
     stderr: &str,
 ) -> io::Result<String> {
-    use std::os::unix::process::ExitStatusExt;
-    let open = |n: &str| {
+    use std::io::Write;
+    // The files exist before the step starts, as they did when the host opened them.
+    for n in [stdout, stderr] {
         std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)
             .create(true)
-            .open(steps.join(n))
-    };
-    let child = Command::new(bash)
-        .args(["--noprofile", "--norc"])
-        .arg(steps.join(script))
-        .stdin(Stdio::null())
-        .stdout(open(stdout)?)
-        .stderr(open(stderr)?)
-        .spawn()?;
-    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?)
-        .ok_or_else(|| io::Error::other("the step has no process id"))?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let mut child = child;
-        let st = child.wait();
-        // The receiver is gone only when this host is ending anyway.
-        tx.send(()).ok();
-        st
-    });
-    let timed_out = rx.recv_timeout(limit).is_err();
-    if timed_out {
-        signal_dead_ok(rustix::process::kill_process(
-            pid,
-            rustix::process::Signal::KILL,
-        ))?;
+            .open(steps.join(n))?;
     }
-    let status = waiter
-        .join()
-        .map_err(|_| io::Error::other("the step's waiter thread panicked"))??;
-    end_the_rest()?;
-    Ok(if timed_out {
-        "TIMEOUT".into()
-    } else if let Some(code) = status.code() {
-        format!("EXIT {code}")
-    } else {
-        format!("SIGNAL {}", status.signal().unwrap_or(0))
-    })
+    if zygote.is_none() {
+        *zygote = Some(Zygote::start(bash)?);
+    }
+    let Some(z) = zygote.as_mut() else {
+        return Err(io::Error::other("no step zygote"));
+    };
+    let path = |n: &str| steps.join(n).display().to_string();
+    let sent = writeln!(
+        z.stdin,
+        "{}\n{}\n{}",
+        path(script),
+        path(stdout),
+        path(stderr)
+    )
+    .and_then(|()| z.stdin.flush());
+    let reply = match sent {
+        Ok(()) => z.replies.recv_timeout(limit),
+        Err(e) => Ok(Err(e)),
+    };
+    let keep = z.pid();
+    let result = match reply {
+        Ok(Ok(l)) => match l.trim().parse::<i32>() {
+            Ok(code) => format!("EXIT {code}"),
+            Err(_) => format!("ERROR the step zygote answered {l:?}"),
+        },
+        // Past the limit: the step (and whatever it started) is killed below; the zygote then
+        // reports the killed subshell, which is read and dropped.
+        Err(_) => "TIMEOUT".into(),
+        // The zygote is gone (a step killed its parent): the step counts as killed.
+        Ok(Err(_)) => "SIGNAL 9".into(),
+    };
+    end_the_rest(keep)?;
+    if result == "TIMEOUT" {
+        // The killed subshell's status, or the end of a zygote that died with it.
+        if !matches!(
+            z.replies.recv_timeout(std::time::Duration::from_secs(5)),
+            Ok(Ok(_))
+        ) {
+            drop_zygote(zygote);
+        }
+    } else if result == "SIGNAL 9" || result.starts_with("ERROR") {
+        drop_zygote(zygote);
+    }
+    Ok(result)
+}
+
+/// Ends a zygote that no longer answers (the next step starts a new one).
+fn drop_zygote(zygote: &mut Option<Zygote>) {
+    if let Some(mut z) = zygote.take() {
+        z.child.kill().ok();
+        z.child.wait().ok();
+    }
 }
 
 /// `ESRCH` (the process is already gone) is what a kill of a finished process gets.
@@ -339,10 +429,11 @@ fn signal_dead_ok(r: rustix::io::Result<()>) -> io::Result<()> {
     }
 }
 
-/// Kills every process of the namespace but this one (its first) and reaps them: orphans are
+/// Kills every process of the namespace but this one (its first) and `keep` (the step zygote)
+/// and reaps them: orphans are
 /// the first process's children. A step that keeps forking is killed round after round; after
 /// 200 rounds the host gives up with an error, and the engine then ends the whole namespace.
-fn end_the_rest() -> io::Result<()> {
+fn end_the_rest(keep: i32) -> io::Result<()> {
     use rustix::process::{Pid, Signal, WaitOptions};
     for _ in 0..200 {
         let mut others = 0;
@@ -355,7 +446,7 @@ fn end_the_rest() -> io::Result<()> {
             else {
                 continue;
             };
-            if pid.as_raw_nonzero().get() == 1 {
+            if pid.as_raw_nonzero().get() == 1 || pid.as_raw_nonzero().get() == keep {
                 continue;
             }
             others += 1;

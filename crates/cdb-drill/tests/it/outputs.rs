@@ -174,3 +174,40 @@ fn the_world_server_answers_as_a_process_per_call_did() {
         );
     }
 }
+
+/// A step run as a subshell of the jail's step zygote gives the journal a step run as its own
+/// `bash SCRIPT` gives (unconfined, `CDB_DRILL_ISOLATION=none`): only the `isolation` line
+/// differs. Skipped where the kernel refuses namespaces (both would be unconfined).
+#[test]
+fn a_step_forked_by_the_zygote_runs_as_a_bash_of_its_own() {
+    let d = fixture();
+    let mut seen = Vec::new();
+    for mode in ["jail", "none"] {
+        let j = d.path().join(format!("leak-cache-{mode}.json"));
+        let mut cmd = std::process::Command::new(crate::mock_exe());
+        cmd.args(["drill", "leak-cache", "--seed", "3", "--root"])
+            .arg(d.path())
+            .arg("--journal")
+            .arg(&j);
+        if mode == "none" {
+            cmd.env("CDB_DRILL_ISOLATION", "none");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{mode}: {out:?}");
+        let text = std::fs::read_to_string(&j).unwrap();
+        seen.push(text);
+    }
+    if !seen[0].contains("\"isolation\": \"namespaces")
+        && !seen[0].contains("\"isolation\":\"namespaces")
+    {
+        eprintln!("skipped: namespaces refused here, both runs were unconfined");
+        return;
+    }
+    let without = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !l.contains("\"isolation\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without(&seen[0]), without(&seen[1]));
+}
