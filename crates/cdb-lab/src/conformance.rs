@@ -26,13 +26,23 @@ use std::time::{Duration, Instant};
 
 /// The scenarios whose drills give the starting states: a leak and a routine rotation of the
 /// database, two cache leaks (one with the leaker's own user and connections), and a failed
-/// monitoring rotation (its `openssl` staging step).
+/// monitoring rotation (its `openssl` staging step); the exchange and Grafana leaks (their
+/// evidence collection reads both servers); and the lab's own scenarios (scenarios.rs) for the
+/// steps no drill of `drills/` reaches: the routine cache rollback, the cache escalation, the
+/// alerting-mail leak's evidence and the monitoring roll-forward.
 pub const SCENARIOS: &[&str] = &[
     "leak-db",
     "routine-db-straggler",
     "leak-cache",
     "leak-cache-live-connection",
     "failed-rotation-monitoring",
+    "leak-exchange-key",
+    "leak-grafana-admin",
+    "lab-failed-rotation-db",
+    "lab-failed-rotation-cache",
+    "lab-cache-escalates",
+    "lab-leak-alerting-mail",
+    "lab-leak-monitoring-roll-forward",
 ];
 
 /// The tools whose calls make a step part of the suite.
@@ -268,7 +278,7 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
     };
     let mut covered: BTreeSet<String> = BTreeSet::new();
     for id in SCENARIOS {
-        let sc = cdb_model::scenario::load(&cfg.root, id).map_err(drill_err)?;
+        let sc = crate::scenarios::load(&cfg.root, &hub, id).map_err(drill_err)?;
         let wanted: Vec<&cdb_docs::Step> =
             steps.iter().filter(|s| s.class == sc.class.value).collect();
         if wanted.is_empty() {

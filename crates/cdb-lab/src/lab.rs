@@ -33,13 +33,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The scenarios lab mode supports: their faults act on Docker (the world), or add the leaker's
-/// ACL user at the start, which the runner loads into the real Redis.
+/// The scenarios lab mode supports: their faults act on Docker (the world), on the secret files
+/// (real files in the lab too), or add the leaker's ACL user at the start, which the runner
+/// loads into the real Redis. The two `lab-failed-rotation-*` are the lab's own
+/// (scenarios.rs): a failed rotation of each of database and cache that Verify catches and the
+/// routine rollback recovers.
 pub const SCENARIOS: &[&str] = &[
     "leak-db",
     "routine-db-straggler",
     "leak-cache",
     "leak-cache-live-connection",
+    "lab-failed-rotation-db",
+    "lab-failed-rotation-cache",
 ];
 
 /// Held for a whole lab run, and for a conformance run (whose mock side must run without the
@@ -79,7 +84,10 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
     let _one = LAB_RUN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mock = cdb_drill::run(cfg, scenario).map_err(|e| SuiteError::Drill(e.to_string()))?;
+    let hub = crate::scenarios::hub(&cfg.root).map_err(SuiteError::Drill)?;
+    let sc = crate::scenarios::load(&cfg.root, &hub, scenario).map_err(SuiteError::Drill)?;
+    let mock = cdb_drill::engine::run_scenario(cfg, &hub, &sc)
+        .map_err(|e| SuiteError::Drill(e.to_string()))?;
     let runner = Arc::new(LabRunner::start(&cfg.mock_exe)?);
     let pg_version = runner
         .state
@@ -92,7 +100,7 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
         .map(|s| s.redis.version().to_owned())
         .unwrap_or_default();
     cdb_drill::sandbox::set_runner(Some(runner.clone()));
-    let lab = cdb_drill::run(cfg, scenario);
+    let lab = cdb_drill::engine::run_scenario(cfg, &hub, &sc);
     cdb_drill::sandbox::set_runner(None);
     runner.stop();
     let server_calls = std::fs::read_to_string(runner.control.with_file_name("server-calls.log"))
