@@ -248,6 +248,28 @@ impl PgServer {
         self.instance.dir().join("server.log")
     }
 
+    /// Whether the server process is alive.
+    pub fn running(&self) -> bool {
+        self.instance.running()
+    }
+
+    /// Stops the server (immediate shutdown: every session ends) and starts it again on the
+    /// same data dir and port, as a container restart does.
+    pub fn restart(&mut self) -> Result<(), LabError> {
+        self.instance.restart()?;
+        let isready = self.bin_dir.join("pg_isready");
+        let (dir, port) = (self.instance.dir().to_path_buf(), self.port);
+        self.instance.wait_ready(|| {
+            Command::new(&isready)
+                .arg("-q")
+                .arg("-h")
+                .arg(&dir)
+                .args(["-p", &port.to_string(), "-U", USER, "-d", "postgres"])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    }
+
     /// The postmaster's pid.
     pub fn pid(&self) -> u32 {
         self.instance.pid()
