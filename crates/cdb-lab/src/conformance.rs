@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 /// database, two cache leaks (one with the leaker's own user and connections), and a failed
 /// monitoring rotation (its `openssl` staging step); the exchange and Grafana leaks (their
 /// evidence collection reads both servers); and the lab's own scenarios (scenarios.rs) for the
-/// steps no drill of `drills/` reaches: the routine cache rollback, the cache escalation, the
-/// alerting-mail leak's evidence and the monitoring roll-forward.
+/// steps no drill of `drills/` reaches: the routine cache rollback, the alerting-mail leak's
+/// evidence and the monitoring roll-forward. A drill's first step starts from the drill's
+/// starting state (`start_state`).
 pub const SCENARIOS: &[&str] = &[
     "leak-db",
     "routine-db-straggler",
@@ -40,7 +41,6 @@ pub const SCENARIOS: &[&str] = &[
     "leak-grafana-admin",
     "lab-failed-rotation-db",
     "lab-failed-rotation-cache",
-    "lab-cache-escalates",
     "lab-leak-alerting-mail",
     "lab-leak-monitoring-roll-forward",
 ];
@@ -218,6 +218,14 @@ pub fn suite_steps(hub: &cdb_docs::Hub) -> (Vec<cdb_docs::Step>, Vec<NotRun>) {
                 step: s.id.clone(),
                 why: format!("class {}: {why}", s.class),
             });
+        } else if let Some((_, why)) = normalise::AFTER_A_REPEATED_STEP
+            .iter()
+            .find(|(id, _)| *id == s.id)
+        {
+            out.push(NotRun {
+                step: s.id.clone(),
+                why: why.to_string(),
+            });
         } else if let Some((_, why)) = normalise::NEEDS_CONSUMERS
             .iter()
             .find(|(id, _)| *id == s.id)
@@ -300,7 +308,19 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             let Some(step) = wanted.iter().find(|s| s.id == *sid) else {
                 continue;
             };
-            if k == 0 || done_here.contains(sid) {
+            if done_here.contains(sid) {
+                continue;
+            }
+            if k == 0 {
+                // The drill's first step starts from the drill's starting state.
+                if sc.faults.iter().any(|f| f.after.value == "start") {
+                    continue;
+                }
+                let files = start_state(&dcfg, &sc).map_err(drill_err)?;
+                done_here.insert(sid.clone());
+                covered.insert(sid.clone());
+                let case = run_case(cfg, &mut lab, id, step, (&files, 0, "start"))?;
+                report.cases.push(case);
                 continue;
             }
             let prev = &order[k - 1];
@@ -313,7 +333,13 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             };
             done_here.insert(sid.clone());
             covered.insert(sid.clone());
-            let case = run_case(cfg, &mut lab, id, step, snap)?;
+            let case = run_case(
+                cfg,
+                &mut lab,
+                id,
+                step,
+                (snap.files(), snap.clock(), snap.after()),
+            )?;
             report.cases.push(case);
         }
     }
@@ -337,16 +363,16 @@ fn run_case(
     lab: &mut Lab,
     scenario: &str,
     step: &cdb_docs::Step,
-    snap: &cdb_drill::engine::Snapshot,
+    (files, clock, after): (&cdb_drill::sandbox::SandboxSnapshot, u64, &str),
 ) -> Result<CaseResult, SuiteError> {
     let io = |e: std::io::Error| SuiteError::Drill(format!("{}: {e}", step.id));
     // The mock side, as the engine runs a step.
     let mut mock_sb = Sandbox::new(&cfg.tool).map_err(io)?;
-    mock_sb.restore(snap.files()).map_err(io)?;
+    mock_sb.restore(files).map_err(io)?;
     let prepare = |w: &mut World| {
         w.probes = None;
         w.current_step = Some(step.id.clone());
-        w.clock = snap.clock();
+        w.clock = clock;
     };
     cdb_drill::world::with_world(&mock_sb.world_file(), prepare).map_err(io)?;
     let pre = World::load(&mock_sb.world_file()).map_err(io)?;
@@ -383,7 +409,7 @@ fn run_case(
 
     // The real side: the same files, the world's server state loaded into the real servers.
     let mut real_sb = Sandbox::new(&cfg.tool).map_err(io)?;
-    real_sb.restore(snap.files()).map_err(io)?;
+    real_sb.restore(files).map_err(io)?;
     cdb_drill::world::with_world(&real_sb.world_file(), prepare).map_err(io)?;
     lab.wire(&real_sb).map_err(io)?;
     let loaded = lab.load(&pre, &real_sb.secrets);
@@ -428,11 +454,44 @@ fn run_case(
     Ok(CaseResult {
         scenario: scenario.to_owned(),
         step: step.id.clone(),
-        after: snap.after().to_owned(),
+        after: after.to_owned(),
         mock,
         real,
         differences,
     })
+}
+
+/// A drill's starting state, as the drill engine builds it before its first step
+/// (`engine::run_with`): the world from the seed with the scenario's overlays, the leaked
+/// values, and the leaker's Redis connection, PostgreSQL session and Grafana session. Faults
+/// injected at `start` are not in it (their scenarios' first steps are left out).
+fn start_state(
+    cfg: &cdb_drill::Config,
+    sc: &cdb_model::scenario::Scenario,
+) -> Result<cdb_drill::sandbox::SandboxSnapshot, String> {
+    let e = |e: std::io::Error| format!("the starting state of {}: {e}", sc.id);
+    let sandbox = Sandbox::new(&cfg.mock_exe).map_err(e)?;
+    let mut world = World::new_with(
+        cfg.seed,
+        &sandbox.root,
+        &sandbox.secrets,
+        &sc.start_overlays(),
+    )
+    .map_err(e)?;
+    for name in &sc.leaked {
+        let value = match name.value.strip_prefix("ci:") {
+            Some(ci) => world.github.secrets.get(ci).cloned(),
+            None => world.read_secret_file(&name.value),
+        };
+        if let Some(v) = value {
+            world.leaked.insert(v);
+        }
+    }
+    cdb_drill::redis_conns::leaker_connects(&mut world);
+    world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
+    world.save(&sandbox.world_file()).map_err(e)?;
+    sandbox.snapshot().map_err(e)
 }
 
 fn compare_outputs(mock: &Side, real: &Side) -> Vec<Difference> {

@@ -17,10 +17,6 @@ pub const LAB_SCENARIOS: &[(&str, &str)] = &[
         include_str!("../scenarios/lab-failed-rotation-cache.yaml"),
     ),
     (
-        "lab-cache-escalates",
-        include_str!("../scenarios/lab-cache-escalates.yaml"),
-    ),
-    (
         "lab-leak-alerting-mail",
         include_str!("../scenarios/lab-leak-alerting-mail.yaml"),
     ),
