@@ -25,9 +25,9 @@ pub const NEEDS_CONSUMERS: &[(&str, &str)] = &[
 /// Steps that only ever run right after another step's second run: the drill engine keeps a
 /// snapshot after a step's first run only (`engine::run_recording`), so no starting state of
 /// the suite precedes them. A cache rotation escalates only when the verify or revoke steps
-/// fail again after the rollback (cdb_model::procedure); a failed rotate step is rolled back
-/// and the rollback's own verify passes or escalates after it (tried with every cache fault of
-/// the catalogue that stops Redis or a consumer: the routine rollback recovers).
+/// fail again after the rollback (cdb_model::procedure), and a verify that fails for the first
+/// time is followed by the rollback, not the escalation (tried: `service-crash` of `cdb_redis`
+/// after `cache-rotate-write-file`, where the routine rollback recovers).
 pub const AFTER_A_REPEATED_STEP: &[(&str, &str)] = &[(
     "cache-escalate-collect-state",
     "runs only after a verify or revoke step's second run, and the engine keeps snapshots after a step's first run only \

@@ -188,7 +188,7 @@ pub fn entry() -> Option<ExitCode> {
         read(&a.redis_file)
     };
     let scrape_pw = read(&a.redis_file);
-    let pg: Arc<Mutex<Option<std::process::Child>>> = Arc::new(Mutex::new(None));
+    let pg: Arc<Mutex<Option<PgSession>>> = Arc::new(Mutex::new(None));
     let mut redis: Option<TcpStream> = None;
     let mut first = true;
     loop {
@@ -239,7 +239,7 @@ pub fn entry() -> Option<ExitCode> {
 }
 
 /// Uses the pooled session, reconnecting with `pw` when it ended; whether it works now.
-fn pg_use(a: &StandInArgs, pw: &str, pg: &Mutex<Option<std::process::Child>>) -> bool {
+fn pg_use(a: &StandInArgs, pw: &str, pg: &Mutex<Option<PgSession>>) -> bool {
     let Ok(mut g) = pg.lock() else {
         return false;
     };
@@ -255,7 +255,7 @@ fn serve_http(
     a: &StandInArgs,
     pg_pw: Option<String>,
     redis_pw: Option<String>,
-    pg: Arc<Mutex<Option<std::process::Child>>>,
+    pg: Arc<Mutex<Option<PgSession>>>,
 ) -> std::io::Result<u16> {
     if a.http == Http::None {
         return Ok(0);
@@ -317,8 +317,21 @@ fn serve_http(
     Ok(port)
 }
 
+/// One `psql` session and its output, read line by line.
+struct PgSession {
+    child: std::process::Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for PgSession {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One `psql` session from "another container" (through the relay), logged in with `pw`.
-fn pg_connect(a: &StandInArgs, pw: &str) -> Option<std::process::Child> {
+fn pg_connect(a: &StandInArgs, pw: &str) -> Option<PgSession> {
     let mut child = Command::new(&a.psql)
         .args([
             "-X",
@@ -340,41 +353,21 @@ fn pg_connect(a: &StandInArgs, pw: &str) -> Option<std::process::Child> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let mut out = BufReader::new(child.stdout.take()?);
-    let ok = child
-        .stdin
-        .as_mut()
-        .is_some_and(|s| s.write_all(b"SELECT 1;\n").and_then(|()| s.flush()).is_ok());
-    let mut line = String::new();
-    if !ok || out.read_line(&mut line).unwrap_or(0) == 0 || line.trim() != "1" {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    // Keep draining its output so the pipe never fills.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while out.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
-    Some(child)
+    let out = BufReader::new(child.stdout.take()?);
+    let mut s = PgSession { child, out };
+    pg_alive(&mut s).then_some(s)
 }
 
-/// Uses the session (a pool's next query); `false` once it has ended.
-fn pg_alive(child: &mut std::process::Child) -> bool {
-    if !matches!(child.try_wait(), Ok(None)) {
-        return false;
-    }
-    let used = child
+/// Uses the session (a pool's next query, a round trip); `false` once it has ended: psql
+/// leaves when the server ends its connection (non-interactive), so the answer never comes.
+fn pg_alive(s: &mut PgSession) -> bool {
+    let sent = s
+        .child
         .stdin
         .as_mut()
-        .is_some_and(|s| s.write_all(b"SELECT 1;\n").and_then(|()| s.flush()).is_ok());
-    if !used {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    used
+        .is_some_and(|i| i.write_all(b"SELECT 1;\n").and_then(|()| i.flush()).is_ok());
+    let mut line = String::new();
+    sent && s.out.read_line(&mut line).unwrap_or(0) > 0 && line.trim() == "1"
 }
 
 fn redis_connect(a: &StandInArgs, pw: &str) -> Result<TcpStream, String> {
