@@ -43,6 +43,9 @@ pub const SCENARIOS: &[&str] = &[
     "lab-failed-rotation-cache",
     "lab-leak-alerting-mail",
     "lab-leak-monitoring-roll-forward",
+    "leak-tls",
+    "routine-tls-short-lived",
+    "routine-tls-overlay-dropped",
 ];
 
 /// The tools whose calls make a step part of the suite.
@@ -285,6 +288,8 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         mock_exe: cfg.tool.clone(),
     };
     let mut covered: BTreeSet<String> = BTreeSet::new();
+    // Cases whose starting state the lab cannot reproduce (certs.rs `Unsupported`), by name.
+    let mut skipped: Vec<NotRun> = Vec::new();
     for id in SCENARIOS {
         let sc = crate::scenarios::load(&cfg.root, &hub, id).map_err(drill_err)?;
         let wanted: Vec<&cdb_docs::Step> =
@@ -319,8 +324,10 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
                 let files = start_state(&dcfg, &sc).map_err(drill_err)?;
                 done_here.insert(sid.clone());
                 covered.insert(sid.clone());
-                let case = run_case(cfg, &mut lab, id, step, (&files, 0, "start"))?;
-                report.cases.push(case);
+                match run_case(cfg, &mut lab, id, step, (&files, 0, "start"))? {
+                    Ok(case) => report.cases.push(case),
+                    Err(n) => skipped.push(n),
+                }
                 continue;
             }
             let prev = &order[k - 1];
@@ -333,14 +340,16 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             };
             done_here.insert(sid.clone());
             covered.insert(sid.clone());
-            let case = run_case(
+            match run_case(
                 cfg,
                 &mut lab,
                 id,
                 step,
                 (snap.files(), snap.clock(), snap.after()),
-            )?;
-            report.cases.push(case);
+            )? {
+                Ok(case) => report.cases.push(case),
+                Err(n) => skipped.push(n),
+            }
         }
     }
     for s in &steps {
@@ -354,6 +363,7 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             });
         }
     }
+    not_run.extend(skipped);
     report.not_run = not_run;
     Ok(report)
 }
@@ -364,7 +374,7 @@ fn run_case(
     scenario: &str,
     step: &cdb_docs::Step,
     (files, clock, after): (&cdb_drill::sandbox::SandboxSnapshot, u64, &str),
-) -> Result<CaseResult, SuiteError> {
+) -> Result<Result<CaseResult, NotRun>, SuiteError> {
     let io = |e: std::io::Error| SuiteError::Drill(format!("{}: {e}", step.id));
     // The mock side, as the engine runs a step.
     let mut mock_sb = Sandbox::new(&cfg.tool).map_err(io)?;
@@ -412,7 +422,17 @@ fn run_case(
     real_sb.restore(files).map_err(io)?;
     cdb_drill::world::with_world(&real_sb.world_file(), prepare).map_err(io)?;
     lab.wire(&real_sb).map_err(io)?;
-    let loaded = lab.load(&pre, &real_sb.secrets);
+    // The world's TLS files as real keys and certificates (certs.rs).
+    let made = lab.materialise(&pre, &real_sb);
+    if let Err(crate::certs::CertError::Unsupported(why)) = &made {
+        return Ok(Err(NotRun {
+            step: step.id.clone(),
+            why: format!("from {scenario} after {after}: {why}"),
+        }));
+    }
+    let loaded = made
+        .map_err(|e| e.to_string())
+        .and_then(|()| lab.load(&pre, &real_sb.secrets));
     let (real, real_state) = match loaded {
         Err(e) => (
             Side {
@@ -451,14 +471,14 @@ fn run_case(
         }),
     }
     lab.reset();
-    Ok(CaseResult {
+    Ok(Ok(CaseResult {
         scenario: scenario.to_owned(),
         step: step.id.clone(),
         after: after.to_owned(),
         mock,
         real,
         differences,
-    })
+    }))
 }
 
 /// A drill's starting state, as the drill engine builds it before its first step
@@ -823,6 +843,20 @@ impl Lab {
         Ok(())
     }
 
+    /// Replaces the world's PEM files in `sb` (its secrets dir and TLS folder) by real keys and
+    /// certificates with the registry's attributes (certs.rs).
+    fn materialise(&self, w: &World, sb: &Sandbox) -> Result<(), crate::certs::CertError> {
+        if w.tls.certs.is_empty() && w.tls.keys.is_empty() {
+            return Ok(());
+        }
+        let openssl = crate::instance::find_program("openssl", &["/usr/bin", "/usr/local/bin"])
+            .map_err(|e| crate::certs::CertError::Openssl(e.to_string()))?;
+        let mut m = crate::certs::Materialiser::new(w, &openssl, &sb.root.join("lab-certs"))?;
+        m.rewrite_dir(&sb.secrets)?;
+        m.rewrite_dir(&sb.root.join(cdb_drill::tls::DIR))?;
+        Ok(())
+    }
+
     /// Runs a step as the operator's shell would, outside the jail (it has no network), with
     /// the sandbox's environment and the adapter.
     fn run_step(
@@ -840,6 +874,8 @@ impl Lab {
             .env("PATH", &sb.bin)
             .env("HOME", &sb.home)
             .env("SECRETS_PATH", &sb.secrets)
+            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
+            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
             .env("TMPDIR", &sb.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")

@@ -348,6 +348,8 @@ impl StepRunner for LabRunner {
             .env("PATH", &sb.bin)
             .env("HOME", &sb.home)
             .env("SECRETS_PATH", &sb.secrets)
+            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
+            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
             .env("TMPDIR", &sb.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")

@@ -12,6 +12,8 @@
 #[cfg(unix)]
 pub mod adapter;
 #[cfg(unix)]
+pub mod certs;
+#[cfg(unix)]
 pub mod conformance;
 #[cfg(unix)]
 mod error;
