@@ -54,6 +54,9 @@ pub struct AdapterConf {
     pub pg_log: PathBuf,
     pub redis_cli: PathBuf,
     pub redis_port: u16,
+    /// The lab Redis' TLS port (0: none), listening while the world runs `cdb_redis` under the
+    /// TLS overlay (conformance.rs `Lab::tls`).
+    pub redis_tls_port: u16,
     /// The lab Redis' dir (shown as `/data`, normalise::container_view).
     pub redis_dir: PathBuf,
     /// The executable that answers `__cdb-mock docker …` (the drill's mocks).
@@ -66,7 +69,7 @@ pub struct AdapterConf {
 impl AdapterConf {
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let text = format!(
-            "pg_bin={}\npg_socket={}\npg_port={}\npg_remote_port={}\npg_log={}\nredis_cli={}\nredis_port={}\nredis_dir={}\nmock_exe={}\n",
+            "pg_bin={}\npg_socket={}\npg_port={}\npg_remote_port={}\npg_log={}\nredis_cli={}\nredis_port={}\nredis_tls_port={}\nredis_dir={}\nmock_exe={}\n",
             self.pg_bin.display(),
             self.pg_socket.display(),
             self.pg_port,
@@ -74,6 +77,7 @@ impl AdapterConf {
             self.pg_log.display(),
             self.redis_cli.display(),
             self.redis_port,
+            self.redis_tls_port,
             self.redis_dir.display(),
             self.mock_exe.display()
         );
@@ -104,6 +108,7 @@ impl AdapterConf {
                 "pg_log" => c.pg_log = v.into(),
                 "redis_cli" => c.redis_cli = v.into(),
                 "redis_port" => c.redis_port = port(v)?,
+                "redis_tls_port" => c.redis_tls_port = port(v)?,
                 "redis_dir" => c.redis_dir = v.into(),
                 "mock_exe" => c.mock_exe = v.into(),
                 "control" => c.control = Some(v.into()),
@@ -232,6 +237,12 @@ fn count(c: &AdapterConf, file: &str, what: &str) {
     {
         let _ = writeln!(f, "{what}");
     }
+}
+
+/// The world the step's environment names (None: unset or unreadable).
+fn world() -> Option<cdb_drill::world::World> {
+    std::env::var_os(cdb_drill::mock::STATE_VAR)
+        .and_then(|p| cdb_drill::world::World::load(Path::new(&p)).ok())
 }
 
 /// Whether the world the step's environment names has `container` running (a missing or
@@ -581,7 +592,9 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
             Ok(o) => {
                 let text = String::from_utf8_lossy(&o.stdout);
                 let dir = c.redis_dir.to_string_lossy();
-                print!("{}", crate::normalise::container_view(&text, &dir));
+                let text = crate::normalise::container_view(&text, &dir);
+                let pg = c.pg_socket.to_string_lossy();
+                print!("{}", crate::normalise::pg_container_view(&text, &pg));
                 o.status.code().unwrap_or(1)
             }
             Err(_) => 126,
@@ -591,6 +604,23 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
         && rest
             .windows(2)
             .any(|w| w[0].eq_ignore_ascii_case("config") && w[1].eq_ignore_ascii_case("get"));
+    if program == "psql" {
+        // The server's TLS file paths as the container shows them (normalise::pg_container_view).
+        return Some(match cmd.stderr(Stdio::inherit()).output() {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                print!(
+                    "{}",
+                    crate::normalise::pg_container_view(&text, &c.pg_socket.to_string_lossy())
+                );
+                o.status.code().unwrap_or(1)
+            }
+            Err(err) => {
+                eprintln!("docker (cdb-lab adapter): cannot run {program}: {err}");
+                126
+            }
+        });
+    }
     if config_get {
         // The server's paths as the container shows them (normalise::container_view).
         return Some(match cmd.stderr(Stdio::inherit()).output() {
@@ -644,12 +674,30 @@ fn psql(c: &AdapterConf, args: &[String]) -> Command {
     cmd
 }
 
+/// `redis-cli` inside `cdb_redis`. Under the TLS overlay the stack's Redis is TLS-only
+/// (`--port 0 --tls-port 6379`, stack facts): every call goes to the lab's TLS port, so a plain
+/// one fails as it does there, and `--cacert|--cert|--key /tls/F` name the files of the TLS
+/// folder, which `cdb_redis` mounts whole at `/tls` (tls.rs), here `$CDB_TLS_DIR/F`.
 fn redis_cli(c: &AdapterConf, args: &[String]) -> Result<Command, String> {
-    if args.iter().any(|a| a == "--tls") {
-        return Err("redis-cli (cdb-lab): the lab's Redis has no TLS listener; the TLS overlay is not in the lab".into());
-    }
+    let tls_on = world().is_some_and(|w| w.tls_on("cdb_redis"));
+    let port = if tls_on {
+        if c.redis_tls_port == 0 {
+            return Err("redis-cli (cdb-lab): the world runs cdb_redis under the TLS overlay and the lab's Redis has no TLS port".into());
+        }
+        c.redis_tls_port
+    } else {
+        c.redis_port
+    };
+    let folder = std::env::var_os("CDB_TLS_DIR").map(PathBuf::from);
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match (a.strip_prefix("/tls/"), &folder) {
+            (Some(f), Some(d)) => d.join(f).to_string_lossy().into_owned(),
+            _ => a.clone(),
+        })
+        .collect();
     let mut cmd = Command::new(&c.redis_cli);
-    cmd.args(["-h", "127.0.0.1", "-p", &c.redis_port.to_string()])
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args);
     Ok(cmd)
 }

@@ -780,6 +780,9 @@ fn labels(c: &[Candidate], idx: &BTreeSet<usize>) -> String {
 struct Lab {
     pg: PgServer,
     redis: RedisServer,
+    redis_tls_port: u16,
+    /// Whether `tls` turned TLS on for the case (reset turns it off).
+    tls_on: bool,
     tool: PathBuf,
     conf: PathBuf,
     /// World session pid → the real session standing for it.
@@ -799,6 +802,8 @@ impl Lab {
         let conf = redis.dir().join("adapter.conf");
         let redis_cli = crate::instance::find_program("redis-cli", &["/usr/bin", "/usr/local/bin"])
             .map_err(SuiteError::Lab)?;
+        // The port Redis listens on with TLS while a case's world has the overlay (`tls`).
+        let redis_tls_port = crate::instance::pick_port("Redis", None).map_err(SuiteError::Lab)?;
         crate::adapter::AdapterConf {
             pg_bin: pg.bin_dir().to_path_buf(),
             pg_socket: pg.dir().to_path_buf(),
@@ -807,6 +812,7 @@ impl Lab {
             pg_log: pg.log_path(),
             redis_cli,
             redis_port: redis.port(),
+            redis_tls_port,
             redis_dir: redis.dir().to_path_buf(),
             mock_exe: tool.to_path_buf(),
             control: None,
@@ -816,6 +822,8 @@ impl Lab {
         Ok(Lab {
             pg,
             redis,
+            redis_tls_port,
+            tls_on: false,
             tool: tool.to_path_buf(),
             conf,
             pg_sessions: BTreeMap::new(),
@@ -845,7 +853,7 @@ impl Lab {
 
     /// Replaces the world's PEM files in `sb` (its secrets dir and TLS folder) by real keys and
     /// certificates with the registry's attributes (certs.rs).
-    fn materialise(&self, w: &World, sb: &Sandbox) -> Result<(), crate::certs::CertError> {
+    fn materialise(&mut self, w: &World, sb: &Sandbox) -> Result<(), crate::certs::CertError> {
         if w.tls.certs.is_empty() && w.tls.keys.is_empty() {
             return Ok(());
         }
@@ -854,7 +862,74 @@ impl Lab {
         let mut m = crate::certs::Materialiser::new(w, &openssl, &sb.root.join("lab-certs"))?;
         m.rewrite_dir(&sb.secrets)?;
         m.rewrite_dir(&sb.root.join(cdb_drill::tls::DIR))?;
+        // The servers under the overlay load what their container read at its creation
+        // (tls.rs `reads`): the same registry ids, so the same real keys as the files.
+        let err = |e: String| crate::certs::CertError::Openssl(e);
+        let mut loaded = |server: &str| -> Result<Option<[String; 3]>, crate::certs::CertError> {
+            if !(w.running(server) && w.tls_on(server)) {
+                return Ok(None);
+            }
+            let (crt, key) = cdb_drill::tls::server_files(server);
+            let read = |n: &str| {
+                w.containers
+                    .get(server)
+                    .and_then(|c| c.read.get(n).cloned())
+                    .unwrap_or_default()
+            };
+            let mut out: [String; 3] = Default::default();
+            for (i, n) in [crt, key, "ca.crt"].into_iter().enumerate() {
+                out[i] = m.rewrite(&read(n))?.ok_or_else(|| {
+                    crate::certs::CertError::Unsupported(format!("{server} loaded no {n}"))
+                })?;
+            }
+            Ok(Some(out))
+        };
+        let pg_files = loaded("cdb_postgres")?;
+        let redis_files = loaded("cdb_redis")?;
+        if let Some([crt, key, ca]) = pg_files {
+            self.pg.enable_ssl(&crt, &key, &ca).map_err(err)?;
+            self.tls_on = true;
+        }
+        if let Some([crt, key, ca]) = redis_files {
+            self.redis_tls(&crt, &key, &ca).map_err(err)?;
+            self.tls_on = true;
+        }
         Ok(())
+    }
+
+    /// Redis with a TLS port, as tls.yml runs it (`--tls-port`, the server's certificate and
+    /// key, the CA, `--tls-auth-clients optional`); its plain port stays for the harness, and
+    /// the adapter sends every `redis-cli` of the case to the TLS port (adapter.rs).
+    fn redis_tls(&self, crt: &str, key: &str, ca: &str) -> Result<(), String> {
+        let dir = self.redis.dir().join("tls");
+        let _ = std::fs::create_dir_all(&dir);
+        let mut paths = Vec::new();
+        for (n, text) in [("redis.crt", crt), ("redis.key", key), ("ca.crt", ca)] {
+            let p = dir.join(n);
+            std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+            paths.push(p.to_string_lossy().into_owned());
+        }
+        let mut admin = self
+            .redis_admin(&[])
+            .ok_or("cannot log in to the lab's Redis with its own password")?;
+        let port = self.redis_tls_port.to_string();
+        redis_ok(
+            &mut admin,
+            &[
+                "CONFIG",
+                "SET",
+                "tls-cert-file",
+                &paths[0],
+                "tls-key-file",
+                &paths[1],
+                "tls-ca-cert-file",
+                &paths[2],
+                "tls-auth-clients",
+                "optional",
+                "tls-port",
+                &port,
+            ],
+        )
     }
 
     /// Runs a step as the operator's shell would, outside the jail (it has no network), with
@@ -888,6 +963,12 @@ impl Lab {
     /// Ends everything the harness opened and brings the servers back to the lab's own
     /// password, no other ACL user and an empty ACL log.
     fn reset(&mut self) {
+        if std::mem::take(&mut self.tls_on) {
+            let _ = self.pg.disable_ssl();
+            if let Some(mut admin) = self.redis_admin(&self.known) {
+                let _ = admin.cmd(&["CONFIG", "SET", "tls-port", "0"]);
+            }
+        }
         self.pg_sessions.clear();
         let _ = self.pg.psql(
             Host::Socket,

@@ -244,6 +244,8 @@ impl LabRunner {
             pg_log: pg.log_path(),
             redis_cli,
             redis_port: redis.port(),
+            // Lab drills run no TLS scenario (SCENARIOS): no TLS port.
+            redis_tls_port: 0,
             redis_dir: redis.dir().to_path_buf(),
             mock_exe: tool.to_path_buf(),
             control: Some(control.clone()),

@@ -124,6 +124,21 @@ pub fn container_view(text: &str, lab_redis_dir: &str) -> String {
     text.replace(lab_redis_dir.trim_end_matches('/'), "/data")
 }
 
+/// What `psql` inside `cdb_postgres` shows of the server's TLS files: the lab's PostgreSQL
+/// serves them from `<its dir>/tls/` (pg.rs `enable_ssl`), the stack's from the files tls.yml
+/// mounts beside the data directory, `/var/lib/postgresql/server.crt`, `server.key`,
+/// `root.crt` (tls.rs). The adapter passes `psql`'s answer through this (adapter.rs), so
+/// `SHOW ssl_cert_file` answers the container's path.
+pub fn pg_container_view(text: &str, lab_pg_dir: &str) -> String {
+    if lab_pg_dir.is_empty() {
+        return text.to_owned();
+    }
+    text.replace(
+        &format!("{}/tls/", lab_pg_dir.trim_end_matches('/')),
+        "/var/lib/postgresql/",
+    )
+}
+
 /// Lab mode: a container's address on `cdb_network` (`172.18.0.N` in the world) is the loopback
 /// address `127.18.0.N`, from which its stand-in connects (standin.rs), so a step that matches
 /// `docker inspect`'s address against `CLIENT LIST` finds it. The adapter rewrites `inspect`'s
