@@ -41,6 +41,7 @@ pub const SCENARIOS: &[&str] = &[
     "leak-grafana-admin",
     "lab-failed-rotation-db",
     "lab-failed-rotation-cache",
+    "lab-leak-cache-tls",
     "lab-leak-alerting-mail",
     "lab-leak-monitoring-roll-forward",
     "leak-tls",

@@ -17,6 +17,10 @@ pub const LAB_SCENARIOS: &[(&str, &str)] = &[
         include_str!("../scenarios/lab-failed-rotation-cache.yaml"),
     ),
     (
+        "lab-leak-cache-tls",
+        include_str!("../scenarios/lab-leak-cache-tls.yaml"),
+    ),
+    (
         "lab-leak-alerting-mail",
         include_str!("../scenarios/lab-leak-alerting-mail.yaml"),
     ),
