@@ -179,8 +179,22 @@ impl<'w> Materialiser<'w> {
         );
         if c.self_signed() {
             let mut args: Vec<&str> = vec![
-                "req", "-x509", "-new", "-config", &conf, "-key", &k, "-subj", &subj, "-sha256",
-                "-days", &days, "-set_serial", &serial, "-out", &o,
+                "req",
+                "-x509",
+                "-new",
+                "-config",
+                &conf,
+                "-key",
+                &k,
+                "-subj",
+                &subj,
+                "-sha256",
+                "-days",
+                &days,
+                "-set_serial",
+                &serial,
+                "-out",
+                &o,
             ];
             for e in &ext {
                 args.extend(["-addext", e.as_str()]);
@@ -188,9 +202,8 @@ impl<'w> Materialiser<'w> {
             self.run(&args, None)?;
         } else {
             let (ca_cert, ca_key) = self.issuer(&c)?;
-            let mut req: Vec<&str> = vec![
-                "req", "-new", "-config", &conf, "-key", &k, "-subj", &subj,
-            ];
+            let mut req: Vec<&str> =
+                vec!["req", "-new", "-config", &conf, "-key", &k, "-subj", &subj];
             for e in &ext {
                 req.extend(["-addext", e.as_str()]);
             }

@@ -273,12 +273,15 @@ impl PgServer {
             let _ = std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid));
         }
         let d = dir.display();
-        self.reload_with(&format!(
-            "ALTER SYSTEM SET ssl_cert_file = '{d}/server.crt';\n\
+        self.reload_with(
+            &format!(
+                "ALTER SYSTEM SET ssl_cert_file = '{d}/server.crt';\n\
              ALTER SYSTEM SET ssl_key_file = '{d}/server.key';\n\
              ALTER SYSTEM SET ssl_ca_file = '{d}/root.crt';\n\
              ALTER SYSTEM SET ssl = on;\n"
-        ), "on")
+            ),
+            "on",
+        )
     }
 
     /// Back to PostgreSQL's defaults (`ssl` off).
@@ -296,7 +299,11 @@ impl PgServer {
     }
 
     fn reload_with(&self, sql: &str, want_ssl: &str) -> Result<(), String> {
-        let out = self.psql(Host::Socket, None, &format!("{sql}SELECT pg_reload_conf();\n"));
+        let out = self.psql(
+            Host::Socket,
+            None,
+            &format!("{sql}SELECT pg_reload_conf();\n"),
+        );
         if !out.success() {
             return Err(format!("ALTER SYSTEM: {}", out.stderr.trim()));
         }

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(unix)]
+mod certs;
+#[cfg(unix)]
 mod conformance;
 #[cfg(unix)]
 mod lab;
