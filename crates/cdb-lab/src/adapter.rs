@@ -573,9 +573,12 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
         .env("PATH", "/usr/bin:/bin")
         .env("LANG", "C")
         .envs(&e.env);
-    if !e.interactive {
-        cmd.stdin(Stdio::null());
-    }
+    // `output()` below would default to no input: `-i` passes this process's standard input.
+    cmd.stdin(if e.interactive {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
     if let Some(input) = input {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
