@@ -474,3 +474,43 @@ fn a_tls_port_refuses_plain_clients_and_checks_the_servers_chain() {
         "a CA that did not sign the server's certificate: {wrong_ca:?}"
     );
 }
+
+/// A connection that has not logged in, or whose `AUTH` was refused, is listed by `CLIENT
+/// LIST` with `user=default` until it closes (with `cmd=NULL` before any command, `cmd=auth`
+/// after the refused one). So `user=default` on a consumer's address does not prove that the
+/// consumer logged in: the runbook's `cache-revoke-end-old-connections` counts such a line as
+/// "reconnected" (a false PASS seen once in a lab run of `leak-cache`, where the straggler's
+/// stand-in retries a refused password every 200 ms).
+#[test]
+fn a_connection_refused_at_auth_is_listed_as_user_default() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let mut admin = authed(&redis, redis.password());
+    let mut never = redis.connect().unwrap();
+    let mut refused = redis.connect().unwrap();
+    assert!(!refused.auth("not-the-password").unwrap());
+    // The two other clients (neither may run CLIENT ID: NOAUTH).
+    let others = {
+        let list = admin.cmd(&["CLIENT", "LIST"]).unwrap().text();
+        list.lines()
+            .filter(|l| !l.contains("cmd=client|list"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(others.len(), 2, "{others:?}");
+    for l in &others {
+        assert!(l.contains(" user=default "), "{l}");
+    }
+    assert!(
+        others.iter().any(|l| l.contains(" cmd=NULL ")),
+        "{others:?}"
+    );
+    assert!(
+        others.iter().any(|l| l.contains(" cmd=auth ")),
+        "{others:?}"
+    );
+    // Neither can run a command.
+    assert!(never.cmd(&["PING"]).unwrap().is_error());
+    assert!(refused.cmd(&["PING"]).unwrap().is_error());
+}
