@@ -25,12 +25,13 @@
 //!   - `curl http://127.0.0.1:PORT/…` (the sandbox's `curl` is this tool too): a port a stand-in
 //!     serves (`/health`, the exporters' `/metrics`, standin.rs) goes to the real `curl` against
 //!     that stand-in; Grafana's and Prometheus' endpoints stay the mock's (no stand-in: the lab
-//!     has no Grafana).
-//!   `docker exec` into a consumer (`cat /run/secrets/…`, `env`) stays the mock's: a stand-in is a
-//!   process, not a container with a file system, and what its mounts show is the world's
-//!   bind-mount model of the sandbox's files.
+//!     has no Grafana);
+//!   - `docker exec` into a consumer (`cat /run/secrets/…`, `env`) stays the mock's: a stand-in
+//!     is a process, not a container with a file system, and what its mounts show is the
+//!     world's bind-mount model of the sandbox's files.
 //! - with no stand-ins (the conformance suite) every other verb goes to the drill's mock
 //!   `docker`, answered from the same world snapshot.
+//!
 //! A `docker exec` into `cdb_postgres` or `cdb_redis` while the world has the container stopped
 //! is the mock's too (Docker's "is not running" error), never the real server.
 

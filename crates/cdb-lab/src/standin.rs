@@ -233,7 +233,7 @@ pub fn entry() -> Option<ExitCode> {
         }
         first = false;
         let pg_up = pg.lock().map(|g| g.is_some()).unwrap_or(false);
-        let all_up = pg_pw.is_none() == !pg_up && redis_pw.is_none() == redis.is_none();
+        let all_up = pg_pw.is_none() != pg_up && redis_pw.is_none() == redis.is_none();
         std::thread::sleep(if all_up { USE_EVERY } else { RETRY_EVERY });
     }
 }
