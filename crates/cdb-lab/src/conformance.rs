@@ -276,12 +276,6 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         .into_iter()
         .filter(|s| cfg.only.is_empty() || cfg.only.contains(&s.id))
         .collect();
-    let mut lab = Lab::start(&cfg.tool)?;
-    let mut report = Report {
-        pg_version: lab.pg.version(),
-        redis_version: lab.redis.version().to_owned(),
-        ..Report::default()
-    };
     let dcfg = cdb_drill::Config {
         root: cfg.root.clone(),
         seed: cfg.seed,
@@ -289,8 +283,7 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         mock_exe: cfg.tool.clone(),
     };
     let mut covered: BTreeSet<String> = BTreeSet::new();
-    // Cases whose starting state the lab cannot reproduce (certs.rs `Unsupported`), by name.
-    let mut skipped: Vec<NotRun> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for id in SCENARIOS {
         let sc = crate::scenarios::load(&cfg.root, &hub, id).map_err(drill_err)?;
         let wanted: Vec<&cdb_docs::Step> =
@@ -317,40 +310,50 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             if done_here.contains(sid) {
                 continue;
             }
-            if k == 0 {
+            let start = if k == 0 {
                 // The drill's first step starts from the drill's starting state.
                 if sc.faults.iter().any(|f| f.after.value == "start") {
                     continue;
                 }
-                let files = start_state(&dcfg, &sc).map_err(drill_err)?;
-                done_here.insert(sid.clone());
-                covered.insert(sid.clone());
-                match run_case(cfg, &mut lab, id, step, (&files, 0, "start"))? {
-                    Ok(case) => report.cases.push(case),
-                    Err(n) => skipped.push(n),
+                (
+                    start_state(&dcfg, &sc).map_err(drill_err)?,
+                    0,
+                    "start".to_owned(),
+                )
+            } else {
+                let prev = &order[k - 1];
+                // The snapshot is taken at a step's first run only: use it when that is this one.
+                if order[..k - 1].contains(prev) {
+                    continue;
                 }
-                continue;
-            }
-            let prev = &order[k - 1];
-            // The snapshot is taken at a step's first run only: use it when that is this one.
-            if order[..k - 1].contains(prev) {
-                continue;
-            }
-            let Some(snap) = rec.snapshots.iter().find(|s| s.after() == prev) else {
-                continue;
+                let Some(snap) = rec.snapshots.iter().find(|s| s.after() == prev) else {
+                    continue;
+                };
+                (snap.files().clone(), snap.clock(), snap.after().to_owned())
             };
             done_here.insert(sid.clone());
             covered.insert(sid.clone());
-            match run_case(
-                cfg,
-                &mut lab,
-                id,
-                step,
-                (snap.files(), snap.clock(), snap.after()),
-            )? {
-                Ok(case) => report.cases.push(case),
-                Err(n) => skipped.push(n),
-            }
+            jobs.push(Job {
+                scenario: id,
+                step: (*step).clone(),
+                files: start.0,
+                clock: start.1,
+                after: start.2,
+            });
+        }
+    }
+    let (versions, results) = run_jobs(cfg, &jobs)?;
+    let mut report = Report {
+        pg_version: versions.0,
+        redis_version: versions.1,
+        ..Report::default()
+    };
+    // Cases whose starting state the lab cannot reproduce (certs.rs `Unsupported`), by name.
+    let mut skipped: Vec<NotRun> = Vec::new();
+    for r in results {
+        match r {
+            Ok(case) => report.cases.push(case),
+            Err(n) => skipped.push(n),
         }
     }
     for s in &steps {
@@ -367,6 +370,84 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
     not_run.extend(skipped);
     report.not_run = not_run;
     Ok(report)
+}
+
+/// One case to run: a step from a starting state.
+struct Job {
+    scenario: &'static str,
+    step: cdb_docs::Step,
+    files: cdb_drill::sandbox::SandboxSnapshot,
+    clock: u64,
+    after: String,
+}
+
+/// How many labs (each its own PostgreSQL and Redis) run cases at once: the cases wait on the
+/// servers and the clock far more than they compute (about 60 CPU-s in 150 s for the whole
+/// suite on one lab), so two halve the wall time on two cores. `CDB_LAB_WORKERS` overrides.
+fn workers() -> usize {
+    std::env::var("CDB_LAB_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+        .max(1)
+}
+
+type CaseOutcome = Result<CaseResult, NotRun>;
+
+/// Runs `jobs` on `workers()` labs; the results in the jobs' order, and the first lab's
+/// server versions.
+fn run_jobs(
+    cfg: &Config,
+    jobs: &[Job],
+) -> Result<((String, String), Vec<CaseOutcome>), SuiteError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let n = workers().min(jobs.len().max(1));
+    let ran: Vec<Result<(Option<(String, String)>, Vec<(usize, CaseOutcome)>), SuiteError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .map(|w| {
+                    let next = &next;
+                    scope.spawn(move || {
+                        let mut lab = Lab::start(&cfg.tool)?;
+                        let versions =
+                            (w == 0).then(|| (lab.pg.version(), lab.redis.version().to_owned()));
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let Some(j) = jobs.get(i) else { break };
+                            let r = run_case(
+                                cfg,
+                                &mut lab,
+                                j.scenario,
+                                &j.step,
+                                (&j.files, j.clock, &j.after),
+                            )?;
+                            out.push((i, r));
+                        }
+                        Ok((versions, out))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SuiteError::Drill("a suite worker panicked".into()))
+                    })
+                })
+                .collect()
+        });
+    let mut versions = (String::new(), String::new());
+    let mut all: Vec<(usize, CaseOutcome)> = Vec::new();
+    for r in ran {
+        let (v, out) = r?;
+        if let Some(v) = v {
+            versions = v;
+        }
+        all.extend(out);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok((versions, all.into_iter().map(|(_, r)| r).collect()))
 }
 
 fn run_case(
