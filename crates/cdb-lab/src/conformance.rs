@@ -394,6 +394,9 @@ fn workers() -> usize {
 
 type CaseOutcome = Result<CaseResult, NotRun>;
 
+/// What one worker ran: the server versions (first worker only) and its cases by job index.
+type WorkerRan = Result<(Option<(String, String)>, Vec<(usize, CaseOutcome)>), SuiteError>;
+
 /// Runs `jobs` on `workers()` labs; the results in the jobs' order, and the first lab's
 /// server versions.
 fn run_jobs(
@@ -402,41 +405,39 @@ fn run_jobs(
 ) -> Result<((String, String), Vec<CaseOutcome>), SuiteError> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let n = workers().min(jobs.len().max(1));
-    let ran: Vec<Result<(Option<(String, String)>, Vec<(usize, CaseOutcome)>), SuiteError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .map(|w| {
-                    let next = &next;
-                    scope.spawn(move || {
-                        let mut lab = Lab::start(&cfg.tool)?;
-                        let versions =
-                            (w == 0).then(|| (lab.pg.version(), lab.redis.version().to_owned()));
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let Some(j) = jobs.get(i) else { break };
-                            let r = run_case(
-                                cfg,
-                                &mut lab,
-                                j.scenario,
-                                &j.step,
-                                (&j.files, j.clock, &j.after),
-                            )?;
-                            out.push((i, r));
-                        }
-                        Ok((versions, out))
-                    })
+    let ran: Vec<WorkerRan> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|w| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut lab = Lab::start(&cfg.tool)?;
+                    let versions =
+                        (w == 0).then(|| (lab.pg.version(), lab.redis.version().to_owned()));
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(j) = jobs.get(i) else { break };
+                        let r = run_case(
+                            cfg,
+                            &mut lab,
+                            j.scenario,
+                            &j.step,
+                            (&j.files, j.clock, &j.after),
+                        )?;
+                        out.push((i, r));
+                    }
+                    Ok((versions, out))
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(SuiteError::Drill("a suite worker panicked".into()))
-                    })
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(SuiteError::Drill("a suite worker panicked".into())))
+            })
+            .collect()
+    });
     let mut versions = (String::new(), String::new());
     let mut all: Vec<(usize, CaseOutcome)> = Vec::new();
     for r in ran {
