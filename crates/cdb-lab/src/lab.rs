@@ -2,15 +2,17 @@
 //! PostgreSQL and Redis and stand-in consumers, and fails when a step's verdict differs.
 //!
 //! The lab run is the drill engine itself (same phases, faults, journal), its steps run by
-//! [`LabRunner`] (`cdb_drill::sandbox::StepRunner`): outside the jail, with the real `psql` and
-//! `redis-cli` behind the `docker` adapter (adapter.rs). The world stays the model of everything
-//! that is not a server (containers, mounts, Compose, health, the exchange): every `docker` call
-//! is still answered by, or shadowed into, the mock, so the world moves as in the mock drill; what
-//! the step sees of the servers comes from the real ones. Before each step, and after each Compose
-//! verb the adapter sees, the runner makes the stand-ins follow the world's containers (a
-//! recreate or restart starts the stand-in again, so it reads its files again; a stopped
-//! container has none) and the real Redis follow a restart of `cdb_redis` (it re-reads its
-//! password file, runtime changes lost).
+//! [`LabRunner`] (`cdb_drill::sandbox::StepRunner`): outside the jail, with the real `psql`,
+//! `redis-cli` and `curl` behind the `docker` adapter (adapter.rs). The world stays the model of
+//! what is neither a server nor a consumer's process (containers' files and mounts, Compose, the
+//! exchange, Grafana): every `docker` and `curl` call is still shadowed into the mock, so the
+//! world moves as in the mock drill; what the step sees of the servers and the consumers comes
+//! from the real ones (`docker inspect`/`ps` through [`State::view`], `docker port` from the
+//! sockets, the stand-ins' endpoints). Before each step, and after each Compose verb the adapter
+//! sees, the runner makes the stand-ins follow the world's containers (a recreate or restart
+//! starts the stand-in again, so it reads its files again; a stopped container has none) and the
+//! real servers follow a recreate or restart of `cdb_redis` (it re-reads its password file,
+//! runtime changes lost) or `cdb_postgres` (every session ends).
 //!
 //! The steps run outside the drill's jail (its network namespace cannot reach the servers on
 //! loopback), as the operator's shell would, with the sandbox's `PATH` only. `CDB_LAB_SHOW=1`
