@@ -7,7 +7,7 @@
 //! what is neither a server nor a consumer's process (containers' files and mounts, Compose, the
 //! exchange, Grafana): every `docker` and `curl` call is still shadowed into the mock, so the
 //! world moves as in the mock drill; what the step sees of the servers and the consumers comes
-//! from the real ones (`docker inspect`/`ps` through [`State::view`], `docker port` from the
+//! from the real ones (`docker inspect`/`ps` through `State::view`, `docker port` from the
 //! sockets, the stand-ins' endpoints). Before each step, and after each Compose verb the adapter
 //! sees, the runner makes the stand-ins follow the world's containers (a recreate or restart
 //! starts the stand-in again, so it reads its files again; a stopped container has none) and the

@@ -30,7 +30,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// argv[1] of a stand-in.
+/// The first argument of a stand-in (`argv[1]`).
 pub const MARKER: &str = "__cdb-lab-stand-in";
 
 const USE_EVERY: Duration = Duration::from_millis(200);
