@@ -59,6 +59,17 @@ const STANDIN_READY: Duration = Duration::from_secs(10);
 /// lab's step runner): the runner a lab run sets is process-wide.
 pub(crate) static LAB_RUN: Mutex<()> = Mutex::new(());
 
+/// Runs `f` while no lab run is under way in this process: a lab run sets the process's step
+/// runner (`sandbox::set_runner`), so a mock drill run beside it would run its steps in the lab
+/// (and move the lab's stand-ins to its own world). Tests that run mock drills next to lab
+/// drills in one process go through this.
+pub fn without_lab<T>(f: impl FnOnce() -> T) -> T {
+    let _one = LAB_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f()
+}
+
 /// A step whose verdict differs between the mock and the lab run.
 #[derive(Debug, Clone)]
 pub struct StepDifference {
