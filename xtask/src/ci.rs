@@ -26,7 +26,7 @@ const STEPS: &[&str] = &[
     "cargo check --target x86_64-pc-windows-gnu --locked -p xtask -p cdb-verify -p cdb-review -p cdb-model --all-targets",
     "cargo xtask verify",
     "cargo xtask drill --all",
-    "cargo xtask drill leak-db leak-cache --lab",
+    "cargo xtask drill leak-db leak-cache lab-failed-rotation-db lab-failed-rotation-cache --lab",
     "cargo xtask verify --format sarif --root tests/fixtures/hub > target/verify-sample.sarif",
 ];
 

@@ -10,9 +10,30 @@
 //! - `docker exec … cdb_redis redis-cli ARGS` onto the real `redis-cli -p PORT` (no TLS in the lab).
 //! - `docker logs [--since T] [--timestamps] cdb_postgres` onto the real server's log (stderr,
 //!   where the official image logs and where `docker logs` shows a container's stderr).
-//! - `docker exec|compose|inspect|ps|port|restart|stop|start` for a service that has a stand-in
-//!   (lab mode, `crate::consumers`) onto that process; with no stand-ins (the conformance suite)
-//!   every other verb goes to the drill's mock `docker`, answered from the same world snapshot.
+//! - lab mode (stand-in consumers, lab.rs), where every call is also shadowed into the mock so
+//!   the world moves as in the mock drill:
+//!   - `docker compose up [--force-recreate]`, `restart`, `stop`, `start`, `kill`, `rm`: the mock
+//!     moves the world, then the harness makes the processes follow (`sync`): a recreated or
+//!     restarted consumer's stand-in starts again and reads its files again, a stopped one
+//!     ends, a recreate of `cdb_redis` or `cdb_postgres` restarts the real server;
+//!   - `docker inspect`, `docker ps`, `docker compose ps`: answered by the mock from the world as
+//!     the lab's processes show it (`view`, lab.rs): a consumer runs while its stand-in does,
+//!     the servers while the real ones do, `cdb_redis`' login health check is the real
+//!     server's answer; addresses on `cdb_network` are the stand-ins' loopback ones;
+//!   - `docker port`: the world's published ports, each host side the address the real server
+//!     or the stand-in listens on (read from `/proc/net/tcp`);
+//!   - `curl http://127.0.0.1:PORT/…` (the sandbox's `curl` is this tool too): a port a stand-in
+//!     serves (`/health`, the exporters' `/metrics`, standin.rs) goes to the real `curl` against
+//!     that stand-in; Grafana's and Prometheus' endpoints stay the mock's (no stand-in: the lab
+//!     has no Grafana);
+//!   - `docker exec` into a consumer (`cat /run/secrets/…`, `env`) stays the mock's: a stand-in
+//!     is a process, not a container with a file system, and what its mounts show is the
+//!     world's bind-mount model of the sandbox's files.
+//! - with no stand-ins (the conformance suite) every other verb goes to the drill's mock
+//!   `docker`, answered from the same world snapshot.
+//!
+//! A `docker exec` into `cdb_postgres` or `cdb_redis` while the world has the container stopped
+//! is the mock's too (Docker's "is not running" error), never the real server.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -34,6 +55,9 @@ pub struct AdapterConf {
     pub pg_log: PathBuf,
     pub redis_cli: PathBuf,
     pub redis_port: u16,
+    /// The lab Redis' TLS port (0: none), listening while the world runs `cdb_redis` under the
+    /// TLS overlay (conformance.rs `Lab::tls`).
+    pub redis_tls_port: u16,
     /// The lab Redis' dir (shown as `/data`, normalise::container_view).
     pub redis_dir: PathBuf,
     /// The executable that answers `__cdb-mock docker …` (the drill's mocks).
@@ -46,7 +70,7 @@ pub struct AdapterConf {
 impl AdapterConf {
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let text = format!(
-            "pg_bin={}\npg_socket={}\npg_port={}\npg_remote_port={}\npg_log={}\nredis_cli={}\nredis_port={}\nredis_dir={}\nmock_exe={}\n",
+            "pg_bin={}\npg_socket={}\npg_port={}\npg_remote_port={}\npg_log={}\nredis_cli={}\nredis_port={}\nredis_tls_port={}\nredis_dir={}\nmock_exe={}\n",
             self.pg_bin.display(),
             self.pg_socket.display(),
             self.pg_port,
@@ -54,6 +78,7 @@ impl AdapterConf {
             self.pg_log.display(),
             self.redis_cli.display(),
             self.redis_port,
+            self.redis_tls_port,
             self.redis_dir.display(),
             self.mock_exe.display()
         );
@@ -84,6 +109,7 @@ impl AdapterConf {
                 "pg_log" => c.pg_log = v.into(),
                 "redis_cli" => c.redis_cli = v.into(),
                 "redis_port" => c.redis_port = port(v)?,
+                "redis_tls_port" => c.redis_tls_port = port(v)?,
                 "redis_dir" => c.redis_dir = v.into(),
                 "mock_exe" => c.mock_exe = v.into(),
                 "control" => c.control = Some(v.into()),
@@ -99,10 +125,23 @@ pub fn entry() -> Option<ExitCode> {
     let mut args = std::env::args_os();
     let a0 = args.next()?;
     let name = Path::new(&a0).file_name()?.to_string_lossy().into_owned();
-    if name != "docker" && name != "sleep" {
+    if name != "docker" && name != "sleep" && name != "curl" {
         return None;
     }
     let conf = std::env::var_os(ADAPTER_VAR)?;
+    if name == "curl" {
+        let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+        let code = match AdapterConf::read(Path::new(&conf)) {
+            Ok(c) => curl(&c, &args),
+            Err(e) => {
+                eprintln!("curl (cdb-lab adapter): {e}");
+                2
+            }
+        };
+        return Some(ExitCode::from(
+            u8::try_from(code.clamp(0, 255)).unwrap_or(1),
+        ));
+    }
     if name == "sleep" {
         // Lab mode's clock (normalise::SLEEP_DIVISOR).
         let secs: f64 = args
@@ -134,7 +173,7 @@ pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
             matches!(
                 (e.container, e.cmd.first().map(String::as_str)),
                 ("cdb_postgres", Some("psql")) | ("cdb_redis", Some("redis-cli"))
-            )
+            ) && world_running(e.container)
         }),
         Some("logs") => args.last().is_some_and(|a| a == "cdb_postgres"),
         _ => false,
@@ -159,25 +198,20 @@ pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
     if to_server {
         let _ = shadow(c, args, input.as_deref(), false);
         // The harness counts what reached the real servers (lab.rs `LabOutcome::server_calls`).
-        if let Some(control) = &c.control {
-            let log = control.with_file_name("server-calls.log");
-            if let Ok(mut f) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-            {
-                let what = parse_exec(&args[1..])
-                    .and_then(|e| e.cmd.first().cloned())
-                    .unwrap_or_else(|| "logs".into());
-                let _ = writeln!(f, "{what}");
-            }
-        }
+        let what = parse_exec(&args[1..])
+            .and_then(|e| e.cmd.first().cloned())
+            .unwrap_or_else(|| "logs".into());
+        count(c, SERVER_CALLS, &what);
         return match verb {
             Some("exec") => exec(c, &args[1..], input).unwrap_or(125),
             _ => pg_logs(c, &args[1..]),
         };
     }
+    let compose_ps = verb == Some("compose") && args.iter().skip(1).any(|a| a == "ps");
     match verb {
+        Some("inspect" | "ps") => answer_from_view(c, args),
+        Some("compose") if compose_ps => answer_from_view(c, args),
+        Some("port") => port(c, args),
         Some("compose" | "restart" | "stop" | "start" | "kill" | "rm" | "up") => {
             let code = shadow(c, args, input.as_deref(), true).unwrap_or(125);
             if let Err(e) = sync(c) {
@@ -186,29 +220,228 @@ pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
             }
             code
         }
-        Some("inspect") => {
-            let out = Command::new(&c.mock_exe)
-                .arg(cdb_drill::mock::MARKER)
-                .arg("docker")
-                .args(args)
-                .stderr(Stdio::inherit())
-                .output();
-            match out {
-                Ok(o) => {
-                    print!(
-                        "{}",
-                        crate::normalise::lab_address(&String::from_utf8_lossy(&o.stdout))
-                    );
-                    o.status.code().unwrap_or(1)
-                }
-                Err(e) => {
-                    eprintln!("docker (cdb-lab adapter): cannot run the mock: {e}");
-                    125
-                }
-            }
-        }
         _ => forward_to_mock(c, args),
     }
+}
+
+/// The run's logs of calls the lab answered from real processes (lab.rs `LabOutcome`).
+pub const SERVER_CALLS: &str = "server-calls.log";
+pub const PROCESS_CALLS: &str = "process-calls.log";
+
+/// Appends `what` to the run's log `file` (lab mode only).
+fn count(c: &AdapterConf, file: &str, what: &str) {
+    if let Some(control) = &c.control
+        && let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(control.with_file_name(file))
+    {
+        let _ = writeln!(f, "{what}");
+    }
+}
+
+/// The world the step's environment names (None: unset or unreadable).
+fn world() -> Option<cdb_drill::world::World> {
+    std::env::var_os(cdb_drill::mock::STATE_VAR)
+        .and_then(|p| cdb_drill::world::World::load(Path::new(&p)).ok())
+}
+
+/// Whether the world the step's environment names has `container` running (a missing or
+/// unreadable world: yes, and the call fails at the server as it would).
+fn world_running(container: &str) -> bool {
+    std::env::var_os(cdb_drill::mock::STATE_VAR)
+        .and_then(|p| cdb_drill::world::World::load(Path::new(&p)).ok())
+        .is_none_or(|w| w.running(container))
+}
+
+/// `docker inspect`, `docker ps`, `docker compose ps` in lab mode: shadowed into the world, then
+/// answered by the mock from the world as the lab's processes show it (`view`, lab.rs).
+fn answer_from_view(c: &AdapterConf, args: &[String]) -> i32 {
+    let _ = shadow(c, args, None, false);
+    let view = match ask(c, "view") {
+        Ok(reply) => PathBuf::from(reply),
+        Err(e) => {
+            eprintln!("docker (cdb-lab adapter): the lab cannot show its processes: {e}");
+            return 125;
+        }
+    };
+    let out = Command::new(&c.mock_exe)
+        .arg(cdb_drill::mock::MARKER)
+        .arg("docker")
+        .args(args)
+        .env(cdb_drill::mock::STATE_VAR, &view)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output();
+    let _ = std::fs::remove_file(&view);
+    count(
+        c,
+        PROCESS_CALLS,
+        args.first().map_or("docker", String::as_str),
+    );
+    match out {
+        Ok(o) => {
+            print!(
+                "{}",
+                crate::normalise::lab_address(&String::from_utf8_lossy(&o.stdout))
+            );
+            o.status.code().unwrap_or(1)
+        }
+        Err(e) => {
+            eprintln!("docker (cdb-lab adapter): cannot run the mock: {e}");
+            125
+        }
+    }
+}
+
+/// The stand-ins' endpoint ports (`SERVICE PORT` lines, lab.rs `PORTS_FILE`).
+fn standin_ports(c: &AdapterConf) -> BTreeMap<String, u16> {
+    let Some(control) = &c.control else {
+        return BTreeMap::new();
+    };
+    std::fs::read_to_string(control.with_file_name(crate::lab::PORTS_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (s, p) = l.split_once(' ')?;
+            Some((s.to_owned(), p.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The IPv4 address a TCP socket listens on at `port`, from `/proc/net/tcp` (`0.0.0.0` when it
+/// listens on every address).
+pub fn listen_addr(port: u16) -> Option<std::net::Ipv4Addr> {
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (addr, p) = f.get(1)?.split_once(':')?;
+        // State 0A is LISTEN.
+        if f.get(3) != Some(&"0A") || u16::from_str_radix(p, 16).ok()? != port {
+            return None;
+        }
+        // The address is the kernel's u32 in host (little-endian) byte order, as hex.
+        let n = u32::from_str_radix(addr, 16).ok()?;
+        Some(std::net::Ipv4Addr::from(n.swap_bytes()))
+    })
+}
+
+/// The host side of `container`'s published `port` in the lab: where the real server or the
+/// stand-in listens (`None`: nothing of the lab stands for it).
+fn lab_port(
+    c: &AdapterConf,
+    ports: &BTreeMap<String, u16>,
+    container: &str,
+    port: u16,
+) -> Option<(std::net::Ipv4Addr, u16)> {
+    let real = match (container, port) {
+        ("cdb_postgres", 5432) => c.pg_port,
+        ("cdb_redis", 6379) => c.redis_port,
+        _ => {
+            let p = *ports.get(container)?;
+            cdb_drill::world::ENDPOINTS
+                .iter()
+                .any(|(ep, _, s)| *ep == port && *s == container)
+                .then_some(p)?
+        }
+    };
+    Some((listen_addr(real)?, real))
+}
+
+/// `docker port CONTAINER [PORT]` in lab mode: the world's published ports (the mock's answer),
+/// each host side the address the lab's real server or stand-in listens on.
+fn port(c: &AdapterConf, args: &[String]) -> i32 {
+    let out = Command::new(&c.mock_exe)
+        .arg(cdb_drill::mock::MARKER)
+        .arg("docker")
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output();
+    let o = match out {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("docker (cdb-lab adapter): cannot run the mock: {e}");
+            return 125;
+        }
+    };
+    let container = args.get(1).map_or("", String::as_str);
+    let ports = standin_ports(c);
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        // `5432/tcp -> 127.0.0.1:5432`, or `127.0.0.1:5432` when one port was asked for.
+        let (left, host) = match line.split_once(" -> ") {
+            Some((l, h)) => (Some(l), h),
+            None => (None, line),
+        };
+        let published = left
+            .and_then(|l| l.split('/').next())
+            .or_else(|| args.get(2).map(|p| p.trim_end_matches("/tcp")))
+            .and_then(|p| p.parse::<u16>().ok());
+        let real = published.and_then(|p| lab_port(c, &ports, container, p));
+        if real.is_some() {
+            count(c, PROCESS_CALLS, "port");
+        }
+        let host = real.map_or_else(|| host.to_owned(), |(a, p)| format!("{a}:{p}"));
+        match left {
+            Some(l) => println!("{l} -> {host}"),
+            None => println!("{host}"),
+        }
+    }
+    o.status.code().unwrap_or(1)
+}
+
+/// `curl` in lab mode (module doc): a URL on a port a stand-in serves goes to the real `curl`
+/// against that stand-in, after the call is shadowed into the mock (the world records what
+/// the mock's curl does, e.g. the exporter's pool reconnecting); every other call is the mock's.
+fn curl(c: &AdapterConf, args: &[String]) -> i32 {
+    let ports = standin_ports(c);
+    let mut target: Option<(usize, String)> = None;
+    for (i, a) in args.iter().enumerate() {
+        let rest = a
+            .strip_prefix("http://127.0.0.1:")
+            .or_else(|| a.strip_prefix("http://localhost:"));
+        let Some(rest) = rest else { continue };
+        let (port, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        let Some(&(_, _, service)) = cdb_drill::world::ENDPOINTS
+            .iter()
+            .find(|(p, _, _)| *p == port)
+        else {
+            continue;
+        };
+        if let Some(real) = ports.get(service) {
+            target = Some((i, format!("http://127.0.0.1:{real}{path}")));
+        }
+    }
+    let mock = || {
+        let mut m = Command::new(&c.mock_exe);
+        m.arg(cdb_drill::mock::MARKER).arg("curl").args(args);
+        m
+    };
+    let Some((i, url)) = target else {
+        let err = mock().exec();
+        eprintln!("curl (cdb-lab adapter): cannot run the mock: {err}");
+        return 2;
+    };
+    let _ = mock()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    count(c, PROCESS_CALLS, "curl");
+    let mut real: Vec<String> = args.to_vec();
+    real[i] = url;
+    // `-q` first: no ~/.curlrc; an empty environment: no proxy.
+    let err = Command::new("/usr/bin/curl")
+        .arg("-q")
+        .args(&real)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .exec();
+    eprintln!("curl (cdb-lab adapter): cannot run /usr/bin/curl: {err}");
+    2
 }
 
 /// Runs the mock `docker` with `args` (and `input`), showing its output only when `visible`.
@@ -235,18 +468,27 @@ fn shadow(c: &AdapterConf, args: &[String], input: Option<&[u8]>, visible: bool)
 
 /// Asks the lab harness to make the stand-ins follow the world, and waits for it.
 fn sync(c: &AdapterConf) -> Result<(), String> {
-    let Some(control) = &c.control else {
+    if c.control.is_none() {
         return Ok(());
+    }
+    ask(c, "sync").map(drop)
+}
+
+/// Sends `WHAT WORLD` to the lab harness and returns what follows its `ok`.
+fn ask(c: &AdapterConf, what: &str) -> Result<String, String> {
+    let Some(control) = &c.control else {
+        return Err("no lab harness".into());
     };
     let world = std::env::var(cdb_drill::mock::STATE_VAR).map_err(|e| e.to_string())?;
     let mut s = std::os::unix::net::UnixStream::connect(control).map_err(|e| e.to_string())?;
-    writeln!(s, "sync {world}").map_err(|e| e.to_string())?;
+    writeln!(s, "{what} {world}").map_err(|e| e.to_string())?;
     let mut reply = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(&s), &mut reply)
         .map_err(|e| e.to_string())?;
-    match reply.trim() {
-        "ok" => Ok(()),
-        other => Err(other.to_owned()),
+    let reply = reply.trim();
+    match reply.strip_prefix("ok") {
+        Some(rest) => Ok(rest.trim().to_owned()),
+        None => Err(reply.to_owned()),
     }
 }
 
@@ -332,9 +574,12 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
         .env("PATH", "/usr/bin:/bin")
         .env("LANG", "C")
         .envs(&e.env);
-    if !e.interactive {
-        cmd.stdin(Stdio::null());
-    }
+    // `output()` below would default to no input: `-i` passes this process's standard input.
+    cmd.stdin(if e.interactive {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
     if let Some(input) = input {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -351,7 +596,9 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
             Ok(o) => {
                 let text = String::from_utf8_lossy(&o.stdout);
                 let dir = c.redis_dir.to_string_lossy();
-                print!("{}", crate::normalise::container_view(&text, &dir));
+                let text = crate::normalise::container_view(&text, &dir);
+                let pg = c.pg_socket.to_string_lossy();
+                print!("{}", crate::normalise::pg_container_view(&text, &pg));
                 o.status.code().unwrap_or(1)
             }
             Err(_) => 126,
@@ -361,6 +608,23 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
         && rest
             .windows(2)
             .any(|w| w[0].eq_ignore_ascii_case("config") && w[1].eq_ignore_ascii_case("get"));
+    if program == "psql" {
+        // The server's TLS file paths as the container shows them (normalise::pg_container_view).
+        return Some(match cmd.stderr(Stdio::inherit()).output() {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                print!(
+                    "{}",
+                    crate::normalise::pg_container_view(&text, &c.pg_socket.to_string_lossy())
+                );
+                o.status.code().unwrap_or(1)
+            }
+            Err(err) => {
+                eprintln!("docker (cdb-lab adapter): cannot run {program}: {err}");
+                126
+            }
+        });
+    }
     if config_get {
         // The server's paths as the container shows them (normalise::container_view).
         return Some(match cmd.stderr(Stdio::inherit()).output() {
@@ -414,12 +678,30 @@ fn psql(c: &AdapterConf, args: &[String]) -> Command {
     cmd
 }
 
+/// `redis-cli` inside `cdb_redis`. Under the TLS overlay the stack's Redis is TLS-only
+/// (`--port 0 --tls-port 6379`, stack facts): every call goes to the lab's TLS port, so a plain
+/// one fails as it does there, and `--cacert|--cert|--key /tls/F` name the files of the TLS
+/// folder, which `cdb_redis` mounts whole at `/tls` (tls.rs), here `$CDB_TLS_DIR/F`.
 fn redis_cli(c: &AdapterConf, args: &[String]) -> Result<Command, String> {
-    if args.iter().any(|a| a == "--tls") {
-        return Err("redis-cli (cdb-lab): the lab's Redis has no TLS listener; the TLS overlay is not in the lab".into());
-    }
+    let tls_on = world().is_some_and(|w| w.tls_on("cdb_redis"));
+    let port = if tls_on {
+        if c.redis_tls_port == 0 {
+            return Err("redis-cli (cdb-lab): the world runs cdb_redis under the TLS overlay and the lab's Redis has no TLS port".into());
+        }
+        c.redis_tls_port
+    } else {
+        c.redis_port
+    };
+    let folder = std::env::var_os("CDB_TLS_DIR").map(PathBuf::from);
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match (a.strip_prefix("/tls/"), &folder) {
+            (Some(f), Some(d)) => d.join(f).to_string_lossy().into_owned(),
+            _ => a.clone(),
+        })
+        .collect();
     let mut cmd = Command::new(&c.redis_cli);
-    cmd.args(["-h", "127.0.0.1", "-p", &c.redis_port.to_string()])
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args);
     Ok(cmd)
 }

@@ -26,13 +26,27 @@ use std::time::{Duration, Instant};
 
 /// The scenarios whose drills give the starting states: a leak and a routine rotation of the
 /// database, two cache leaks (one with the leaker's own user and connections), and a failed
-/// monitoring rotation (its `openssl` staging step).
+/// monitoring rotation (its `openssl` staging step); the exchange and Grafana leaks (their
+/// evidence collection reads both servers); and the lab's own scenarios (scenarios.rs) for the
+/// steps no drill of `drills/` reaches: the routine cache rollback, the alerting-mail leak's
+/// evidence and the monitoring roll-forward. A drill's first step starts from the drill's
+/// starting state (`start_state`).
 pub const SCENARIOS: &[&str] = &[
     "leak-db",
     "routine-db-straggler",
     "leak-cache",
     "leak-cache-live-connection",
     "failed-rotation-monitoring",
+    "leak-exchange-key",
+    "leak-grafana-admin",
+    "lab-failed-rotation-db",
+    "lab-failed-rotation-cache",
+    "lab-leak-cache-tls",
+    "lab-leak-alerting-mail",
+    "lab-leak-monitoring-roll-forward",
+    "leak-tls",
+    "routine-tls-short-lived",
+    "routine-tls-overlay-dropped",
 ];
 
 /// The tools whose calls make a step part of the suite.
@@ -208,6 +222,14 @@ pub fn suite_steps(hub: &cdb_docs::Hub) -> (Vec<cdb_docs::Step>, Vec<NotRun>) {
                 step: s.id.clone(),
                 why: format!("class {}: {why}", s.class),
             });
+        } else if let Some((_, why)) = normalise::AFTER_A_REPEATED_STEP
+            .iter()
+            .find(|(id, _)| *id == s.id)
+        {
+            out.push(NotRun {
+                step: s.id.clone(),
+                why: why.to_string(),
+            });
         } else if let Some((_, why)) = normalise::NEEDS_CONSUMERS
             .iter()
             .find(|(id, _)| *id == s.id)
@@ -254,12 +276,6 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         .into_iter()
         .filter(|s| cfg.only.is_empty() || cfg.only.contains(&s.id))
         .collect();
-    let mut lab = Lab::start(&cfg.tool)?;
-    let mut report = Report {
-        pg_version: lab.pg.version(),
-        redis_version: lab.redis.version().to_owned(),
-        ..Report::default()
-    };
     let dcfg = cdb_drill::Config {
         root: cfg.root.clone(),
         seed: cfg.seed,
@@ -267,8 +283,9 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
         mock_exe: cfg.tool.clone(),
     };
     let mut covered: BTreeSet<String> = BTreeSet::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for id in SCENARIOS {
-        let sc = cdb_model::scenario::load(&cfg.root, id).map_err(drill_err)?;
+        let sc = crate::scenarios::load(&cfg.root, &hub, id).map_err(drill_err)?;
         let wanted: Vec<&cdb_docs::Step> =
             steps.iter().filter(|s| s.class == sc.class.value).collect();
         if wanted.is_empty() {
@@ -290,21 +307,53 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             let Some(step) = wanted.iter().find(|s| s.id == *sid) else {
                 continue;
             };
-            if k == 0 || done_here.contains(sid) {
+            if done_here.contains(sid) {
                 continue;
             }
-            let prev = &order[k - 1];
-            // The snapshot is taken at a step's first run only: use it when that is this one.
-            if order[..k - 1].contains(prev) {
-                continue;
-            }
-            let Some(snap) = rec.snapshots.iter().find(|s| s.after() == prev) else {
-                continue;
+            let start = if k == 0 {
+                // The drill's first step starts from the drill's starting state.
+                if sc.faults.iter().any(|f| f.after.value == "start") {
+                    continue;
+                }
+                (
+                    start_state(&dcfg, &sc).map_err(drill_err)?,
+                    0,
+                    "start".to_owned(),
+                )
+            } else {
+                let prev = &order[k - 1];
+                // The snapshot is taken at a step's first run only: use it when that is this one.
+                if order[..k - 1].contains(prev) {
+                    continue;
+                }
+                let Some(snap) = rec.snapshots.iter().find(|s| s.after() == prev) else {
+                    continue;
+                };
+                (snap.files().clone(), snap.clock(), snap.after().to_owned())
             };
             done_here.insert(sid.clone());
             covered.insert(sid.clone());
-            let case = run_case(cfg, &mut lab, id, step, snap)?;
-            report.cases.push(case);
+            jobs.push(Job {
+                scenario: id,
+                step: (*step).clone(),
+                files: start.0,
+                clock: start.1,
+                after: start.2,
+            });
+        }
+    }
+    let (versions, results) = run_jobs(cfg, &jobs)?;
+    let mut report = Report {
+        pg_version: versions.0,
+        redis_version: versions.1,
+        ..Report::default()
+    };
+    // Cases whose starting state the lab cannot reproduce (certs.rs `Unsupported`), by name.
+    let mut skipped: Vec<NotRun> = Vec::new();
+    for r in results {
+        match r {
+            Ok(case) => report.cases.push(case),
+            Err(n) => skipped.push(n),
         }
     }
     for s in &steps {
@@ -318,8 +367,88 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
             });
         }
     }
+    not_run.extend(skipped);
     report.not_run = not_run;
     Ok(report)
+}
+
+/// One case to run: a step from a starting state.
+struct Job {
+    scenario: &'static str,
+    step: cdb_docs::Step,
+    files: cdb_drill::sandbox::SandboxSnapshot,
+    clock: u64,
+    after: String,
+}
+
+/// How many labs (each its own PostgreSQL and Redis) run cases at once: the cases wait on the
+/// servers and the clock far more than they compute (about 60 CPU-s in 150 s for the whole
+/// suite on one lab), so two halve the wall time on two cores. `CDB_LAB_WORKERS` overrides.
+fn workers() -> usize {
+    std::env::var("CDB_LAB_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+        .max(1)
+}
+
+type CaseOutcome = Result<CaseResult, NotRun>;
+
+/// What one worker ran: the server versions (first worker only) and its cases by job index.
+type WorkerRan = Result<(Option<(String, String)>, Vec<(usize, CaseOutcome)>), SuiteError>;
+
+/// Runs `jobs` on `workers()` labs; the results in the jobs' order, and the first lab's
+/// server versions.
+fn run_jobs(
+    cfg: &Config,
+    jobs: &[Job],
+) -> Result<((String, String), Vec<CaseOutcome>), SuiteError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let n = workers().min(jobs.len().max(1));
+    let ran: Vec<WorkerRan> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|w| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut lab = Lab::start(&cfg.tool)?;
+                    let versions =
+                        (w == 0).then(|| (lab.pg.version(), lab.redis.version().to_owned()));
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(j) = jobs.get(i) else { break };
+                        let r = run_case(
+                            cfg,
+                            &mut lab,
+                            j.scenario,
+                            &j.step,
+                            (&j.files, j.clock, &j.after),
+                        )?;
+                        out.push((i, r));
+                    }
+                    Ok((versions, out))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(SuiteError::Drill("a suite worker panicked".into())))
+            })
+            .collect()
+    });
+    let mut versions = (String::new(), String::new());
+    let mut all: Vec<(usize, CaseOutcome)> = Vec::new();
+    for r in ran {
+        let (v, out) = r?;
+        if let Some(v) = v {
+            versions = v;
+        }
+        all.extend(out);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok((versions, all.into_iter().map(|(_, r)| r).collect()))
 }
 
 fn run_case(
@@ -327,16 +456,16 @@ fn run_case(
     lab: &mut Lab,
     scenario: &str,
     step: &cdb_docs::Step,
-    snap: &cdb_drill::engine::Snapshot,
-) -> Result<CaseResult, SuiteError> {
+    (files, clock, after): (&cdb_drill::sandbox::SandboxSnapshot, u64, &str),
+) -> Result<Result<CaseResult, NotRun>, SuiteError> {
     let io = |e: std::io::Error| SuiteError::Drill(format!("{}: {e}", step.id));
     // The mock side, as the engine runs a step.
     let mut mock_sb = Sandbox::new(&cfg.tool).map_err(io)?;
-    mock_sb.restore(snap.files()).map_err(io)?;
+    mock_sb.restore(files).map_err(io)?;
     let prepare = |w: &mut World| {
         w.probes = None;
         w.current_step = Some(step.id.clone());
-        w.clock = snap.clock();
+        w.clock = clock;
     };
     cdb_drill::world::with_world(&mock_sb.world_file(), prepare).map_err(io)?;
     let pre = World::load(&mock_sb.world_file()).map_err(io)?;
@@ -373,10 +502,20 @@ fn run_case(
 
     // The real side: the same files, the world's server state loaded into the real servers.
     let mut real_sb = Sandbox::new(&cfg.tool).map_err(io)?;
-    real_sb.restore(snap.files()).map_err(io)?;
+    real_sb.restore(files).map_err(io)?;
     cdb_drill::world::with_world(&real_sb.world_file(), prepare).map_err(io)?;
     lab.wire(&real_sb).map_err(io)?;
-    let loaded = lab.load(&pre, &real_sb.secrets);
+    // The world's TLS files as real keys and certificates (certs.rs).
+    let made = lab.materialise(&pre, &real_sb);
+    if let Err(crate::certs::CertError::Unsupported(why)) = &made {
+        return Ok(Err(NotRun {
+            step: step.id.clone(),
+            why: format!("from {scenario} after {after}: {why}"),
+        }));
+    }
+    let loaded = made
+        .map_err(|e| e.to_string())
+        .and_then(|()| lab.load(&pre, &real_sb.secrets));
     let (real, real_state) = match loaded {
         Err(e) => (
             Side {
@@ -415,14 +554,47 @@ fn run_case(
         }),
     }
     lab.reset();
-    Ok(CaseResult {
+    Ok(Ok(CaseResult {
         scenario: scenario.to_owned(),
         step: step.id.clone(),
-        after: snap.after().to_owned(),
+        after: after.to_owned(),
         mock,
         real,
         differences,
-    })
+    }))
+}
+
+/// A drill's starting state, as the drill engine builds it before its first step
+/// (`engine::run_with`): the world from the seed with the scenario's overlays, the leaked
+/// values, and the leaker's Redis connection, PostgreSQL session and Grafana session. Faults
+/// injected at `start` are not in it (their scenarios' first steps are left out).
+fn start_state(
+    cfg: &cdb_drill::Config,
+    sc: &cdb_model::scenario::Scenario,
+) -> Result<cdb_drill::sandbox::SandboxSnapshot, String> {
+    let e = |e: std::io::Error| format!("the starting state of {}: {e}", sc.id);
+    let sandbox = Sandbox::new(&cfg.mock_exe).map_err(e)?;
+    let mut world = World::new_with(
+        cfg.seed,
+        &sandbox.root,
+        &sandbox.secrets,
+        &sc.start_overlays(),
+    )
+    .map_err(e)?;
+    for name in &sc.leaked {
+        let value = match name.value.strip_prefix("ci:") {
+            Some(ci) => world.github.secrets.get(ci).cloned(),
+            None => world.read_secret_file(&name.value),
+        };
+        if let Some(v) = value {
+            world.leaked.insert(v);
+        }
+    }
+    cdb_drill::redis_conns::leaker_connects(&mut world);
+    world.open_leaker_sessions();
+    world.open_leaker_grafana_session();
+    world.save(&sandbox.world_file()).map_err(e)?;
+    sandbox.snapshot().map_err(e)
 }
 
 fn compare_outputs(mock: &Side, real: &Side) -> Vec<Difference> {
@@ -691,6 +863,9 @@ fn labels(c: &[Candidate], idx: &BTreeSet<usize>) -> String {
 struct Lab {
     pg: PgServer,
     redis: RedisServer,
+    redis_tls_port: u16,
+    /// Whether `tls` turned TLS on for the case (reset turns it off).
+    tls_on: bool,
     tool: PathBuf,
     conf: PathBuf,
     /// World session pid → the real session standing for it.
@@ -710,6 +885,8 @@ impl Lab {
         let conf = redis.dir().join("adapter.conf");
         let redis_cli = crate::instance::find_program("redis-cli", &["/usr/bin", "/usr/local/bin"])
             .map_err(SuiteError::Lab)?;
+        // The port Redis listens on with TLS while a case's world has the overlay (`tls`).
+        let redis_tls_port = crate::instance::pick_port("Redis", None).map_err(SuiteError::Lab)?;
         crate::adapter::AdapterConf {
             pg_bin: pg.bin_dir().to_path_buf(),
             pg_socket: pg.dir().to_path_buf(),
@@ -718,6 +895,7 @@ impl Lab {
             pg_log: pg.log_path(),
             redis_cli,
             redis_port: redis.port(),
+            redis_tls_port,
             redis_dir: redis.dir().to_path_buf(),
             mock_exe: tool.to_path_buf(),
             control: None,
@@ -727,6 +905,8 @@ impl Lab {
         Ok(Lab {
             pg,
             redis,
+            redis_tls_port,
+            tls_on: false,
             tool: tool.to_path_buf(),
             conf,
             pg_sessions: BTreeMap::new(),
@@ -754,6 +934,87 @@ impl Lab {
         Ok(())
     }
 
+    /// Replaces the world's PEM files in `sb` (its secrets dir and TLS folder) by real keys and
+    /// certificates with the registry's attributes (certs.rs).
+    fn materialise(&mut self, w: &World, sb: &Sandbox) -> Result<(), crate::certs::CertError> {
+        if w.tls.certs.is_empty() && w.tls.keys.is_empty() {
+            return Ok(());
+        }
+        let openssl = crate::instance::find_program("openssl", &["/usr/bin", "/usr/local/bin"])
+            .map_err(|e| crate::certs::CertError::Openssl(e.to_string()))?;
+        let mut m = crate::certs::Materialiser::new(w, &openssl, &sb.root.join("lab-certs"))?;
+        m.rewrite_dir(&sb.secrets)?;
+        m.rewrite_dir(&sb.root.join(cdb_drill::tls::DIR))?;
+        // The servers under the overlay load what their container read at its creation
+        // (tls.rs `reads`): the same registry ids, so the same real keys as the files.
+        let err = |e: String| crate::certs::CertError::Openssl(e);
+        let mut loaded = |server: &str| -> Result<Option<[String; 3]>, crate::certs::CertError> {
+            if !(w.running(server) && w.tls_on(server)) {
+                return Ok(None);
+            }
+            let (crt, key) = cdb_drill::tls::server_files(server);
+            let read = |n: &str| {
+                w.containers
+                    .get(server)
+                    .and_then(|c| c.read.get(n).cloned())
+                    .unwrap_or_default()
+            };
+            let mut out: [String; 3] = Default::default();
+            for (i, n) in [crt, key, "ca.crt"].into_iter().enumerate() {
+                out[i] = m.rewrite(&read(n))?.ok_or_else(|| {
+                    crate::certs::CertError::Unsupported(format!("{server} loaded no {n}"))
+                })?;
+            }
+            Ok(Some(out))
+        };
+        let pg_files = loaded("cdb_postgres")?;
+        let redis_files = loaded("cdb_redis")?;
+        if let Some([crt, key, ca]) = pg_files {
+            self.pg.enable_ssl(&crt, &key, &ca).map_err(err)?;
+            self.tls_on = true;
+        }
+        if let Some([crt, key, ca]) = redis_files {
+            self.redis_tls(&crt, &key, &ca).map_err(err)?;
+            self.tls_on = true;
+        }
+        Ok(())
+    }
+
+    /// Redis with a TLS port, as tls.yml runs it (`--tls-port`, the server's certificate and
+    /// key, the CA, `--tls-auth-clients optional`); its plain port stays for the harness, and
+    /// the adapter sends every `redis-cli` of the case to the TLS port (adapter.rs).
+    fn redis_tls(&self, crt: &str, key: &str, ca: &str) -> Result<(), String> {
+        let dir = self.redis.dir().join("tls");
+        let _ = std::fs::create_dir_all(&dir);
+        let mut paths = Vec::new();
+        for (n, text) in [("redis.crt", crt), ("redis.key", key), ("ca.crt", ca)] {
+            let p = dir.join(n);
+            std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+            paths.push(p.to_string_lossy().into_owned());
+        }
+        let mut admin = self
+            .redis_admin(&[])
+            .ok_or("cannot log in to the lab's Redis with its own password")?;
+        let port = self.redis_tls_port.to_string();
+        redis_ok(
+            &mut admin,
+            &[
+                "CONFIG",
+                "SET",
+                "tls-cert-file",
+                &paths[0],
+                "tls-key-file",
+                &paths[1],
+                "tls-ca-cert-file",
+                &paths[2],
+                "tls-auth-clients",
+                "optional",
+                "tls-port",
+                &port,
+            ],
+        )
+    }
+
     /// Runs a step as the operator's shell would, outside the jail (it has no network), with
     /// the sandbox's environment and the adapter.
     fn run_step(
@@ -771,6 +1032,8 @@ impl Lab {
             .env("PATH", &sb.bin)
             .env("HOME", &sb.home)
             .env("SECRETS_PATH", &sb.secrets)
+            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
+            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
             .env("TMPDIR", &sb.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")
@@ -784,6 +1047,12 @@ impl Lab {
     /// Ends everything the harness opened and brings the servers back to the lab's own
     /// password, no other ACL user and an empty ACL log.
     fn reset(&mut self) {
+        if std::mem::take(&mut self.tls_on) {
+            let _ = self.pg.disable_ssl();
+            if let Some(mut admin) = self.redis_admin(&self.known) {
+                let _ = admin.cmd(&["CONFIG", "SET", "tls-port", "0"]);
+            }
+        }
         self.pg_sessions.clear();
         let _ = self.pg.psql(
             Host::Socket,

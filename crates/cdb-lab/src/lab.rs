@@ -2,15 +2,17 @@
 //! PostgreSQL and Redis and stand-in consumers, and fails when a step's verdict differs.
 //!
 //! The lab run is the drill engine itself (same phases, faults, journal), its steps run by
-//! [`LabRunner`] (`cdb_drill::sandbox::StepRunner`): outside the jail, with the real `psql` and
-//! `redis-cli` behind the `docker` adapter (adapter.rs). The world stays the model of everything
-//! that is not a server (containers, mounts, Compose, health, the exchange): every `docker` call
-//! is still answered by, or shadowed into, the mock, so the world moves as in the mock drill; what
-//! the step sees of the servers comes from the real ones. Before each step, and after each Compose
-//! verb the adapter sees, the runner makes the stand-ins follow the world's containers (a
-//! recreate or restart starts the stand-in again, so it reads its files again; a stopped
-//! container has none) and the real Redis follow a restart of `cdb_redis` (it re-reads its
-//! password file, runtime changes lost).
+//! [`LabRunner`] (`cdb_drill::sandbox::StepRunner`): outside the jail, with the real `psql`,
+//! `redis-cli` and `curl` behind the `docker` adapter (adapter.rs). The world stays the model of
+//! what is neither a server nor a consumer's process (containers' files and mounts, Compose, the
+//! exchange, Grafana): every `docker` and `curl` call is still shadowed into the mock, so the
+//! world moves as in the mock drill; what the step sees of the servers and the consumers comes
+//! from the real ones (`docker inspect`/`ps` through `State::view`, `docker port` from the
+//! sockets, the stand-ins' endpoints). Before each step, and after each Compose verb the adapter
+//! sees, the runner makes the stand-ins follow the world's containers (a recreate or restart
+//! starts the stand-in again, so it reads its files again; a stopped container has none) and the
+//! real servers follow a recreate or restart of `cdb_redis` (it re-reads its password file,
+//! runtime changes lost) or `cdb_postgres` (every session ends).
 //!
 //! The steps run outside the drill's jail (its network namespace cannot reach the servers on
 //! loopback), as the operator's shell would, with the sandbox's `PATH` only. `CDB_LAB_SHOW=1`
@@ -33,18 +35,40 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The scenarios lab mode supports: their faults act on Docker (the world), or add the leaker's
-/// ACL user at the start, which the runner loads into the real Redis.
+/// The scenarios lab mode supports: their faults act on Docker (the world), on the secret files
+/// (real files in the lab too), or add the leaker's ACL user at the start, which the runner
+/// loads into the real Redis. The two `lab-failed-rotation-*` are the lab's own
+/// (scenarios.rs): a failed rotation of each of database and cache that Verify catches and the
+/// routine rollback recovers.
 pub const SCENARIOS: &[&str] = &[
     "leak-db",
     "routine-db-straggler",
     "leak-cache",
     "leak-cache-live-connection",
+    "lab-failed-rotation-db",
+    "lab-failed-rotation-cache",
 ];
+
+/// The file in the run's dir naming the stand-ins' endpoint ports (adapter.rs reads it).
+pub const PORTS_FILE: &str = "ports";
+
+/// How long a stand-in may take to read its files and try its connections.
+const STANDIN_READY: Duration = Duration::from_secs(10);
 
 /// Held for a whole lab run, and for a conformance run (whose mock side must run without the
 /// lab's step runner): the runner a lab run sets is process-wide.
 pub(crate) static LAB_RUN: Mutex<()> = Mutex::new(());
+
+/// Runs `f` while no lab run is under way in this process: a lab run sets the process's step
+/// runner (`sandbox::set_runner`), so a mock drill run beside it would run its steps in the lab
+/// (and move the lab's stand-ins to its own world). Tests that run mock drills next to lab
+/// drills in one process go through this.
+pub fn without_lab<T>(f: impl FnOnce() -> T) -> T {
+    let _one = LAB_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f()
+}
 
 /// A step whose verdict differs between the mock and the lab run.
 #[derive(Debug, Clone)]
@@ -66,6 +90,9 @@ pub struct LabOutcome {
     /// How many `docker exec … psql|redis-cli` and `docker logs cdb_postgres` calls of the lab
     /// run reached the real servers.
     pub server_calls: usize,
+    /// How many `curl`, `docker inspect|ps|port` calls of the lab run were answered from the
+    /// stand-ins and the real servers' processes (adapter.rs), by what: `curl 40`, `inspect 12`.
+    pub process_calls: BTreeMap<String, usize>,
 }
 
 /// Runs `scenario` in the mock and in the lab and compares the steps' verdicts.
@@ -79,7 +106,10 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
     let _one = LAB_RUN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mock = cdb_drill::run(cfg, scenario).map_err(|e| SuiteError::Drill(e.to_string()))?;
+    let hub = crate::scenarios::hub(&cfg.root).map_err(SuiteError::Drill)?;
+    let sc = crate::scenarios::load(&cfg.root, &hub, scenario).map_err(SuiteError::Drill)?;
+    let mock = cdb_drill::engine::run_scenario(cfg, &hub, &sc)
+        .map_err(|e| SuiteError::Drill(e.to_string()))?;
     let runner = Arc::new(LabRunner::start(&cfg.mock_exe)?);
     let pg_version = runner
         .state
@@ -92,11 +122,16 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
         .map(|s| s.redis.version().to_owned())
         .unwrap_or_default();
     cdb_drill::sandbox::set_runner(Some(runner.clone()));
-    let lab = cdb_drill::run(cfg, scenario);
+    let lab = cdb_drill::engine::run_scenario(cfg, &hub, &sc);
     cdb_drill::sandbox::set_runner(None);
     runner.stop();
-    let server_calls = std::fs::read_to_string(runner.control.with_file_name("server-calls.log"))
-        .map_or(0, |t| t.lines().count());
+    let read_log =
+        |f: &str| std::fs::read_to_string(runner.control.with_file_name(f)).unwrap_or_default();
+    let server_calls = read_log(crate::adapter::SERVER_CALLS).lines().count();
+    let mut process_calls: BTreeMap<String, usize> = BTreeMap::new();
+    for l in read_log(crate::adapter::PROCESS_CALLS).lines() {
+        *process_calls.entry(l.to_owned()).or_default() += 1;
+    }
     let mut lab = lab.map_err(|e| SuiteError::Drill(e.to_string()))?;
     // The journal says what confined the steps: in the lab, nothing but the sandbox's PATH.
     lab.isolation =
@@ -109,6 +144,7 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
         pg_version,
         redis_version,
         server_calls,
+        process_calls,
     })
 }
 
@@ -181,6 +217,8 @@ impl std::fmt::Debug for LabRunner {
 struct StandIn {
     child: Child,
     generation: u32,
+    /// Its HTTP endpoint's port on 127.0.0.1 (0: none, or it exited before it was ready).
+    port: u16,
 }
 
 struct State {
@@ -192,6 +230,7 @@ struct State {
     loaded: bool,
     standins: BTreeMap<String, StandIn>,
     redis_generation: Option<u32>,
+    pg_generation: Option<u32>,
     /// Sessions and connections of holders that are not services (the leaker).
     others_pg: Vec<PgSession>,
     others_redis: Vec<RedisConn>,
@@ -218,6 +257,8 @@ impl LabRunner {
             pg_log: pg.log_path(),
             redis_cli,
             redis_port: redis.port(),
+            // Lab drills run no TLS scenario (SCENARIOS): no TLS port.
+            redis_tls_port: 0,
             redis_dir: redis.dir().to_path_buf(),
             mock_exe: tool.to_path_buf(),
             control: Some(control.clone()),
@@ -233,6 +274,7 @@ impl LabRunner {
                 loaded: false,
                 standins: BTreeMap::new(),
                 redis_generation: None,
+                pg_generation: None,
                 others_pg: Vec::new(),
                 others_redis: Vec::new(),
                 known: Vec::new(),
@@ -283,6 +325,8 @@ impl StepRunner for LabRunner {
         for (name, target) in [
             ("docker", s.tool.clone()),
             ("sleep", s.tool.clone()),
+            // The stand-ins' endpoints (adapter.rs `curl`); every other URL stays the mock's.
+            ("curl", s.tool.clone()),
             ("psql", s.pg.bin_dir().join("psql")),
             (
                 "redis-cli",
@@ -319,6 +363,8 @@ impl StepRunner for LabRunner {
             .env("PATH", &sb.bin)
             .env("HOME", &sb.home)
             .env("SECRETS_PATH", &sb.secrets)
+            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
+            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
             .env("TMPDIR", &sb.tmp)
             .env("LANG", "C")
             .env("TERM", "dumb")
@@ -377,6 +423,16 @@ fn serve(state: &Mutex<State>, listener: &UnixListener, done: &std::sync::atomic
                 });
             let reply = match res {
                 Ok(()) => "ok\n".to_owned(),
+                Err(e) => format!("error {e}\n"),
+            };
+            let _ = (&conn).write_all(reply.as_bytes());
+        } else if let Some(world) = line.strip_prefix("view ") {
+            let res = state
+                .lock()
+                .map_err(|e| e.to_string())
+                .and_then(|mut s| s.view(Path::new(world)));
+            let reply = match res {
+                Ok(p) => format!("ok {}\n", p.display()),
                 Err(e) => format!("error {e}\n"),
             };
             let _ = (&conn).write_all(reply.as_bytes());
@@ -486,12 +542,25 @@ impl State {
             self.load_redis(w, false)?;
             self.redis_generation = gen_redis;
         }
+        let gen_pg = w.containers.get("cdb_postgres").map(|c| c.generation);
+        if w.running("cdb_postgres") && gen_pg != self.pg_generation {
+            if self.pg_generation.is_some() {
+                // A recreate or restart of cdb_postgres ends every session (the leaker's too);
+                // the role's password is in the data volume and stays (stack facts).
+                self.others_pg.clear();
+                self.pg.restart().map_err(|e| e.to_string())?;
+            }
+            self.pg_generation = gen_pg;
+        }
         let services: Vec<&'static str> = cdb_drill::world::all_services().collect();
-        let mut started = 0;
+        let mut starting: Vec<(String, std::sync::mpsc::Receiver<u16>)> = Vec::new();
         for s in services {
             let pg_consumer = cdb_drill::pg::is_consumer(s) && s != "cdb_grafana";
+            // The Python services hold a Redis connection (redis_conns::HOLDERS); the Redis
+            // exporter logs in per scrape (standin.rs).
             let redis_holder = cdb_drill::redis_conns::HOLDERS.contains(&s);
-            if !pg_consumer && !redis_holder {
+            let redis_reader = redis_holder || s == "cdb_redis_exporter";
+            if !pg_consumer && !redis_reader {
                 continue;
             }
             let Some(c) = w.containers.get(s) else {
@@ -529,12 +598,13 @@ impl State {
             } else {
                 None
             };
-            let redis_file = if redis_holder && w.running("cdb_redis") {
+            let redis_file = if redis_reader && w.running("cdb_redis") {
                 write("redis", c.read.get("REDIS_PASSWORD").cloned())?
             } else {
                 None
             };
-            if pg_file.is_none() && redis_file.is_none() {
+            let http = crate::standin::Http::of(s);
+            if pg_file.is_none() && redis_file.is_none() && http == crate::standin::Http::None {
                 continue;
             }
             let args = StandInArgs {
@@ -546,30 +616,67 @@ impl State {
                 redis_port: self.redis.port(),
                 src: lab_ip(s),
                 validate: cdb_drill::behaviour::applies("auth-at-start", s),
+                http,
             };
             // Its log: what it could not do (kept in the run's temp dir, for debugging a run).
             let log = std::fs::File::create(self.dir.join(format!("{s}.log")))
                 .map_err(|e| format!("stand-in log of {s}: {e}"))?;
-            let child = Command::new(&self.tool)
+            let mut child = Command::new(&self.tool)
                 .args(args.to_args())
                 .stdin(Stdio::piped())
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(log)
                 .spawn()
                 .map_err(|e| format!("cannot start the stand-in of {s}: {e}"))?;
-            started += 1;
+            // Its `ready PORT` line, read on a thread that then drains the pipe (standin.rs).
+            let (tx, rx) = std::sync::mpsc::channel();
+            if let Some(out) = child.stdout.take() {
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(out);
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) > 0
+                        && let Some(p) = line.trim().strip_prefix("ready ")
+                    {
+                        let _ = tx.send(p.parse().unwrap_or(0));
+                    }
+                    drop(tx);
+                    while r.read_line(&mut line).unwrap_or(0) > 0 {
+                        line.clear();
+                    }
+                });
+            }
+            starting.push((s.to_owned(), rx));
             self.standins.insert(
                 s.to_owned(),
                 StandIn {
                     child,
                     generation: c.generation,
+                    port: 0,
                 },
             );
         }
-        // A pool connects within a moment of its start (a container's start takes longer).
-        if started > 0 {
-            std::thread::sleep(Duration::from_millis(150));
+        // A container counts as started once its stand-in has read its files and tried its
+        // connections (and exited, where it validates at start and was refused).
+        let deadline = std::time::Instant::now() + STANDIN_READY;
+        for (s, rx) in starting {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(port) => {
+                    if let Some(x) = self.standins.get_mut(&s) {
+                        x.port = port;
+                    }
+                }
+                // It exited before it was ready: the service refused at start (auth-at-start).
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "the stand-in of {s} was not ready within {} s",
+                        STANDIN_READY.as_secs()
+                    ));
+                }
+            }
         }
+        self.write_view_files()?;
         if std::env::var_os("CDB_LAB_SHOW").is_some()
             && let Some(mut a) = self.admin()
         {
@@ -585,6 +692,60 @@ impl State {
             );
         }
         Ok(())
+    }
+
+    /// `ports` in the run's dir: `SERVICE PORT` of every stand-in serving an endpoint now, read
+    /// by the adapter's `curl` and `docker port` (adapter.rs).
+    fn write_view_files(&mut self) -> Result<(), String> {
+        let mut text = String::new();
+        for (s, x) in &mut self.standins {
+            if x.port != 0 && matches!(x.child.try_wait(), Ok(None)) {
+                text.push_str(&format!("{s} {}\n", x.port));
+            }
+        }
+        let p = self.dir.join(PORTS_FILE);
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))
+    }
+
+    /// The world at `path` as the lab's processes show it, for `docker inspect` and `ps`
+    /// (adapter.rs), written beside it: a service with a stand-in runs while its process does
+    /// (a refusal at start ends it, auth-at-start); `cdb_postgres` and `cdb_redis` while the real
+    /// servers do; and `cdb_redis`' health check, a login with its password file's value
+    /// (stack facts), is the real server's answer to that value. The world file itself is not
+    /// touched: the mock drill's world moves as before.
+    fn view(&mut self, path: &Path) -> Result<PathBuf, String> {
+        let mut w = World::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.sync(&w)?;
+        for (s, x) in &mut self.standins {
+            let alive = matches!(x.child.try_wait(), Ok(None));
+            if let Some(c) = w.containers.get_mut(s.as_str()) {
+                c.running = c.running && alive;
+            }
+        }
+        if let Some(c) = w.containers.get_mut("cdb_postgres") {
+            c.running = c.running && self.pg.running();
+        }
+        let redis_up = self.redis.running();
+        if let Some(c) = w.containers.get_mut("cdb_redis") {
+            c.running = c.running && redis_up;
+        }
+        if redis_up && let Some(file) = w.read_secret_file("REDIS_PASSWORD") {
+            let accepted = self
+                .redis
+                .connect()
+                .ok()
+                .and_then(|mut c| c.auth(file.trim()).ok())
+                .unwrap_or(false);
+            if accepted {
+                w.redis.passwords.insert(file.trim().to_owned());
+            } else {
+                w.redis.passwords.remove(file.trim());
+            }
+        }
+        let out = path.with_extension("lab-view");
+        w.save(&out)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        Ok(out)
     }
 
     fn stop_standins(&mut self) {

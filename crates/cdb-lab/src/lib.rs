@@ -12,6 +12,8 @@
 #[cfg(unix)]
 pub mod adapter;
 #[cfg(unix)]
+pub mod certs;
+#[cfg(unix)]
 pub mod conformance;
 #[cfg(unix)]
 mod error;
@@ -27,6 +29,8 @@ mod pg;
 mod redis;
 #[cfg(unix)]
 mod relay;
+#[cfg(unix)]
+pub mod scenarios;
 #[cfg(unix)]
 pub mod standin;
 

@@ -248,6 +248,105 @@ impl PgServer {
         self.instance.dir().join("server.log")
     }
 
+    /// Serves TLS with these PEM texts (certificate, key, CA), as the kit's tls.yml has
+    /// `cdb_postgres` do (ssl on, the files mounted beside the data directory): written to
+    /// `<dir>/tls/` (key 0600, owned by the server's user), `ssl` and the file settings by
+    /// `ALTER SYSTEM`, applied by a reload (they are `sighup` settings).
+    pub fn enable_ssl(&self, cert: &str, key: &str, ca: &str) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.ssl_dir();
+        let run_as = instance::run_as_for_root().map_err(|e| e.to_string())?;
+        let _ = std::fs::create_dir_all(&dir);
+        for (name, text, mode) in [
+            ("server.crt", cert, 0o644),
+            ("server.key", key, 0o600),
+            ("root.crt", ca, 0o644),
+        ] {
+            let p = dir.join(name);
+            std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode));
+            if let Some(u) = run_as {
+                let _ = std::os::unix::fs::chown(&p, Some(u.uid), Some(u.gid));
+            }
+        }
+        if let Some(u) = run_as {
+            let _ = std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid));
+        }
+        let d = dir.display();
+        self.reload_with(
+            &format!(
+                "ALTER SYSTEM SET ssl_cert_file = '{d}/server.crt';\n\
+             ALTER SYSTEM SET ssl_key_file = '{d}/server.key';\n\
+             ALTER SYSTEM SET ssl_ca_file = '{d}/root.crt';\n\
+             ALTER SYSTEM SET ssl = on;\n"
+            ),
+            "on",
+        )
+    }
+
+    /// Back to PostgreSQL's defaults (`ssl` off).
+    pub fn disable_ssl(&self) -> Result<(), String> {
+        self.reload_with(
+            "ALTER SYSTEM RESET ssl;\nALTER SYSTEM RESET ssl_cert_file;\n\
+             ALTER SYSTEM RESET ssl_key_file;\nALTER SYSTEM RESET ssl_ca_file;\n",
+            "off",
+        )
+    }
+
+    /// Where `enable_ssl` writes the files (`<dir>/tls`).
+    pub fn ssl_dir(&self) -> PathBuf {
+        self.instance.dir().join("tls")
+    }
+
+    fn reload_with(&self, sql: &str, want_ssl: &str) -> Result<(), String> {
+        let out = self.psql(
+            Host::Socket,
+            None,
+            &format!("{sql}SELECT pg_reload_conf();\n"),
+        );
+        if !out.success() {
+            return Err(format!("ALTER SYSTEM: {}", out.stderr.trim()));
+        }
+        // A reload is a signal: wait until the server shows the new setting.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.psql(Host::Socket, None, "SHOW ssl;");
+            if now.stdout.trim() == want_ssl {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "ssl is still {:?} after the reload; the log ends:\n{}",
+                    now.stdout.trim(),
+                    self.instance.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the server process is alive.
+    pub fn running(&self) -> bool {
+        self.instance.running()
+    }
+
+    /// Stops the server (immediate shutdown: every session ends) and starts it again on the
+    /// same data dir and port, as a container restart does.
+    pub fn restart(&mut self) -> Result<(), LabError> {
+        self.instance.restart()?;
+        let isready = self.bin_dir.join("pg_isready");
+        let (dir, port) = (self.instance.dir().to_path_buf(), self.port);
+        self.instance.wait_ready(|| {
+            Command::new(&isready)
+                .arg("-q")
+                .arg("-h")
+                .arg(&dir)
+                .args(["-p", &port.to_string(), "-U", USER, "-d", "postgres"])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    }
+
     /// The postmaster's pid.
     pub fn pid(&self) -> u32 {
         self.instance.pid()

@@ -104,6 +104,11 @@ impl RedisServer {
         &self.version
     }
 
+    /// Whether the server process is alive.
+    pub fn running(&self) -> bool {
+        self.instance.running()
+    }
+
     /// Whether the version is at least `major.minor`.
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         let mut parts = self

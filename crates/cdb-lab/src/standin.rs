@@ -9,14 +9,28 @@
 //! Where the real service validates its credentials at start (`auth-at-start`: `cdb_risk`,
 //! `cdb_execution`), a refusal at start ends the process (exit 1), as `validate_all_auth` does.
 //! It ends when its standard input closes: the harness dropped it, or the harness died.
+//!
+//! Where the service publishes an HTTP endpoint (stack facts, "Health endpoints"), the stand-in
+//! serves it on a free 127.0.0.1 port, which the lab's `curl` and `docker port` reach
+//! (adapter.rs): the Python services' `/health` is a constant 200 `{"status": "ok"}` while the
+//! process runs (behaviour `health-constant`, services/*/service.py); the PostgreSQL exporter's
+//! `/metrics` says `pg_up 1` when a query on its pooled session works, reconnecting with the
+//! password read at start when the session ended (stack facts, "the exporters": `pg_up` shows
+//! whether its own login works); the Redis exporter's says `redis_up 1` when a login with the
+//! password read at start works (it holds no connection between scrapes, and the world lists
+//! none for it, redis_conns.rs). Once its first connections are tried (and, where it validates,
+//! accepted) it prints `ready PORT` (0: no endpoint) on standard output: the harness waits for
+//! that line, so a container "started" in the world is a stand-in that has read its files and
+//! validated, or has exited as the real service would.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// argv[1] of a stand-in.
+/// The first argument of a stand-in (`argv[1]`).
 pub const MARKER: &str = "__cdb-lab-stand-in";
 
 const USE_EVERY: Duration = Duration::from_millis(200);
@@ -36,6 +50,51 @@ pub struct StandInArgs {
     /// The loopback address standing for the container's network address.
     pub src: Ipv4Addr,
     pub validate: bool,
+    /// The HTTP endpoint it serves (`Http::None`: none).
+    pub http: Http,
+}
+
+/// Which HTTP endpoint a stand-in serves (stack facts, "Health endpoints").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Http {
+    None,
+    /// `GET /health`: a constant 200 (behaviour `health-constant`).
+    Health,
+    /// The PostgreSQL exporter's `GET /metrics` with `pg_up`.
+    PgMetrics,
+    /// The Redis exporter's `GET /metrics` with `redis_up`.
+    RedisMetrics,
+}
+
+impl Http {
+    /// The endpoint of `service`, from the world's endpoint table (`cdb_drill::world::ENDPOINTS`).
+    pub fn of(service: &str) -> Http {
+        match service {
+            "cdb_postgres_exporter" => Http::PgMetrics,
+            "cdb_redis_exporter" => Http::RedisMetrics,
+            s if cdb_drill::behaviour::applies("health-constant", s) => Http::Health,
+            _ => Http::None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Http::None => "-",
+            Http::Health => "health",
+            Http::PgMetrics => "pg-metrics",
+            Http::RedisMetrics => "redis-metrics",
+        }
+    }
+
+    fn parse(w: &str) -> Option<Http> {
+        Some(match w {
+            "-" => Http::None,
+            "health" => Http::Health,
+            "pg-metrics" => Http::PgMetrics,
+            "redis-metrics" => Http::RedisMetrics,
+            _ => return None,
+        })
+    }
 }
 
 impl StandInArgs {
@@ -64,6 +123,7 @@ impl StandInArgs {
                 .as_ref()
                 .map_or("-".into(), |p| p.display().to_string()),
         );
+        a.push(self.http.word().to_owned());
         a
     }
 
@@ -77,6 +137,7 @@ impl StandInArgs {
             validate,
             pg_file,
             redis_file,
+            http,
         ] = a
         else {
             return None;
@@ -91,6 +152,7 @@ impl StandInArgs {
             validate: validate == "validate",
             pg_file: file(pg_file),
             redis_file: file(redis_file),
+            http: Http::parse(http)?,
         })
     }
 }
@@ -119,16 +181,20 @@ pub fn entry() -> Option<ExitCode> {
             .map(|p| std::fs::read_to_string(p).unwrap_or_default())
     };
     let pg_pw = read(&a.pg_file);
-    let redis_pw = read(&a.redis_file);
-    let mut pg: Option<std::process::Child> = None;
+    // The Redis exporter logs in per scrape and holds no connection (module doc).
+    let redis_pw = if a.http == Http::RedisMetrics {
+        None
+    } else {
+        read(&a.redis_file)
+    };
+    let scrape_pw = read(&a.redis_file);
+    let pg: Arc<Mutex<Option<PgSession>>> = Arc::new(Mutex::new(None));
     let mut redis: Option<TcpStream> = None;
     let mut first = true;
     loop {
-        if let Some(pw) = &pg_pw
-            && !pg.as_mut().is_some_and(pg_alive)
-        {
-            pg = pg_connect(&a, pw);
-            if pg.is_none() {
+        if let Some(pw) = &pg_pw {
+            let up = pg_use(&a, pw, &pg);
+            if !up {
                 eprintln!("{}: PostgreSQL refused the password read at start", a.name);
                 if first && a.validate {
                     return Some(ExitCode::from(1));
@@ -152,14 +218,120 @@ pub fn entry() -> Option<ExitCode> {
                 }
             }
         }
+        if first {
+            // Started: serve the endpoint and tell the harness where (module doc).
+            let port = match serve_http(&a, pg_pw.clone(), scrape_pw.clone(), Arc::clone(&pg)) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{}: cannot serve its endpoint: {e}", a.name);
+                    return Some(ExitCode::from(2));
+                }
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "ready {port}");
+            let _ = out.flush();
+        }
         first = false;
-        let all_up = pg_pw.is_none() == pg.is_none() && redis_pw.is_none() == redis.is_none();
+        let pg_up = pg.lock().map(|g| g.is_some()).unwrap_or(false);
+        let all_up = pg_pw.is_none() != pg_up && redis_pw.is_none() == redis.is_none();
         std::thread::sleep(if all_up { USE_EVERY } else { RETRY_EVERY });
     }
 }
 
+/// Uses the pooled session, reconnecting with `pw` when it ended; whether it works now.
+fn pg_use(a: &StandInArgs, pw: &str, pg: &Mutex<Option<PgSession>>) -> bool {
+    let Ok(mut g) = pg.lock() else {
+        return false;
+    };
+    if g.as_mut().is_some_and(pg_alive) {
+        return true;
+    }
+    *g = pg_connect(a, pw);
+    g.is_some()
+}
+
+/// Serves the stand-in's endpoint on a free 127.0.0.1 port (0: none), on a thread.
+fn serve_http(
+    a: &StandInArgs,
+    pg_pw: Option<String>,
+    redis_pw: Option<String>,
+    pg: Arc<Mutex<Option<PgSession>>>,
+) -> std::io::Result<u16> {
+    if a.http == Http::None {
+        return Ok(0);
+    }
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let port = listener.local_addr()?.port();
+    let a = a.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut r = BufReader::new(match conn.try_clone() {
+                Ok(c) => c,
+                Err(_) => continue,
+            });
+            let mut request = String::new();
+            if r.read_line(&mut request).unwrap_or(0) == 0 {
+                continue;
+            }
+            // The headers, up to the empty line (no body: every endpoint is a GET).
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/");
+            let path = path.split('?').next().unwrap_or(path);
+            let (status, body) = match (a.http, path) {
+                (Http::Health, "/health") => (200, "{\"status\": \"ok\"}\n".to_owned()),
+                (Http::PgMetrics, "/metrics") => {
+                    let up = pg_pw.as_deref().is_some_and(|pw| pg_use(&a, pw, &pg));
+                    (
+                        200,
+                        format!(
+                            "# TYPE pg_up gauge\npg_up {}\npg_exporter_last_scrape_error {}\n",
+                            u8::from(up),
+                            u8::from(!up)
+                        ),
+                    )
+                }
+                (Http::RedisMetrics, "/metrics") => {
+                    let up = redis_pw
+                        .as_deref()
+                        .is_some_and(|pw| redis_connect(&a, pw).is_ok());
+                    (
+                        200,
+                        format!("# TYPE redis_up gauge\nredis_up {}\n", u8::from(up)),
+                    )
+                }
+                _ => (404, "404 page not found\n".to_owned()),
+            };
+            let reason = if status == 200 { "OK" } else { "Not Found" };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Ok(port)
+}
+
+/// One `psql` session and its output, read line by line.
+struct PgSession {
+    child: std::process::Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for PgSession {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One `psql` session from "another container" (through the relay), logged in with `pw`.
-fn pg_connect(a: &StandInArgs, pw: &str) -> Option<std::process::Child> {
+fn pg_connect(a: &StandInArgs, pw: &str) -> Option<PgSession> {
     let mut child = Command::new(&a.psql)
         .args([
             "-X",
@@ -181,41 +353,21 @@ fn pg_connect(a: &StandInArgs, pw: &str) -> Option<std::process::Child> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let mut out = BufReader::new(child.stdout.take()?);
-    let ok = child
-        .stdin
-        .as_mut()
-        .is_some_and(|s| s.write_all(b"SELECT 1;\n").and_then(|()| s.flush()).is_ok());
-    let mut line = String::new();
-    if !ok || out.read_line(&mut line).unwrap_or(0) == 0 || line.trim() != "1" {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    // Keep draining its output so the pipe never fills.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while out.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
-    Some(child)
+    let out = BufReader::new(child.stdout.take()?);
+    let mut s = PgSession { child, out };
+    pg_alive(&mut s).then_some(s)
 }
 
-/// Uses the session (a pool's next query); `false` once it has ended.
-fn pg_alive(child: &mut std::process::Child) -> bool {
-    if !matches!(child.try_wait(), Ok(None)) {
-        return false;
-    }
-    let used = child
+/// Uses the session (a pool's next query, a round trip); `false` once it has ended: psql
+/// leaves when the server ends its connection (non-interactive), so the answer never comes.
+fn pg_alive(s: &mut PgSession) -> bool {
+    let sent = s
+        .child
         .stdin
         .as_mut()
-        .is_some_and(|s| s.write_all(b"SELECT 1;\n").and_then(|()| s.flush()).is_ok());
-    if !used {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    used
+        .is_some_and(|i| i.write_all(b"SELECT 1;\n").and_then(|()| i.flush()).is_ok());
+    let mut line = String::new();
+    sent && s.out.read_line(&mut line).unwrap_or(0) > 0 && line.trim() == "1"
 }
 
 fn redis_connect(a: &StandInArgs, pw: &str) -> Result<TcpStream, String> {

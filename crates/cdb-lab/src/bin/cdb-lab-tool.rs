@@ -186,9 +186,21 @@ fn lab_drill(args: &[String]) -> u8 {
         }
         let secs = t.elapsed().as_secs_f64();
         if o.differences.is_empty() {
+            let procs: Vec<String> = o
+                .process_calls
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             println!(
-                "lab: {id}: every step reached the mock's verdict on PostgreSQL {} and Redis {} ({} server calls, {secs:.1} s)",
-                o.pg_version, o.redis_version, o.server_calls
+                "lab: {id}: every step reached the mock's verdict on PostgreSQL {} and Redis {} ({} server calls; answered by the lab's processes: {}; {secs:.1} s)",
+                o.pg_version,
+                o.redis_version,
+                o.server_calls,
+                if procs.is_empty() {
+                    "none".to_owned()
+                } else {
+                    procs.join(", ")
+                }
             );
         } else {
             code = 1;

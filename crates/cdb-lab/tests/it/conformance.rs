@@ -44,12 +44,48 @@ fn mock_and_real_servers_agree_on_every_step() {
         "database-rotate-alter-role",
         "database-revoke-old-sessions",
         "cache-revoke-drop-old-password",
+        // The TLS class: real certificates (certs.rs), PostgreSQL ssl=on, Redis' TLS port.
+        "tls-pre-check-chain",
+        "tls-pre-check-postgres-serves-mount",
+        "tls-rotate-stage-next",
+        "tls-verify-chain",
+        "tls-rollback-reissue",
+        "tls-contain-collect-evidence",
+        // Steps no drill of drills/ reached before the lab's scenarios (scenarios.rs).
+        "cache-rollback-readd-previous",
+        "cache-rollback-drop-failed-next",
+        "monitoring-rollback-roll-forward",
+        "exchange-contain-collect-evidence",
+        "monitoring-contain-collect-evidence",
+        "alerting-mail-contain-collect-evidence",
     ] {
         assert!(
             report.cases.iter().any(|c| c.step == id),
             "{id} not compared\n{report}"
         );
     }
+    // Every cache step's TLS form ran against the TLS port (lab-leak-cache-tls).
+    assert!(
+        report
+            .cases
+            .iter()
+            .filter(|c| c.scenario == "lab-leak-cache-tls")
+            .count()
+            >= 8,
+        "{report}"
+    );
+    // What is still left out is left out by name, with why: the two steps the lab drills
+    // compare, and the one that runs only after a repeated step.
+    let left: Vec<&str> = report.not_run.iter().map(|n| n.step.as_str()).collect();
+    assert_eq!(
+        left,
+        [
+            "database-verify-consumers-healthy",
+            "cache-revoke-end-old-connections",
+            "cache-escalate-collect-state"
+        ],
+        "{report}"
+    );
 }
 
 /// A world that ends sessions at a password change (real PostgreSQL keeps them): the suite

@@ -42,7 +42,19 @@ fn assert_same(id: &str) {
         "{id}: only {} calls reached the real servers",
         o.server_calls
     );
-    eprintln!("{id}: {} calls reached the real servers", o.server_calls);
+    eprintln!(
+        "{id}: {} calls reached the real servers; answered by the lab's processes: {:?}",
+        o.server_calls, o.process_calls
+    );
+    // `/health`, the exporters' metrics and `docker inspect` come from the stand-ins and the
+    // real servers (adapter.rs), not from the world.
+    for verb in ["curl", "inspect"] {
+        assert!(
+            o.process_calls.get(verb).is_some_and(|n| *n > 0),
+            "{id}: no `{verb}` was answered by the lab's processes: {:?}",
+            o.process_calls
+        );
+    }
     let mut msg = String::new();
     for d in &o.differences {
         msg.push_str(&format!(
@@ -79,14 +91,34 @@ fn leak_cache_live_connection_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("leak-cache-live-connection");
 }
 
+/// A failed database rotation (lab scenario): the reverted password file makes the recreated
+/// consumers refused; on real PostgreSQL the stand-ins of cdb_risk and cdb_execution exit at
+/// start and the others are refused, Verify fails, and the routine rollback recovers.
+#[test]
+fn a_failed_database_rotation_is_detected_and_rolled_back_on_real_servers() {
+    assert_same("lab-failed-rotation-db");
+}
+
+/// A failed cache rotation (lab scenario): the staged password is live on real Redis but the
+/// file does not hold it; Verify fails and the routine rollback takes it out again.
+#[test]
+fn a_failed_cache_rotation_is_detected_and_rolled_back_on_real_servers() {
+    assert_same("lab-failed-rotation-cache");
+}
+
 /// The comparison names the step where two runs part and shows both outputs: two mock runs of
 /// different database scenarios (the leak's and the routine rotation's paths differ at their
 /// first step) stand for a lab run that went another way.
 #[test]
 fn a_verdict_difference_names_the_step_and_both_outputs() {
     let cfg = config();
-    let a = cdb_drill::run(&cfg, "leak-db").unwrap();
-    let b = cdb_drill::run(&cfg, "routine-db-straggler").unwrap();
+    // Not beside a lab run of this process, whose step runner would take these mock drills.
+    let (a, b) = cdb_lab::lab::without_lab(|| {
+        (
+            cdb_drill::run(&cfg, "leak-db").unwrap(),
+            cdb_drill::run(&cfg, "routine-db-straggler").unwrap(),
+        )
+    });
     let d = cdb_lab::lab::compare(&a, &b);
     assert!(!d.is_empty());
     let first = &d[0];

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 #[cfg(unix)]
+mod certs;
+#[cfg(unix)]
 mod conformance;
 #[cfg(unix)]
 mod lab;
@@ -15,6 +17,8 @@ mod lifecycle;
 mod pg;
 #[cfg(unix)]
 mod redis;
+#[cfg(unix)]
+mod standin;
 
 /// Starts a server or applies the skip policy (`CI=true`: a missing server fails).
 #[cfg(unix)]

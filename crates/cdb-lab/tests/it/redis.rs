@@ -311,3 +311,206 @@ fn dir_is_protected_and_requirepass_is_not_the_acl_passwords() {
     );
     assert!(!default.contains(&added) && !default.contains(&pw));
 }
+
+/// Makes a CA and a certificate it signs in `dir` with the real `openssl` (EC P-256, as the
+/// runbook's `tls-rotate-stage-next` issues them): `NAME.key`, `NAME.crt`, `ca-NAME.crt`.
+fn issue(dir: &std::path::Path, name: &str, cn: &str) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("req.cnf"),
+        "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n",
+    )
+    .unwrap();
+    let ca_key = format!("ca-{name}.key");
+    let ca_crt = format!("ca-{name}.crt");
+    let key = format!("{name}.key");
+    let csr = format!("{name}.csr");
+    let crt = format!("{name}.crt");
+    for k in [&ca_key, &key] {
+        run(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            k,
+        ]);
+    }
+    run(&[
+        "req",
+        "-x509",
+        "-new",
+        "-config",
+        "req.cnf",
+        "-key",
+        &ca_key,
+        "-subj",
+        "/CN=cdb-internal-ca",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        &ca_crt,
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-config",
+        "req.cnf",
+        "-key",
+        &key,
+        "-subj",
+        &format!("/CN={cn}"),
+        "-addext",
+        &format!("subjectAltName=DNS:{cn},DNS:localhost"),
+        "-out",
+        &csr,
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca_crt,
+        "-CAkey",
+        &ca_key,
+        "-days",
+        "30",
+        "-copy_extensions",
+        "copy",
+        "-out",
+        &crt,
+    ]);
+}
+
+/// Evidence for the TLS forms of the runbook's `redis-cli` calls (the TLS overlay runs Redis
+/// TLS-only, stack facts): on a TLS port a plain `redis-cli` gets no answer; `redis-cli --tls
+/// --cacert CA --cert C --key K` logs in when CA signed the server's certificate, and fails
+/// against a CA that did not (the client checks the server's chain). A TLS port is set at
+/// runtime with `CONFIG SET tls-port` (Redis 6 and later, built with TLS as Debian's is).
+#[test]
+fn a_tls_port_refuses_plain_clients_and_checks_the_servers_chain() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    issue(dir.path(), "redis", "cdb_redis");
+    issue(dir.path(), "client", "cdb-client");
+    let p = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let tls_port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut admin = authed(&redis, redis.password());
+    let set = admin
+        .cmd(&[
+            "CONFIG",
+            "SET",
+            "tls-cert-file",
+            &p("redis.crt"),
+            "tls-key-file",
+            &p("redis.key"),
+            "tls-ca-cert-file",
+            &p("ca-client.crt"),
+            "tls-auth-clients",
+            "optional",
+            "tls-port",
+            &tls_port,
+        ])
+        .unwrap();
+    assert_eq!(set.text(), "OK");
+    let cli = |extra: &[String]| {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &tls_port])
+            .args(extra)
+            .arg("PING")
+            .env("REDISCLI_AUTH", redis.password())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        )
+    };
+    let tls = |ca: &str| -> Vec<String> {
+        [
+            "--tls",
+            "--cacert",
+            &p(ca),
+            "--cert",
+            &p("client.crt"),
+            "--key",
+            &p("client.key"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let plain = cli(&[]);
+    assert_ne!(plain.1, "PONG", "a plain client on the TLS port: {plain:?}");
+    assert_eq!(cli(&tls("ca-redis.crt")), (Some(0), "PONG".into()));
+    let wrong_ca = cli(&tls("ca-client.crt"));
+    assert_ne!(
+        wrong_ca.1, "PONG",
+        "a CA that did not sign the server's certificate: {wrong_ca:?}"
+    );
+}
+
+/// A connection that has not logged in, or whose `AUTH` was refused, is listed by `CLIENT
+/// LIST` with `user=default` until it closes (with `cmd=NULL` before any command, `cmd=auth`
+/// after the refused one). So `user=default` on a consumer's address does not prove that the
+/// consumer logged in: the runbook's `cache-revoke-end-old-connections` counts such a line as
+/// "reconnected" (a false PASS seen once in a lab run of `leak-cache`, where the straggler's
+/// stand-in retries a refused password every 200 ms).
+#[test]
+fn a_connection_refused_at_auth_is_listed_as_user_default() {
+    let Some(redis) = lab(RedisServer::start()) else {
+        return;
+    };
+    let mut admin = authed(&redis, redis.password());
+    let mut never = redis.connect().unwrap();
+    let mut refused = redis.connect().unwrap();
+    assert!(!refused.auth("not-the-password").unwrap());
+    // The two other clients (neither may run CLIENT ID: NOAUTH).
+    let others = {
+        let list = admin.cmd(&["CLIENT", "LIST"]).unwrap().text();
+        list.lines()
+            .filter(|l| !l.contains("cmd=client|list"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(others.len(), 2, "{others:?}");
+    for l in &others {
+        assert!(l.contains(" user=default "), "{l}");
+    }
+    assert!(
+        others.iter().any(|l| l.contains(" cmd=NULL ")),
+        "{others:?}"
+    );
+    assert!(
+        others.iter().any(|l| l.contains(" cmd=auth ")),
+        "{others:?}"
+    );
+    // Neither can run a command.
+    assert!(never.cmd(&["PING"]).unwrap().is_error());
+    assert!(refused.cmd(&["PING"]).unwrap().is_error());
+}
