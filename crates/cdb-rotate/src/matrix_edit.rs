@@ -48,8 +48,12 @@ pub fn set_last_rotated(text: &str, class: &str, date: &str) -> Result<String, S
             break;
         }
         if let Some(rest) = t.strip_prefix("last_rotated:") {
-            let comment = rest.find(" #").map(|k| &rest[k..]).unwrap_or("");
-            let comment = comment.trim_end_matches(['\n', '\r']);
+            let body = rest.trim_end_matches(['\n', '\r']);
+            // The comment with the spaces before it, as they were.
+            let comment = match body.find(" #") {
+                Some(k) => &body[body[..k].trim_end().len()..],
+                None => "",
+            };
             let eol = &l[l.trim_end_matches(['\n', '\r']).len()..];
             out[i] = format!("{}last_rotated: {date}{comment}{eol}", &l[..indent(l)]);
             return Ok(out.concat());
