@@ -614,10 +614,7 @@ impl Session<'_> {
             self.say(&format!("{q} yes (--yes)\n"));
             true
         } else {
-            let mut buf = Vec::new();
-            let a = self.prompt.ask_yes_no(&q, &mut buf)?;
-            let _ = self.out.write_all(&buf);
-            a == Some(true)
+            self.prompt.ask_yes_no(&q, &mut *self.out)? == Some(true)
         };
         if !yes {
             return Ok(None);
@@ -706,10 +703,7 @@ impl Session<'_> {
         }
         if step.manual {
             self.say(&format!("{}\n", step.body.trim_end()));
-            let mut buf = Vec::new();
-            let a = self.prompt.ask_manual(&mut buf)?;
-            let _ = self.out.write_all(&buf);
-            let done = match a {
+            let done = match self.prompt.ask_manual(&mut *self.out)? {
                 ManualAnswer::Quit => return Ok(Flow::Quit),
                 ManualAnswer::Done => true,
                 ManualAnswer::Failed => false,
@@ -736,10 +730,7 @@ impl Session<'_> {
         } else if self.opts.yes {
             "yes-flag"
         } else {
-            let mut buf = Vec::new();
-            let a = self.prompt.ask_step(&mut buf)?;
-            let _ = self.out.write_all(&buf);
-            match a {
+            match self.prompt.ask_step(&mut *self.out)? {
                 Answer::Yes => "yes",
                 Answer::Quit => return Ok(Flow::Quit),
                 Answer::No => {
