@@ -451,58 +451,15 @@ impl Session<'_> {
             let idx: Vec<usize> = (0..self.steps.len())
                 .filter(|&i| self.steps[i].phase == run.phase)
                 .collect();
-            if idx.is_empty() {
-                // As the drill engine: a phase without a step of the class passes.
-                p.record(true);
-                continue;
-            }
-            let replaying = !self.replay.is_empty();
-            let reopen = self.replay.is_empty()
-                && self.replay_open_phase.take().as_deref() == Some(run.phase.as_str());
-            if !replaying && !reopen {
-                self.write(&Record::Phase {
-                    time: now(),
-                    phase: run.phase.as_str().into(),
-                    why: run.why.into(),
-                })?;
-            }
-            if !replaying {
-                self.say(&format!(
-                    "\n== {} — {}{}\n",
-                    run.phase.as_str(),
-                    run.why,
-                    if run.stop_at_first_failure {
-                        " (stops at the first failing step)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            let mut ok = true;
-            for i in idx {
-                match self.step(self.steps[i])? {
-                    Flow::Passed(true) => {}
-                    Flow::Passed(false) => {
-                        ok = false;
-                        if run.stop_at_first_failure {
-                            break;
-                        }
-                    }
-                    Flow::Quit => {
-                        let at = self.steps[i].id.clone();
-                        self.write(&Record::Quit {
-                            time: now(),
-                            at: at.clone(),
-                        })?;
-                        self.say(&format!(
-                            "\nstopped before `{at}`. Continue with: rotate {}{} --resume\n",
-                            self.opts.class,
-                            if self.opts.leak { " --leak" } else { "" }
-                        ));
-                        return Ok(EXIT_QUIT);
-                    }
+            // As the drill engine: a phase without a step of the class passes (its mark counts).
+            let ok = if idx.is_empty() {
+                true
+            } else {
+                match self.phase(&run, &idx)? {
+                    Some(ok) => ok,
+                    None => return Ok(EXIT_QUIT),
                 }
-            }
+            };
             if run.phase == Phase::Verify && ok {
                 self.verified = true;
             }
@@ -531,6 +488,62 @@ impl Session<'_> {
             }
         }
         self.finish(recovered, escalated, post_ok)
+    }
+
+    /// Runs the steps of one phase; `None` when the operator quit.
+    fn phase(
+        &mut self,
+        run: &cdb_model::procedure::PhaseRun,
+        idx: &[usize],
+    ) -> std::io::Result<Option<bool>> {
+        let replaying = !self.replay.is_empty();
+        let reopen = self.replay.is_empty()
+            && self.replay_open_phase.take().as_deref() == Some(run.phase.as_str());
+        if !replaying && !reopen {
+            self.write(&Record::Phase {
+                time: now(),
+                phase: run.phase.as_str().into(),
+                why: run.why.into(),
+            })?;
+        }
+        if !replaying {
+            self.say(&format!(
+                "\n== {} — {}{}\n",
+                run.phase.as_str(),
+                run.why,
+                if run.stop_at_first_failure {
+                    " (stops at the first failing step)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let mut ok = true;
+        for &i in idx {
+            match self.step(self.steps[i])? {
+                Flow::Passed(true) => {}
+                Flow::Passed(false) => {
+                    ok = false;
+                    if run.stop_at_first_failure {
+                        break;
+                    }
+                }
+                Flow::Quit => {
+                    let at = self.steps[i].id.clone();
+                    self.write(&Record::Quit {
+                        time: now(),
+                        at: at.clone(),
+                    })?;
+                    self.say(&format!(
+                        "\nstopped before `{at}`. Continue with: rotate {}{} --resume\n",
+                        self.opts.class,
+                        if self.opts.leak { " --leak" } else { "" }
+                    ));
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(ok))
     }
 
     fn finish(&mut self, recovered: bool, escalated: bool, post_ok: bool) -> std::io::Result<u8> {
