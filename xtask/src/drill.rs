@@ -113,9 +113,10 @@ fn forwarded_args(argv: impl Iterator<Item = String>, add_root: bool) -> Vec<Str
     out
 }
 
-/// Runs `cdb-mock WORD ARGS…` (`rotate --world`) as `drill` runs `cdb-mock drill …`.
-pub fn run_mock_subcommand(word: &str, forwarded: &[String]) -> u8 {
-    run_drill_binary_word(binary(false), word, forwarded)
+/// Runs `cdb-mock WORD ARGS…` (`rotate --world`; `cdb-lab-tool` with `lab`) as `drill` runs
+/// `cdb-mock drill …`.
+pub fn run_mock_subcommand(lab: bool, word: &str, forwarded: &[String]) -> u8 {
+    run_drill_binary_word(binary(lab), word, forwarded)
 }
 
 /// The `cargo run` that builds (when needed) and runs the drill binary, in this xtask's profile.

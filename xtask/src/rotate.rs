@@ -10,9 +10,11 @@
 //!   from the environment, the Compose folder from `--compose` or the current directory, bash
 //!   found as `cdb_rotate::exec::find_bash` says, Git for Windows' on Windows). xtask links
 //!   cdb-rotate, which is portable, so this works from PowerShell.
-//! - `--world SCENARIO`: the same rotation against a drill scenario's mock world: this process
-//!   replaces itself with `cargo run -p cdb-drill --bin cdb-mock -- rotate …` as `drill` does
-//!   (the mock world is Linux-only).
+//! - `--world SCENARIO` (a drill scenario, or `baseline`: the class's fault-free world): the same
+//!   rotation against that mock world: this process replaces itself with
+//!   `cargo run -p cdb-drill --bin cdb-mock -- rotate …` as `drill` does (the mock world is
+//!   Linux-only); with `--lab`, `cargo run -p cdb-lab --bin cdb-lab-tool -- rotate …` (real
+//!   PostgreSQL and Redis behind the steps). A rehearsal never sets `last_rotated`.
 
 use crate::output::{emit, usage};
 use cdb_docs::step::{Phase, Step, Trigger};
@@ -55,6 +57,10 @@ pub struct RotateArgs {
     /// Rotate in the mock world of this drill scenario instead of the real stack (Linux or WSL).
     #[arg(long, value_name = "SCENARIO")]
     pub world: Option<String>,
+    /// With --world: run the steps against real PostgreSQL and Redis and stand-in consumers
+    /// (crates/cdb-lab), the world modelling the rest.
+    #[arg(long, requires = "world")]
+    pub lab: bool,
     /// The mock world's seed (with --world).
     #[arg(long, default_value_t = 1, requires = "world")]
     pub seed: u64,
@@ -199,7 +205,7 @@ fn guided(args: &RotateArgs) -> u8 {
                     fwd.push(v);
                 }
             }
-            crate::drill::run_mock_subcommand("rotate", &fwd)
+            crate::drill::run_mock_subcommand(args.lab, "rotate", &fwd)
         }
     }
 }

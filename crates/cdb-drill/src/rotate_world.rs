@@ -35,6 +35,8 @@ pub struct WorldExecutor {
     scanner_hits: Vec<String>,
     secrets: PathBuf,
     stack: PathBuf,
+    /// What runs the steps besides the sandbox (cdb-lab: the real servers), for the journal.
+    pub label: Option<String>,
 }
 
 impl std::fmt::Debug for WorldExecutor {
@@ -46,10 +48,29 @@ impl std::fmt::Debug for WorldExecutor {
 }
 
 impl WorldExecutor {
-    /// The sandbox and world of scenario `id` (validated against `hub`), as the drill starts it.
-    pub fn new(cfg: &Config, hub: &Hub, id: &str) -> Result<WorldExecutor, DrillError> {
+    /// The world of scenario `id` (`baseline`: the fault-free world of `class` and the trigger,
+    /// the sweep's baseline), validated against `hub`.
+    pub fn scenario(
+        cfg: &Config,
+        hub: &Hub,
+        id: &str,
+        class: &str,
+        leak: bool,
+    ) -> Result<Scenario, DrillError> {
+        if id == "baseline" {
+            return crate::sweep::baseline_scenario(
+                hub,
+                class,
+                if leak { "leak" } else { "routine" },
+            );
+        }
         let sc = scenario::load(&cfg.root, id)?;
         sc.validate(hub)?;
+        Ok(sc)
+    }
+
+    /// The sandbox and world of `sc`, as the drill starts it.
+    pub fn new(cfg: &Config, hub: &Hub, sc: Scenario) -> Result<WorldExecutor, DrillError> {
         let budget = crate::engine::budget_secs(hub, &sc)?;
         let sandbox = Sandbox::new(&cfg.mock_exe)?;
         // As engine::run_with: the world of the seed with the scenario's start overlays, the
@@ -96,14 +117,10 @@ impl WorldExecutor {
             scanner_hits: Vec::new(),
             secrets,
             stack,
+            label: None,
         };
         ex.arm_after("start")?;
         Ok(ex)
-    }
-
-    /// The scenario's class and whether it is a leak.
-    pub fn scenario(&self) -> &Scenario {
-        &self.sc
     }
 
     fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {
@@ -163,7 +180,11 @@ impl WorldExecutor {
 impl Executor for WorldExecutor {
     fn describe(&self) -> String {
         format!(
-            "the mock world of drill scenario `{}` (seed {})",
+            "{}the mock world of drill scenario `{}` (seed {})",
+            self.label
+                .as_ref()
+                .map(|l| format!("{l}, with "))
+                .unwrap_or_default(),
             self.sc.id,
             World::load(&self.sandbox.world_file()).map_or(0, |w| w.seed)
         )
@@ -269,9 +290,16 @@ impl Executor for WorldExecutor {
     }
 }
 
-/// `cdb-mock rotate …`: parses the words, builds the world of `--world SCENARIO`, runs the
-/// rotation with answers from standard input. Exit codes as `cdb_rotate::runner`.
+/// `cdb-mock rotate …`: parses the words, builds the world of `--world SCENARIO` (a drill
+/// scenario, or `baseline`: the class's fault-free world), runs the rotation with answers from
+/// standard input. Exit codes as `cdb_rotate::runner`. cdb-lab's lab runs the same function
+/// with its step runner set (real servers behind the steps).
 pub fn main(args: &[String], exe: &Path) -> u8 {
+    main_in(args, exe, None)
+}
+
+/// [`main`], saying in the journal what else runs the steps (`label`: the lab's servers).
+pub fn main_in(args: &[String], exe: &Path, label: Option<String>) -> u8 {
     let a = match cdb_rotate::cli::parse(args) {
         Ok(a) => a,
         Err(e) => {
@@ -300,17 +328,16 @@ pub fn main(args: &[String], exe: &Path) -> u8 {
     let cfg = Config {
         root: opts.root.clone(),
         seed: a.seed,
-        step_timeout: Duration::from_secs(10),
+        step_timeout: step_timeout(),
         mock_exe: exe.to_path_buf(),
     };
-    let mut exec = match WorldExecutor::new(&cfg, &hub, &id) {
-        Ok(x) => x,
+    let sc = match WorldExecutor::scenario(&cfg, &hub, &id, &opts.class, opts.leak) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {}", cdb_secrets::for_human(&e.to_string()));
             return 2;
         }
     };
-    let sc = exec.scenario();
     if sc.class.value != opts.class || sc.is_leak() != opts.leak {
         eprintln!(
             "error: scenario `{id}` is a {} rotation of `{}`, not a {} rotation of `{}`",
@@ -321,6 +348,14 @@ pub fn main(args: &[String], exe: &Path) -> u8 {
         );
         return 2;
     }
+    let mut exec = match WorldExecutor::new(&cfg, &hub, sc) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}", cdb_secrets::for_human(&e.to_string()));
+            return 2;
+        }
+    };
+    exec.label = label;
     drop(hub);
     let stdin = std::io::stdin();
     let mut prompt = cdb_rotate::LinePrompter {
@@ -333,4 +368,14 @@ pub fn main(args: &[String], exe: &Path) -> u8 {
         &mut std::io::stdout(),
         &mut std::io::stderr(),
     )
+}
+
+/// A step's wall-time limit: 10 s as the drill's default, `CDB_ROTATE_STEP_TIMEOUT` seconds when
+/// set (the lab's real servers and stand-ins are slower than the mock).
+fn step_timeout() -> Duration {
+    let secs = std::env::var("CDB_ROTATE_STEP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(10);
+    Duration::from_secs(secs.max(1))
 }

@@ -28,6 +28,8 @@ mod redis;
 #[cfg(unix)]
 mod relay;
 #[cfg(unix)]
+pub mod rotate_lab;
+#[cfg(unix)]
 pub mod standin;
 
 #[cfg(unix)]

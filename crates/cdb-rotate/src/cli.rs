@@ -91,6 +91,7 @@ pub fn options(a: &Args, default_root: PathBuf) -> crate::Options {
         journal: a.journal.clone(),
         root: a.root.clone().unwrap_or(default_root),
         home: None,
+        rehearsal: a.world.is_some(),
     }
 }
 

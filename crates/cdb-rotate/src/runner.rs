@@ -38,6 +38,9 @@ pub struct Options {
     pub root: PathBuf,
     /// The journal folder (default: [`journal::home`]).
     pub home: Option<PathBuf>,
+    /// A rehearsal (a mock world or the lab): nothing real was rotated, so the matrix's
+    /// `last_rotated` is not offered.
+    pub rehearsal: bool,
 }
 
 /// A bad input: one clear line, exit 2, nothing run.
@@ -591,7 +594,9 @@ impl Session<'_> {
             }
         ));
         let mut matrix_set = None;
-        if outcome == "recovered" {
+        if outcome == "recovered" && self.opts.rehearsal {
+            self.say("a rehearsal: nothing real was rotated, so last_rotated is not offered\n");
+        } else if outcome == "recovered" {
             matrix_set = self.offer_last_rotated()?;
         }
         let checklist = crate::report::checklist(

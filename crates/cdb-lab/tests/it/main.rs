@@ -15,6 +15,8 @@ mod lifecycle;
 mod pg;
 #[cfg(unix)]
 mod redis;
+#[cfg(unix)]
+mod rotate;
 
 /// Starts a server or applies the skip policy (`CI=true`: a missing server fails).
 #[cfg(unix)]
