@@ -117,20 +117,36 @@ pub fn check_prerequisites(secrets: &Path, compose: &Path) -> Result<(), BadInpu
     Ok(())
 }
 
-/// The runbook's "Expect …" for a step: from the paragraph just above its fence.
-pub fn expected(hub: &Hub, step: &Step) -> String {
+/// What a step does and its expected outcome, from the runbook's paragraph just above its
+/// fence: its first sentence, and its "Expect …" (either may be empty: a step right after
+/// another shares that one's paragraph).
+pub fn described(hub: &Hub, step: &Step) -> (String, String) {
+    let para = paragraph(hub, step);
+    let first = para.split(". ").next().unwrap_or("").trim();
+    let what: String = if first.starts_with("Expect") {
+        String::new()
+    } else if first.chars().count() > 240 {
+        format!("{}…", first.chars().take(240).collect::<String>())
+    } else {
+        first.to_owned()
+    };
+    let expect = match para.find("Expect") {
+        Some(i) => para[i..].to_owned(),
+        None => String::new(),
+    };
+    (what, expect)
+}
+
+fn paragraph(hub: &Hub, step: &Step) -> String {
     let Some(doc) = hub.doc(&step.path) else {
         return String::new();
     };
     let before = doc.text.get(..step.span.start).unwrap_or("");
     let para = before.trim_end().rsplit("\n\n").next().unwrap_or("").trim();
-    if para.starts_with("```") {
+    if para.starts_with("```") || para.starts_with('#') {
         return String::new();
     }
-    match para.find("Expect") {
-        Some(i) => para[i..].replace('\n', " "),
-        None => String::new(),
-    }
+    para.replace('\n', " ")
 }
 
 /// The `.prev`, `.next` and `.failed` files of the class's secrets in `dir` (names only).
@@ -334,8 +350,29 @@ fn run_inner(
         verified: false,
         done: Vec::new(),
     };
+    let approvals = hub
+        .matrix()
+        .and_then(|m| m.class(&opts.class))
+        .map(|c| {
+            let (kind, list) = if opts.leak {
+                ("emergency", &c.approvals.emergency)
+            } else {
+                ("routine", &c.approvals.routine)
+            };
+            let names: Vec<&str> = list.iter().map(|a| a.value.as_str()).collect();
+            format!(
+                "approvals required ({kind}, matrix): {} · recovery-time budget: {}\n",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                },
+                c.rto.value
+            )
+        })
+        .unwrap_or_default();
     s.say(&format!(
-        "ROTATION {} · {}{} against {}\njournal: {}{}\n",
+        "ROTATION {} · {}{} against {}\n{approvals}journal: {}{}\n",
         opts.class,
         trigger.as_str(),
         opts.incident
@@ -643,9 +680,9 @@ impl Session<'_> {
                     time: now(),
                     text: format!("last_rotated of `{}` set to {date}", self.opts.class),
                 })?;
-                self.say(&format!(
-                    "last_rotated set; commit it with the rotation record (names, step ids, times, no values)\n"
-                ));
+                self.say(
+                    "last_rotated set; commit it with the rotation record (names, step ids, times, no values)\n",
+                );
                 Ok(Some(date))
             }
             Err(e) => {
@@ -697,18 +734,22 @@ impl Session<'_> {
             Phase::PreCheck | Phase::Verify | Phase::PostCheck
         ) && !guard::deletes(step)
             && !guard::starts_execution(step);
-        let expect = expected(self.hub, step);
+        let (what, expect) = described(self.hub, step);
+        let line = |s: &str| {
+            if s.is_empty() {
+                String::new()
+            } else {
+                format!("  {s}\n")
+            }
+        };
         self.say(&format!(
-            "\n[{}] {}{}\n  {}\n{}",
+            "\n[{}] {}{}\n{}  $ {}\n{}",
             step.phase.as_str(),
             step.id,
             if step.manual { " (manual)" } else { "" },
+            line(&what),
             headline(&step.body),
-            if expect.is_empty() {
-                String::new()
-            } else {
-                format!("  {expect}\n")
-            }
+            line(&expect)
         ));
         let incident = self.incident();
         let verified = self.verified;
