@@ -579,6 +579,8 @@ impl Session<'_> {
                         self.opts.class,
                         if self.opts.leak { " --leak" } else { "" }
                     ));
+                    // The scribe's timeline so far, for the incident record.
+                    self.write_timeline()?;
                     return Ok(None);
                 }
             }
@@ -645,15 +647,21 @@ impl Session<'_> {
             matrix_set,
         );
         self.say(&checklist);
-        let records = journal::read(&self.journal.path).map_err(std::io::Error::other)?;
-        let timeline = crate::report::timeline(&records);
-        let tl_path = self.journal.path.with_extension("timeline.md");
-        crate::exec::write_private(&tl_path, &timeline)?;
+        let (timeline, tl_path) = self.write_timeline()?;
         self.say(&format!(
             "\n{timeline}\n(timeline written to {})\n",
             tl_path.display()
         ));
         Ok(if passed { 0 } else { 1 })
+    }
+
+    /// Renders the journal as the incident timeline into `<journal>.timeline.md` (private).
+    fn write_timeline(&mut self) -> std::io::Result<(String, PathBuf)> {
+        let records = journal::read(&self.journal.path).map_err(std::io::Error::other)?;
+        let timeline = crate::report::timeline(&records);
+        let tl_path = self.journal.path.with_extension("timeline.md");
+        crate::exec::write_private(&tl_path, &timeline)?;
+        Ok((timeline, tl_path))
     }
 
     /// Offers to set `last_rotated` in the matrix; `Some(date)` when it was set.

@@ -579,3 +579,56 @@ fn the_journal_folder_may_not_be_inside_the_repository() {
     assert!(err.contains("is inside the repository"), "{err}");
     assert!(x.ran.is_empty());
 }
+
+#[test]
+fn a_step_cut_off_while_running_runs_again_on_resume_and_a_skip_reason_is_redacted() {
+    let e = env();
+    let o = opts(&e, "database", false);
+    let mut x = Fake::new(&e);
+    let mut p = script(
+        vec![
+            Answer::Skip(format!("kept by hand: {PLANTED}")),
+            Answer::Quit,
+        ],
+        false,
+    );
+    assert_eq!(go(&o, &mut x, &mut p).0, 3);
+    let j = journals(&e)[0].clone();
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(!text.contains(PLANTED), "{text}");
+    assert!(text.contains("kept by hand: [REDACTED]"), "{text}");
+    let tl = std::fs::read_to_string(j.with_extension("timeline.md")).unwrap();
+    assert!(tl.contains("| operator quit |"), "{tl}");
+    // As if the terminal closed while `database-rotate-stage-next` ran: its `begin`, no outcome.
+    let begin = Record::Begin {
+        time: journal::now(),
+        id: "database-rotate-stage-next".into(),
+    };
+    std::fs::write(
+        &j,
+        format!("{text}{}\n", serde_json::to_string(&begin).unwrap()),
+    )
+    .unwrap();
+    let mut x = Fake::new(&e);
+    let (code, out, err) = go(
+        &Options {
+            resume: true,
+            ..o.clone()
+        },
+        &mut x,
+        &mut script(vec![], false),
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        x.ran.first().map(String::as_str),
+        Some("database-rotate-stage-next")
+    );
+    let steps = steps_of(&j);
+    assert_eq!(
+        steps
+            .iter()
+            .filter(|s| s.0 == "database-rotate-stage-next")
+            .count(),
+        1
+    );
+}
