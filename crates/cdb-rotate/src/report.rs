@@ -138,11 +138,23 @@ pub fn checklist(
         })
         .next()
         .unwrap_or_default();
-    let last = |phase: &str| done.iter().rev().find(|s| s.phase == phase);
+    // The last run of a phase (its consecutive records) passed when every step of it did.
     let phase_passed = |phase: &str| {
-        // The last run of the phase: every step of it after its last start passed.
-        let runs: Vec<&StepRecord> = done.iter().filter(|s| s.phase == phase).collect();
-        !runs.is_empty() && last(phase).is_some_and(|s| s.passed)
+        let mut runs: Vec<Vec<&StepRecord>> = Vec::new();
+        let mut prev: Option<&str> = None;
+        for s in done {
+            if prev != Some(s.phase.as_str()) {
+                runs.push(Vec::new());
+            }
+            prev = Some(s.phase.as_str());
+            if let Some(r) = runs.last_mut() {
+                r.push(s);
+            }
+        }
+        runs.iter()
+            .rev()
+            .find(|r| r.first().is_some_and(|s| s.phase == phase))
+            .is_some_and(|r| r.iter().all(|s| s.passed))
     };
     let mut out = String::from("\nPost-rotation checklist (runbook), status from this rotation:\n");
     for item in items {

@@ -632,3 +632,50 @@ fn a_step_cut_off_while_running_runs_again_on_resume_and_a_skip_reason_is_redact
         1
     );
 }
+
+/// What the guards see in the kit's own runbook and playbook. Three rotate steps delete before
+/// Verify passed: the tool refuses them (a finding on the runbook's order, reported, not
+/// changed here); every step that recreates the order path is known to start `cdb_execution`.
+#[test]
+fn the_guards_classify_the_kits_steps() {
+    let e = env();
+    let hub = cdb_rotate::runner::load_hub(&e.root).unwrap();
+    let mut early: Vec<&str> = hub
+        .steps()
+        .filter(|s| {
+            !matches!(
+                s.phase,
+                cdb_docs::Phase::Contain | cdb_docs::Phase::Rollback | cdb_docs::Phase::Revoke
+            ) && cdb_rotate::guard::deletes(s)
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    early.sort_unstable();
+    assert_eq!(
+        early,
+        [
+            "alerting-mail-rotate-forget-old-password",
+            "exchange-rotate-delete-old-read-key",
+            "exchange-rotate-forget-old-read-key",
+        ]
+    );
+    let starts: Vec<&str> = hub
+        .steps()
+        .filter(|s| cdb_rotate::guard::starts_execution(s))
+        .map(|s| s.id.as_str())
+        .collect();
+    for id in [
+        "database-rotate-recreate-consumers",
+        "database-rollback-recreate-consumers",
+        "cache-rotate-recreate-consumers",
+        "exchange-rotate-recreate-consumers",
+    ] {
+        assert!(starts.contains(&id), "{id} not seen: {starts:?}");
+    }
+    assert!(
+        starts
+            .iter()
+            .all(|id| id.contains("recreate") || id.contains("restart")),
+        "{starts:?}"
+    );
+}
