@@ -9,8 +9,8 @@
 //!   runbook orders their deletions before any verify: Contain (the playbook's "cut off what the
 //!   leaked credential can do, before anything else": the leaked keys die first) and Rollback
 //!   (it runs because Verify failed, and deletes the failed new value, never the way back).
-//! - During an incident (a leak, `--incident ID`, or the playbook's marker
-//!   `$SECRETS_PATH/INCIDENT`), a step that would start `cdb_execution` while the kill switch is
+//! - During an incident (`--incident ID`, or the playbook's marker `$SECRETS_PATH/INCIDENT`,
+//!   which its containment of an S1 leak opens), a step that would start `cdb_execution` while the kill switch is
 //!   released, or its state cannot be read: any recreate starts it again, and `cdb_execution`
 //!   trades unless the switch is engaged (stack-facts.md, "The kill switch").
 

@@ -476,10 +476,13 @@ impl Session<'_> {
         self.journal.write(r)
     }
 
+    /// An incident is open: `--incident ID`, or the playbook's marker `$SECRETS_PATH/INCIDENT`
+    /// (its containment opens it for an S1; "while it exists, every step that (re)starts
+    /// `cdb_execution` refuses to run unless the kill switch is engaged", incident playbook,
+    /// Containment). A leak of a lower severity (a TLS key) opens none: the playbook does not
+    /// pause trading for it, and neither does this guard.
     fn incident(&self) -> bool {
-        self.opts.leak
-            || self.opts.incident.is_some()
-            || self.exec.secrets_path().join("INCIDENT").exists()
+        self.opts.incident.is_some() || self.exec.secrets_path().join("INCIDENT").exists()
     }
 
     fn procedure(&mut self) -> std::io::Result<u8> {
