@@ -105,9 +105,14 @@ pub fn main_real(a: &Args, default_root: PathBuf) -> u8 {
             return 2;
         }
     };
-    let secrets = std::env::var_os("SECRETS_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_default();
+    // Steps run in the Compose folder: a relative SECRETS_PATH is made absolute from here first.
+    let secrets = match std::env::var_os("SECRETS_PATH").map(PathBuf::from) {
+        Some(p) if p.is_relative() && !p.as_os_str().is_empty() => {
+            std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+        }
+        Some(p) => p,
+        None => PathBuf::new(),
+    };
     let compose = a
         .compose
         .clone()

@@ -210,7 +210,7 @@ pub fn read(path: &Path) -> Result<Vec<Record>, String> {
         }
         let r: Record = serde_json::from_str(line).map_err(|e| {
             format!(
-                "{}:{}: the journal is corrupted ({e}); it cannot be resumed: start a new rotation and keep this file for the incident record",
+                "{}:{}: the journal is corrupted ({e}); it cannot be resumed: move it out of the journal folder (keep it for the incident record) and start a new rotation",
                 path.display(),
                 i + 1
             )
@@ -253,7 +253,9 @@ pub fn latest_open(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
     names.sort();
     for p in names.into_iter().rev() {
         let recs = read(&p)?;
-        if !finished(&recs) {
+        // The name's prefix is not enough (`alerting-` would match `alerting-mail-…`).
+        let of_class = matches!(recs.first(), Some(Record::Start { class: c, .. }) if c == class);
+        if of_class && !finished(&recs) {
             return Ok(Some(p));
         }
     }
