@@ -163,34 +163,58 @@ impl BashExecutor {
         if let Some(id) = &self.incident {
             cmd.env("CDB_INCIDENT_ID", id);
         }
+        // The step stays in the operator's process group: Ctrl-C in the terminal stops it with
+        // the rotation (the journal's `begin` without an outcome: `--resume` runs it again).
         let mut child = cmd.spawn()?;
-        let (Some(mut so), Some(mut se)) = (child.stdout.take(), child.stderr.take()) else {
+        let (Some(so), Some(se)) = (child.stdout.take(), child.stderr.take()) else {
             return Err(io::Error::other("the step's pipes are missing"));
         };
-        let t_out = std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = so.read_to_end(&mut b);
-            b
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = se.read_to_end(&mut b);
-            b
-        });
+        // Readers fill shared buffers, so output read before a stop is kept even when a
+        // process the step left behind still holds the pipe (then the readers are abandoned).
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let reader = |mut pipe: Box<dyn Read + Send>| {
+            let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let (b, tx) = (buf.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 8192];
+                while let Ok(n) = pipe.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut g) = b.lock() {
+                        g.extend_from_slice(&chunk[..n]);
+                    }
+                }
+                let _ = tx.send(());
+            });
+            buf
+        };
+        let out_buf = reader(Box::new(so));
+        let err_buf = reader(Box::new(se));
+        drop(tx);
         let start = Instant::now();
         let status = loop {
             if let Some(st) = child.try_wait()? {
                 break Some(st);
             }
             if start.elapsed() > limit {
-                let _ = child.kill();
-                let _ = child.wait();
+                stop(&mut child);
                 break None;
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
-        let mut stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
+        for _ in 0..2 {
+            if rx.recv_timeout(Duration::from_secs(2)).is_err() {
+                break;
+            }
+        }
+        let take = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
+            b.lock()
+                .map(|g| String::from_utf8_lossy(&g).into_owned())
+                .unwrap_or_default()
+        };
+        let stdout = take(&out_buf);
+        let mut stderr = take(&err_buf);
         let _ = std::fs::remove_file(&script);
         if status.is_none() {
             stderr.push_str(&format!(
@@ -204,6 +228,13 @@ impl BashExecutor {
             stderr,
         })
     }
+}
+
+/// Stops a step past its limit (bash itself; what it started and still holds its output is
+/// left to end on its own, and its output is no longer read).
+fn stop(child: &mut std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Writes `text` to a new file readable by its owner only.
@@ -254,5 +285,55 @@ impl Executor for BashExecutor {
             "released" => Some(false),
             _ => None,
         })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_is_found_or_named_and_a_missing_one_is_a_clear_error() {
+        let found = find_bash(None).expect("bash on this machine");
+        assert!(found.is_absolute() && found.is_file());
+        let e = find_bash(Some(Path::new("/no/such/bash"))).expect_err("missing");
+        assert_eq!(e, "--bash /no/such/bash: no such file");
+        assert_eq!(find_bash(Some(&found)).expect("given"), found);
+    }
+
+    #[test]
+    fn a_step_runs_in_the_compose_folder_with_secrets_path_and_past_its_limit_is_stopped() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut x = BashExecutor {
+            bash: find_bash(None).expect("bash"),
+            secrets: d.path().join("s"),
+            compose: d.path().to_path_buf(),
+            scratch: d.path().join("scratch"),
+            counter: 0,
+            incident: Some("SEC-20261206-1".into()),
+        };
+        let o = x
+            .bash(
+                "where",
+                "echo \"$(pwd) $SECRETS_PATH $CDB_INCIDENT_ID\"; exit 3\n",
+                Duration::from_secs(20),
+            )
+            .expect("run");
+        assert_eq!(o.code, Some(3));
+        let want = format!(
+            "{} {} SEC-20261206-1\n",
+            d.path().canonicalize().expect("canon").display(),
+            d.path().join("s").display()
+        );
+        assert_eq!(o.stdout, want);
+        let t = Instant::now();
+        let o = x
+            .bash("hang", "sleep 30\n", Duration::from_millis(300))
+            .expect("run");
+        assert_eq!(o.code, None);
+        assert!(o.stderr.contains("stopped after"), "{}", o.stderr);
+        assert!(t.elapsed() < Duration::from_secs(10));
+        // The scripts are removed after each step.
+        assert_eq!(std::fs::read_dir(&x.scratch).expect("scratch").count(), 0);
     }
 }
