@@ -211,6 +211,9 @@ struct Session<'a> {
     /// After a resume: the staging files the journal's last step left, checked before the
     /// first step runs.
     files_then: Option<Vec<String>>,
+    /// After a resume: the step the journal shows begun and never finished (cut off while
+    /// running), which may have changed the staging files itself.
+    cut_off: Option<String>,
     verified: bool,
     /// Every step outcome of this rotation (replayed and run), in order.
     done: Vec<StepRecord>,
@@ -282,6 +285,7 @@ fn run_inner(
     let mut replay = VecDeque::new();
     let mut replay_open_phase = None;
     let mut files_then = None;
+    let mut cut_off = None;
     let (mut jr, resumed) = if opts.resume {
         let path = match &opts.journal {
             Some(p) => p.clone(),
@@ -298,6 +302,7 @@ fn run_inner(
         let recs = journal::read(&path).map_err(BadInput)?;
         check_resumable(&path, &recs, opts)?;
         files_then = Some(journaled_files(&recs));
+        cut_off = cut_off_step(&recs);
         for r in &recs {
             match r {
                 Record::Step(s) => {
@@ -347,6 +352,7 @@ fn run_inner(
         replay,
         replay_open_phase,
         files_then,
+        cut_off,
         verified: false,
         done: Vec::new(),
     };
@@ -430,6 +436,19 @@ fn journaled_files(recs: &[Record]) -> Vec<String> {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+/// The step a journal shows begun and not finished at its end, if any.
+fn cut_off_step(recs: &[Record]) -> Option<String> {
+    let mut open = None;
+    for r in recs {
+        match r {
+            Record::Begin { id, .. } => open = Some(id.clone()),
+            Record::Step(s) if open.as_deref() == Some(s.id.as_str()) => open = None,
+            _ => {}
+        }
+    }
+    open
 }
 
 /// The state on disk must be what the journal's last step left: checked once the journaled
@@ -731,13 +750,20 @@ impl Session<'_> {
             return Ok(Flow::Passed(passed));
         }
         if let Some(then) = self.files_then.take() {
-            check_files(
+            let checked = check_files(
                 &self.journal.path,
                 &then,
                 self.exec.secrets_path(),
                 &self.secrets_names,
-            )
-            .map_err(std::io::Error::other)?;
+            );
+            match (checked, self.cut_off.take()) {
+                (Ok(()), _) => {}
+                // Steps are safe to re-run (docs/step-format.md): the one cut off runs again.
+                (Err(e), Some(id)) => self.say(&format!(
+                    "note: `{id}` was cut off while running and may have changed them: {e}\n"
+                )),
+                (Err(e), None) => return Err(std::io::Error::other(e)),
+            }
         }
         let started = now();
         let read_only = matches!(

@@ -609,6 +609,12 @@ fn a_step_cut_off_while_running_runs_again_on_resume_and_a_skip_reason_is_redact
         format!("{text}{}\n", serde_json::to_string(&begin).unwrap()),
     )
     .unwrap();
+    // It had staged its file before the terminal closed: a change the journal cannot show.
+    std::fs::write(
+        e.secrets.join("POSTGRES_PASSWORD.next"),
+        "half-staged-0123456789ab",
+    )
+    .unwrap();
     let mut x = Fake::new(&e);
     let (code, out, err) = go(
         &Options {
@@ -619,6 +625,10 @@ fn a_step_cut_off_while_running_runs_again_on_resume_and_a_skip_reason_is_redact
         &mut script(vec![], false),
     );
     assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("note: `database-rotate-stage-next` was cut off while running"),
+        "{out}"
+    );
     assert_eq!(
         x.ran.first().map(String::as_str),
         Some("database-rotate-stage-next")
