@@ -214,6 +214,8 @@ struct Session<'a> {
     /// After a resume: the step the journal shows begun and never finished (cut off while
     /// running), which may have changed the staging files itself.
     cut_off: Option<String>,
+    /// The redactor of the values known since the last thing that ran (`None`: build it).
+    redactor: Option<std::rc::Rc<Redactor>>,
     verified: bool,
     /// Every step outcome of this rotation (replayed and run), in order.
     done: Vec<StepRecord>,
@@ -353,6 +355,7 @@ fn run_inner(
         replay_open_phase,
         files_then,
         cut_off,
+        redactor: None,
         verified: false,
         done: Vec::new(),
     };
@@ -479,10 +482,18 @@ fn check_files(
 }
 
 impl Session<'_> {
-    fn redactor(&mut self) -> Redactor {
+    /// The redactor for the values known now: built again only after something ran (a step,
+    /// a manual step's effect, a replay), since compiling every value's encoded forms costs far
+    /// more than masking a line.
+    fn redactor(&mut self) -> std::rc::Rc<Redactor> {
+        if let Some(r) = &self.redactor {
+            return r.clone();
+        }
         let mut v = values_in(self.exec.secrets_path());
         v.extend(self.exec.known_values());
-        Redactor::new(v)
+        let r = std::rc::Rc::new(Redactor::new(v));
+        self.redactor = Some(r.clone());
+        r
     }
 
     fn say(&mut self, text: &str) {
@@ -737,6 +748,7 @@ impl Session<'_> {
                     step.id
                 )));
             }
+            self.redactor = None;
             if let Some(again) = self.exec.replay(step, &r.decision)?
                 && again != r.passed
             {
@@ -808,6 +820,7 @@ impl Session<'_> {
                 time: now(),
                 id: step.id.clone(),
             })?;
+            self.redactor = None;
             let o = self.exec.manual(step, done)?;
             let passed = o.code == Some(0);
             return self.finish_step(
@@ -853,6 +866,7 @@ impl Session<'_> {
             time: now(),
             id: step.id.clone(),
         })?;
+        self.redactor = None;
         let o = self.exec.run(step)?;
         let passed = o.code == Some(0);
         self.finish_step(
