@@ -23,10 +23,12 @@ const STEPS: &[&str] = &[
     "cargo test --workspace --locked",
     "cargo fmt --all --check",
     "cargo clippy --workspace --all-targets --locked -- -D warnings",
-    "cargo check --target x86_64-pc-windows-gnu --locked -p xtask -p cdb-verify -p cdb-review -p cdb-model --all-targets",
+    "cargo check --target x86_64-pc-windows-gnu --locked -p xtask -p cdb-verify -p cdb-review -p cdb-model -p cdb-rotate --all-targets",
     "cargo xtask verify",
     "cargo xtask drill --all",
     "cargo xtask drill leak-db leak-cache lab-failed-rotation-db lab-failed-rotation-cache --lab",
+    "cargo xtask rotate database --world baseline --yes --lab",
+    "cargo xtask rotate cache --world baseline --yes --lab",
     "cargo xtask verify --format sarif --root tests/fixtures/hub > target/verify-sample.sarif",
 ];
 

@@ -113,8 +113,18 @@ fn forwarded_args(argv: impl Iterator<Item = String>, add_root: bool) -> Vec<Str
     out
 }
 
+/// Runs `cdb-mock WORD ARGS…` (`rotate --world`; `cdb-lab-tool` with `lab`) as `drill` runs
+/// `cdb-mock drill …`.
+pub fn run_mock_subcommand(lab: bool, word: &str, forwarded: &[String]) -> u8 {
+    run_drill_binary_word(binary(lab), word, forwarded)
+}
+
 /// The `cargo run` that builds (when needed) and runs the drill binary, in this xtask's profile.
-fn cargo_run((package, bin): (&str, &str), forwarded: &[String]) -> std::process::Command {
+fn cargo_run_word(
+    (package, bin): (&str, &str),
+    word: &str,
+    forwarded: &[String],
+) -> std::process::Command {
     // The cargo that runs this xtask (`cargo run` sets CARGO), else the one that built it.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut cmd = std::process::Command::new(cargo);
@@ -123,17 +133,21 @@ fn cargo_run((package, bin): (&str, &str), forwarded: &[String]) -> std::process
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
-    cmd.args(["-p", package, "--bin", bin, "--", "drill"])
+    cmd.args(["-p", package, "--bin", bin, "--", word])
         .args(forwarded);
     cmd
 }
 
 /// Replaces this process with the drill (so signals, the terminal of `--shell` and the exit code
 /// are the drill's own); returns only when that cannot start.
-#[cfg(unix)]
 fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
+    run_drill_binary_word(which, "drill", forwarded)
+}
+
+#[cfg(unix)]
+fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) -> u8 {
     use std::os::unix::process::CommandExt;
-    let e = cargo_run(which, forwarded).exec();
+    let e = cargo_run_word(which, word, forwarded).exec();
     eprintln!(
         "error: cannot start `cargo run -p {}` for the drill: {e}",
         which.0
@@ -142,9 +156,9 @@ fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
 }
 
 #[cfg(not(unix))]
-fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
+fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) -> u8 {
     // Unreachable (`run` stops first off Unix); kept so both cfgs type-check the command.
-    let _ = cargo_run(which, forwarded);
+    let _ = cargo_run_word(which, word, forwarded);
     eprintln!("{NEEDS_LINUX}");
     2
 }

@@ -35,7 +35,7 @@ enum Command {
     Review(review::ReviewArgs),
     /// Run locally, step by step, exactly what CI runs (`.ci/run`); stops at the first failure.
     Ci(ci::CiArgs),
-    /// Plan a rotation of one class from the runbook and the matrix (`--dry-run`; nothing runs).
+    /// Rotate one class: the runbook step by step, guarded and journaled (`--dry-run`: the plan).
     Rotate(rotate::RotateArgs),
 }
 

@@ -1,13 +1,20 @@
-//! `cargo xtask rotate <class> --dry-run`: the plan of a rotation, read from the hub and the
-//! matrix, in the order `cdb_model::procedure` (the drill engine's phase order) runs it.
+//! `cargo xtask rotate <class>`: the runbook executed step by step, guarded and journaled
+//! (issue 15).
 //!
-//! Only the plan exists so far (issue 15's "Plan first"): the steps of every phase for the class
-//! and trigger, which of them would ask before running (everything that changes something),
-//! which are manual, the approvals the matrix requires, the recovery-time budget against the
-//! steps' own time, and what the operator must have at hand. Nothing is run, no file is written,
-//! so the plan works anywhere `verify` does, Windows included. Running the steps against the
-//! real stack (guarded, journaled, resumable) is not built yet, and `rotate` without
-//! `--dry-run` says so.
+//! - `--dry-run`: the plan, read from the hub and the matrix, in the order
+//!   `cdb_model::procedure` (the drill engine's phase order) runs it: the steps of every phase
+//!   for the class and trigger, which ask before running, which are manual, the approvals the
+//!   matrix requires, the recovery-time budget and what the operator must have at hand. Nothing
+//!   runs, nothing is written.
+//! - Without it: the guided rotation of `cdb-rotate` against the real stack (`SECRETS_PATH`
+//!   from the environment, the Compose folder from `--compose` or the current directory, bash
+//!   found as `cdb_rotate::exec::find_bash` says, Git for Windows' on Windows). xtask links
+//!   cdb-rotate, which is portable, so this works from PowerShell.
+//! - `--world SCENARIO` (a drill scenario, or `baseline`: the class's fault-free world): the same
+//!   rotation against that mock world: this process replaces itself with
+//!   `cargo run -p cdb-drill --bin cdb-mock -- rotate …` as `drill` does (the mock world is
+//!   Linux-only); with `--lab`, `cargo run -p cdb-lab --bin cdb-lab-tool -- rotate …` (real
+//!   PostgreSQL and Redis behind the steps). A rehearsal never sets `last_rotated`.
 
 use crate::output::{emit, usage};
 use cdb_docs::step::{Phase, Step, Trigger};
@@ -25,9 +32,38 @@ pub struct RotateArgs {
     /// The leak path (containment first, never back to the leaked value); default: routine.
     #[arg(long)]
     pub leak: bool,
-    /// Print the plan and run nothing (the only mode built so far).
+    /// Print the plan and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// The incident record's id (`SEC-YYYYMMDD-N`): the rotation runs under the incident's
+    /// guards, and the steps get it as `CDB_INCIDENT_ID`.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// Continue an interrupted rotation of the class at its first step not done.
+    #[arg(long)]
+    pub resume: bool,
+    /// The journal to resume (default: the newest unfinished one of the class).
+    #[arg(long, value_name = "FILE", requires = "resume")]
+    pub journal: Option<PathBuf>,
+    /// Run the steps that change something without asking (manual steps still wait).
+    #[arg(long)]
+    pub yes: bool,
+    /// The bash that runs the steps (default: found on PATH; on Windows, Git for Windows').
+    #[arg(long, value_name = "PATH")]
+    pub bash: Option<PathBuf>,
+    /// The folder holding the stack's Compose files (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub compose: Option<PathBuf>,
+    /// Rotate in the mock world of this drill scenario instead of the real stack (Linux or WSL).
+    #[arg(long, value_name = "SCENARIO")]
+    pub world: Option<String>,
+    /// With --world: run the steps against real PostgreSQL and Redis and stand-in consumers
+    /// (crates/cdb-lab), the world modelling the rest.
+    #[arg(long, requires = "world")]
+    pub lab: bool,
+    /// The mock world's seed (with --world).
+    #[arg(long, default_value_t = 1, requires = "world")]
+    pub seed: u64,
     /// The tree holding the Docs Hub (default: the workspace root).
     #[arg(long)]
     pub root: Option<PathBuf>,
@@ -35,10 +71,7 @@ pub struct RotateArgs {
 
 pub fn run(args: RotateArgs) -> u8 {
     if !args.dry_run {
-        return usage(
-            "`rotate` runs only with --dry-run so far: the guided run on the real stack is not built \
-             (issue 15). Run the runbook's steps by hand, and rehearse them with `cargo xtask drill`.",
-        );
+        return guided(&args);
     }
     let root = args.root.unwrap_or_else(crate::workspace_root);
     let hub = match Hub::load(
@@ -111,6 +144,70 @@ pub fn run(args: RotateArgs) -> u8 {
         steps,
     };
     emit(&plan.render())
+}
+
+/// The guided rotation: the real stack in this process, the mock world in cdb-drill's binary.
+fn guided(args: &RotateArgs) -> u8 {
+    let words = cdb_rotate::cli::Args {
+        class: args.class.clone(),
+        leak: args.leak,
+        incident: args.incident.clone(),
+        resume: args.resume,
+        journal: args.journal.clone(),
+        yes: args.yes,
+        bash: args.bash.clone(),
+        compose: args.compose.clone(),
+        root: args.root.clone(),
+        world: args.world.clone(),
+        seed: args.seed,
+        dry_run: false,
+    };
+    match &args.world {
+        None => cdb_rotate::cli::main_real(&words, crate::workspace_root()),
+        Some(_) => {
+            if !cfg!(unix) {
+                return usage(
+                    "--world needs Linux or WSL (the mock world runs each step in Linux namespaces); \
+                     without --world the rotation runs here against the real stack",
+                );
+            }
+            let mut fwd = vec![args.class.clone()];
+            for (on, flag) in [
+                (args.leak, "--leak"),
+                (args.resume, "--resume"),
+                (args.yes, "--yes"),
+            ] {
+                if on {
+                    fwd.push(flag.into());
+                }
+            }
+            for (v, flag) in [
+                (args.incident.clone(), "--incident"),
+                (
+                    args.journal.as_ref().map(|p| p.display().to_string()),
+                    "--journal",
+                ),
+                (args.world.clone(), "--world"),
+                (Some(args.seed.to_string()), "--seed"),
+                (
+                    Some(
+                        args.root
+                            .clone()
+                            .unwrap_or_else(crate::workspace_root)
+                            .display()
+                            .to_string(),
+                    ),
+                    "--root",
+                ),
+            ] {
+                if let Some(v) = v {
+                    fwd.push(flag.into());
+                    fwd.push(v);
+                }
+            }
+            crate::drill::run_mock_subcommand(args.lab, "rotate", &fwd)
+        }
+    }
 }
 
 struct Plan<'a> {

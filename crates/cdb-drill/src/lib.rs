@@ -25,6 +25,7 @@ pub mod page;
 pub mod pg;
 pub mod redis_conns;
 pub mod report;
+pub mod rotate_world;
 pub mod sandbox;
 pub mod scan;
 pub mod sessions;

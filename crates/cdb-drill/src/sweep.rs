@@ -232,7 +232,7 @@ fn scenario(
 }
 
 /// The fault-free drill of a class and trigger (a sweep's baseline).
-fn baseline_scenario(
+pub(crate) fn baseline_scenario(
     hub: &cdb_docs::Hub,
     class: &str,
     trigger: &str,

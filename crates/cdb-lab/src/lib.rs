@@ -31,6 +31,7 @@ mod redis;
 mod relay;
 #[cfg(unix)]
 pub mod scenarios;
+pub mod rotate_lab;
 #[cfg(unix)]
 pub mod standin;
 

@@ -105,11 +105,21 @@ fn a_routine_plan_has_no_containment_and_its_own_approvals() {
 }
 
 #[test]
-fn without_dry_run_or_with_an_unknown_class_it_refuses_with_exit_2() {
+fn without_secrets_path_or_with_an_unknown_class_it_refuses_with_exit_2() {
     let fx = Fixture::kit();
-    let run = rotate(&fx, &["database"]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("only with --dry-run"), "{}", run.stderr);
+    let home = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("xtask")
+        .unwrap()
+        .args(["rotate", "database", "--root"])
+        .arg(fx.dir.path())
+        .env_remove("SECRETS_PATH")
+        .env("CDB_ROTATE_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SECRETS_PATH is not set"), "{err}");
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
     let run = rotate(&fx, &["no-such-class", "--dry-run"]);
     assert_eq!(run.code, 2);
     assert!(
@@ -117,4 +127,94 @@ fn without_dry_run_or_with_an_unknown_class_it_refuses_with_exit_2() {
         "{}",
         run.stderr
     );
+}
+
+/// The real-stack executor end to end: `cargo xtask rotate database --yes` on the fixture hub,
+/// its steps run by bash with a stand-in `curl` first on PATH (the fixture's health checks call
+/// it), in the given Compose folder, with SECRETS_PATH set. The stand-in prints the password
+/// file, as a careless tool might: the terminal and the journal show it redacted.
+#[cfg(unix)]
+#[test]
+fn the_real_stack_executor_runs_the_steps_with_bash_and_redacts_what_they_print() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::hub();
+    let d = tempfile::tempdir().unwrap();
+    let (bin, secrets, compose, home) = (
+        d.path().join("bin"),
+        d.path().join("secrets"),
+        d.path().join("compose"),
+        d.path().join("home"),
+    );
+    for p in [&bin, &secrets, &compose] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let value = "Zq8-real-stack-pw-4c1d9e7a2b";
+    std::fs::write(secrets.join("POSTGRES_PASSWORD"), value).unwrap();
+    std::fs::write(compose.join("compose.blue.yml"), "services: {}\n").unwrap();
+    // With FAIL_VERIFY in the Compose folder (where steps run), every call after the first
+    // fails: the pre-check passes, Verify does not.
+    let curl = bin.join("curl");
+    std::fs::write(
+        &curl,
+        "#!/bin/sh\necho \"pw=$(cat \"$SECRETS_PATH/POSTGRES_PASSWORD\") cwd=$(pwd)\"\necho x >> calls\n[ ! -e FAIL_VERIFY ] || [ \"$(wc -l < calls)\" -lt 2 ]\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let go = || {
+        assert_cmd::Command::cargo_bin("xtask")
+            .unwrap()
+            .args(["rotate", "database", "--yes", "--root"])
+            .arg(fx.dir.path())
+            .arg("--compose")
+            .arg(&compose)
+            .env("PATH", &path)
+            .env("SECRETS_PATH", &secrets)
+            .env("CDB_ROTATE_HOME", &home)
+            .output()
+            .unwrap()
+    };
+    let out = go();
+    let so = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{so}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        so.contains(&format!("pw=[REDACTED] cwd={}", compose.display())),
+        "{so}"
+    );
+    assert!(so.contains("PASS database-verify-health"), "{so}");
+    assert!(so.contains("ROTATION PASSED: recovered"), "{so}");
+    let journals: Vec<_> = std::fs::read_dir(&home)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(journals.len(), 1);
+    let j = std::fs::read_to_string(journals[0].path()).unwrap();
+    assert!(!so.contains(value) && !j.contains(value));
+    assert!(
+        j.contains(
+            "\"id\":\"database-rotate-role\",\"phase\":\"rotate\",\"decision\":\"yes-flag\""
+        ),
+        "{j}"
+    );
+    // The matrix's last_rotated was set (--yes), in place.
+    assert!(fx.read(crate::support::MATRIX).contains("last_rotated: 20"));
+
+    // Verify fails: the routine rollback runs, verify again fails, the rotation escalates (exit 1).
+    std::fs::write(compose.join("FAIL_VERIFY"), "").unwrap();
+    std::fs::remove_file(compose.join("calls")).unwrap();
+    let out = go();
+    let so = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{so}");
+    assert!(so.contains("passed database-rollback-role"), "{so}");
+    assert!(so.contains("ROTATION FAILED: escalated"), "{so}");
 }

@@ -16,6 +16,7 @@ mod pgworld;
 mod pictures;
 mod props;
 mod redis;
+mod rotate;
 mod scenarios;
 mod shell;
 mod shipped;

@@ -26,6 +26,18 @@ fn main() -> ExitCode {
     {
         return ExitCode::from(lab_drill(rest));
     }
+    // `cargo xtask rotate … --world W --lab`: the guided rotation on the real servers.
+    if let Some((first, rest)) = args.split_first()
+        && first == "rotate"
+    {
+        return match std::env::current_exe() {
+            Ok(exe) => ExitCode::from(cdb_lab::rotate_lab::main(rest, &exe)),
+            Err(e) => {
+                eprintln!("error: cannot find this executable for the lab's tools: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     eprintln!("cdb-lab-tool: run by the lab as `docker` or a mock tool, not by hand");
     ExitCode::from(2)
 }

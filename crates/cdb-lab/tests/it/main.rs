@@ -19,6 +19,7 @@ mod pg;
 mod redis;
 #[cfg(unix)]
 mod standin;
+mod rotate;
 
 /// Starts a server or applies the skip policy (`CI=true`: a missing server fails).
 #[cfg(unix)]
