@@ -479,8 +479,8 @@ fn a_tls_port_refuses_plain_clients_and_checks_the_servers_chain() {
 /// LIST` with `user=default` until it closes (with `cmd=NULL` before any command, `cmd=auth`
 /// after the refused one). So `user=default` on a consumer's address does not prove that the
 /// consumer logged in: the runbook's `cache-revoke-end-old-connections` counts such a line as
-/// "reconnected" (a false PASS seen once in a lab run of `leak-cache`, where the straggler's
-/// stand-in retries a refused password every 200 ms).
+/// "reconnected" (the most likely cause of a false PASS seen once in a lab run of `leak-cache`,
+/// where the straggler's stand-in retries a refused password every 200 ms).
 #[test]
 fn a_connection_refused_at_auth_is_listed_as_user_default() {
     let Some(redis) = lab(RedisServer::start()) else {
