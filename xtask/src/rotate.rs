@@ -42,9 +42,13 @@ pub struct RotateArgs {
     /// Continue an interrupted rotation of the class at its first step not done.
     #[arg(long)]
     pub resume: bool,
-    /// The journal to resume (default: the newest unfinished one of the class).
-    #[arg(long, value_name = "FILE", requires = "resume")]
+    /// The journal to resume or print (default: the class's newest unfinished one; with
+    /// --timeline its newest).
+    #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Print a journal as the incident timeline (markdown) and run nothing.
+    #[arg(long, conflicts_with_all = ["resume", "dry_run", "world"])]
+    pub timeline: bool,
     /// Run the steps that change something without asking (manual steps still wait).
     #[arg(long)]
     pub yes: bool,
@@ -161,7 +165,11 @@ fn guided(args: &RotateArgs) -> u8 {
         world: args.world.clone(),
         seed: args.seed,
         dry_run: false,
+        timeline: args.timeline,
     };
+    if args.journal.is_some() && !args.resume && !args.timeline {
+        return usage("--journal is for --resume or --timeline");
+    }
     match &args.world {
         None => cdb_rotate::cli::main_real(&words, crate::workspace_root()),
         Some(_) => {

@@ -3,7 +3,37 @@
 
 use std::path::PathBuf;
 
-pub const USAGE: &str = "usage: rotate <class> [--leak] [--incident ID] [--resume [--journal FILE]] [--yes] [--bash PATH] [--compose DIR] [--root DIR] [--world SCENARIO [--seed N]]";
+pub const USAGE: &str = "usage: rotate <class> [--leak] [--incident ID] [--resume [--journal FILE]] [--yes] [--bash PATH] [--compose DIR] [--root DIR] [--world SCENARIO [--seed N]] | <class> --timeline [--journal FILE]";
+
+/// `--timeline`: the journal (`--journal`, else the class's newest in the journal folder) as
+/// the incident timeline on standard output; nothing runs. Exit 2 when there is none or it
+/// cannot be read.
+pub fn print_timeline(a: &Args) -> u8 {
+    let path = match &a.journal {
+        Some(p) => p.clone(),
+        None => match crate::journal::home().and_then(|h| crate::journal::newest(&h, &a.class)) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                eprintln!("error: no journal of `{}` in the journal folder", a.class);
+                return 2;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+    };
+    match crate::journal::read(&path) {
+        Ok(recs) => {
+            print!("{}", crate::report::timeline(&recs));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {}", cdb_secrets::for_human(&e));
+            2
+        }
+    }
+}
 
 /// The parsed words.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +52,8 @@ pub struct Args {
     pub world: Option<String>,
     pub seed: u64,
     pub dry_run: bool,
+    /// Print a journal as the incident timeline and run nothing.
+    pub timeline: bool,
 }
 
 /// Parses the words after `rotate`.
@@ -56,6 +88,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             "--resume" => a.resume = true,
             "--yes" => a.yes = true,
             "--dry-run" => a.dry_run = true,
+            "--timeline" => a.timeline = true,
             "--incident" => a.incident = Some(take(&mut i)?),
             "--journal" => a.journal = Some(PathBuf::from(take(&mut i)?)),
             "--bash" => a.bash = Some(PathBuf::from(take(&mut i)?)),
@@ -74,8 +107,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         i += 1;
     }
     a.class = class.ok_or("name the class to rotate")?;
-    if a.journal.is_some() && !a.resume {
-        return Err("--journal is for --resume".into());
+    if a.journal.is_some() && !a.resume && !a.timeline {
+        return Err("--journal is for --resume or --timeline".into());
     }
     Ok(a)
 }
@@ -98,6 +131,9 @@ pub fn options(a: &Args, default_root: PathBuf) -> crate::Options {
 /// `rotate` against the real stack: bash found, `SECRETS_PATH` from the environment, the
 /// Compose folder from `--compose` or the current directory, answers from standard input.
 pub fn main_real(a: &Args, default_root: PathBuf) -> u8 {
+    if a.timeline {
+        return print_timeline(a);
+    }
     let bash = match crate::exec::find_bash(a.bash.as_deref()) {
         Ok(b) => b,
         Err(e) => {

@@ -261,3 +261,29 @@ pub fn latest_open(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
     }
     Ok(None)
 }
+
+/// The newest journal of `class` in `dir` (finished or not), if any.
+pub fn newest(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(None);
+    };
+    let mut names: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("{class}-")))
+        })
+        .collect();
+    names.sort();
+    for p in names.into_iter().rev() {
+        if let Ok(recs) = read(&p)
+            && matches!(recs.first(), Some(Record::Start { class: c, .. }) if c == class)
+        {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}

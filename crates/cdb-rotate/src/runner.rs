@@ -214,6 +214,8 @@ struct Session<'a> {
     /// After a resume: the step the journal shows begun and never finished (cut off while
     /// running), which may have changed the staging files itself.
     cut_off: Option<String>,
+    /// `--incident ID`, or the one the resumed rotation was started under.
+    incident: Option<String>,
     /// The redactor of the values known since the last thing that ran (`None`: build it).
     redactor: Option<std::rc::Rc<Redactor>>,
     verified: bool,
@@ -288,6 +290,7 @@ fn run_inner(
     let mut replay_open_phase = None;
     let mut files_then = None;
     let mut cut_off = None;
+    let mut incident = opts.incident.clone();
     let (mut jr, resumed) = if opts.resume {
         let path = match &opts.journal {
             Some(p) => p.clone(),
@@ -305,6 +308,13 @@ fn run_inner(
         check_resumable(&path, &recs, opts)?;
         files_then = Some(journaled_files(&recs));
         cut_off = cut_off_step(&recs);
+        // The incident the rotation was started under stays open on resume.
+        if let Some(Record::Start {
+            incident: Some(i), ..
+        }) = recs.first()
+        {
+            incident = incident.or_else(|| Some(i.clone()));
+        }
         for r in &recs {
             match r {
                 Record::Step(s) => {
@@ -331,7 +341,7 @@ fn run_inner(
             time: now(),
             class: opts.class.clone(),
             trigger: trigger.as_str().into(),
-            incident: opts.incident.clone(),
+            incident: incident.clone(),
             world: exec.describe(),
         })
         .map_err(io_bad("cannot write the journal"))?;
@@ -355,6 +365,7 @@ fn run_inner(
         replay_open_phase,
         files_then,
         cut_off,
+        incident,
         redactor: None,
         verified: false,
         done: Vec::new(),
@@ -384,7 +395,7 @@ fn run_inner(
         "ROTATION {} · {}{} against {}\n{approvals}journal: {}{}\n",
         opts.class,
         trigger.as_str(),
-        opts.incident
+        s.incident
             .as_ref()
             .map(|i| format!(" · incident {i}"))
             .unwrap_or_default(),
@@ -512,7 +523,7 @@ impl Session<'_> {
     /// Containment). A leak of a lower severity (a TLS key) opens none: the playbook does not
     /// pause trading for it, and neither does this guard.
     fn incident(&self) -> bool {
-        self.opts.incident.is_some() || self.exec.secrets_path().join("INCIDENT").exists()
+        self.incident.is_some() || self.exec.secrets_path().join("INCIDENT").exists()
     }
 
     fn procedure(&mut self) -> std::io::Result<u8> {

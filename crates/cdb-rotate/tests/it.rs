@@ -689,3 +689,31 @@ fn the_guards_classify_the_kits_steps() {
         "{starts:?}"
     );
 }
+
+#[test]
+fn a_resumed_rotation_stays_under_the_incident_it_was_started_under() {
+    let e = env();
+    let o = Options {
+        incident: Some("SEC-20261206-2".into()),
+        ..opts(&e, "database", true)
+    };
+    let mut x = Fake::new(&e);
+    x.kill_switch = Some(false);
+    assert_eq!(go(&o, &mut x, &mut script(vec![Answer::Quit], false)).0, 3);
+    let mut x = Fake::new(&e);
+    x.kill_switch = Some(false);
+    let (_, out, _) = go(
+        &Options {
+            incident: None,
+            resume: true,
+            ..o.clone()
+        },
+        &mut x,
+        &mut script(vec![], false),
+    );
+    assert!(out.contains("· incident SEC-20261206-2"), "{out}");
+    assert!(
+        out.contains("REFUSED database-rotate-recreate-consumers: incident open"),
+        "{out}"
+    );
+}

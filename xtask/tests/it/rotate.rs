@@ -208,6 +208,19 @@ fn the_real_stack_executor_runs_the_steps_with_bash_and_redacts_what_they_print(
     );
     // The matrix's last_rotated was set (--yes), in place.
     assert!(fx.read(crate::support::MATRIX).contains("last_rotated: 20"));
+    // The journal on demand as the incident timeline.
+    let tl = assert_cmd::Command::cargo_bin("xtask")
+        .unwrap()
+        .args(["rotate", "database", "--timeline"])
+        .env("CDB_ROTATE_HOME", &home)
+        .output()
+        .unwrap();
+    let tl = String::from_utf8_lossy(&tl.stdout).into_owned();
+    assert!(
+        tl.contains("| `database-rotate-role` | PASS database-rotate-role | yes-flag |"),
+        "{tl}"
+    );
+    assert!(!tl.contains(value));
 
     // Verify fails: the routine rollback runs, verify again fails, the rotation escalates (exit 1).
     std::fs::write(compose.join("FAIL_VERIFY"), "").unwrap();

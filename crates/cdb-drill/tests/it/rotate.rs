@@ -264,3 +264,78 @@ fn drill_scenarios_rotated_as_an_operator_would_take_the_drills_path() {
         assert_eq!(out.status.code(), Some(code), "{id}:\n{so}");
     }
 }
+
+/// A closed terminal (SIGHUP) while the rotation waits at a prompt: the process ends, its
+/// sandbox is removed (interrupt.rs), the journal holds every step done; `--resume` finishes.
+#[test]
+fn a_rotation_whose_terminal_closed_resumes_and_finishes() {
+    use std::io::{Read, Write};
+    let fx = crate::fixture();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::mock_exe())
+        .args([
+            "rotate",
+            "database",
+            "--world",
+            "routine-db-straggler",
+            "--root",
+        ])
+        .arg(fx.path())
+        .env("CDB_ROTATE_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // keep-previous, stage-next, alter-role; then it waits at test-next.
+    stdin.write_all(b"y\ny\ny\n").unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let t = std::time::Instant::now();
+    while !String::from_utf8_lossy(&seen).contains("[rotate] database-rotate-test-next") {
+        assert!(
+            t.elapsed().as_secs() < 60,
+            "{}",
+            String::from_utf8_lossy(&seen)
+        );
+        let mut b = [0u8; 4096];
+        let n = stdout.read(&mut b).unwrap();
+        assert!(n > 0, "ended early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&b[..n]);
+    }
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    drop(stdin);
+    let journal = journal_of(home.path());
+    let (steps, _, _) = rotation(&journal);
+    assert_eq!(
+        steps.last().map(|s| s.0.as_str()),
+        Some("database-rotate-alter-role")
+    );
+    let out = assert_cmd::Command::new(crate::mock_exe())
+        .args([
+            "rotate",
+            "database",
+            "--world",
+            "routine-db-straggler",
+            "--resume",
+            "--root",
+        ])
+        .arg(fx.path())
+        .env("CDB_ROTATE_HOME", home.path())
+        .write_stdin("y\n".repeat(60))
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{so}");
+    let (steps, outcome, passed) = rotation(&journal);
+    let (want, want_outcome, want_passed) = drill(fx.path(), "routine-db-straggler");
+    assert_eq!(steps, want);
+    assert_eq!((outcome, passed), (want_outcome, want_passed));
+}
