@@ -51,6 +51,12 @@ pub struct Conn {
     pub laddr: String,
     /// Simulated second it was opened.
     pub created: u64,
+    /// A login the server refused: listed by `CLIENT LIST` as `user=default cmd=auth` until
+    /// the client closes it, able to run nothing (docs/real-server-facts.md, pinned by
+    /// cdb-lab's `a_connection_refused_at_auth_is_listed_as_user_default`). A holder whose
+    /// pool keeps retrying with a refused password has one listed at most times.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
 }
 
 /// One ACL LOG entry (failed logins: reason `auth`, object `AUTH`).
@@ -130,6 +136,7 @@ fn open(w: &mut World, owner: &str, user: &str, password: &str, ip: &str, laddr:
         addr: format!("{ip}:{port}"),
         laddr,
         created: w.clock,
+        refused: false,
     });
     id
 }
@@ -192,9 +199,17 @@ pub fn reconnect(w: &mut World) {
         return;
     }
     for s in HOLDERS {
-        if !w.running(s) || w.redis.conns.list.iter().any(|c| c.owner == *s) {
+        if !w.running(s)
+            || w.redis
+                .conns
+                .list
+                .iter()
+                .any(|c| c.owner == *s && !c.refused)
+        {
             continue;
         }
+        // The last refused try is closed; the pool tries again.
+        w.redis.conns.list.retain(|c| !(c.owner == *s && c.refused));
         // Over TLS, a failed handshake ends before any AUTH (no ACL LOG entry).
         if w.tls_link(s, "cdb_redis").is_err() {
             continue;
@@ -208,8 +223,15 @@ pub fn reconnect(w: &mut World) {
         if w.redis.passwords.contains(&pw) {
             open(w, s, "default", &pw, &ip, server_addr());
         } else {
-            let port = next_port(w);
-            log_auth_failure(w, "default", &format!("{ip}:{port}"), &server_addr());
+            let id = open(w, s, "default", "", &ip, server_addr());
+            let addr = match w.redis.conns.list.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.refused = true;
+                    c.addr.clone()
+                }
+                None => String::new(),
+            };
+            log_auth_failure(w, "default", &addr, &server_addr());
         }
     }
     leaker_reconnect(w);
@@ -386,7 +408,7 @@ pub fn accepted_by(w: &World, value: &str) -> Vec<String> {
         .conns
         .list
         .iter()
-        .filter(|c| c.password == value)
+        .filter(|c| !c.refused && c.password == value)
         .map(|c| format!("a live Redis connection (id={} addr={})", c.id, c.addr))
         .collect()
 }

@@ -29,9 +29,9 @@ mod pg;
 mod redis;
 #[cfg(unix)]
 mod relay;
+pub mod rotate_lab;
 #[cfg(unix)]
 pub mod scenarios;
-pub mod rotate_lab;
 #[cfg(unix)]
 pub mod standin;
 

@@ -193,6 +193,7 @@ fn login(w: &mut World, me: &mut Session, user: &str, password: &str) -> bool {
                 addr: me.addr.clone(),
                 laddr: me.laddr.clone(),
                 created: w.clock,
+                refused: false,
             });
             me.id = Some(id);
         }
@@ -462,7 +463,13 @@ fn client_line(w: &World, c: &Conn, me: &Session) -> String {
         c.laddr,
         c.id + 7,
         if mine { 0 } else { age.min(5) },
-        if mine { "client|list" } else { "ping" },
+        if mine {
+            "client|list"
+        } else if c.refused {
+            "auth"
+        } else {
+            "ping"
+        },
         c.user
     )
 }

@@ -17,9 +17,9 @@ mod lifecycle;
 mod pg;
 #[cfg(unix)]
 mod redis;
+mod rotate;
 #[cfg(unix)]
 mod standin;
-mod rotate;
 
 /// Starts a server or applies the skip policy (`CI=true`: a missing server fails).
 #[cfg(unix)]
