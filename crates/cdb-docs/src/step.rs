@@ -112,6 +112,10 @@ pub struct Step {
     pub manual: bool,
     /// The effect id of a manual step.
     pub effect: Option<String>,
+    /// `proven-by=ID`: the earlier step of the class that proves the new value works where it
+    /// is used, which a step deleting or revoking an old value before Verify relies on
+    /// (docs/step-format.md; `cargo xtask rotate` runs such a step only after that one passed).
+    pub proven_by: Option<String>,
     pub lang: String,
     pub body: String,
     /// Path of the document, relative to the root, with `/` separators.
@@ -135,7 +139,14 @@ pub struct StepProblem {
 pub const DEFAULT_STEP_TIME: Duration = Duration::from_secs(30);
 
 const KNOWN_KEYS: &[&str] = &[
-    "class", "phase", "time", "when", "manual", "effect", "title",
+    "class",
+    "phase",
+    "time",
+    "when",
+    "manual",
+    "effect",
+    "title",
+    "proven-by",
 ];
 
 /// Reads a step from a fenced block. Returns `None` when the block is not marked `.step`
@@ -233,6 +244,12 @@ pub fn parse_step(
     if !manual && effect.is_some() {
         problem("`effect=` is only for manual steps".into());
     }
+    let proven_by = attrs.get("proven-by").map(str::to_owned);
+    if let Some(p) = &proven_by
+        && !is_kebab(p)
+    {
+        problem(format!("`proven-by={p}` must name a step id (kebab-case)"));
+    }
     let lang = block.info.lang.clone().unwrap_or_default();
     if !manual && !matches!(lang.as_str(), "bash" | "sh" | "shell") {
         problem(format!(
@@ -256,6 +273,7 @@ pub fn parse_step(
             time,
             manual,
             effect,
+            proven_by,
             lang,
             body: block.body.clone(),
             path: path.to_owned(),

@@ -775,6 +775,7 @@ fn compare_state(
             .conns
             .list
             .iter()
+            .filter(|c| !c.refused)
             .map(|c| c.id)
             .filter(|i| before.contains(i))
             .collect();
@@ -1174,7 +1175,10 @@ impl Lab {
             .redis_admin(&[])
             .ok_or("cannot log in to the lab's Redis with its own password")?;
         let ok = redis_ok;
-        let mut conns: Vec<&cdb_drill::redis_conns::Conn> = w.redis.conns.list.iter().collect();
+        // A refused login's listing is the retry of a client that closes it (redis_conns.rs):
+        // nothing to hold open on the real server.
+        let mut conns: Vec<&cdb_drill::redis_conns::Conn> =
+            w.redis.conns.list.iter().filter(|c| !c.refused).collect();
         conns.sort_by_key(|c| (c.created, c.id));
         for c in conns {
             // Let the connection's password in for its login; the final state is set below.

@@ -813,8 +813,14 @@ impl Session<'_> {
         ));
         let incident = self.incident();
         let verified = self.verified;
+        // A proof counts when it ran and passed in this rotation (a skipped one proves nothing).
+        let done = &self.done;
+        let proven = |id: &str| {
+            done.iter()
+                .any(|r| r.id == id && r.passed && r.decision != "skipped")
+        };
         let exec = &mut *self.exec;
-        if let Some(why) = guard::refusal(step, verified, incident, || {
+        if let Some(why) = guard::refusal(step, verified, proven, incident, || {
             exec.kill_switch_engaged().ok().flatten()
         }) {
             self.say(&format!("REFUSED {}: {why}\n", step.id));

@@ -347,8 +347,8 @@ fn a_failed_verify_takes_the_rollback_and_a_revoke_before_verify_is_refused() {
         .steps()
         .find(|s| s.id == "database-revoke-retire-staging")
         .unwrap();
-    assert!(cdb_rotate::guard::refusal(revoke, false, false, || Some(true)).is_some());
-    assert!(cdb_rotate::guard::refusal(revoke, true, false, || Some(true)).is_none());
+    assert!(cdb_rotate::guard::refusal(revoke, false, |_| true, false, || Some(true)).is_some());
+    assert!(cdb_rotate::guard::refusal(revoke, true, |_| false, false, || Some(true)).is_none());
 }
 
 #[test]
@@ -643,9 +643,10 @@ fn a_step_cut_off_while_running_runs_again_on_resume_and_a_skip_reason_is_redact
     );
 }
 
-/// What the guards see in the kit's own runbook and playbook. Three rotate steps delete before
-/// Verify passed: the tool refuses them (a finding on the runbook's order, reported, not
-/// changed here); every step that recreates the order path is known to start `cdb_execution`.
+/// What the guards see in the kit's own runbook and playbook. Four rotate steps delete or revoke
+/// before Verify on purpose (a consumer's old key or password can only be shown unused by
+/// deleting it): each names its proof (`proven-by=`), which runs before it and passes first;
+/// every step that recreates the order path is known to start `cdb_execution`.
 #[test]
 fn the_guards_classify_the_kits_steps() {
     let e = env();
@@ -665,10 +666,23 @@ fn the_guards_classify_the_kits_steps() {
         early,
         [
             "alerting-mail-rotate-forget-old-password",
+            "alerting-mail-rotate-revoke-old-app-password",
             "exchange-rotate-delete-old-read-key",
             "exchange-rotate-forget-old-read-key",
         ]
     );
+    for id in &early {
+        let step = hub.steps().find(|s| s.id == *id).unwrap();
+        let proof = step
+            .proven_by
+            .as_deref()
+            .unwrap_or_else(|| panic!("{id}: no proven-by"));
+        // Refused until the proof passed, run after.
+        assert!(cdb_rotate::guard::refusal(step, false, |_| false, false, || Some(true)).is_some());
+        assert!(
+            cdb_rotate::guard::refusal(step, false, |p| p == proof, false, || Some(true)).is_none()
+        );
+    }
     let starts: Vec<&str> = hub
         .steps()
         .filter(|s| cdb_rotate::guard::starts_execution(s))

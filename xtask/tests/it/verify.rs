@@ -339,6 +339,33 @@ fn step_format_problems() {
     );
 }
 
+/// `proven-by=` names an executable step of the class above it that runs before it (pre-check
+/// or the same phase); anything else is a finding on the step's fence line.
+#[test]
+fn a_deletions_proof_runs_before_it() {
+    let fx = Fixture::hub();
+    fx.edit(
+        RUNBOOK,
+        "{#cache-rotate-acl .step class=cache phase=rotate}",
+        "{#cache-rotate-acl .step class=cache phase=rotate proven-by=cache-pre-check-health}",
+    );
+    assert_eq!(fx.findings_of("step-proven-by"), vec![]);
+    for bad in ["cache-verify-ping", "no-such-step"] {
+        let fx = Fixture::hub();
+        fx.edit(
+            RUNBOOK,
+            "{#cache-rotate-acl .step class=cache phase=rotate}",
+            &format!("{{#cache-rotate-acl .step class=cache phase=rotate proven-by={bad}}}"),
+        );
+        let line = fx.line_of(RUNBOOK, "{#cache-rotate-acl ");
+        assert_eq!(
+            fx.findings_of("step-proven-by"),
+            vec![f("step-proven-by", RUNBOOK, line)],
+            "{bad}"
+        );
+    }
+}
+
 #[test]
 fn step_ids_are_unique() {
     let fx = Fixture::hub();

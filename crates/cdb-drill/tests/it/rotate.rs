@@ -241,7 +241,19 @@ fn drill_scenarios_rotated_as_an_operator_would_take_the_drills_path() {
         "exchange-console-refuses",
         "leak-tls",
         "leak-cache-live-connection",
+        // Routine exchange and alerting-mail rotations without a fault delete or revoke the
+        // old value before Verify, each after its `proven-by=` check passed (refused before
+        // that gate existed).
+        "clean-exchange",
+        "clean-alerting-mail",
     ] {
+        if let Some(class) = id.strip_prefix("clean-") {
+            std::fs::write(
+                fx.path().join("drills").join(format!("{id}.yaml")),
+                format!("title: a clean routine rotation\nclass: {class}\ntrigger: routine\nbriefing: no fault\nexpect:\n  outcome: recovered\n"),
+            )
+            .unwrap();
+        }
         let sc = cdb_model::scenario::load(fx.path(), id).unwrap();
         let home = tempfile::tempdir().unwrap();
         let mut cmd = assert_cmd::Command::new(crate::mock_exe());

@@ -102,6 +102,7 @@ static HUB_RULES: &[Rule] = &[
     steps::FORMAT,
     steps::DUPLICATE,
     steps::UNKNOWN_CLASS,
+    steps::PROVEN_BY,
     step_paste::RULE,
     step_verdict::RULE,
     step_confinement::ABSOLUTE,

@@ -1,4 +1,5 @@
-//! Rules `step-format`, `step-duplicate-id` and `step-unknown-class`: executable steps are well formed.
+//! Rules `step-format`, `step-duplicate-id`, `step-unknown-class` and `step-proven-by`:
+//! executable steps are well formed.
 
 use super::{Ctx, Rule, RuleMeta, Sink};
 use crate::Severity;
@@ -23,7 +24,15 @@ pub static UNKNOWN_CLASS_META: RuleMeta = RuleMeta {
     summary: "a step names a class the rotation matrix does not define",
 };
 
+pub static PROVEN_BY_META: RuleMeta = RuleMeta {
+    id: "step-proven-by",
+    group: "steps",
+    severity: Severity::Error,
+    summary: "a step's `proven-by=` names no earlier executable step of its class that runs before it",
+};
+
 pub const FORMAT: Rule = Rule::hub(&FORMAT_META, format);
+pub const PROVEN_BY: Rule = Rule::hub(&PROVEN_BY_META, proven_by);
 pub const DUPLICATE: Rule = Rule::hub(&DUPLICATE_META, duplicate);
 pub const UNKNOWN_CLASS: Rule = Rule::hub(&UNKNOWN_CLASS_META, unknown_class);
 
@@ -71,6 +80,45 @@ fn unknown_class(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
                         known.join(", ")
                     ),
                 );
+            }
+        }
+    }
+}
+
+/// `proven-by=ID` is the gate a deletion before Verify relies on (`cargo xtask rotate` runs the
+/// step only after ID passed in the same rotation): ID must be an executable (not manual) step
+/// of the same class and document, above it, in a phase that runs before it (pre-check or the
+/// same phase), so it has run whenever this step runs.
+fn proven_by(ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    use cdb_docs::Phase;
+    for doc in &ctx.hub.docs {
+        for (i, step) in doc.steps.iter().enumerate() {
+            let Some(proof) = &step.proven_by else {
+                continue;
+            };
+            let why = match doc.steps[..i].iter().find(|s| &s.id == proof) {
+                None => Some(format!(
+                    "`proven-by={proof}` of step `{}` names no step above it in this document",
+                    step.id
+                )),
+                Some(p) if p.class != step.class => Some(format!(
+                    "`proven-by={proof}` of step `{}` is a step of class `{}`, not `{}`",
+                    step.id, p.class, step.class
+                )),
+                Some(p) if p.manual => Some(format!(
+                    "`proven-by={proof}` of step `{}` is a manual step: the proof must be a command that can fail",
+                    step.id
+                )),
+                Some(p) if p.phase != step.phase && p.phase != Phase::PreCheck => Some(format!(
+                    "`proven-by={proof}` of step `{}` runs in phase `{}`, not before it in `{}`",
+                    step.id,
+                    p.phase.as_str(),
+                    step.phase.as_str()
+                )),
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                sink.at_offset(doc, step.fence_span.start, why);
             }
         }
     }
