@@ -214,11 +214,11 @@ pub fn call(state: &Path, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
     code
 }
 
-/// Like [`call`], for the world server: `deliver` sends the answer while the world is still
-/// locked, and the call's changes to the world are kept only when it arrives. A call whose
-/// client is gone (killed when its step ended, or at the step's time limit) leaves the world
-/// as it was, as a mock process killed before it saved did, so nothing changes the world
-/// after the step that made the call has ended.
+/// Like [`call`], for the world server. A world held in memory: `deliver` sends the answer
+/// while the world is still locked, and the call's changes are kept only when it arrives (a
+/// call whose client is gone, killed when its step ended or at its time limit, leaves the world
+/// as it was, as a mock process killed before it saved did), so nothing changes the world after
+/// the step that made the call has ended. A world on disk: saved first, then answered.
 pub fn call_then(
     state: &Path,
     tool: &str,
@@ -226,6 +226,21 @@ pub fn call_then(
     ctx: &mut Ctx,
     deliver: impl FnOnce(&Ctx, i32) -> io::Result<()>,
 ) -> io::Result<()> {
+    if !crate::world::is_held(state) {
+        // A world on disk is read by other processes (cdb-lab's adapter, `--shell`'s hooks)
+        // and by the caller right after the step: the answer goes out only once the file is
+        // saved, as a mock process printed only after it saved. (A client killed in between
+        // leaves the change, as such a process did.)
+        let res = with_world_appending(state, |w| answer(w, tool, rest, ctx));
+        let code = match res {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.errln(&format!("{tool}: drill world unavailable: {e}"));
+                125
+            }
+        };
+        return deliver(ctx, code);
+    }
     let mut deliver = Some(deliver);
     let res = with_world_appending(state, |w| {
         // The call log is only ever appended to: keep its length, not a copy.
@@ -233,14 +248,7 @@ pub fn call_then(
         let logged = calls.len();
         let before = w.clone();
         w.calls = calls;
-        record(w, tool, rest, ctx.pid);
-        let code = if w.trip("command-hangs", Some(tool)) {
-            // Fault: the call hangs until a timeout cuts it off, having done nothing.
-            ctx.errln(&format!("{tool}: no answer: timed out"));
-            124
-        } else {
-            dispatch(w, tool, rest, ctx)
-        };
+        let code = answer(w, tool, rest, ctx);
         let sent = match deliver.take() {
             Some(d) => d(ctx, code),
             None => Ok(()),
@@ -263,6 +271,17 @@ pub fn call_then(
             }
         }
     }
+}
+
+/// Records the call, lets a `command-hangs` fault swallow it, else dispatches it.
+fn answer(w: &mut World, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
+    record(w, tool, rest, ctx.pid);
+    if w.trip("command-hangs", Some(tool)) {
+        // Fault: the call hangs until a timeout cuts it off, having done nothing.
+        ctx.errln(&format!("{tool}: no answer: timed out"));
+        return 124;
+    }
+    dispatch(w, tool, rest, ctx)
 }
 
 /// Whether the form reads its standard input (so the mock reads it before locking the world).
