@@ -230,12 +230,72 @@ impl BashExecutor {
     }
 }
 
-/// Stops a step past its limit (bash itself; what it started and still holds its output is
-/// left to end on its own, and its output is no longer read).
+/// Stops a step past its limit with everything it started: a `docker compose up` left running
+/// after the operator was told the step stopped would go on changing the stack. The step stays
+/// in the operator's process group (Ctrl-C reaches it), so its processes are found by ancestry.
 fn stop(child: &mut std::process::Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+    kill_tree(child.id());
+    // Already gone when the tree went: nothing left to report.
+    child.kill().ok();
+    child.wait().ok();
 }
+
+/// Kills the processes descended from `root` (not `root` itself): on Linux from `/proc`'s
+/// parent links, with `kill -KILL`; on Windows with `taskkill /T /F`, which takes the whole
+/// tree, `root` included.
+#[cfg(target_os = "linux")]
+fn kill_tree(root: u32) {
+    let mut parent: Vec<(u32, u32)> = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // `/proc/PID/stat`: "PID (COMM) STATE PPID …"; COMM may hold spaces and parentheses.
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parent.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    let pids: Vec<String> = tree[1..].iter().map(u32::to_string).collect();
+    if !pids.is_empty() {
+        // A process that ended meanwhile makes `kill` complain; the others are killed anyway.
+        Command::new("kill")
+            .arg("-KILL")
+            .args(&pids)
+            .stderr(Stdio::null())
+            .status()
+            .ok();
+    }
+}
+
+#[cfg(windows)]
+fn kill_tree(root: u32) {
+    Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &root.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok();
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn kill_tree(_root: u32) {}
 
 /// Writes `text` to a new file readable by its owner only.
 pub fn write_private(p: &Path, text: &str) -> io::Result<()> {
@@ -333,6 +393,18 @@ mod tests {
         assert_eq!(o.code, None);
         assert!(o.stderr.contains("stopped after"), "{}", o.stderr);
         assert!(t.elapsed() < Duration::from_secs(10));
+        // What a stopped step started is stopped with it (Linux: found by ancestry).
+        #[cfg(target_os = "linux")]
+        {
+            let mark = d.path().join("still-running");
+            let body = format!("( sleep 2; touch '{}' ) &\nsleep 30\n", mark.display());
+            let o = x
+                .bash("tree", &body, Duration::from_millis(300))
+                .expect("run");
+            assert_eq!(o.code, None);
+            std::thread::sleep(Duration::from_secs(3));
+            assert!(!mark.exists(), "a process of the stopped step ran on");
+        }
         // The scripts are removed after each step.
         assert_eq!(std::fs::read_dir(&x.scratch).expect("scratch").count(), 0);
     }
