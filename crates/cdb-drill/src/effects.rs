@@ -5,6 +5,7 @@
 //! body names (`$SECRETS_PATH/NAME…`), so the body stays the operator's instructions.
 
 use crate::world::{CI_SECRETS, World};
+use cdb_model::faults::FaultKind;
 
 /// Every effect id, with what it does (shown by `--list` and in docs/drill-world.md).
 pub const EFFECTS: &[(&str, &str)] = &[
@@ -104,7 +105,7 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
     let io = |e: std::io::Error| format!("could not write the secret file: {e}");
     match effect {
         "mexc.create-trade-key" | "mexc.create-read-key" => {
-            if w.trip("mexc-console-refuses", None) {
+            if w.trip(FaultKind::MexcConsoleRefuses, None) {
                 return Err("the MEXC console refused to create an API key (\"API key creation is temporarily unavailable for this account\")".into());
             }
             let trade = effect == "mexc.create-trade-key";
@@ -124,8 +125,8 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             let secret_file = pick(&files, "SECRET", sd);
             let mut k = w.new_mexc_key(if trade { "trade" } else { "read" });
             // Faults of the catalogue: a trade key without its permission or its IP binding.
-            let no_perm = trade && w.trip("mexc-key-missing-permission", None);
-            let no_ip = trade && w.trip("mexc-key-not-ip-bound", None);
+            let no_perm = trade && w.trip(FaultKind::MexcKeyMissingPermission, None);
+            let no_ip = trade && w.trip(FaultKind::MexcKeyNotIpBound, None);
             if let Some(live) = w.mexc.keys.iter_mut().find(|x| x.key == k.key) {
                 if no_perm {
                     live.kind = "read".into();
@@ -235,7 +236,7 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
             let f = pick(&files, "SMTP_PASSWORD", "SMTP_PASSWORD.next");
             let v = w.fresh_secret("SMTP app password", 16);
             // Fault `smtp-app-password-invalid`: saved with a typo, the provider rejects it.
-            if !w.trip("smtp-app-password-invalid", None) {
+            if !w.trip(FaultKind::SmtpAppPasswordInvalid, None) {
                 w.smtp.app_passwords.insert(v.clone());
             }
             w.write_secret_file(&f, &v).map_err(io)?;
@@ -321,12 +322,13 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 w.github.external_latest.insert(name.clone(), v.clone());
                 // Fault `ci-credential-invalid`: the key is saved with a typo (a copy cut short);
                 // its issuer knows only the real one.
-                let saved =
-                    if effect == "provider.create-key" && w.trip("ci-credential-invalid", None) {
-                        w.fresh_secret(&format!("{name} (mistyped)"), 19)
-                    } else {
-                        v
-                    };
+                let saved = if effect == "provider.create-key"
+                    && w.trip(FaultKind::CiCredentialInvalid, None)
+                {
+                    w.fresh_secret(&format!("{name} (mistyped)"), 19)
+                } else {
+                    v
+                };
                 w.write_secret_file(&f, &saved).map_err(io)?;
             }
             Ok(format!("new {} saved", names.join(", ")))

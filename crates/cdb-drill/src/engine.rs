@@ -384,7 +384,7 @@ impl<'h> Run<'h> {
                 continue;
             }
             let kind = f.kind.value.clone();
-            if cdb_model::faults::IMMEDIATE_KINDS.contains(&kind.as_str()) {
+            if cdb_model::faults::FaultKind::parse(&kind).is_some_and(|k| k.is_immediate()) {
                 return Err(io::Error::other(format!(
                     "fault `{kind}` acts at once: it cannot be injected before the snapshot"
                 )));
@@ -613,7 +613,8 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
     if sc.faults.is_empty()
         || sc.faults.iter().any(|f| {
             f.after.value != snap.after()
-                || !cdb_model::faults::IMMEDIATE_KINDS.contains(&f.kind.value.as_str())
+                || !cdb_model::faults::FaultKind::parse(&f.kind.value)
+                    .is_some_and(|k| k.is_immediate())
         })
     {
         return Ok(false);

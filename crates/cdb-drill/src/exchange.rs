@@ -13,6 +13,7 @@
 
 use crate::mock::Ctx;
 use crate::world::{World, reads};
+use cdb_model::faults::FaultKind;
 use serde::{Deserialize, Serialize};
 
 /// The host file of a secret: the exchange keys' files end in `.txt` (compose.blue.yml:
@@ -157,7 +158,7 @@ pub fn trading_paused(w: &World) -> bool {
 pub fn on_start(w: &mut World, service: &str) {
     // Fault `kill-switch-reset`: the container comes up on an empty `kill_switch_state` volume
     // (created under another project name, or removed): the state file is gone.
-    if SWITCH_MOUNTED.contains(&service) && w.trip("kill-switch-reset", Some(service)) {
+    if SWITCH_MOUNTED.contains(&service) && w.trip(FaultKind::KillSwitchReset, Some(service)) {
         w.exchange.switch_file = None;
     }
     if SWITCH_MOUNTED.contains(&service) && w.exchange.switch_file.is_none() {

@@ -2,15 +2,16 @@
 //! injected after (the catalogue that names them is `cdb_model::faults`).
 
 use crate::world::World;
+use cdb_model::faults::FaultKind;
 
 /// Injects one fault as at its injection point: a kind that acts at once
-/// (`cdb_model::faults::IMMEDIATE_KINDS`) is applied now and trips only when it changed the
+/// ([`FaultKind::is_immediate`]) is applied now and trips only when it changed the
 /// world; any other kind is armed, to trip at the first mock call it matches. The engine (and
 /// so the sweep) and the interactive shell inject through this one function.
 pub fn inject(w: &mut World, kind: &str, target: Option<&str>, times: u32) {
-    if cdb_model::faults::IMMEDIATE_KINDS.contains(&kind) {
+    if let Some(k) = FaultKind::parse(kind).filter(|k| k.is_immediate()) {
         if apply_now(w, kind, target) {
-            w.trip_now(kind, target);
+            w.trip_now(k, target);
         }
     } else {
         w.armed.push(crate::world::Armed {

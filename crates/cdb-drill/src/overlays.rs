@@ -29,6 +29,7 @@
 
 use crate::mock::{Ctx, Loc};
 use crate::world::{World, all_services, project_of};
+use cdb_model::faults::FaultKind;
 
 // The overlay names, shared with scenario validation, live in the model crate.
 pub use cdb_model::overlays::{
@@ -199,7 +200,7 @@ impl World {
     ) {
         // Fault `overlay-dropped`: the recreation runs with the project's file only (an
         // operator's command with one `-f`, stack facts "The TLS overlay").
-        let files = if self.trip("overlay-dropped", Some(service)) {
+        let files = if self.trip(FaultKind::OverlayDropped, Some(service)) {
             files
                 .into_iter()
                 .filter(|f| !OVERLAY_FILES.contains(&base_name(f)))

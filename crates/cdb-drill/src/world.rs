@@ -6,6 +6,7 @@
 //! *created* (stack facts); health is derived from whether what they read is
 //! still accepted by the server they call.
 
+use cdb_model::faults::FaultKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -588,14 +589,16 @@ impl World {
             .map(|s| trim_secret(&s))
     }
 
-    pub fn armed(&self, kind: &str, service: Option<&str>) -> bool {
+    pub fn armed(&self, kind: FaultKind, service: Option<&str>) -> bool {
+        let kind = kind.as_str();
         self.armed
             .iter()
             .any(|a| a.kind == kind && (service.is_none() || a.service.as_deref() == service))
     }
 
     /// Whether an armed fault takes effect now; consumes one use of it and logs the trip.
-    pub fn trip(&mut self, kind: &str, service: Option<&str>) -> bool {
+    pub fn trip(&mut self, kind: FaultKind, service: Option<&str>) -> bool {
+        let kind = kind.as_str();
         if let Some(p) = &mut self.probes {
             p.push(Trip {
                 step: self.current_step.clone(),
@@ -626,7 +629,8 @@ impl World {
     }
 
     /// Logs a fault that takes effect at once (the engine applied it).
-    pub fn trip_now(&mut self, kind: &str, target: Option<&str>) {
+    pub fn trip_now(&mut self, kind: FaultKind, target: Option<&str>) {
+        let kind = kind.as_str();
         self.trips.push(Trip {
             step: self.current_step.clone(),
             kind: kind.to_owned(),
@@ -648,10 +652,10 @@ impl World {
             return;
         };
         let mut read = BTreeMap::new();
-        let keep_old = self.trip("keeps-old-secret", Some(service));
+        let keep_old = self.trip(FaultKind::KeepsOldSecret, Some(service));
         // Fault `keeps-old-ca`: the client keeps its previous CA bundle (a stale mount).
         let keep_ca =
-            reads(service).contains(&"ca.crt") && self.trip("keeps-old-ca", Some(service));
+            reads(service).contains(&"ca.crt") && self.trip(FaultKind::KeepsOldCa, Some(service));
         let old = self.containers.get(service).map(|c| c.read.clone());
         for name in reads(service) {
             // Without the TLS overlay a container mounts no certificate (overlays.rs).
@@ -700,7 +704,7 @@ impl World {
         // A new container connects at start: a refusal is logged again.
         self.postgres.refused.remove(service);
         // A crash-looping container exits right after it is created (fault `crash-loop`).
-        let running = !self.trip("crash-loop", Some(service));
+        let running = !self.trip(FaultKind::CrashLoop, Some(service));
         self.containers.insert(
             service.to_owned(),
             Container {

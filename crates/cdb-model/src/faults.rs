@@ -440,6 +440,112 @@ impl FaultSpec {
     }
 }
 
+/// Every kind of fault the world knows, armed or applied at once: the one list the engine's
+/// trip points, the catalogue, the scenario schema and the shell take their kinds from (a
+/// misspelt trip point does not compile). Its text form (`as_str`) is what `drills/*.yaml`,
+/// the journal and the sweep say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    CiCredentialInvalid,
+    CommandHangs,
+    CrashLoop,
+    GhSecretSetIgnored,
+    GrafanaResetIgnored,
+    KeepsOldCa,
+    KeepsOldSecret,
+    KillSwitchReset,
+    MalformedDsn,
+    MexcConsoleRefuses,
+    MexcKeyMissingPermission,
+    MexcKeyNotIpBound,
+    OverlayDropped,
+    RecreateIgnored,
+    RedisBackdoorUser,
+    RedisRestart,
+    RoleUnchanged,
+    SecretFileEmptied,
+    SecretFileReverted,
+    ServiceCrash,
+    SmtpAppPasswordInvalid,
+    TlsCaBundleKept,
+    TlsKeyReplaced,
+    TlsShortLived,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 24] = [
+        FaultKind::CiCredentialInvalid,
+        FaultKind::CommandHangs,
+        FaultKind::CrashLoop,
+        FaultKind::GhSecretSetIgnored,
+        FaultKind::GrafanaResetIgnored,
+        FaultKind::KeepsOldCa,
+        FaultKind::KeepsOldSecret,
+        FaultKind::KillSwitchReset,
+        FaultKind::MalformedDsn,
+        FaultKind::MexcConsoleRefuses,
+        FaultKind::MexcKeyMissingPermission,
+        FaultKind::MexcKeyNotIpBound,
+        FaultKind::OverlayDropped,
+        FaultKind::RecreateIgnored,
+        FaultKind::RedisBackdoorUser,
+        FaultKind::RedisRestart,
+        FaultKind::RoleUnchanged,
+        FaultKind::SecretFileEmptied,
+        FaultKind::SecretFileReverted,
+        FaultKind::ServiceCrash,
+        FaultKind::SmtpAppPasswordInvalid,
+        FaultKind::TlsCaBundleKept,
+        FaultKind::TlsKeyReplaced,
+        FaultKind::TlsShortLived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::CiCredentialInvalid => "ci-credential-invalid",
+            FaultKind::CommandHangs => "command-hangs",
+            FaultKind::CrashLoop => "crash-loop",
+            FaultKind::GhSecretSetIgnored => "gh-secret-set-ignored",
+            FaultKind::GrafanaResetIgnored => "grafana-reset-ignored",
+            FaultKind::KeepsOldCa => "keeps-old-ca",
+            FaultKind::KeepsOldSecret => "keeps-old-secret",
+            FaultKind::KillSwitchReset => "kill-switch-reset",
+            FaultKind::MalformedDsn => "malformed-dsn",
+            FaultKind::MexcConsoleRefuses => "mexc-console-refuses",
+            FaultKind::MexcKeyMissingPermission => "mexc-key-missing-permission",
+            FaultKind::MexcKeyNotIpBound => "mexc-key-not-ip-bound",
+            FaultKind::OverlayDropped => "overlay-dropped",
+            FaultKind::RecreateIgnored => "recreate-ignored",
+            FaultKind::RedisBackdoorUser => "redis-backdoor-user",
+            FaultKind::RedisRestart => "redis-restart",
+            FaultKind::RoleUnchanged => "role-unchanged",
+            FaultKind::SecretFileEmptied => "secret-file-emptied",
+            FaultKind::SecretFileReverted => "secret-file-reverted",
+            FaultKind::ServiceCrash => "service-crash",
+            FaultKind::SmtpAppPasswordInvalid => "smtp-app-password-invalid",
+            FaultKind::TlsCaBundleKept => "tls-ca-bundle-kept",
+            FaultKind::TlsKeyReplaced => "tls-key-replaced",
+            FaultKind::TlsShortLived => "tls-short-lived",
+        }
+    }
+
+    /// The kind named `s`, if the world knows it.
+    pub fn parse(s: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the engine applies it at once instead of arming it ([`IMMEDIATE_KINDS`]).
+    pub fn is_immediate(self) -> bool {
+        IMMEDIATE_KINDS.contains(&self.as_str())
+    }
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Looks an entry up by id.
 pub fn find(id: &str) -> Option<&'static FaultSpec> {
     CATALOGUE.iter().find(|f| f.id == id)
@@ -526,6 +632,35 @@ mod tests {
                 "{k}"
             );
             assert!(!f.applies.is_empty(), "{}", f.id);
+            assert!(FaultKind::parse(k).is_some(), "{k} is no FaultKind");
         }
+    }
+
+    /// The kinds' lists (the scenario schema's, the extra ones, the immediate ones) name only
+    /// kinds of [`FaultKind`], and every kind is in exactly one of the first two: the lists
+    /// cannot drift from the enum the trip points use.
+    #[test]
+    fn every_listed_kind_is_a_fault_kind_and_every_kind_is_listed_once() {
+        for k in IMMEDIATE_KINDS {
+            assert!(
+                FaultKind::parse(k).is_some_and(FaultKind::is_immediate),
+                "{k}"
+            );
+        }
+        for k in FaultKind::ALL {
+            let n = crate::scenario::FAULTS
+                .iter()
+                .filter(|(x, _)| *x == k.as_str())
+                .count()
+                + EXTRA_KINDS.iter().filter(|(x, _)| *x == k.as_str()).count();
+            assert_eq!(n, 1, "{k} is listed {n} times");
+            assert_eq!(FaultKind::parse(k.as_str()), Some(k));
+        }
+        let listed = crate::scenario::FAULTS.len() + EXTRA_KINDS.len();
+        assert_eq!(
+            listed,
+            FaultKind::ALL.len(),
+            "a listed kind is no FaultKind"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{Ctx, Loc, opt_value};
 use crate::world::{Health, World, all_services, project_of};
+use cdb_model::faults::FaultKind;
 
 pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let Some((sub, rest)) = args.split_first() else {
@@ -224,7 +225,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 }
                 if !exists || (force && !no_recreate) {
                     ctx.errln(&format!(" Container {t}  Recreate"));
-                    if !w.trip("recreate-ignored", Some(t)) {
+                    if !w.trip(FaultKind::RecreateIgnored, Some(t)) {
                         w.create_from_env(t, abs_files.clone(), tag.as_deref());
                     }
                     ctx.errln(&format!(" Container {t}  Recreated"));

@@ -6,6 +6,7 @@
 
 use super::{Ctx, opt_value};
 use crate::world::{CI_SECRETS, Run, World};
+use cdb_model::faults::FaultKind;
 
 fn e2e_passes(w: &World) -> bool {
     let s = |n: &str| w.github.secrets.get(n).cloned().unwrap_or_default();
@@ -50,7 +51,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             w.remember(&format!("CI secret {name}"), &value);
             w.ci_check_set(name, &value);
             // The fault: gh picked the fork as the default repository; upstream keeps its value.
-            if !w.trip("gh-secret-set-ignored", Some(name)) {
+            if !w.trip(FaultKind::GhSecretSetIgnored, Some(name)) {
                 w.github.secrets.insert((*name).to_owned(), value);
                 w.github.updated.insert((*name).to_owned(), w.clock);
             }

@@ -6,6 +6,7 @@
 
 use super::{Ctx, Loc};
 use crate::world::World;
+use cdb_model::faults::FaultKind;
 
 pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     if ctx.loc != Loc::Container("cdb_grafana".into()) {
@@ -43,7 +44,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         return 1;
     }
     w.remember("GRAFANA_PASSWORD (set by grafana cli)", &password);
-    if !w.trip("grafana-reset-ignored", None) {
+    if !w.trip(FaultKind::GrafanaResetIgnored, None) {
         w.grafana.admin_password = password;
     }
     ctx.outln("");

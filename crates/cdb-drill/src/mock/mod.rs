@@ -18,6 +18,7 @@ pub mod server;
 pub mod util;
 
 use crate::world::{Call, World, with_world_appending};
+use cdb_model::faults::FaultKind;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -276,7 +277,7 @@ pub fn call_then(
 /// Records the call, lets a `command-hangs` fault swallow it, else dispatches it.
 fn answer(w: &mut World, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
     record(w, tool, rest, ctx.pid);
-    if w.trip("command-hangs", Some(tool)) {
+    if w.trip(FaultKind::CommandHangs, Some(tool)) {
         // Fault: the call hangs until a timeout cuts it off, having done nothing.
         ctx.errln(&format!("{tool}: no answer: timed out"));
         return 124;

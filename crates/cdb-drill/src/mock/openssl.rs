@@ -9,6 +9,7 @@
 use super::Ctx;
 use crate::tls::{self, Block, Cert, Csr};
 use crate::world::World;
+use cdb_model::faults::FaultKind;
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn base64(bytes: &[u8]) -> String {
@@ -520,7 +521,7 @@ fn x509(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             return 1;
         };
         // Fault `tls-short-lived`: the certificate is issued for one day (a `-days` typo).
-        if w.trip("tls-short-lived", None) {
+        if w.trip(FaultKind::TlsShortLived, None) {
             days = 1;
         }
         let serial = serial

@@ -8,6 +8,7 @@
 
 use super::{Ctx, Loc, opt_value};
 use crate::world::World;
+use cdb_model::faults::FaultKind;
 use std::collections::BTreeMap;
 
 const DATABASES: &[&str] = &["claire_de_binare", "postgres", "template1"];
@@ -487,7 +488,7 @@ fn execute(w: &mut World, stmt: &str, out: Out, ctx: &mut Ctx, conn: &Conn) -> R
             return Ok(());
         };
         let rest = &stmt[at + " PASSWORD ".len()..];
-        if w.trip("role-unchanged", None) {
+        if w.trip(FaultKind::RoleUnchanged, None) {
             // Fault: the statement reports success and the role keeps its password.
             if !out.quiet {
                 ctx.outln("ALTER ROLE");
