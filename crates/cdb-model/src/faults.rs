@@ -12,12 +12,9 @@
 pub enum Mechanism {
     /// Armed after its step; the mock or effect that would do the thing trips it later.
     /// `pattern`: text a step body (or a manual step's effect) must hold to possibly trip it.
-    Armed {
-        kind: &'static str,
-        pattern: Trigger,
-    },
+    Armed { kind: FaultKind, pattern: Trigger },
     /// Applied by the engine right after its step.
-    Immediate { kind: &'static str },
+    Immediate { kind: FaultKind },
 }
 
 /// What a later step must do for an armed fault to take effect (an over-approximation: a step
@@ -57,7 +54,7 @@ impl FaultSpec {
     /// The fault kind the engine arms or applies.
     pub fn kind(&self) -> &'static str {
         match self.mechanism {
-            Mechanism::Armed { kind, .. } | Mechanism::Immediate { kind } => kind,
+            Mechanism::Armed { kind, .. } | Mechanism::Immediate { kind } => kind.as_str(),
         }
     }
 
@@ -78,7 +75,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "keeps-old-secret",
         summary: "a consumer's recreation reads its previous values again (a stale override): it keeps the old secret",
         mechanism: Mechanism::Armed {
-            kind: "keeps-old-secret",
+            kind: FaultKind::KeepsOldSecret,
             pattern: RECREATE,
         },
         applies: &[
@@ -94,7 +91,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "recreate-ignored",
         summary: "a consumer is not recreated: `up --force-recreate` reports success and keeps the old container",
         mechanism: Mechanism::Armed {
-            kind: "recreate-ignored",
+            kind: FaultKind::RecreateIgnored,
             pattern: RECREATE,
         },
         applies: &[
@@ -110,7 +107,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "exporter-not-updated",
         summary: "the metrics exporter is not recreated and stays on the old credential (its own health check only sees the process)",
         mechanism: Mechanism::Armed {
-            kind: "recreate-ignored",
+            kind: FaultKind::RecreateIgnored,
             pattern: RECREATE,
         },
         applies: &[
@@ -124,7 +121,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "grafana-datasource-stale",
         summary: "Grafana's Postgres datasource keeps its old credential, the old password or, over TLS, the old CA and client certificate (Grafana's recreation re-reads its previous values)",
         mechanism: Mechanism::Armed {
-            kind: "keeps-old-secret",
+            kind: FaultKind::KeepsOldSecret,
             pattern: RECREATE,
         },
         applies: &[("database", "cdb_grafana"), ("tls", "cdb_grafana")],
@@ -134,7 +131,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "role-unchanged",
         summary: "the file is written but the role is unchanged: `ALTER ROLE … PASSWORD` prints ALTER ROLE and changes nothing",
         mechanism: Mechanism::Armed {
-            kind: "role-unchanged",
+            kind: FaultKind::RoleUnchanged,
             pattern: Trigger::Body("ALTER ROLE"),
         },
         applies: &[("database", "")],
@@ -144,7 +141,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "file-not-written",
         summary: "the credential is changed at the server but the secret file is not: it goes back to the value in use",
         mechanism: Mechanism::Immediate {
-            kind: "secret-file-reverted",
+            kind: FaultKind::SecretFileReverted,
         },
         applies: &[
             ("database", "POSTGRES_PASSWORD"),
@@ -159,7 +156,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "sa-token-file-reverted",
         summary: "the tooling's service-account token file goes back to the old token after the install (a settings sync or backup restores it): the tooling stays on the token Revoke deletes",
         mechanism: Mechanism::Immediate {
-            kind: "secret-file-reverted",
+            kind: FaultKind::SecretFileReverted,
         },
         applies: &[("monitoring", "GRAFANA_SA_TOKEN")],
         points: Points::Rotation,
@@ -168,7 +165,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "malformed-dsn",
         summary: "POSTGRES_PASSWORD_DSN is rewritten as random text instead of a postgresql:// URI (the upstream script's flaw)",
         mechanism: Mechanism::Immediate {
-            kind: "malformed-dsn",
+            kind: FaultKind::MalformedDsn,
         },
         applies: &[("database", "POSTGRES_PASSWORD_DSN")],
         points: Points::Rotation,
@@ -177,7 +174,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "redis-restart-reverts",
         summary: "cdb_redis restarts: it re-reads its password file (`--requirepass $(cat …)`), so every password set at runtime is gone, and every connection ends (stack/compose/compose.blue.yml; real-server-facts `restart_rereads_the_config_file`)",
         mechanism: Mechanism::Immediate {
-            kind: "redis-restart",
+            kind: FaultKind::RedisRestart,
         },
         applies: &[("cache", "cdb_redis")],
         points: Points::Rotation,
@@ -186,7 +183,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "redis-backdoor-user",
         summary: "someone with a working Redis password (after a leak, the leaker) added an ACL user and a password of their own to the default user, and holds a connection as that user (redis_conns.rs)",
         mechanism: Mechanism::Immediate {
-            kind: "redis-backdoor-user",
+            kind: FaultKind::RedisBackdoorUser,
         },
         applies: &[("cache", "cdb_redis")],
         points: Points::Rotation,
@@ -195,7 +192,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "grafana-reset-ignored",
         summary: "`grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
         mechanism: Mechanism::Armed {
-            kind: "grafana-reset-ignored",
+            kind: FaultKind::GrafanaResetIgnored,
             pattern: Trigger::Body("reset-admin-password"),
         },
         applies: &[("monitoring", "")],
@@ -205,7 +202,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "kill-switch-released",
         summary: "cdb_execution comes back with the kill switch released: its recreation mounts an empty kill_switch_state volume (another project name, or the volume removed) and the service writes `state=inactive`",
         mechanism: Mechanism::Armed {
-            kind: "kill-switch-reset",
+            kind: FaultKind::KillSwitchReset,
             pattern: RECREATE,
         },
         applies: &[("exchange", "cdb_execution")],
@@ -215,7 +212,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "mexc-console-refuses",
         summary: "the MEXC console refuses to create an API key once",
         mechanism: Mechanism::Armed {
-            kind: "mexc-console-refuses",
+            kind: FaultKind::MexcConsoleRefuses,
             pattern: Trigger::Effect("mexc.create-"),
         },
         applies: &[("exchange", "")],
@@ -225,7 +222,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "mexc-key-missing-permission",
         summary: "the new trade key is created without the Trade permission (a read-only key)",
         mechanism: Mechanism::Armed {
-            kind: "mexc-key-missing-permission",
+            kind: FaultKind::MexcKeyMissingPermission,
             pattern: Trigger::Effect("mexc.create-trade-key"),
         },
         applies: &[("exchange", "")],
@@ -235,7 +232,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "mexc-key-not-ip-bound",
         summary: "the new trade key is created without its IP binding",
         mechanism: Mechanism::Armed {
-            kind: "mexc-key-not-ip-bound",
+            kind: FaultKind::MexcKeyNotIpBound,
             pattern: Trigger::Effect("mexc.create-trade-key"),
         },
         applies: &[("exchange", "")],
@@ -245,7 +242,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "smtp-app-password-invalid",
         summary: "the new SMTP app password is saved with a typo: the mail provider rejects it",
         mechanism: Mechanism::Armed {
-            kind: "smtp-app-password-invalid",
+            kind: FaultKind::SmtpAppPasswordInvalid,
             pattern: Trigger::Effect("smtp.create-app-password"),
         },
         applies: &[("alerting-mail", "")],
@@ -255,7 +252,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "ci-secret-not-updated",
         summary: "a CI secret is not updated: `gh secret set` reports success and sets it on a fork",
         mechanism: Mechanism::Armed {
-            kind: "gh-secret-set-ignored",
+            kind: FaultKind::GhSecretSetIgnored,
             pattern: Trigger::Body("gh secret set"),
         },
         applies: &[("ci", "AI_PROVIDER_API_KEY")],
@@ -265,7 +262,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "ci-credential-invalid",
         summary: "the new AI-provider key is saved with a typo (a copy cut short): `gh secret set` takes it, the provider rejects it, and only the e2e run shows it",
         mechanism: Mechanism::Armed {
-            kind: "ci-credential-invalid",
+            kind: FaultKind::CiCredentialInvalid,
             pattern: Trigger::Effect("provider.create-key"),
         },
         applies: &[("ci", "")],
@@ -275,7 +272,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "command-hangs",
         summary: "the next call of a tool hangs and is cut off by a timeout (exit 124, nothing done)",
         mechanism: Mechanism::Armed {
-            kind: "command-hangs",
+            kind: FaultKind::CommandHangs,
             pattern: Trigger::Tool,
         },
         applies: &[
@@ -293,7 +290,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "crash-loop",
         summary: "a service crash-loops after its next recreation (it exits at once)",
         mechanism: Mechanism::Armed {
-            kind: "crash-loop",
+            kind: FaultKind::CrashLoop,
             pattern: RECREATE,
         },
         applies: &[
@@ -309,7 +306,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "service-crash",
         summary: "a consumer stops in the middle of the rotation",
         mechanism: Mechanism::Immediate {
-            kind: "service-crash",
+            kind: FaultKind::ServiceCrash,
         },
         applies: &[
             ("database", "cdb_paper_runner"),
@@ -325,7 +322,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "secret-file-emptied",
         summary: "a secret file is truncated (an editor saved an empty file)",
         mechanism: Mechanism::Immediate {
-            kind: "secret-file-emptied",
+            kind: FaultKind::SecretFileEmptied,
         },
         applies: &[
             ("database", "POSTGRES_PASSWORD"),
@@ -341,7 +338,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "disk-full",
         summary: "the disk is full when the secret file is written: the file is left empty and the write's error scrolls by",
         mechanism: Mechanism::Immediate {
-            kind: "secret-file-emptied",
+            kind: FaultKind::SecretFileEmptied,
         },
         applies: &[
             ("database", "POSTGRES_PASSWORD_DSN"),
@@ -357,7 +354,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-server-cert-old-ca",
         summary: "a server certificate from the old CA comes back: redis.crt goes back to the one in use (a backup restored over the new file), so Redis loads it with the new key",
         mechanism: Mechanism::Immediate {
-            kind: "secret-file-reverted",
+            kind: FaultKind::SecretFileReverted,
         },
         applies: &[("tls", "redis.crt")],
         points: Points::Rotation,
@@ -366,7 +363,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-client-old-ca-bundle",
         summary: "a TLS client keeps the old CA bundle when it is recreated (a stale mount): it cannot verify the new server certificates",
         mechanism: Mechanism::Armed {
-            kind: "keeps-old-ca",
+            kind: FaultKind::KeepsOldCa,
             pattern: RECREATE,
         },
         applies: &[("tls", "cdb_redis_exporter")],
@@ -376,7 +373,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-overlay-dropped",
         summary: "a client is recreated with the project's file only (`-f compose.blue.yml`, no `-f tls.yml`): the overlay is gone, it talks to PostgreSQL in plain text and cannot reach TLS-only Redis, while its own health check (`kill -0 1`) stays healthy",
         mechanism: Mechanism::Armed {
-            kind: "overlay-dropped",
+            kind: FaultKind::OverlayDropped,
             pattern: RECREATE,
         },
         applies: &[("tls", "cdb_db_writer")],
@@ -386,7 +383,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "rollback-overlay-dropped",
         summary: "on a stack pinned by the rollback overlay (`-f rollback.yml`), a consumer is recreated with the project's file only: it comes back on the project's own build, the release the rollback was for, and its constant `/health` stays green",
         mechanism: Mechanism::Armed {
-            kind: "overlay-dropped",
+            kind: FaultKind::OverlayDropped,
             pattern: RECREATE,
         },
         applies: &[("database", "cdb_risk")],
@@ -396,7 +393,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-old-ca-still-trusted",
         summary: "the new CA is installed as a bundle with the old CA left in (a transition bundle never trimmed): everything connects, and the old CA stays trusted",
         mechanism: Mechanism::Immediate {
-            kind: "tls-ca-bundle-kept",
+            kind: FaultKind::TlsCaBundleKept,
         },
         applies: &[("tls", "ca.crt")],
         points: Points::Rotation,
@@ -405,7 +402,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-cert-short-lived",
         summary: "the next certificate is issued for one day instead of the runbook's `-days` (a typo): it verifies today and expires tomorrow",
         mechanism: Mechanism::Armed {
-            kind: "tls-short-lived",
+            kind: FaultKind::TlsShortLived,
             pattern: Trigger::Body("x509 -req"),
         },
         applies: &[("tls", "")],
@@ -415,7 +412,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         id: "tls-key-cert-mismatch",
         summary: "the server key file is regenerated after its certificate was issued: key and certificate no longer match",
         mechanism: Mechanism::Immediate {
-            kind: "tls-key-replaced",
+            kind: FaultKind::TlsKeyReplaced,
         },
         applies: &[("tls", "postgres.key")],
         points: Points::Writes,
