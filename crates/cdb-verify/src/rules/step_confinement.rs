@@ -241,7 +241,11 @@ impl<'a> Lexer<'a> {
                 j
             }
         };
-        let end = end.min(self.b.len());
+        // `$` before a multi-byte character (`$ℿ`): the byte scans above may stop inside it.
+        let mut end = end.min(self.b.len());
+        while !self.s.is_char_boundary(end) {
+            end += 1;
+        }
         word.push_str(&self.s[start..end]);
         self.i = end;
     }
@@ -790,6 +794,16 @@ mod tests {
 
     fn kinds(body: &str) -> Vec<Kind> {
         check_body(body).into_iter().map(|p| p.kind).collect()
+    }
+
+    /// A `$` before a multi-byte character is a word, not a panic (found by the proptest of
+    /// `no_hub_makes_a_rule_panic`: `$ℿ` sliced the text inside the character).
+    #[test]
+    fn a_dollar_before_a_multibyte_character_is_read_whole() {
+        for body in ["echo $ℿ", "x=$🕴; echo $x", "echo \"$é\" $", "$ℿ"] {
+            check_body(body);
+        }
+        assert!(kinds("echo $ℿ > /tmp/x").contains(&Kind::Write));
     }
 
     #[test]
