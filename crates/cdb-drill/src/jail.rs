@@ -287,6 +287,27 @@ fn parse_request(line: &str) -> Option<(std::time::Duration, &str, &str, &str)> 
     ))
 }
 
+/// A thread that reads `out`'s lines into a channel (so a wait for the next one can have a
+/// time limit); the end of `out` arrives as the error `ended`. A closed receiver only means
+/// nobody waits any more.
+pub(crate) fn line_reader(
+    out: std::process::ChildStdout,
+    ended: &'static str,
+) -> std::sync::mpsc::Receiver<io::Result<String>> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in io::BufReader::new(out).lines() {
+            let end = line.is_err();
+            if tx.send(line).is_err() || end {
+                return;
+            }
+        }
+        tx.send(Err(io::Error::other(ended))).ok();
+    });
+    rx
+}
+
 /// The bash that forks each step (see [`host_step`]): its requests go to `stdin` (three lines:
 /// script, stdout file, stderr file), its replies (one line: the step's exit status) come
 /// through a thread, so a wait can have a time limit.
@@ -311,7 +332,6 @@ done"#;
 
 impl Zygote {
     fn start(bash: &Path) -> io::Result<Zygote> {
-        use std::io::BufRead;
         let mut child = Command::new(bash)
             .args(["--noprofile", "--norc", "-c", ZYGOTE])
             .stdin(Stdio::piped())
@@ -321,17 +341,7 @@ impl Zygote {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(io::Error::other("the step zygote has no pipes"));
         };
-        let (tx, replies) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in io::BufReader::new(stdout).lines() {
-                let end = line.is_err();
-                if tx.send(line).is_err() || end {
-                    return;
-                }
-            }
-            // A closed receiver means the host is ending anyway.
-            tx.send(Err(io::Error::other("the step zygote ended"))).ok();
-        });
+        let replies = line_reader(stdout, "the step zygote ended");
         Ok(Zygote {
             child,
             stdin,

@@ -558,6 +558,16 @@ impl Sandbox {
         text.replace(&self.root.display().to_string(), "$SANDBOX")
     }
 
+    /// `bash --noprofile --norc SCRIPT` with the environment and working directory every step
+    /// gets, outside the jail: for a [`StepRunner`] whose steps must reach real servers
+    /// (cdb-lab's lab and conformance suite).
+    pub fn step_command(&self, bash: &Path, script: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bash);
+        cmd.args(["--noprofile", "--norc"]).arg(script);
+        self.step_env(&mut cmd);
+        cmd
+    }
+
     /// The environment every step gets (and the jail host, which passes it on).
     fn step_env(&self, cmd: &mut std::process::Command) {
         cmd.env_clear()
@@ -579,7 +589,6 @@ impl Sandbox {
 
     /// Starts this sandbox's jail host and waits for its `READY`.
     fn start_host(&self, unshare: &Path) -> io::Result<Host> {
-        use std::io::BufRead;
         let mut cmd = std::process::Command::new(unshare);
         cmd.args(jail::UNSHARE_ARGS)
             .arg(&self.exe)
@@ -599,17 +608,7 @@ impl Sandbox {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(io::Error::other("the jail host has no pipes"));
         };
-        let (tx, replies) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in io::BufReader::new(stdout).lines() {
-                let end = line.is_err();
-                if tx.send(line).is_err() || end {
-                    return;
-                }
-            }
-            // End of output: the host is gone. A closed receiver means nobody waits any more.
-            tx.send(Err(io::Error::other("the jail host ended"))).ok();
-        });
+        let replies = jail::line_reader(stdout, "the jail host ended");
         let host = Host {
             child,
             stdin,

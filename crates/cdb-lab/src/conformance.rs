@@ -1026,22 +1026,8 @@ impl Lab {
     ) -> std::io::Result<crate::instance::Ran> {
         let script = sb.root.join("steps").join(format!("lab-{}.sh", step.id));
         std::fs::write(&script, &step.body)?;
-        let mut cmd = std::process::Command::new("/bin/bash");
-        cmd.args(["--noprofile", "--norc"])
-            .arg(&script)
-            .env_clear()
-            .env("PATH", &sb.bin)
-            .env("HOME", &sb.home)
-            .env("SECRETS_PATH", &sb.secrets)
-            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
-            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
-            .env("TMPDIR", &sb.tmp)
-            .env("LANG", "C")
-            .env("TERM", "dumb")
-            .env(cdb_drill::mock::STATE_VAR, sb.world_file())
-            .env(cdb_drill::mock::server::SOCKET_VAR, sb.socket())
-            .env(crate::adapter::ADAPTER_VAR, &self.conf)
-            .current_dir(&sb.stack);
+        let mut cmd = sb.step_command(Path::new("/bin/bash"), &script);
+        cmd.env(crate::adapter::ADAPTER_VAR, &self.conf);
         crate::instance::run_bounded(cmd, "", limit)
     }
 

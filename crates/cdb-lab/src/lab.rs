@@ -356,23 +356,8 @@ impl StepRunner for LabRunner {
         }
         let _ = std::fs::remove_file(&self.control);
         let listener = UnixListener::bind(&self.control)?;
-        let mut cmd = Command::new("/bin/bash");
-        cmd.args(["--noprofile", "--norc"])
-            .arg(script)
-            .env_clear()
-            .env("PATH", &sb.bin)
-            .env("HOME", &sb.home)
-            .env("SECRETS_PATH", &sb.secrets)
-            // The operator's TLS folder, as the drill's sandbox sets it (sandbox.rs).
-            .env("CDB_TLS_DIR", sb.root.join(cdb_drill::tls::DIR))
-            .env("TMPDIR", &sb.tmp)
-            .env("LANG", "C")
-            .env("TERM", "dumb")
-            .env(cdb_drill::mock::STATE_VAR, sb.world_file())
-            .env(cdb_drill::mock::server::SOCKET_VAR, sb.socket())
-            .env(ADAPTER_VAR, &self.conf)
-            .current_dir(&sb.stack)
-            .stdin(Stdio::null());
+        let mut cmd = sb.step_command(Path::new("/bin/bash"), script);
+        cmd.env(ADAPTER_VAR, &self.conf).stdin(Stdio::null());
         // The sync server lives exactly as long as the step: the flag ends it before we return.
         listener.set_nonblocking(true)?;
         let done = std::sync::atomic::AtomicBool::new(false);
