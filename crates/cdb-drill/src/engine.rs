@@ -668,35 +668,11 @@ fn noop_in(sandbox: &mut Sandbox, sc: &Scenario, snap: &Snapshot) -> Result<bool
     Ok(!tripped && sandbox.snapshot()?.same_files(&before))
 }
 
-fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
-    run_with(cfg, hub, sc, None, None, None).map(|(j, _)| j)
-}
-
-fn run_with<'h>(
-    cfg: &Config,
-    hub: &'h cdb_docs::Hub,
-    sc: &'h Scenario,
-    record: Option<&[String]>,
-    replay: Option<&'h Snapshot>,
-    late: Option<LateInject>,
-) -> Result<(Journal, Recording), DrillError> {
-    let trigger = if sc.is_leak() {
-        Trigger::Leak
-    } else {
-        Trigger::Routine
-    };
-    let budget = budget_secs(hub, sc)?;
-    let mut plan = Vec::new();
-    for doc in &hub.docs {
-        for s in &doc.steps {
-            if s.class == sc.class.value && s.when.applies_to(trigger) {
-                let line = doc.lines.line_col(&doc.text, s.fence_span.start).line;
-                plan.push(Planned { step: s, line });
-            }
-        }
-    }
+/// The sandbox and world a drill of `sc` starts from: the world of the seed with the
+/// scenario's start overlays, its leaked values, and whoever holds a leaked value connected
+/// with it. The drill and the mock-world rotation (`rotate_world.rs`) both start here.
+pub fn start_world(cfg: &Config, sc: &Scenario) -> Result<(Sandbox, World), DrillError> {
     let sandbox = Sandbox::new(&cfg.mock_exe)?;
-    sandbox.hold_world();
     let mut world = World::new_with(
         cfg.seed,
         &sandbox.root,
@@ -729,6 +705,38 @@ fn run_with<'h>(
     // Whoever has a leaked database password holds a session with it (crate::pg).
     world.open_leaker_sessions();
     world.open_leaker_grafana_session();
+    Ok((sandbox, world))
+}
+
+fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journal, DrillError> {
+    run_with(cfg, hub, sc, None, None, None).map(|(j, _)| j)
+}
+
+fn run_with<'h>(
+    cfg: &Config,
+    hub: &'h cdb_docs::Hub,
+    sc: &'h Scenario,
+    record: Option<&[String]>,
+    replay: Option<&'h Snapshot>,
+    late: Option<LateInject>,
+) -> Result<(Journal, Recording), DrillError> {
+    let trigger = if sc.is_leak() {
+        Trigger::Leak
+    } else {
+        Trigger::Routine
+    };
+    let budget = budget_secs(hub, sc)?;
+    let mut plan = Vec::new();
+    for doc in &hub.docs {
+        for s in &doc.steps {
+            if s.class == sc.class.value && s.when.applies_to(trigger) {
+                let line = doc.lines.line_col(&doc.text, s.fence_span.start).line;
+                plan.push(Planned { step: s, line });
+            }
+        }
+    }
+    let (sandbox, mut world) = start_world(cfg, sc)?;
+    sandbox.hold_world();
     if record.is_some() {
         world.probes = Some(Vec::new());
     }

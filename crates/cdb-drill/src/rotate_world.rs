@@ -72,36 +72,7 @@ impl WorldExecutor {
     /// The sandbox and world of `sc`, as the drill starts it.
     pub fn new(cfg: &Config, hub: &Hub, sc: Scenario) -> Result<WorldExecutor, DrillError> {
         let budget = crate::engine::budget_secs(hub, &sc)?;
-        let sandbox = Sandbox::new(&cfg.mock_exe)?;
-        // As engine::run_with: the world of the seed with the scenario's start overlays, the
-        // leaked values, and whoever holds a leaked value connected with it.
-        let mut world = World::new_with(
-            cfg.seed,
-            &sandbox.root,
-            &sandbox.secrets,
-            &sc.start_overlays(),
-        )?;
-        for name in &sc.leaked {
-            let value = match name.value.strip_prefix("ci:") {
-                Some(ci) => world.github.secrets.get(ci).cloned(),
-                None => world.read_secret_file(&name.value),
-            };
-            match value {
-                Some(v) => {
-                    world.leaked.insert(v);
-                }
-                None => {
-                    return Err(DrillError::Hub(format!(
-                        "{}: `{}` is not a secret file of the drill world",
-                        sc.rel_path(),
-                        name.value
-                    )));
-                }
-            }
-        }
-        crate::redis_conns::leaker_connects(&mut world);
-        world.open_leaker_sessions();
-        world.open_leaker_grafana_session();
+        let (sandbox, world) = crate::engine::start_world(cfg, &sc)?;
         world.save(&sandbox.world_file())?;
         let secrets = sandbox.secrets.clone();
         let stack = sandbox.stack.clone();
