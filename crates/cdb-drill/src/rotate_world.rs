@@ -127,8 +127,8 @@ impl WorldExecutor {
 
     fn after(&mut self, step: &Step, out: &StepOutput) -> io::Result<()> {
         // The bot trades wherever its order path is open (engine.rs, after every step).
-        let phase = step.phase.as_str().to_owned();
-        self.world(|w| crate::exchange::after_step(w, &phase))?;
+        let phase = step.phase;
+        self.world(|w| crate::exchange::after_step(w, phase))?;
         self.t += step.time.secs;
         let world = World::load(&self.sandbox.world_file())?;
         let text = format!("{}\n{}", out.stdout, out.stderr);

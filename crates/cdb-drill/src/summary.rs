@@ -108,7 +108,7 @@ pub fn drills(journals: &[Journal], errors: &[String]) -> String {
         let recovered = match &j.recovery {
             Some(r) if r.t <= j.budget_secs => clock(r.t),
             Some(r) => format!("{} (over budget)", clock(r.t)),
-            None => format!("— ({})", cell(&j.outcome)),
+            None => format!("— ({})", cell(j.outcome.as_str())),
         };
         let _ = writeln!(
             o,

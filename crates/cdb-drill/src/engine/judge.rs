@@ -1,16 +1,44 @@
 //! Judging a finished run: the outcome, detection, the scenario's expectations, the
 //! invariants, the verdict and the one masking point of the journal.
 
+use super::DrillError;
 use super::run::Run;
-use super::{Config, DrillError};
-use crate::journal::{Event, Invariant, Journal, Mark, Verdict, clock};
+use crate::journal::{DrillOutcome, Event, Invariant, Journal, Mark, Verdict, clock};
 use crate::world::{World, all_services};
-use cdb_docs::Phase;
-use cdb_model::scenario::Scenario;
+use cdb_docs::yaml::Spanned;
+use cdb_docs::{Phase, Trigger};
+use cdb_model::scenario::{Scenario, ScenarioError};
 
-#[allow(clippy::too_many_arguments)]
+/// The scenario's trigger and expected outcome as the journal's types. `Scenario::validate`
+/// allows only values these parse, so an error here is a scenario that was never validated:
+/// it names the file, line and column like the schema's own errors.
+pub(super) fn typed(sc: &Scenario) -> Result<(Trigger, DrillOutcome), DrillError> {
+    fn at(sc: &Scenario, v: &Spanned<String>, what: &str) -> DrillError {
+        DrillError::Scenario(ScenarioError {
+            path: sc.rel_path(),
+            line: v.referenced.line() as usize,
+            column: v.referenced.column() as usize,
+            message: format!("{what}, not `{}`", v.value),
+        })
+    }
+    let trigger = match sc.trigger.value.parse::<Trigger>() {
+        Ok(t @ (Trigger::Leak | Trigger::Routine)) => t,
+        _ => return Err(at(sc, &sc.trigger, "trigger must be `leak` or `routine`")),
+    };
+    let expected = match sc.expect.outcome.value.parse::<DrillOutcome>() {
+        Ok(o @ (DrillOutcome::Recovered | DrillOutcome::Escalated)) => o,
+        _ => {
+            return Err(at(
+                sc,
+                &sc.expect.outcome,
+                "outcome must be `recovered` or `escalated`",
+            ));
+        }
+    };
+    Ok((trigger, expected))
+}
+
 pub(super) fn judge(
-    cfg: &Config,
     sc: &Scenario,
     run: Run,
     budget: u64,
@@ -19,15 +47,16 @@ pub(super) fn judge(
     post_ok: bool,
     rolled_back: bool,
 ) -> Result<Journal, DrillError> {
+    let (trigger, expected) = (run.trigger, run.expected);
     let world = World::load(&run.sandbox.world_file())?;
     let mut reasons = Vec::new();
     let mut gaps = Vec::new();
     let outcome = if recovered_at.is_some() && post_ok {
-        "recovered"
+        DrillOutcome::Recovered
     } else if escalated_at.is_some() {
-        "escalated"
+        DrillOutcome::Escalated
     } else {
-        "not-recovered"
+        DrillOutcome::NotRecovered
     };
     let failed_after = |from: usize| run.failures.iter().filter(move |(at, _, _)| *at >= from);
     // Detection.
@@ -130,21 +159,22 @@ pub(super) fn judge(
             "step `{id}` failed without any injected fault: {why}"
         ));
     }
-    if outcome != sc.expect.outcome.value {
+    if outcome != expected {
         let last_fail = run
             .failures
             .last()
             .map(|(_, id, why)| format!(": last failing step `{id}` ({why})"))
             .unwrap_or_default();
         let what = match outcome {
-            "not-recovered" if rolled_back => "the stack was not recovered after rollback",
-            "not-recovered" => "the stack was not recovered",
-            "escalated" => "rollback did not recover, the drill escalated",
-            _ => "the runbook recovered",
+            DrillOutcome::NotRecovered if rolled_back => {
+                "the stack was not recovered after rollback"
+            }
+            DrillOutcome::NotRecovered => "the stack was not recovered",
+            DrillOutcome::Escalated => "rollback did not recover, the drill escalated",
+            DrillOutcome::Recovered => "the runbook recovered",
         };
         reasons.push(format!(
-            "expected outcome `{}`, got `{outcome}`: {what}{last_fail}",
-            sc.expect.outcome.value
+            "expected outcome `{expected}`, got `{outcome}`: {what}{last_fail}"
         ));
     }
     if escalated_at.is_some() && !run.plan.iter().any(|p| p.step.phase == Phase::Escalate) {
@@ -167,13 +197,12 @@ pub(super) fn judge(
             reasons.push(format!("invariant `{}` broken: {}", i.name, i.detail));
         }
     }
-    let _ = cfg;
     let mut j = Journal {
         version: 1,
         scenario: sc.id.clone(),
         title: sc.title.clone(),
         class: sc.class.value.clone(),
-        trigger: sc.trigger.value.clone(),
+        trigger,
         seed: world.seed,
         isolation: run.sandbox.isolation().summary(),
         briefing: sc.briefing.trim().to_owned(),
@@ -182,8 +211,8 @@ pub(super) fn judge(
         invariants: inv,
         detection,
         recovery: recovered_at,
-        outcome: outcome.into(),
-        expected_outcome: sc.expect.outcome.value.clone(),
+        outcome,
+        expected_outcome: expected,
         gaps,
         verdict: Verdict {
             passed: reasons.is_empty(),
@@ -398,4 +427,42 @@ pub(crate) fn invariants(
         },
     });
     inv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(trigger: &str, outcome: &str) -> Scenario {
+        let yaml = format!(
+            "title: t\nclass: database\ntrigger: {trigger}\nbriefing: b\nexpect:\n  outcome: {outcome}\n"
+        );
+        let mut sc = cdb_model::scenario::parse(&yaml, "drills/x.yaml").expect("it parses");
+        sc.id = "x".into();
+        sc
+    }
+
+    #[test]
+    fn typed_reads_the_trigger_and_the_expected_outcome() {
+        let (t, o) = typed(&scenario("leak", "escalated")).expect("valid");
+        assert_eq!((t, o), (Trigger::Leak, DrillOutcome::Escalated));
+        let (t, o) = typed(&scenario("routine", "recovered")).expect("valid");
+        assert_eq!((t, o), (Trigger::Routine, DrillOutcome::Recovered));
+    }
+
+    /// A scenario that skipped `validate` gets the schema's message with its file and line,
+    /// before any step runs (run_with calls `typed` first).
+    #[test]
+    fn typed_rejects_what_validate_would_with_file_and_line() {
+        let e = typed(&scenario("routine", "not-recovered")).expect_err("not expectable");
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:6:12: outcome must be `recovered` or `escalated`, not `not-recovered`"
+        );
+        let e = typed(&scenario("any", "recovered")).expect_err("not a drill trigger");
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:3:10: trigger must be `leak` or `routine`, not `any`"
+        );
+    }
 }

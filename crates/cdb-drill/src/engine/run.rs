@@ -1,11 +1,11 @@
 //! The run of one scenario: the plan of its class's steps, the phases in the procedure's order,
 //! each step in the sandbox, and the faults armed after their `after` step.
 
-use super::judge::judge;
+use super::judge::{judge, typed};
 use super::replay::LateInject;
 use super::{Config, DrillError, Recording, Snapshot, budget_secs, start_world};
 use crate::effects;
-use crate::journal::{Event, Journal, Mark, StepEvent};
+use crate::journal::{DrillOutcome, Event, Journal, Mark, StepEvent, StepStatus};
 use crate::sandbox::Sandbox;
 use crate::world::World;
 use cdb_docs::{Phase, Step, Trigger};
@@ -42,6 +42,9 @@ pub(super) struct Run<'h> {
     pub(super) replay: Option<&'h Snapshot>,
     /// Armed faults to inject, at the end of the replay, as if at this earlier point.
     pub(super) late: Option<LateInject>,
+    /// The scenario's trigger and expected outcome (`judge::typed`).
+    pub(super) trigger: Trigger,
+    pub(super) expected: DrillOutcome,
 }
 
 impl<'h> Run<'h> {
@@ -58,7 +61,7 @@ impl<'h> Run<'h> {
             return Ok(true);
         }
         self.events.push(Event::Phase {
-            phase: phase.as_str().into(),
+            phase,
             t: self.t,
             why: why.into(),
         });
@@ -90,13 +93,13 @@ impl<'h> Run<'h> {
             let body = step.body.clone();
             match self.world(|w| effects::apply(w, &effect, &body))? {
                 Ok(msg) => (
-                    "passed",
+                    StepStatus::Passed,
                     Some(0),
                     format!("[manual] {msg}\n"),
                     String::new(),
                 ),
                 Err(msg) => (
-                    "failed",
+                    StepStatus::Failed,
                     Some(1),
                     String::new(),
                     format!("[manual] {msg}\n"),
@@ -105,17 +108,17 @@ impl<'h> Run<'h> {
         } else {
             let r = self.sandbox.run(&step.id, &step.body, self.timeout)?;
             let status = if r.timed_out {
-                "timed-out"
+                StepStatus::TimedOut
             } else if r.code == Some(0) {
-                "passed"
+                StepStatus::Passed
             } else {
-                "failed"
+                StepStatus::Failed
             };
             (status, r.code, r.stdout, r.stderr)
         };
         // The bot trades wherever its order path is open; a leaked trade key must not trade.
-        let phase = step.phase.as_str().to_owned();
-        self.world(|w| crate::exchange::after_step(w, &phase))?;
+        let phase = step.phase;
+        self.world(|w| crate::exchange::after_step(w, phase))?;
         self.t += step.time.secs;
         // Judge and redact with the world as it is after the step (it knows every value made so far).
         let world = World::load(&self.sandbox.world_file())?;
@@ -145,12 +148,12 @@ impl<'h> Run<'h> {
         self.probes_seen = world.probes.as_ref().map_or(0, Vec::len);
         let ev = StepEvent {
             id: id.clone(),
-            phase: step.phase.as_str().into(),
+            phase: step.phase,
             doc: format!("{}:{}", step.path, self.plan[i].line),
             manual: step.manual,
             effect: step.effect.clone(),
             command: headline(&step.body),
-            status: status.into(),
+            status,
             exit,
             t_start,
             t_end: self.t,
@@ -158,7 +161,7 @@ impl<'h> Run<'h> {
             stderr: clean(&stderr),
             calls,
         };
-        let passed = status == "passed";
+        let passed = status.passed();
         if !passed {
             let last = ev
                 .stdout
@@ -167,7 +170,7 @@ impl<'h> Run<'h> {
                 .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .to_owned();
-            let why = if status == "timed-out" {
+            let why = if status == StepStatus::TimedOut {
                 format!("timed out after {} s of wall time", self.timeout.as_secs())
             } else {
                 format!(
@@ -275,11 +278,9 @@ pub(super) fn run_with<'h>(
     replay: Option<&'h Snapshot>,
     late: Option<LateInject>,
 ) -> Result<(Journal, Recording), DrillError> {
-    let trigger = if sc.is_leak() {
-        Trigger::Leak
-    } else {
-        Trigger::Routine
-    };
+    // Typed before anything runs: a scenario that never went through `validate` fails here,
+    // with its file and line, not after its steps.
+    let (trigger, expected) = typed(sc)?;
     let budget = budget_secs(hub, sc)?;
     let mut plan = Vec::new();
     for doc in &hub.docs {
@@ -314,6 +315,8 @@ pub(super) fn run_with<'h>(
         probes_seen: 0,
         replay,
         late,
+        trigger,
+        expected,
     };
     run.arm_after("start")?;
 
@@ -368,7 +371,6 @@ pub(super) fn run_with<'h>(
         },
     };
     let j = judge(
-        cfg,
         sc,
         run,
         budget,

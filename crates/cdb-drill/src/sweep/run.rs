@@ -7,7 +7,8 @@ use super::plan::{
 };
 use super::{Baseline, Case, CaseResult, Outcome, class_steps, resume_step};
 use crate::engine::{self, Config, DrillError};
-use crate::journal::{Event, Journal};
+use crate::journal::{DrillOutcome, Event, Journal};
+use cdb_docs::Phase;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -27,17 +28,17 @@ pub fn classify(case: &Case, j: &Journal) -> CaseResult {
     let mut verify_ran = Vec::new();
     for e in after_inject {
         if let Event::Step(s) = e {
-            if s.status != "passed" && !failed.contains(&s.id) {
+            if !s.status.passed() && !failed.contains(&s.id) {
                 failed.push(s.id.clone());
             }
             let v = format!("{} ({})", s.id, s.doc);
-            if s.phase == "verify" && !verify_ran.contains(&v) {
+            if s.phase == Phase::Verify && !verify_ran.contains(&v) {
                 verify_ran.push(v);
             }
         }
     }
     let all_ok = j.invariants.iter().all(|i| i.passed);
-    let recovered = j.outcome == "recovered" && all_ok;
+    let recovered = j.outcome == DrillOutcome::Recovered && all_ok;
     let broken: Vec<String> = j
         .invariants
         .iter()
