@@ -6,6 +6,7 @@
 
 use crate::journal::{Event, Journal, StepStatus, clock};
 use cdb_docs::Phase;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write;
 
 fn fault_label(fault: &str, target: &Option<String>) -> String {

@@ -24,7 +24,6 @@ use crate::journal::Journal;
 use crate::sandbox::Sandbox;
 use crate::world::World;
 use cdb_model::scenario::{self, Scenario, ScenarioError};
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,36 +39,18 @@ pub struct Config {
     pub mock_exe: PathBuf,
 }
 
-/// Why a drill could not run at all (exit 2).
-#[derive(Debug)]
+/// Why a drill could not run at all (exit 2). The messages are the command line's (`error: …`).
+#[derive(Debug, thiserror::Error)]
 pub enum DrillError {
-    Scenario(ScenarioError),
+    /// A scenario file's error, with its `drills/x.yaml:LINE:COL`.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The hub cannot be loaded or lacks what the drill needs.
+    #[error("{0}")]
     Hub(String),
-    Io(io::Error),
-}
-
-impl fmt::Display for DrillError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DrillError::Scenario(e) => write!(f, "{e}"),
-            DrillError::Hub(e) => write!(f, "{e}"),
-            DrillError::Io(e) => write!(f, "sandbox: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for DrillError {}
-
-impl From<io::Error> for DrillError {
-    fn from(e: io::Error) -> DrillError {
-        DrillError::Io(e)
-    }
-}
-
-impl From<ScenarioError> for DrillError {
-    fn from(e: ScenarioError) -> DrillError {
-        DrillError::Scenario(e)
-    }
+    /// The sandbox, the jail or the world file failed.
+    #[error("sandbox: {0}")]
+    Io(#[from] io::Error),
 }
 
 /// Runs scenario `id` from `cfg.root`.
@@ -102,11 +83,20 @@ pub(crate) fn budget_secs(hub: &cdb_docs::Hub, sc: &Scenario) -> Result<u64, Dri
             DrillError::Hub(format!("class `{}` is not in the matrix", sc.class.value))
         })?;
     Ok(match &sc.expect.budget {
+        // `validate` rejects a budget that does not parse; unvalidated, it is the same error
+        // (a budget of 0 would fail every drill's recovery time instead).
         Some(b) => b
             .value
             .parse::<cdb_docs::Duration>()
             .map(|d| d.secs)
-            .unwrap_or(0),
+            .map_err(|_| {
+                DrillError::Scenario(ScenarioError {
+                    path: sc.rel_path(),
+                    line: b.referenced.line() as usize,
+                    column: b.referenced.column() as usize,
+                    message: format!("`{}` is not a duration (30m, 1h)", b.value),
+                })
+            })?,
         None => class
             .rto()
             .map(|d| d.secs)
@@ -169,5 +159,55 @@ fn run_loaded(cfg: &Config, hub: &cdb_docs::Hub, sc: &Scenario) -> Result<Journa
 
 /// The default root: the workspace that holds `drills/` (the current directory).
 pub fn default_root() -> PathBuf {
+    // `.` is the same directory for every later path operation when the name of the current
+    // one cannot be read (removed, or its parent unreadable).
     std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::ShellError;
+    use std::error::Error as _;
+
+    /// The command line prints these as `error: {e}`: the derived messages are the ones the
+    /// hand-written `Display` gave, and the I/O cause stays reachable as the source.
+    #[test]
+    fn error_messages_and_sources() {
+        let sc = ScenarioError {
+            path: "drills/x.yaml".into(),
+            line: 3,
+            column: 7,
+            message: "unknown field".into(),
+        };
+        assert_eq!(
+            DrillError::from(sc).to_string(),
+            "drills/x.yaml:3:7: unknown field"
+        );
+        assert_eq!(DrillError::Hub("no hub".into()).to_string(), "no hub");
+        let io = DrillError::from(io::Error::other("disk full"));
+        assert_eq!(io.to_string(), "sandbox: disk full");
+        assert_eq!(
+            io.source().map(ToString::to_string),
+            Some("disk full".into())
+        );
+
+        let p = PathBuf::from("/tmp/s.txt");
+        let e = ShellError::Script(p.clone(), io::Error::other("gone"));
+        assert_eq!(e.to_string(), "cannot read the script /tmp/s.txt: gone");
+        assert!(e.source().is_some());
+        let e = ShellError::Report(p, io::Error::other("read-only"));
+        assert_eq!(
+            e.to_string(),
+            "cannot write the report /tmp/s.txt: read-only"
+        );
+        assert_eq!(
+            ShellError::from(io::Error::other("x")).to_string(),
+            "shell: x"
+        );
+        assert_eq!(
+            ShellError::from(DrillError::Hub("h".into())).to_string(),
+            "h"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use crate::report::{Bar, Gantt, Milestone};
 use crate::sandbox::Sandbox;
 use crate::world::World;
 use cdb_model::scenario::Scenario;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write;
 
 /// What became of one runbook step.

@@ -25,7 +25,12 @@ pub fn main(args: &[String]) -> u8 {
     let res = match what {
         "record" => {
             let mut text = String::new();
-            let _ = std::io::stdin().read_to_string(&mut text);
+            // The command line to record comes on stdin: recording an empty one instead would
+            // credit or blame the wrong command in the after-action report.
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("drill: cannot read the command line to record: {e}");
+                return 125;
+            }
             let rc: i32 = rest.first().and_then(|s| s.parse().ok()).unwrap_or(0);
             let hist = rest.get(1).cloned().unwrap_or_default();
             locked(&world_file, |w, st| {
@@ -51,6 +56,7 @@ pub fn main(args: &[String]) -> u8 {
     match res {
         Ok(code) => {
             let mut so = std::io::stdout();
+            // The prompt hook's terminal may be gone (the session ending): nobody to tell.
             let _ = so.write_all(out.as_bytes());
             if what == "record" {
                 let _ = so.write_all(b"\n");

@@ -163,6 +163,8 @@ pub fn call_key(w: &World, sandbox: &str, tool: &str, argv: &[String]) -> String
 /// Hash of every file in the secrets folder (temporary `.tmp` files left out).
 pub fn file_hashes(dir: &Path) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
+    // A folder that cannot be listed (a command removed it) has no files: each one it held
+    // counts as changed, which it was.
     let Ok(rd) = fs::read_dir(dir) else {
         return out;
     };
@@ -172,6 +174,7 @@ pub fn file_hashes(dir: &Path) -> BTreeMap<String, u64> {
             continue;
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
+        // A file removed between the listing and the read hashes as empty: changed, as it was.
         fs::read(e.path()).unwrap_or_default().hash(&mut h);
         out.insert(name, h.finish());
     }

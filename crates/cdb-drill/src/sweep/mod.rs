@@ -181,6 +181,8 @@ pub fn main(
     out: &mut dyn std::io::Write,
     err: &mut dyn std::io::Write,
 ) -> u8 {
+    // The writes to `out` and `err` below drop their result: the exit code says what happened,
+    // and a closed stdout or stderr (`| head`) has nobody left to tell.
     let cfg = Config {
         root: o.root.clone(),
         seed: o.seed,
@@ -222,7 +224,13 @@ pub fn main(
     let text = match o.format {
         // Step ids and reasons come from the runbook: no control character reaches a terminal.
         crate::cli::Format::Human => cdb_secrets::escape_controls(&human(&s)).into_owned(),
-        crate::cli::Format::Json => json_lines(&s),
+        crate::cli::Format::Json => match json_lines(&s) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot write the sweep as JSON: {e}");
+                return 2;
+            }
+        },
         crate::cli::Format::Html => crate::page::html(&s, o.seed),
     };
     // `--report FILE`: the output goes there instead of stdout (the page CI uploads).

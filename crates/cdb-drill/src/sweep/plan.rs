@@ -5,6 +5,7 @@
 use super::{Baseline, Case, CaseResult, Outcome, leaked_files};
 use crate::engine::{self, DrillError};
 use cdb_model::faults::Mechanism;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write as _;
 
 /// The scenario text of a case (or of a baseline without faults).

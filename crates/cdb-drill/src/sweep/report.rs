@@ -3,6 +3,7 @@
 use super::{Outcome, Sweep};
 use cdb_model::faults::CATALOGUE;
 use std::collections::BTreeMap;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write as _;
 
 /// The class-by-fault table: per cell the count of each outcome.
@@ -115,14 +116,19 @@ pub fn human(s: &Sweep) -> String {
     out
 }
 
-/// One JSON object per case (baselines first, as `{"baseline": …}`).
-pub fn json_lines(s: &Sweep) -> String {
+/// One JSON object per case (baselines first, as `{"baseline": …}`, its fields in the order
+/// of a `serde_json::Value`'s map).
+pub fn json_lines(s: &Sweep) -> Result<String, serde_json::Error> {
     let mut out = String::new();
     for b in &s.baselines {
-        let _ = writeln!(out, "{}", serde_json::json!({ "baseline": b }));
+        let mut line = serde_json::Map::new();
+        line.insert("baseline".into(), serde_json::to_value(b)?);
+        out.push_str(&serde_json::Value::Object(line).to_string());
+        out.push('\n');
     }
     for c in &s.cases {
-        let _ = writeln!(out, "{}", serde_json::to_string(c).unwrap_or_default());
+        out.push_str(&serde_json::to_string(c)?);
+        out.push('\n');
     }
-    out
+    Ok(out)
 }

@@ -9,8 +9,8 @@ use super::{Baseline, Case, CaseResult, Outcome, class_steps, resume_step};
 use crate::engine::{self, Config, DrillError};
 use crate::journal::{DrillOutcome, Event, Journal};
 use cdb_docs::Phase;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Classifies a case's journal.
 pub fn classify(case: &Case, j: &Journal) -> CaseResult {
@@ -198,16 +198,17 @@ pub fn parallel<T: Sync, R: Send>(jobs: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
                     let r = f(job);
-                    if let Ok(mut g) = slots.lock() {
-                        g[i] = Some(r);
-                    }
+                    // A lock poisoned by another job's panic still holds every result stored
+                    // so far (the panic itself ends the scope below): never drop this one.
+                    slots.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(r);
                 }
             });
         }
     });
+    // Every slot is filled: a job that panicked re-raises its panic at the end of the scope.
     slots
         .into_inner()
-        .unwrap_or_default()
+        .unwrap_or_else(PoisonError::into_inner)
         .into_iter()
         .flatten()
         .collect()
