@@ -7,7 +7,7 @@
 //! so journals are byte-identical per seed on one machine (compare across machines without it).
 
 use cdb_docs::{Phase, Trigger};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
@@ -17,7 +17,7 @@ pub struct Journal {
     pub scenario: String,
     pub title: String,
     pub class: String,
-    #[serde(serialize_with = "as_str::trigger")]
+    #[serde(with = "trigger_name")]
     pub trigger: Trigger,
     pub seed: u64,
     /// What confined the steps: `namespaces (…)` or `none (why)` (jail.rs).
@@ -106,17 +106,39 @@ impl fmt::Display for DrillOutcome {
     }
 }
 
-/// Serialisers for the hub's enums, which `cdb-docs` keeps free of serde's derives: each is
-/// written as its `as_str`, the string the journal held when these fields were strings.
-mod as_str {
-    use super::{Phase, Serializer, Trigger};
+/// Serde for `cdb_docs::Phase`, which `cdb-docs` keeps free of serde's derives
+/// (`#[serde(with = "phase_name")]`): written as its `as_str`, the string the journal held when
+/// the field was a string, and read back from it (the shell's state file).
+pub(crate) mod phase_name {
+    use super::Phase;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn phase<S: Serializer>(p: &Phase, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(p: &Phase, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(p.as_str())
     }
 
-    pub fn trigger<S: Serializer>(t: &Trigger, s: S) -> Result<S::Ok, S::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Phase, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|()| D::Error::custom(format!("unknown phase `{s}`")))
+    }
+}
+
+/// Serde for `cdb_docs::Trigger`, as [`phase_name`] for `Phase`.
+pub(crate) mod trigger_name {
+    use super::Trigger;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Trigger, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(t.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Trigger, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|()| D::Error::custom(format!("unknown trigger `{s}`")))
     }
 }
 
@@ -131,7 +153,7 @@ pub struct Mark {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     Phase {
-        #[serde(serialize_with = "as_str::phase")]
+        #[serde(with = "phase_name")]
         phase: Phase,
         t: u64,
         why: String,
@@ -154,7 +176,7 @@ pub enum Event {
 #[derive(Clone, Debug, Serialize)]
 pub struct StepEvent {
     pub id: String,
-    #[serde(serialize_with = "as_str::phase")]
+    #[serde(with = "phase_name")]
     pub phase: Phase,
     /// `path:line` of the step's fence in the hub.
     pub doc: String,

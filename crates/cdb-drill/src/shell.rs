@@ -89,8 +89,8 @@ fn catalogue(hub: &cdb_docs::Hub, sc: &Scenario) -> Vec<StepInfo> {
             let line = doc.lines.line_col(&doc.text, s.fence_span.start).line;
             out.push(StepInfo {
                 id: s.id.clone(),
-                phase: s.phase.as_str().into(),
-                when: s.when.as_str().into(),
+                phase: s.phase,
+                when: s.when,
                 applies: s.when.applies_to(trigger),
                 secs: s.time.secs,
                 manual: s.manual,
@@ -108,7 +108,7 @@ fn catalogue(hub: &cdb_docs::Hub, sc: &Scenario) -> Vec<StepInfo> {
         }
     }
     // Stable: within a phase, the hub's order.
-    out.sort_by_key(|s| state::phase_rank(&s.phase));
+    out.sort_by_key(|s| state::phase_rank(s.phase));
     out
 }
 
@@ -309,7 +309,12 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     let mut st = State {
         scenario: sc.id.clone(),
         class: sc.class.value.clone(),
-        trigger: sc.trigger.value.clone(),
+        // Validated above: `leak` or `routine`.
+        trigger: if sc.is_leak() {
+            Trigger::Leak
+        } else {
+            Trigger::Routine
+        },
         leak: sc.is_leak(),
         budget,
         degraded,
