@@ -593,3 +593,21 @@ fn free_report_path(id: &str) -> io::Result<PathBuf> {
         .find(|p| !p.exists())
         .unwrap_or(first))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The shell's terminal shows step output masked with the world's values; when the world
+    /// cannot be read there are no values to mask with, so the output is withheld (it was
+    /// shown unmasked before).
+    #[test]
+    fn output_is_withheld_when_the_world_cannot_be_read() {
+        let d = tempfile::tempdir().expect("a temp dir");
+        let text = "the new password is Zq7-not-flagged-by-any-rule\n";
+        let shown = super::masked(text, &d.path().join("no-world.json"));
+        assert!(!shown.contains("Zq7"), "{shown}");
+        assert!(
+            shown.starts_with("[drill: output withheld, the drill world cannot be read: "),
+            "{shown}"
+        );
+    }
+}
