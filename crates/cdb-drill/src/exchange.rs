@@ -13,6 +13,7 @@
 
 use crate::mock::Ctx;
 use crate::world::{World, reads};
+use cdb_docs::Phase;
 use cdb_model::faults::FaultKind;
 use serde::{Deserialize, Serialize};
 
@@ -205,13 +206,13 @@ pub fn leaked_trade_usable(w: &World) -> Option<String> {
 
 /// After every step: the bot places an order wherever its path is open; after containment, an
 /// order that can be placed with a leaked trade key is a violation.
-pub fn after_step(w: &mut World, phase: &str) {
+pub fn after_step(w: &mut World, phase: Phase) {
     if order_path_open(w) {
         w.exchange.orders_placed += 1;
         w.exchange.last_order_at = Some(w.clock);
     }
     w.trading_paused = trading_paused(w);
-    if phase != "contain"
+    if phase != Phase::Contain
         && !w.exchange.order_violation
         && let Some(why) = leaked_trade_usable(w)
     {
@@ -459,8 +460,10 @@ fn smtp_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
         ctx.errln("cdb-drill: an SMTP login program reads /run/secrets/smtp_user and /run/secrets/smtp_password");
         return 1;
     };
-    let (user, pass) = match (mounted(w, service, user), mounted(w, service, pass)) {
-        (Ok(u), Ok(p)) => (u, p),
+    // Both files must be mounted (the program reads both); the login is judged by the app
+    // password alone, as the mock account has one user.
+    let pass = match (mounted(w, service, user), mounted(w, service, pass)) {
+        (Ok(_), Ok(p)) => p,
         (Err(e), _) | (_, Err(e)) => {
             ctx.errln(&format!(
                 "FileNotFoundError: [Errno 2] No such file or directory: {e}"
@@ -477,7 +480,6 @@ fn smtp_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
         ctx.errln("smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server.");
         return 1;
     }
-    let _ = user;
     if !w.smtp.app_passwords.contains(&pass) {
         ctx.errln(
             "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted.')",
@@ -616,7 +618,7 @@ mod tests {
     fn stopping_execution_is_not_the_kill_switch_and_the_switch_survives_recreates() {
         let (_d, mut w) = world();
         w.stop("cdb_execution");
-        after_step(&mut w, "rotate");
+        after_step(&mut w, Phase::Rotate);
         assert!(
             !w.trading_paused,
             "stopping cdb_execution does not pause trading"
@@ -625,7 +627,7 @@ mod tests {
         set_switch(&mut w, true, "manual", "incident containment");
         w.create("cdb_execution");
         w.create("cdb_risk");
-        after_step(&mut w, "rotate");
+        after_step(&mut w, Phase::Rotate);
         assert!(
             switch_active(&w) && w.trading_paused,
             "the file on the volume persists"
@@ -637,7 +639,7 @@ mod tests {
             !switch_active(&w),
             "KillSwitch() creates a missing file as inactive"
         );
-        after_step(&mut w, "rotate");
+        after_step(&mut w, Phase::Rotate);
         assert!(order_path_open(&w) && !w.trading_paused);
     }
 
@@ -646,9 +648,9 @@ mod tests {
         let (_d, mut w) = world();
         let trade = w.read_secret_file("MEXC_TRADE_API_KEY").expect("trade key");
         w.leaked.insert(trade);
-        after_step(&mut w, "contain");
+        after_step(&mut w, Phase::Contain);
         assert!(w.violations.is_empty(), "containment is under way");
-        after_step(&mut w, "pre-check");
+        after_step(&mut w, Phase::PreCheck);
         assert_eq!(w.violations.len(), 1, "{:?}", w.violations);
         assert_eq!(w.violations[0].kind, "order-with-leaked-trade-key");
 
@@ -656,7 +658,7 @@ mod tests {
         let trade = w.read_secret_file("MEXC_TRADE_API_KEY").expect("trade key");
         w.leaked.insert(trade);
         set_switch(&mut w, true, "manual", "incident containment");
-        after_step(&mut w, "pre-check");
+        after_step(&mut w, Phase::PreCheck);
         assert!(
             w.violations.is_empty(),
             "an IP-bound key behind an engaged switch cannot trade"
@@ -664,7 +666,7 @@ mod tests {
         for k in &mut w.mexc.keys {
             k.ip_bound = false;
         }
-        after_step(&mut w, "rotate");
+        after_step(&mut w, Phase::Rotate);
         assert_eq!(
             w.violations.len(),
             1,
@@ -703,7 +705,8 @@ mod tests {
         assert_eq!(code, 1);
         assert!(err.contains("700002"), "{err}");
         assert!(w.violations.is_empty());
-        // A "check" that names /api/v3/order itself would place a real order.
+        // A "check" that names /api/v3/order itself would place a real order (its exit and
+        // output do not matter here: the violation it records does).
         let _ = py(
             &mut w,
             "cdb_execution",

@@ -37,6 +37,7 @@ pub fn install() {
             // Without a handler the drill still runs; an interrupt then leaves its sandbox.
             return;
         };
+        // A handler thread that cannot start is the same as no handler (above).
         let _ = std::thread::Builder::new()
             .name("cdb-drill-signals".into())
             .spawn(move || {
@@ -81,6 +82,9 @@ pub fn kill_group(pgid: u32) {
         .ok()
         .and_then(rustix::process::Pid::from_raw)
     {
+        // Either may find nothing (ESRCH: no such group, or the process already gone), which
+        // is what a kill wants; a process SIGKILL cannot end is the caller's to detect
+        // (`sandbox::wait_or_kill_group` gives its step up after a grace period).
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
     }

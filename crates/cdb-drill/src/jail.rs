@@ -303,6 +303,7 @@ pub(crate) fn line_reader(
                 return;
             }
         }
+        // The receiver is gone when the host was dropped: nobody waits for the reason.
         tx.send(Err(io::Error::other(ended))).ok();
     });
     rx
@@ -426,6 +427,7 @@ fn host_step(
 /// Ends a zygote that no longer answers (the next step starts a new one).
 fn drop_zygote(zygote: &mut Option<Zygote>) {
     if let Some(mut z) = zygote.take() {
+        // Clean-up: a zygote that already exited cannot be killed, and its status tells nothing.
         z.child.kill().ok();
         z.child.wait().ok();
     }

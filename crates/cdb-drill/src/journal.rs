@@ -6,7 +6,10 @@
 //! `isolation` says what confined the steps (jail.rs); it depends on the machine, not the run,
 //! so journals are byte-identical per seed on one machine (compare across machines without it).
 
+use cdb_docs::{Phase, Trigger};
 use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
 
 #[derive(Debug, Serialize)]
 pub struct Journal {
@@ -14,7 +17,8 @@ pub struct Journal {
     pub scenario: String,
     pub title: String,
     pub class: String,
-    pub trigger: String,
+    #[serde(with = "trigger_name")]
+    pub trigger: Trigger,
     pub seed: u64,
     /// What confined the steps: `namespaces (…)` or `none (why)` (jail.rs).
     pub isolation: String,
@@ -24,10 +28,118 @@ pub struct Journal {
     pub invariants: Vec<Invariant>,
     pub detection: Option<Mark>,
     pub recovery: Option<Mark>,
-    pub outcome: String,
-    pub expected_outcome: String,
+    pub outcome: DrillOutcome,
+    pub expected_outcome: DrillOutcome,
     pub gaps: Vec<String>,
     pub verdict: Verdict,
+}
+
+/// How a step ended; serialised as `passed`, `failed` or `timed-out`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    TimedOut,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Passed => "passed",
+            StepStatus::Failed => "failed",
+            StepStatus::TimedOut => "timed-out",
+        }
+    }
+
+    pub fn passed(self) -> bool {
+        self == StepStatus::Passed
+    }
+}
+
+impl fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// How a drill ended (`outcome`), and what its scenario expects (`expected_outcome`, the
+/// scenario's `expect.outcome`: only `recovered` or `escalated`); serialised as `recovered`,
+/// `escalated` or `not-recovered`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DrillOutcome {
+    Recovered,
+    Escalated,
+    NotRecovered,
+}
+
+impl DrillOutcome {
+    pub const ALL: [DrillOutcome; 3] = [
+        DrillOutcome::Recovered,
+        DrillOutcome::Escalated,
+        DrillOutcome::NotRecovered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrillOutcome::Recovered => "recovered",
+            DrillOutcome::Escalated => "escalated",
+            DrillOutcome::NotRecovered => "not-recovered",
+        }
+    }
+}
+
+impl FromStr for DrillOutcome {
+    type Err = ();
+    fn from_str(s: &str) -> Result<DrillOutcome, ()> {
+        DrillOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or(())
+    }
+}
+
+impl fmt::Display for DrillOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Serde for `cdb_docs::Phase`, which `cdb-docs` keeps free of serde's derives
+/// (`#[serde(with = "phase_name")]`): written as its `as_str`, the string the journal held when
+/// the field was a string, and read back from it (the shell's state file).
+pub(crate) mod phase_name {
+    use super::Phase;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Phase, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Phase, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|()| D::Error::custom(format!("unknown phase `{s}`")))
+    }
+}
+
+/// Serde for `cdb_docs::Trigger`, as [`phase_name`] for `Phase`.
+pub(crate) mod trigger_name {
+    use super::Trigger;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Trigger, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Trigger, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|()| D::Error::custom(format!("unknown trigger `{s}`")))
+    }
 }
 
 /// A point on the simulated clock, and the step that marks it.
@@ -41,7 +153,8 @@ pub struct Mark {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     Phase {
-        phase: String,
+        #[serde(with = "phase_name")]
+        phase: Phase,
         t: u64,
         why: String,
     },
@@ -63,15 +176,15 @@ pub enum Event {
 #[derive(Clone, Debug, Serialize)]
 pub struct StepEvent {
     pub id: String,
-    pub phase: String,
+    #[serde(with = "phase_name")]
+    pub phase: Phase,
     /// `path:line` of the step's fence in the hub.
     pub doc: String,
     pub manual: bool,
     pub effect: Option<String>,
     /// The first line of the body (what an operator sees first).
     pub command: String,
-    /// `passed`, `failed` or `timed-out`.
-    pub status: String,
+    pub status: StepStatus,
     pub exit: Option<i32>,
     pub t_start: u64,
     pub t_end: u64,
@@ -146,4 +259,65 @@ impl Journal {
 /// `T+hh:mm:ss` on the simulated clock.
 pub fn clock(t: u64) -> String {
     format!("T+{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(phase: Phase, status: StepStatus) -> StepEvent {
+        StepEvent {
+            id: "database-verify-x".into(),
+            phase,
+            doc: "runbook.md:1".into(),
+            manual: false,
+            effect: None,
+            command: "psql".into(),
+            status,
+            exit: Some(0),
+            t_start: 0,
+            t_end: 1,
+            stdout: String::new(),
+            stderr: String::new(),
+            calls: Vec::new(),
+        }
+    }
+
+    /// The typed fields are written as the strings the journal held before they were typed
+    /// (docs/drill-world.md, the journal's consumers, the byte-identical journals per seed).
+    #[test]
+    fn typed_fields_serialise_to_the_journal_strings() {
+        for (status, text) in [
+            (StepStatus::Passed, "passed"),
+            (StepStatus::Failed, "failed"),
+            (StepStatus::TimedOut, "timed-out"),
+        ] {
+            assert_eq!(status.as_str(), text);
+            assert_eq!(status.to_string(), text);
+            let v = serde_json::to_value(Event::Step(step(Phase::PostCheck, status)))
+                .expect("a step event serialises");
+            assert_eq!(v["status"], text);
+            assert_eq!(v["phase"], "post-check");
+            assert_eq!(v["type"], "step");
+        }
+        for o in DrillOutcome::ALL {
+            let v = serde_json::to_value(o).expect("an outcome serialises");
+            assert_eq!(v, o.as_str());
+            assert_eq!(o.as_str().parse::<DrillOutcome>(), Ok(o));
+        }
+        assert_eq!(DrillOutcome::NotRecovered.as_str(), "not-recovered");
+        assert!("not recovered".parse::<DrillOutcome>().is_err());
+        for p in Phase::ALL {
+            let e = Event::Phase {
+                phase: p,
+                t: 3,
+                why: "w".into(),
+            };
+            let v = serde_json::to_value(e).expect("a phase event serialises");
+            assert_eq!(v["phase"], p.as_str());
+        }
+        // Width and alignment apply as they did to the strings.
+        assert_eq!(format!("[{:<8}]", StepStatus::Passed), "[passed  ]");
+        assert_eq!(format!("[{:>10}]", DrillOutcome::Escalated), "[ escalated]");
+    }
 }

@@ -6,6 +6,7 @@ use crate::engine::{Config, DrillError};
 use crate::sweep::{self, Case, CaseResult, Plan};
 use cdb_docs::Phase;
 use serde::Serialize;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
@@ -161,6 +162,8 @@ pub fn main(
     out: &mut dyn io::Write,
     err: &mut dyn io::Write,
 ) -> u8 {
+    // The writes to `out` and `err` below drop their result: the exit code says what happened,
+    // and a closed stdout or stderr has nobody left to tell.
     let mutants = match check(cfg, class) {
         Ok(m) => m,
         Err(e) => {
@@ -171,9 +174,16 @@ pub fn main(
     let mut text = String::new();
     for m in &mutants {
         match format {
-            crate::cli::Format::Json => {
-                let _ = writeln!(text, "{}", serde_json::to_string(m).unwrap_or_default());
-            }
+            crate::cli::Format::Json => match serde_json::to_string(m) {
+                Ok(line) => {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: cannot write the mutants as JSON: {e}");
+                    return 2;
+                }
+            },
             // `--format html` is refused with `--mutate` (cli::parse_args).
             crate::cli::Format::Human | crate::cli::Format::Html => {
                 let _ = writeln!(

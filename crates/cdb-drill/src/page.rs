@@ -7,6 +7,7 @@
 
 use crate::summary::{Grid, counts};
 use crate::sweep::{CaseResult, Outcome, Sweep};
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write as _;
 
 /// Text safe in HTML content and in a quoted attribute.

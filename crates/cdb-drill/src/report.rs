@@ -4,7 +4,9 @@
 //! `gantt` of a report ([`Gantt`]) is built here for the automated drill and the `--shell`
 //! rehearsal alike, so both pictures read the same way.
 
-use crate::journal::{Event, Journal, clock};
+use crate::journal::{Event, Journal, StepStatus, clock};
+use cdb_docs::Phase;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write;
 
 fn fault_label(fault: &str, target: &Option<String>) -> String {
@@ -24,11 +26,11 @@ fn short(s: &str, n: usize) -> String {
 }
 
 /// A step's status in four letters (`ok  `, `TIME`, `FAIL`).
-fn status_mark(status: &str) -> &'static str {
+fn status_mark(status: StepStatus) -> &'static str {
     match status {
-        "passed" => "ok  ",
-        "timed-out" => "TIME",
-        _ => "FAIL",
+        StepStatus::Passed => "ok  ",
+        StepStatus::TimedOut => "TIME",
+        StepStatus::Failed => "FAIL",
     }
 }
 
@@ -58,7 +60,7 @@ pub fn human(j: &Journal) -> String {
         o,
         "class {} · trigger {} · seed {} · budget {}",
         j.class,
-        j.trigger,
+        j.trigger.as_str(),
         j.seed,
         clock(j.budget_secs)
     );
@@ -73,7 +75,7 @@ pub fn human(j: &Journal) -> String {
                 let _ = writeln!(o, "{}  ── {phase} ── {why}", clock(*t));
             }
             Event::Step(s) => {
-                let mark = status_mark(&s.status);
+                let mark = status_mark(s.status);
                 let detected = j
                     .detection
                     .as_ref()
@@ -96,7 +98,7 @@ pub fn human(j: &Journal) -> String {
                     short(&s.command, 90)
                 };
                 let _ = writeln!(o, "             $ {cmd}");
-                if s.status != "passed" {
+                if !s.status.passed() {
                     for l in output_tail(s, 100) {
                         let _ = writeln!(o, "{l}");
                     }
@@ -188,7 +190,7 @@ pub fn markdown(j: &Journal) -> String {
     let _ = writeln!(o, "{}\n", j.title);
     let _ = writeln!(o, "| | |\n|---|---|");
     let _ = writeln!(o, "| class | `{}` |", j.class);
-    let _ = writeln!(o, "| trigger | {} |", j.trigger);
+    let _ = writeln!(o, "| trigger | {} |", j.trigger.as_str());
     let _ = writeln!(o, "| seed | {} |", j.seed);
     let _ = writeln!(
         o,
@@ -299,7 +301,7 @@ pub fn markdown(j: &Journal) -> String {
         any = true;
         let _ = writeln!(o, "- {g}");
     }
-    for s in j.steps().filter(|s| s.status != "passed") {
+    for s in j.steps().filter(|s| !s.status.passed()) {
         let _ = writeln!(
             o,
             "- step `{}` ({}) {} in phase {}",
@@ -451,8 +453,8 @@ fn task(o: &mut String, name: &str, tags: &str, id: &str, start: u64, end: u64) 
 }
 
 /// Whether a phase is the runbook's way out of trouble (drawn red).
-fn troubled(phase: &str) -> bool {
-    matches!(phase, "rollback" | "escalate")
+fn troubled(phase: Phase) -> bool {
+    matches!(phase, Phase::Rollback | Phase::Escalate)
 }
 
 /// The gantt of an automated drill: one bar per phase the journal entered (a phase entered
@@ -469,11 +471,11 @@ pub fn journal_gantt(j: &Journal) -> Gantt {
         }))
         .max()
         .unwrap_or(0);
-    let starts: Vec<(&str, u64)> = j
+    let starts: Vec<(Phase, u64)> = j
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Phase { phase, t, .. } => Some((phase.as_str(), *t)),
+            Event::Phase { phase, t, .. } => Some((*phase, *t)),
             _ => None,
         })
         .collect();
@@ -484,11 +486,11 @@ pub fn journal_gantt(j: &Journal) -> Gantt {
             label: if again {
                 format!("{phase} (again)")
             } else {
-                (*phase).to_owned()
+                phase.as_str().to_owned()
             },
             start: *t,
             end: starts.get(k + 1).map_or(end, |(_, n)| *n),
-            crit: troubled(phase),
+            crit: troubled(*phase),
         });
     }
     let mut marks = Vec::new();
@@ -545,14 +547,14 @@ pub fn excerpt(j: &Journal) -> Vec<String> {
         match e {
             Event::Phase { phase, t, why } => o.push(format!("{}  ── {phase} ── {why}", clock(*t))),
             Event::Step(s) => {
-                let mark = status_mark(&s.status);
+                let mark = status_mark(s.status);
                 o.push(format!(
                     "{}  [{mark}] {} ({})",
                     clock(s.t_start),
                     s.id,
                     s.doc
                 ));
-                if s.status != "passed" {
+                if !s.status.passed() {
                     o.extend(output_tail(s, 120));
                 }
             }

@@ -37,6 +37,10 @@ pub struct WorldExecutor {
     stack: PathBuf,
     /// What runs the steps besides the sandbox (cdb-lab: the real servers), for the journal.
     pub label: Option<String>,
+    /// The world's seed (for `describe`).
+    seed: u64,
+    /// Every value the world knew after the last step (see `known_values`).
+    known: Vec<String>,
 }
 
 impl std::fmt::Debug for WorldExecutor {
@@ -77,6 +81,8 @@ impl WorldExecutor {
         let secrets = sandbox.secrets.clone();
         let stack = sandbox.stack.clone();
         let armed = vec![false; sc.faults.len()];
+        let seed = world.seed;
+        let known = crate::scan::known_values(&world);
         let mut ex = WorldExecutor {
             sandbox,
             sc,
@@ -89,6 +95,8 @@ impl WorldExecutor {
             secrets,
             stack,
             label: None,
+            seed,
+            known,
         };
         ex.arm_after("start")?;
         Ok(ex)
@@ -127,10 +135,11 @@ impl WorldExecutor {
 
     fn after(&mut self, step: &Step, out: &StepOutput) -> io::Result<()> {
         // The bot trades wherever its order path is open (engine.rs, after every step).
-        let phase = step.phase.as_str().to_owned();
-        self.world(|w| crate::exchange::after_step(w, &phase))?;
+        let phase = step.phase;
+        self.world(|w| crate::exchange::after_step(w, phase))?;
         self.t += step.time.secs;
         let world = World::load(&self.sandbox.world_file())?;
+        self.known = crate::scan::known_values(&world);
         let text = format!("{}\n{}", out.stdout, out.stderr);
         let found = world.secrets_in(&text);
         if !found.is_empty() {
@@ -157,7 +166,7 @@ impl Executor for WorldExecutor {
                 .map(|l| format!("{l}, with "))
                 .unwrap_or_default(),
             self.sc.id,
-            World::load(&self.sandbox.world_file()).map_or(0, |w| w.seed)
+            self.seed
         )
     }
 
@@ -227,9 +236,15 @@ impl Executor for WorldExecutor {
     }
 
     fn known_values(&mut self) -> Vec<String> {
-        World::load(&self.sandbox.world_file())
-            .map(|w| crate::scan::known_values(&w))
-            .unwrap_or_default()
+        match World::load(&self.sandbox.world_file()) {
+            Ok(w) => self.known = crate::scan::known_values(&w),
+            // The trait cannot report it (cdb-rotate's `Executor`); masking with no values would
+            // let a secret through, so the values of the last step's world mask instead.
+            Err(e) => eprintln!(
+                "rotate: the drill world cannot be read ({e}): masking with the values it held after the last step"
+            ),
+        }
+        self.known.clone()
     }
 
     fn sanitize(&self, text: &str) -> String {

@@ -188,6 +188,7 @@ fn wait_or_kill_group(
     let (tx, rx) = std::sync::mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let st = child.wait();
+        // The receiver is gone only when the step was given up after SIGKILL: nobody waits.
         let _ = tx.send(());
         st
     });
@@ -691,11 +692,9 @@ impl Sandbox {
         let err_p = steps.join(format!("{:03}.err", self.counter));
         let out_f = fs::File::create(&out_p)?;
         let err_f = fs::File::create(&err_p)?;
-        let read = |p: &Path| {
-            fs::read(p)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default()
-        };
+        // A step's output that cannot be read is the sandbox's failure, not an empty output
+        // (which would pass for a silent step).
+        let read = |p: &Path| fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned());
         if let Isolation::Namespaces(unshare) = self.isolation {
             let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
             let (Some(s), Some(o), Some(e)) = (name(&script), name(&out_p), name(&err_p)) else {
@@ -709,8 +708,8 @@ impl Sandbox {
             return Ok(StepRun {
                 code,
                 timed_out,
-                stdout: read(&out_p),
-                stderr: read(&err_p),
+                stdout: read(&out_p)?,
+                stderr: read(&err_p)?,
             });
         }
         let mut cmd = jail::command(self.isolation, &self.exe, &self.root, &self.bash);
@@ -727,8 +726,8 @@ impl Sandbox {
         Ok(StepRun {
             code: status.and_then(|s| s.code()),
             timed_out,
-            stdout: read(&out_p),
-            stderr: read(&err_p),
+            stdout: read(&out_p)?,
+            stderr: read(&err_p)?,
         })
     }
 }

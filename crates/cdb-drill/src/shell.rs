@@ -29,7 +29,6 @@ use cdb_docs::Trigger;
 use cdb_model::scenario::{self, Scenario};
 use state::{FaultInfo, State, StepInfo};
 use std::collections::BTreeSet;
-use std::fmt;
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -54,37 +53,16 @@ pub struct Options {
 }
 
 /// Why the shell could not run (exit 2).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ShellError {
-    Drill(DrillError),
-    Io(io::Error),
-    Script(PathBuf, io::Error),
-    Report(PathBuf, io::Error),
-}
-
-impl fmt::Display for ShellError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ShellError::Drill(e) => write!(f, "{e}"),
-            ShellError::Io(e) => write!(f, "shell: {e}"),
-            ShellError::Script(p, e) => write!(f, "cannot read the script {}: {e}", p.display()),
-            ShellError::Report(p, e) => write!(f, "cannot write the report {}: {e}", p.display()),
-        }
-    }
-}
-
-impl std::error::Error for ShellError {}
-
-impl From<io::Error> for ShellError {
-    fn from(e: io::Error) -> ShellError {
-        ShellError::Io(e)
-    }
-}
-
-impl From<DrillError> for ShellError {
-    fn from(e: DrillError) -> ShellError {
-        ShellError::Drill(e)
-    }
+    #[error(transparent)]
+    Drill(#[from] DrillError),
+    #[error("shell: {0}")]
+    Io(#[from] io::Error),
+    #[error("cannot read the script {}: {}", .0.display(), .1)]
+    Script(PathBuf, #[source] io::Error),
+    #[error("cannot write the report {}: {}", .0.display(), .1)]
+    Report(PathBuf, #[source] io::Error),
 }
 
 /// What a finished session produced.
@@ -111,8 +89,8 @@ fn catalogue(hub: &cdb_docs::Hub, sc: &Scenario) -> Vec<StepInfo> {
             let line = doc.lines.line_col(&doc.text, s.fence_span.start).line;
             out.push(StepInfo {
                 id: s.id.clone(),
-                phase: s.phase.as_str().into(),
-                when: s.when.as_str().into(),
+                phase: s.phase,
+                when: s.when,
                 applies: s.when.applies_to(trigger),
                 secs: s.time.secs,
                 manual: s.manual,
@@ -130,7 +108,7 @@ fn catalogue(hub: &cdb_docs::Hub, sc: &Scenario) -> Vec<StepInfo> {
         }
     }
     // Stable: within a phase, the hub's order.
-    out.sort_by_key(|s| state::phase_rank(&s.phase));
+    out.sort_by_key(|s| state::phase_rank(s.phase));
     out
 }
 
@@ -331,7 +309,12 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     let mut st = State {
         scenario: sc.id.clone(),
         class: sc.class.value.clone(),
-        trigger: sc.trigger.value.clone(),
+        // Validated above: `leak` or `routine`.
+        trigger: if sc.is_leak() {
+            Trigger::Leak
+        } else {
+            Trigger::Routine
+        },
         leak: sc.is_leak(),
         budget,
         degraded,
@@ -391,6 +374,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
     std::fs::write(dir.join("banner.txt"), &text)?;
     let rc_path = dir.join("rc");
     std::fs::write(&rc_path, rc_file(&hook_path, &sandbox.root))?;
+    // The banner goes to the person's terminal; a closed one ends the session anyway.
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 
@@ -474,6 +458,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
                 };
                 if cut > 0 {
                     let text = String::from_utf8_lossy(&pending[..cut]).into_owned();
+                    // A closed terminal: the transcript below still gets every byte.
                     let _ = stdout.write_all(masked(&text, &world_file).as_bytes());
                     let _ = stdout.flush();
                     pending.drain(..cut);
@@ -481,6 +466,8 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
                 if k == 0 {
                     break;
                 }
+                // The receiver stops listening only after the shell ended and its grace
+                // period passed: output of a background job after that is not judged.
                 let _ = tx.send(buf[..k].to_vec());
             }
         }));
@@ -499,6 +486,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
                 if !s.starts_with("bash: cannot set terminal process group")
                     && !s.starts_with("bash: no job control in this shell")
                 {
+                    // A closed terminal: nothing else to tell it.
                     let _ = stderr.write_all(masked(&s, &world_file).as_bytes());
                 }
                 line.clear();
@@ -541,6 +529,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         None => free_report_path(&sc.id).map_err(|e| ShellError::Report(reports_dir(), e))?,
     };
     std::fs::copy(&inside, &dest).map_err(|e| ShellError::Report(dest.clone(), e))?;
+    // The verdict on stderr is a courtesy: the report is written and `Finished` carries it.
     let _ = writeln!(
         err,
         "\ndrill {}: {} — after-action report: {}",
@@ -561,10 +550,11 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
 /// `text` as the person may see it: what the scanner flags and the world's values (in any
 /// encoding [`crate::scan::mask_output`] knows) masked, with the values the world holds now.
 fn masked(text: &str, world_file: &Path) -> String {
-    let known = World::load(world_file)
-        .map(|w| crate::scan::known_values(&w))
-        .unwrap_or_default();
-    crate::scan::mask_output(text, &known).into_owned()
+    match World::load(world_file) {
+        Ok(w) => crate::scan::mask_output(text, &crate::scan::known_values(&w)).into_owned(),
+        // Without the world's values a secret could reach the terminal unmasked: withhold it.
+        Err(e) => format!("[drill: output withheld, the drill world cannot be read: {e}]\n"),
+    }
 }
 
 /// Where `--shell` reports go without `--report`: `cdb-drill-reports/` (mode 0700) beside the
@@ -602,4 +592,22 @@ fn free_report_path(id: &str) -> io::Result<PathBuf> {
         .map(|n| dir.join(format!("drill-{id}-report-{n}.md")))
         .find(|p| !p.exists())
         .unwrap_or(first))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The shell's terminal shows step output masked with the world's values; when the world
+    /// cannot be read there are no values to mask with, so the output is withheld (it was
+    /// shown unmasked before).
+    #[test]
+    fn output_is_withheld_when_the_world_cannot_be_read() {
+        let d = tempfile::tempdir().expect("a temp dir");
+        let text = "the new password is Zq7-not-flagged-by-any-rule\n";
+        let shown = super::masked(text, &d.path().join("no-world.json"));
+        assert!(!shown.contains("Zq7"), "{shown}");
+        assert!(
+            shown.starts_with("[drill: output withheld, the drill world cannot be read: "),
+            "{shown}"
+        );
+    }
 }

@@ -1174,7 +1174,11 @@ impl World {
         let text = serde_json::to_string(self).map_err(io::Error::other)?;
         write_atomic(path, &text)?;
         let log = calls_path(path);
-        let _ = fs::remove_file(&log);
+        // No call log yet is the usual case; any other failure would leave old calls behind.
+        match fs::remove_file(&log) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         append_calls(path, &self.calls)
     }
 }

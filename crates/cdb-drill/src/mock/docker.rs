@@ -2,7 +2,7 @@
 //! `ps` and `network`, with Compose's real semantics for secrets (read at creation only).
 
 use super::{Ctx, Loc, opt_value};
-use crate::world::{Health, World, all_services, project_of};
+use crate::world::{Health, World, all_services};
 use cdb_model::faults::FaultKind;
 
 pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
@@ -453,7 +453,15 @@ fn inspect(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         }
     }
     if fmt.is_none() {
-        ctx.outln(&serde_json::to_string_pretty(&json).unwrap_or_default());
+        match serde_json::to_string_pretty(&json) {
+            Ok(text) => ctx.outln(&text),
+            Err(e) => {
+                ctx.errln(&format!(
+                    "cdb-drill: docker inspect cannot write its JSON: {e}"
+                ));
+                return 1;
+            }
+        }
     }
     code
 }
@@ -609,7 +617,6 @@ fn ps(w: &mut World, args: &[String], ctx: &mut Ctx, only: Option<&Vec<String>>)
             None => ctx.outln(&format!("{n}\t{n}\t{}\t{}", ps_status(w, &n), ports(&n))),
         }
     }
-    let _ = project_of;
     0
 }
 

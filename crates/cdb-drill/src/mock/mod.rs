@@ -186,7 +186,16 @@ fn main(args: &[String]) -> u8 {
         eprintln!("{tool}: {STATE_VAR} is not set: mock tools only run inside a drill sandbox");
         return 127;
     };
-    let mut ctx = Ctx::local(std::env::current_dir().unwrap_or_default());
+    // Relative paths in the call are the step's: without its directory they would resolve
+    // against nothing, so the tool fails as a real one whose directory was removed.
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{tool}: cannot read the current directory: {e}");
+            return 1;
+        }
+    };
+    let mut ctx = Ctx::local(cwd);
     ctx.env = std::env::vars().collect();
     // Read stdin before taking the lock: a mock earlier in a pipeline may still hold it.
     if needs_stdin(tool, rest) {

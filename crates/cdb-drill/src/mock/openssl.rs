@@ -94,6 +94,12 @@ fn value(args: &[String], i: &mut usize) -> Option<String> {
     args.get(*i).cloned()
 }
 
+/// Steps over an option's value the mock does not use (formats are PEM only, paths it never
+/// reads), as `value` would without keeping it.
+fn skip_value(i: &mut usize) {
+    *i += 1;
+}
+
 fn rand(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
     let mut hex = false;
     let mut b64 = false;
@@ -158,7 +164,7 @@ fn genpkey(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             "-pkeyopt" => opts.extend(value(args, &mut i)),
             "-out" => out = value(args, &mut i),
             "-outform" => {
-                let _ = value(args, &mut i);
+                skip_value(&mut i);
             }
             "-quiet" => {}
             o => return unknown(ctx, "genpkey", o),
@@ -223,7 +229,7 @@ fn pkey(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             "-pubin" => pubin = true,
             "-noout" => noout = true,
             "-inform" | "-outform" => {
-                let _ = value(args, &mut i);
+                skip_value(&mut i);
             }
             o => return unknown(ctx, "pkey", o),
         }
@@ -332,7 +338,7 @@ fn req(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 }
             }
             "-config" | "-extensions" | "-reqexts" | "-keyform" | "-outform" => {
-                let _ = value(args, &mut i);
+                skip_value(&mut i);
             }
             "-newkey" | "-keyout" | "-in" => {
                 ctx.errln(&format!(
@@ -443,7 +449,7 @@ fn x509(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             }
             "-CAserial" | "-extfile" | "-extensions" | "-nameopt" | "-inform" | "-outform"
             | "-CAform" | "-CAkeyform" => {
-                let _ = value(args, &mut i);
+                skip_value(&mut i);
             }
             "-CAcreateserial" => {}
             "-noout" => noout = true,
@@ -665,7 +671,7 @@ fn verify(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
                 }
             },
             "-untrusted" | "-CApath" | "-verify_hostname" => {
-                let _ = value(args, &mut i);
+                skip_value(&mut i);
             }
             "-x509_strict" | "-show_chain" | "-no-CApath" | "-no-CAfile" => {}
             "--" => files.extend(args[i + 1..].iter().cloned()),

@@ -90,8 +90,10 @@ impl Drop for Server {
         if UnixStream::connect(&self.socket).is_ok()
             && let Some(t) = self.thread.take()
         {
+            // A panicked accept loop has nothing left to answer; the drop goes on cleaning up.
             t.join().ok();
         }
+        // Clean-up: the socket lives in the sandbox, which is removed next anyway.
         std::fs::remove_file(&self.socket).ok();
     }
 }

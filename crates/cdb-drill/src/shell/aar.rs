@@ -5,11 +5,13 @@
 
 use super::hook::{leak_alive, sick};
 use super::state::{State, StepInfo, phase_rank};
-use crate::journal::clock;
+use crate::journal::{DrillOutcome, clock};
 use crate::report::{Bar, Gantt, Milestone};
 use crate::sandbox::Sandbox;
 use crate::world::World;
+use cdb_docs::{Phase, Trigger};
 use cdb_model::scenario::Scenario;
+// Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write;
 
 /// What became of one runbook step.
@@ -32,7 +34,7 @@ fn first_done(st: &State, id: &str) -> Option<usize> {
 /// Whether step `a` comes before step `b` in the runbook (phase order, then the hub's order).
 fn before(st: &State, a: &StepInfo, b: &StepInfo) -> bool {
     let pos = |s: &StepInfo| st.steps.iter().position(|x| x.id == s.id).unwrap_or(0);
-    (phase_rank(&a.phase), pos(a)) < (phase_rank(&b.phase), pos(b))
+    (phase_rank(a.phase), pos(a)) < (phase_rank(b.phase), pos(b))
 }
 
 fn fates(st: &State, verify_failed: bool, recovered: bool) -> Vec<(StepInfo, Fate)> {
@@ -45,8 +47,8 @@ fn fates(st: &State, verify_failed: bool, recovered: bool) -> Vec<(StepInfo, Fat
                 // Out of order: an earlier step of the path was first done after this one.
                 let late = st.steps.iter().filter(|e| e.applies).find(|e| {
                     before(st, e, s)
-                        && e.phase != "rollback"
-                        && s.phase != "rollback"
+                        && e.phase != Phase::Rollback
+                        && s.phase != Phase::Rollback
                         && first_done(st, &e.id).is_some_and(|m| m > n)
                 });
                 match late {
@@ -55,8 +57,10 @@ fn fates(st: &State, verify_failed: bool, recovered: bool) -> Vec<(StepInfo, Fat
                 }
             }
             None if !s.applies => Fate::NotNeeded("not for this trigger"),
-            None if s.phase == "rollback" && !verify_failed => Fate::NotNeeded("verify passed"),
-            None if s.phase == "escalate" && recovered => Fate::NotNeeded("recovered"),
+            None if s.phase == Phase::Rollback && !verify_failed => {
+                Fate::NotNeeded("verify passed")
+            }
+            None if s.phase == Phase::Escalate && recovered => Fate::NotNeeded("recovered"),
             None => Fate::Skipped,
         };
         out.push((s.clone(), fate));
@@ -80,35 +84,32 @@ fn cell(text: &str, n: usize) -> String {
 /// escalation as milestones, the budget as the deadline.
 fn gantt(st: &State, recovered: Option<u64>, escalated: Option<u64>) -> Gantt {
     let mut bars: Vec<Bar> = Vec::new();
-    // The phase of the last bar (its label may say `(again)`).
-    let mut current: Option<String> = None;
+    // The phase of the last bar, if there is one (`Some(None)`: orientation); its label may
+    // say `(again)`.
+    let mut current: Option<Option<Phase>> = None;
     for c in &st.commands {
-        let phase = c
-            .steps
-            .iter()
-            .find_map(|id| st.step(id))
-            .map(|s| s.phase.clone());
-        let extend = match (&phase, &current) {
+        let phase = c.steps.iter().find_map(|id| st.step(id)).map(|s| s.phase);
+        let extend = match (phase, current) {
             (None, Some(_)) => true,
-            (Some(p), Some(q)) => p == q,
+            (Some(p), Some(Some(q))) => p == q,
             _ => false,
         };
         match bars.last_mut() {
             Some(b) if extend => b.end = c.t_end,
             _ => {
-                let p = phase.unwrap_or_else(|| "orientation".to_owned());
+                let p = phase.map_or("orientation", Phase::as_str);
                 let again = bars.iter().any(|b| b.label == p);
                 bars.push(Bar {
                     label: if again {
                         format!("{p} (again)")
                     } else {
-                        p.clone()
+                        p.to_owned()
                     },
                     start: c.t_start,
                     end: c.t_end,
-                    crit: matches!(p.as_str(), "rollback" | "escalate"),
+                    crit: matches!(phase, Some(Phase::Rollback | Phase::Escalate)),
                 });
-                current = Some(p);
+                current = Some(phase);
             }
         }
     }
@@ -195,23 +196,22 @@ pub fn evaluate(
             c.steps
                 .iter()
                 .filter_map(|id| st.step(id))
-                .any(|s| s.phase == "escalate")
+                .any(|s| s.phase == Phase::Escalate)
         })
         .map(|c| c.t_end)
         .filter(|_| recovered_at.is_none());
     let outcome = if recovered_at.is_some() {
-        "recovered"
+        DrillOutcome::Recovered
     } else if escalated_at.is_some() {
-        "escalated"
+        DrillOutcome::Escalated
     } else {
-        "not-recovered"
+        DrillOutcome::NotRecovered
     };
     let verify_failed = st.commands.iter().any(|c| {
         c.exit != 0
-            && c.steps
-                .iter()
-                .filter_map(|id| st.step(id))
-                .any(|s| s.phase == "verify" || s.phase == "rotate" || s.phase == "revoke")
+            && c.steps.iter().filter_map(|id| st.step(id)).any(|s| {
+                s.phase == Phase::Verify || s.phase == Phase::Rotate || s.phase == Phase::Revoke
+            })
     });
     let fates = fates(st, verify_failed, recovered_at.is_some());
 
@@ -267,8 +267,8 @@ pub fn evaluate(
     for (s, f) in &fates {
         if let Fate::WrongTrigger(n) = f
             && st.leak
-            && s.when == "routine"
-            && s.phase == "rollback"
+            && s.when == Trigger::Routine
+            && s.phase == Phase::Rollback
         {
             reasons.push(format!(
                 "command #{n} ran `{}` (routine rollback) on a leak: a leaked value never comes back",
@@ -305,19 +305,20 @@ pub fn evaluate(
             f.kind, f.after
         ));
     }
-    let mut skipped_by_phase: Vec<(String, Vec<String>)> = Vec::new();
+    let mut skipped_by_phase: Vec<(Phase, Vec<String>)> = Vec::new();
     for (s, f) in &fates {
         if *f == Fate::Skipped {
             match skipped_by_phase.iter_mut().find(|(p, _)| *p == s.phase) {
                 Some((_, v)) => v.push(format!("`{}`", s.id)),
-                None => skipped_by_phase.push((s.phase.clone(), vec![format!("`{}`", s.id)])),
+                None => skipped_by_phase.push((s.phase, vec![format!("`{}`", s.id)])),
             }
         }
     }
     for (phase, ids) in &skipped_by_phase {
         reasons.push(format!("{phase} steps skipped: {}", ids.join(", ")));
     }
-    if outcome != sc.expect.outcome.value {
+    // `validate` allows only `recovered` or `escalated` (the engine's `typed` checks the same).
+    if sc.expect.outcome.value.parse::<DrillOutcome>() != Ok(outcome) {
         reasons.push(format!(
             "expected outcome `{}`, got `{outcome}`",
             sc.expect.outcome.value
@@ -330,7 +331,7 @@ pub fn evaluate(
     let _ = writeln!(o, "# After-action report: shell drill `{}`\n", st.scenario);
     let _ = writeln!(o, "| | |\n|---|---|");
     let _ = writeln!(o, "| class | `{}` |", st.class);
-    let _ = writeln!(o, "| trigger | {} |", st.trigger);
+    let _ = writeln!(o, "| trigger | {} |", st.trigger.as_str());
     let _ = writeln!(o, "| seed | {} |", world.seed);
     let _ = writeln!(
         o,
@@ -389,7 +390,11 @@ pub fn evaluate(
         "## Situation\n\n{}\n",
         sc.situation
             .clone()
-            .unwrap_or_else(|| format!("A `{}` drill of class `{}`.", st.trigger, st.class))
+            .unwrap_or_else(|| format!(
+                "A `{}` drill of class `{}`.",
+                st.trigger.as_str(),
+                st.class
+            ))
             .trim()
     );
     let _ = writeln!(
@@ -458,7 +463,10 @@ pub fn evaluate(
             Fate::OutOfOrder(n, e) => (format!("#{n}"), format!("out of order (before `{e}`)")),
             Fate::Skipped => ("—".into(), "**skipped**".to_owned()),
             Fate::NotNeeded(why) => ("—".into(), format!("not needed ({why})")),
-            Fate::WrongTrigger(n) => (format!("#{n}"), format!("done, but when={}", s.when)),
+            Fate::WrongTrigger(n) => (
+                format!("#{n}"),
+                format!("done, but when={}", s.when.as_str()),
+            ),
         };
         let _ = writeln!(
             o,

@@ -8,6 +8,7 @@ use super::state::{self, Cmd, Detection, Look, STATUS_SECS, State, StepInfo};
 use crate::journal::clock;
 use crate::mock::STATE_VAR;
 use crate::world::{World, all_services, with_world};
+use cdb_docs::Phase;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,12 @@ pub fn main(args: &[String]) -> u8 {
     let res = match what {
         "record" => {
             let mut text = String::new();
-            let _ = std::io::stdin().read_to_string(&mut text);
+            // The command line to record comes on stdin: recording an empty one instead would
+            // credit or blame the wrong command in the after-action report.
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("drill: cannot read the command line to record: {e}");
+                return 125;
+            }
             let rc: i32 = rest.first().and_then(|s| s.parse().ok()).unwrap_or(0);
             let hist = rest.get(1).cloned().unwrap_or_default();
             locked(&world_file, |w, st| {
@@ -51,6 +57,7 @@ pub fn main(args: &[String]) -> u8 {
     match res {
         Ok(code) => {
             let mut so = std::io::stdout();
+            // The prompt hook's terminal may be gone (the session ending): nobody to tell.
             let _ = so.write_all(out.as_bytes());
             if what == "record" {
                 let _ = so.write_all(b"\n");
@@ -198,7 +205,7 @@ fn manual(w: &mut World, st: &mut State, id: Option<&str>) -> (u8, String) {
                 if s.applies {
                     String::new()
                 } else {
-                    format!(" (when={})", s.when)
+                    format!(" (when={})", s.when.as_str())
                 }
             ));
         }
@@ -269,8 +276,9 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
     // A runbook check failed: a verify, pre-check or revoke step (a revoke step's check is where
     // a straggler on a live session shows, as in the automated drill), or a command that only
     // makes calls such a step makes (the person's own check).
-    let is_check =
-        |s: &StepInfo| s.phase == "verify" || s.phase == "pre-check" || s.phase == "revoke";
+    let is_check = |s: &StepInfo| {
+        s.phase == Phase::Verify || s.phase == Phase::PreCheck || s.phase == Phase::Revoke
+    };
     let check = if steps.is_empty() {
         !calls.is_empty()
             && st
@@ -317,7 +325,7 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
         .flat_map(|c| c.steps.iter())
         .chain(steps.iter())
         .filter_map(|id| st.step(id))
-        .any(|s| s.phase == "rotate" || s.phase == "rollback");
+        .any(|s| s.phase == Phase::Rotate || s.phase == Phase::Rollback);
     let good = rotated && !alive && sick(w, &st.degraded).is_empty();
     st.commands.push(Cmd {
         n,
@@ -446,14 +454,14 @@ fn pick<'a>(st: &State, same: &[&'a StepInfo]) -> Option<&'a StepInfo> {
         .rev()
         .flat_map(|c| c.steps.iter().rev())
         .find_map(|id| st.step(id))
-        .map_or(0, |s| state::phase_rank(&s.phase));
+        .map_or(0, |s| state::phase_rank(s.phase));
     same.iter()
         .find(|s| s.applies && !st.done(&s.id))
         .or_else(|| same.iter().find(|s| !st.done(&s.id)))
         .or_else(|| {
             same.iter()
-                .filter(|s| s.applies && state::phase_rank(&s.phase) <= here)
-                .max_by_key(|s| state::phase_rank(&s.phase))
+                .filter(|s| s.applies && state::phase_rank(s.phase) <= here)
+                .max_by_key(|s| state::phase_rank(s.phase))
         })
         .or_else(|| same.iter().find(|s| s.applies))
         .or_else(|| same.first())

@@ -2,6 +2,7 @@
 //! scenario's faults, and every command the person typed, shared by the parent and the hooks.
 
 use crate::world::World;
+use cdb_docs::{Phase, Trigger};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -18,9 +19,10 @@ pub const STATUS_SECS: u64 = 10;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepInfo {
     pub id: String,
-    pub phase: String,
-    /// `routine`, `leak` or `any`.
-    pub when: String,
+    #[serde(with = "crate::journal::phase_name")]
+    pub phase: Phase,
+    #[serde(with = "crate::journal::trigger_name")]
+    pub when: Trigger,
     /// Whether the step belongs to this scenario's trigger.
     pub applies: bool,
     pub secs: u64,
@@ -95,7 +97,8 @@ pub struct Detection {
 pub struct State {
     pub scenario: String,
     pub class: String,
-    pub trigger: String,
+    #[serde(with = "crate::journal::trigger_name")]
+    pub trigger: Trigger,
     pub leak: bool,
     pub budget: u64,
     pub degraded: Vec<String>,
@@ -163,6 +166,8 @@ pub fn call_key(w: &World, sandbox: &str, tool: &str, argv: &[String]) -> String
 /// Hash of every file in the secrets folder (temporary `.tmp` files left out).
 pub fn file_hashes(dir: &Path) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
+    // A folder that cannot be listed (a command removed it) has no files: each one it held
+    // counts as changed, which it was.
     let Ok(rd) = fs::read_dir(dir) else {
         return out;
     };
@@ -172,6 +177,7 @@ pub fn file_hashes(dir: &Path) -> BTreeMap<String, u64> {
             continue;
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
+        // A file removed between the listing and the read hashes as empty: changed, as it was.
         fs::read(e.path()).unwrap_or_default().hash(&mut h);
         out.insert(name, h.finish());
     }
@@ -189,16 +195,16 @@ pub fn changed(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) ->
 }
 
 /// The order in which the runbook's phases come (rollback after a failed verify, before revoke).
-pub fn phase_rank(phase: &str) -> usize {
+pub fn phase_rank(phase: Phase) -> usize {
     match phase {
-        "contain" => 0,
-        "pre-check" => 1,
-        "rotate" => 2,
-        "verify" => 3,
-        "rollback" => 4,
-        "revoke" => 5,
-        "escalate" => 6,
-        "communicate" => 7,
-        _ => 8,
+        Phase::Contain => 0,
+        Phase::PreCheck => 1,
+        Phase::Rotate => 2,
+        Phase::Verify => 3,
+        Phase::Rollback => 4,
+        Phase::Revoke => 5,
+        Phase::Escalate => 6,
+        Phase::Communicate => 7,
+        Phase::PostCheck => 8,
     }
 }

@@ -88,11 +88,11 @@ fn drill(root: &Path, id: &str) -> (Vec<(String, bool)>, String, bool) {
         .events
         .iter()
         .filter_map(|e| match e {
-            cdb_drill::journal::Event::Step(s) => Some((s.id.clone(), s.status == "passed")),
+            cdb_drill::journal::Event::Step(s) => Some((s.id.clone(), s.status.passed())),
             _ => None,
         })
         .collect();
-    (steps, j.outcome.clone(), j.verdict.passed)
+    (steps, j.outcome.as_str().to_owned(), j.verdict.passed)
 }
 
 /// The values the drill world starts with (seed 1): what the leak scenario planted.

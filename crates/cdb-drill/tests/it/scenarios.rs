@@ -51,3 +51,39 @@ fn list_shows_every_scenario() {
     assert_eq!(code, 0);
     assert!(out.contains("leak-db\tdatabase\tleak\t"), "{out}");
 }
+
+/// A scenario that never went through `validate` (the sweep builds its own in memory) fails
+/// with the schema's message, file and line before any step runs, instead of running with a
+/// budget of 0 or an outcome nothing can reach.
+#[test]
+fn an_unvalidated_scenario_fails_before_its_steps() {
+    let root = crate::workspace();
+    let hub = cdb_drill::sweep::load_hub(&root).unwrap();
+    let cfg = cdb_drill::Config {
+        root: root.clone(),
+        seed: 1,
+        step_timeout: std::time::Duration::from_secs(10),
+        mock_exe: crate::mock_exe(),
+    };
+    let head = "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect:\n";
+    for (tail, want) in [
+        (
+            "  outcome: recovered\n  budget: soon\n",
+            "drills/u.yaml:7:11: `soon` is not a duration (30m, 1h)",
+        ),
+        (
+            "  outcome: not-recovered\n",
+            "drills/u.yaml:6:12: outcome must be `recovered` or `escalated`, not `not-recovered`",
+        ),
+    ] {
+        let mut sc = cdb_model::scenario::parse(&format!("{head}{tail}"), "drills/u.yaml").unwrap();
+        sc.id = "u".into();
+        let started = std::time::Instant::now();
+        let e = cdb_drill::engine::run_scenario(&cfg, &hub, &sc).unwrap_err();
+        assert_eq!(e.to_string(), want);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "it ran steps"
+        );
+    }
+}

@@ -66,7 +66,7 @@ fn engine_steps(root: &Path, class: &str, world: &str) -> Vec<(String, bool)> {
     j.events
         .iter()
         .filter_map(|e| match e {
-            cdb_drill::journal::Event::Step(s) => Some((s.id.clone(), s.status == "passed")),
+            cdb_drill::journal::Event::Step(s) => Some((s.id.clone(), s.status.passed())),
             _ => None,
         })
         .collect()
