@@ -1,39 +1,11 @@
 //! Drill scenarios (`drills/<id>.yaml`): typed schema, parsing with file:line:col errors, and
 //! validation against the hub (class, step ids, services, fault kinds).
 
+use crate::faults::{FaultKind, Target};
 use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Fault kinds the world can arm, with what they do.
-pub const FAULTS: &[(&str, &str)] = &[
-    (
-        "recreate-ignored",
-        "the next `up --force-recreate` of `target` (a service) reports success but keeps the old container and the secrets it read",
-    ),
-    (
-        "keeps-old-secret",
-        "the next recreation of `target` reads its previous values again (e.g. a stale override)",
-    ),
-    (
-        "grafana-reset-ignored",
-        "the next `grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
-    ),
-    (
-        "mexc-console-refuses",
-        "the MEXC console refuses to create API keys (`times: 0`: every time)",
-    ),
-    (
-        "gh-secret-set-ignored",
-        "the next `gh secret set target` reports success but sets the secret on another repository (a fork)",
-    ),
-    ("service-crash", "`target` stops at once"),
-    (
-        "secret-file-emptied",
-        "the secret file `target` is truncated at once (an editor saved an empty file)",
-    ),
-];
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -282,14 +254,12 @@ impl Scenario {
         let prefix = format!("{}-", self.class.value);
         let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
         for f in &self.faults {
-            let extra = crate::faults::EXTRA_KINDS
-                .iter()
-                .find(|(k, _)| *k == f.kind.value);
-            if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) && extra.is_none() {
-                let known: Vec<&str> = FAULTS
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .chain(crate::faults::EXTRA_KINDS.iter().map(|(k, _)| *k))
+            // The kinds and what their targets name are `FaultKind`'s facts.
+            let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
+                let known: Vec<&str> = FaultKind::ALL
+                    .into_iter()
+                    .filter(|k| k.in_scenarios())
+                    .map(FaultKind::as_str)
                     .collect();
                 return Err(at(
                     &p,
@@ -300,7 +270,7 @@ impl Scenario {
                         known.join(", ")
                     ),
                 ));
-            }
+            };
             if f.after.value != "start" && !step_ok(&f.after.value) {
                 return Err(at(
                     &p,
@@ -311,16 +281,8 @@ impl Scenario {
                     ),
                 ));
             }
-            let needs_target = matches!(
-                f.kind.value.as_str(),
-                "recreate-ignored"
-                    | "keeps-old-secret"
-                    | "service-crash"
-                    | "secret-file-emptied"
-                    | "gh-secret-set-ignored"
-            ) || extra.is_some_and(|(_, t)| *t);
             match &f.target {
-                None if needs_target => {
+                None if kind.needs_target() => {
                     return Err(at(
                         &p,
                         &f.kind,
@@ -328,14 +290,8 @@ impl Scenario {
                     ));
                 }
                 Some(t)
-                    if matches!(
-                        f.kind.value.as_str(),
-                        "recreate-ignored"
-                            | "keeps-old-secret"
-                            | "keeps-old-ca"
-                            | "service-crash"
-                            | "crash-loop"
-                    ) && !crate::stack::all_services().any(|s| s == t.value) =>
+                    if kind.target() == Target::Service
+                        && !crate::stack::all_services().any(|s| s == t.value) =>
                 {
                     return Err(at(&p, t, format!("unknown service `{}`", t.value)));
                 }
