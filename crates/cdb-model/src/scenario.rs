@@ -4,7 +4,6 @@
 use crate::faults::{FaultKind, Target};
 use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A whole scenario file.
@@ -82,25 +81,14 @@ pub struct SafeState {
 }
 
 /// Why a scenario cannot be used (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
 pub struct ScenarioError {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path, self.line, self.column, self.message
-        )
-    }
-}
-
-impl std::error::Error for ScenarioError {}
 
 fn at<T>(path: &str, s: &Spanned<T>, message: String) -> ScenarioError {
     let loc = s.referenced;
@@ -344,6 +332,20 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_error_is_path_line_column_message() {
+        let e = ScenarioError {
+            path: "drills/x.yaml".into(),
+            line: 5,
+            column: 3,
+            message: "unknown service `cdb_nope`".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:5:3: unknown service `cdb_nope`"
+        );
+    }
 
     #[test]
     fn malformed_scenarios_name_the_line() {
