@@ -100,20 +100,31 @@ fn at<T>(path: &str, s: &Spanned<T>, message: String) -> ScenarioError {
     }
 }
 
-/// The scenario ids under `root/drills`, sorted.
-pub fn list(root: &Path) -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_dir(root.join("drills"))
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter_map(|e| {
-                    let n = e.file_name().to_string_lossy().into_owned();
-                    n.strip_suffix(".yaml").map(str::to_owned)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+/// The scenario ids under `root/drills`, sorted. A tree without a `drills/` folder has none;
+/// any other error while listing is returned, so a caller that must see every scenario (a
+/// drill of them all) cannot miss one silently.
+pub fn try_list(root: &Path) -> std::io::Result<Vec<String>> {
+    let rd = match std::fs::read_dir(root.join("drills")) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut ids = Vec::new();
+    for entry in rd {
+        let n = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(id) = n.strip_suffix(".yaml") {
+            ids.push(id.to_owned());
+        }
+    }
     ids.sort();
-    ids
+    Ok(ids)
+}
+
+/// [`try_list`] where an unreadable folder means no scenario is known: the `known:` hint of an
+/// error message and the static coverage (which then asks for more drills, never fewer).
+pub fn list(root: &Path) -> Vec<String> {
+    // Dropping the error is right for these callers (see above); `try_list` reports it.
+    try_list(root).unwrap_or_default()
 }
 
 /// Reads and parses `root/drills/<id>.yaml` (no hub validation yet).
@@ -345,6 +356,31 @@ mod tests {
             e.to_string(),
             "drills/x.yaml:5:3: unknown service `cdb_nope`"
         );
+    }
+
+    #[test]
+    fn listing_reports_a_drills_path_it_cannot_read() {
+        let dir = std::env::temp_dir().join(format!("cdb-model-list-{}", std::process::id()));
+        // A leftover of an earlier run with the same pid, usually absent: nothing to report.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the test's directory");
+        // No `drills/`: no scenario, and no error.
+        assert_eq!(try_list(&dir).map_err(|e| e.to_string()), Ok(vec![]));
+        // A file where the folder should be: an error, not an empty list.
+        std::fs::write(dir.join("drills"), "").expect("the test's file");
+        assert!(try_list(&dir).is_err());
+        assert!(list(&dir).is_empty());
+        std::fs::remove_file(dir.join("drills")).expect("remove the file");
+        std::fs::create_dir(dir.join("drills")).expect("the drills folder");
+        for f in ["b.yaml", "a.yaml", "notes.md"] {
+            std::fs::write(dir.join("drills").join(f), "").expect("a scenario file");
+        }
+        assert_eq!(
+            try_list(&dir).map_err(|e| e.to_string()),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+        // Clean-up in the system's temporary folder: a failure leaves a small folder behind.
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
