@@ -9,6 +9,10 @@
 //! written beside it and renamed over it, so a failed write never leaves half a journal.
 //! Every user-derived string printed for a person passes through `cdb_secrets::escape_controls`
 //! (the texts themselves were masked in the journal, scan.rs).
+//!
+//! Writes to `out` and `err` drop their results (`let _ = writeln!(…)`): `out` is `Checked`,
+//! which keeps its first write error and turns it into exit 2 with a message, and a closed
+//! standard error has no one left to tell; the exit code says it either way.
 
 use crate::engine::{self, Config, DrillError};
 use crate::report;
@@ -226,6 +230,7 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         error: None,
     };
     let code = run_unchecked(o, exe, &mut checked, err);
+    // A failed flush is kept in `checked.error`, read below.
     let _ = checked.flush();
     match checked.error {
         Some(e) => {
