@@ -432,3 +432,24 @@ pub fn processes_using(dir: &Path) -> Vec<u32> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step whose output holds a byte that is not UTF-8 keeps the rest of its output (the
+    /// conformance suite compares it with the mock's); `read_to_string` returned none of it.
+    #[test]
+    fn output_with_a_non_utf8_byte_is_kept() {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args([
+            "-c",
+            r"printf 'before \377 after\n'; printf 'err \376\n' >&2",
+        ]);
+        let ran = run_bounded(cmd, "", Duration::from_secs(10));
+        let Ok(ran) = ran else { panic!("{ran:?}") };
+        assert_eq!(ran.code, Some(0));
+        assert_eq!(ran.stdout, "before \u{fffd} after\n");
+        assert_eq!(ran.stderr, "err \u{fffd}\n");
+    }
+}
