@@ -187,7 +187,13 @@ pub fn command(bin: &'static str) -> clap::Command {
     DrillArgs::augment_args(clap::Command::new(bin).bin_name(bin).no_binary_name(true))
         // Else the struct's doc comment, which speaks to the programmer, heads the help.
         .about("Run scripted tabletop drills (the flags of `cargo xtask drill`)")
+        // The drill binaries, run by hand, take the current directory (xtask passes its
+        // workspace).
+        .mut_arg("root", |a| a.help(ROOT_HELP_HERE))
 }
+
+/// `--root`'s help in the drill binaries themselves (`cargo xtask drill` says "this workspace").
+pub const ROOT_HELP_HERE: &str = "The workspace root holding `Claire_de_Binare_Docs/` and `drills/` (default: the current directory)";
 
 /// A clap error as one line (`error: unexpected argument '--sed' found (a similar flag:
 /// --seed)`): what a drill binary prints for a usage error before its usage line. Clap's own

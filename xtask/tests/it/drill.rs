@@ -89,11 +89,15 @@ fn cargo_run(package: &str, bin: &str, words: &[&str]) -> std::process::Output {
 }
 
 /// The options part of a help text (from `Options:` on): the same in every program that parses
-/// the drill's one struct of flags, whatever its name and usage line.
+/// the drill's one struct of flags, whatever its name and usage line, except `--root`'s default
+/// (the drill binaries run by hand take the current directory; xtask passes its workspace).
 fn options_section(help: &[u8]) -> String {
     let help = String::from_utf8_lossy(help);
     let at = help.find("Options:").unwrap_or(help.len());
-    help[at..].to_owned()
+    help[at..].replace(
+        "(default: the current directory)",
+        "(default: this workspace)",
+    )
 }
 
 /// The drill's flags are one struct (`cdb_cli::DrillArgs`) parsed by `cargo xtask drill`,
