@@ -232,6 +232,7 @@ impl PgServer {
         // From here on a failure must remove the dir; the supervisor owns it once started.
         let started = Self::start_in(&dir, &bin_dir, &prefix, run_as, port);
         if started.is_err() && dir.exists() {
+            // The start's error is the one to report; a dir left in the temp folder is harmless.
             let _ = std::fs::remove_dir_all(&dir);
         }
         started
@@ -256,7 +257,12 @@ impl PgServer {
             cause: e.to_string(),
         })?;
         if let Some(u) = run_as {
-            let _ = std::os::unix::fs::chown(&hba, Some(u.uid), Some(u.gid));
+            std::os::unix::fs::chown(&hba, Some(u.uid), Some(u.gid)).map_err(|e| {
+                LabError::Dir {
+                    path: hba.clone(),
+                    cause: e.to_string(),
+                }
+            })?;
         }
         let mut argv: Vec<OsString> = prefix.to_vec();
         argv.push(bin_dir.join("postgres").into());
@@ -358,7 +364,7 @@ impl PgServer {
         use std::os::unix::fs::PermissionsExt;
         let dir = self.ssl_dir();
         let run_as = instance::run_as_for_root().map_err(|e| e.to_string())?;
-        let _ = std::fs::create_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (name, text, mode) in [
             ("server.crt", cert, 0o644),
             ("server.key", key, 0o600),
@@ -366,13 +372,18 @@ impl PgServer {
         ] {
             let p = dir.join(name);
             std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
-            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode));
+            // PostgreSQL refuses a key that others can read, and the server's user must own
+            // what it reads: a mode or owner not set would fail later, less clearly.
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             if let Some(u) = run_as {
-                let _ = std::os::unix::fs::chown(&p, Some(u.uid), Some(u.gid));
+                std::os::unix::fs::chown(&p, Some(u.uid), Some(u.gid))
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
             }
         }
         if let Some(u) = run_as {
-            let _ = std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid));
+            std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid))
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         let d = dir.display();
         self.reload_with(
@@ -640,7 +651,11 @@ impl PgSession {
     }
 
     fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        // A reader that panicked poisoned the lock; what it had read is still there.
+        self.stderr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn ended(&mut self) -> String {
@@ -648,6 +663,7 @@ impl PgSession {
         // psql has exited, so its stderr is closed and the reader ends: what psql said last
         // (the server's FATAL) is in before it is read here.
         if let Some(t) = self.stderr_reader.take() {
+            // A reader that panicked read less; what it read is in `stderr` all the same.
             let _ = t.join();
         }
         format!(
@@ -660,6 +676,7 @@ impl PgSession {
 impl Drop for PgSession {
     fn drop(&mut self) {
         drop(self.stdin.take());
+        // Clean-up in drop: psql may have ended already, and there is no one to tell.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
