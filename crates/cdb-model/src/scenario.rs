@@ -359,31 +359,6 @@ mod tests {
     }
 
     #[test]
-    fn listing_reports_a_drills_path_it_cannot_read() {
-        let dir = std::env::temp_dir().join(format!("cdb-model-list-{}", std::process::id()));
-        // A leftover of an earlier run with the same pid, usually absent: nothing to report.
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("the test's directory");
-        // No `drills/`: no scenario, and no error.
-        assert_eq!(try_list(&dir).map_err(|e| e.to_string()), Ok(vec![]));
-        // A file where the folder should be: an error, not an empty list.
-        std::fs::write(dir.join("drills"), "").expect("the test's file");
-        assert!(try_list(&dir).is_err());
-        assert!(list(&dir).is_empty());
-        std::fs::remove_file(dir.join("drills")).expect("remove the file");
-        std::fs::create_dir(dir.join("drills")).expect("the drills folder");
-        for f in ["b.yaml", "a.yaml", "notes.md"] {
-            std::fs::write(dir.join("drills").join(f), "").expect("a scenario file");
-        }
-        assert_eq!(
-            try_list(&dir).map_err(|e| e.to_string()),
-            Ok(vec!["a".to_owned(), "b".to_owned()])
-        );
-        // Clean-up in the system's temporary folder: a failure leaves a small folder behind.
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
     fn malformed_scenarios_name_the_line() {
         let e = parse("title: t\nclass: database\ntrigger: leak\nbriefing: b\ncolour: red\nexpect: {outcome: recovered}\n", "drills/x.yaml")
             .expect_err("unknown field");

@@ -83,3 +83,28 @@ fn the_shipped_scenarios_validate() {
         sc.validate(&hub).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// `try_list` reports a `drills` path it cannot read as a folder; `list` stays lenient.
+#[test]
+fn listing_reports_a_drills_path_it_cannot_read() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let dir = tmp.path();
+    // No `drills/`: no scenario, and no error.
+    assert_eq!(
+        scenario::try_list(dir).map_err(|e| e.to_string()),
+        Ok(vec![])
+    );
+    // A file where the folder should be: an error, not an empty list.
+    std::fs::write(dir.join("drills"), "").expect("the test's file");
+    assert!(scenario::try_list(dir).is_err());
+    assert!(scenario::list(dir).is_empty());
+    std::fs::remove_file(dir.join("drills")).expect("remove the file");
+    std::fs::create_dir(dir.join("drills")).expect("the drills folder");
+    for f in ["b.yaml", "a.yaml", "notes.md"] {
+        std::fs::write(dir.join("drills").join(f), "").expect("a scenario file");
+    }
+    assert_eq!(
+        scenario::try_list(dir).map_err(|e| e.to_string()),
+        Ok(vec!["a".to_owned(), "b".to_owned()])
+    );
+}
