@@ -20,7 +20,7 @@ pub struct CiArgs {
 
 /// The checks of the gate, in the order of `.ci/run`.
 const STEPS: &[&str] = &[
-    "cargo test --workspace --locked",
+    "cargo test --workspace --locked -- --include-ignored",
     "cargo fmt --all --check",
     "cargo clippy --workspace --all-targets --locked -- -D warnings",
     "cargo check --target x86_64-pc-windows-gnu --locked -p xtask -p cdb-verify -p cdb-review -p cdb-model -p cdb-rotate --all-targets",

@@ -5,71 +5,23 @@
 //! engine (sandbox, jail, mocks) is Linux-only. So this command checks its arguments with clap
 //! (help, usage errors) and then replaces itself with
 //! `cargo run -p cdb-drill --bin cdb-mock -- drill ARGS…`, which builds the simulator on first
-//! use. That binary is also the drill's mock tools (`cdb-mock __cdb-mock TOOL …`). On Windows it
+//! use. Both parse the one struct `cdb_cli::DrillArgs`, and ARGS are the words of the struct
+//! xtask parsed (`DrillArgs::to_argv`), so the drill sees exactly the flags checked here. That binary is also the drill's mock tools (`cdb-mock __cdb-mock TOOL …`). On Windows it
 //! says in one line that drills need Linux or WSL.
 
-use clap::Args;
-use std::path::PathBuf;
+use std::ffi::{OsStr, OsString};
 
-#[derive(Args)]
-pub struct DrillArgs {
-    /// Scenario ids (files `drills/<id>.yaml`).
-    pub scenario: Vec<String>,
-    /// The workspace root holding `Claire_de_Binare_Docs/` and `drills/` (default: this workspace).
-    #[arg(long)]
-    pub root: Option<PathBuf>,
-    /// Seed of every random value in the world (same seed, same journal).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output on stdout: `human` (a timeline) or `json` (the journal); with --sweep also `html`
-    /// (one self-contained page).
-    #[arg(long, default_value = "human", value_parser = ["human", "json", "html"])]
-    pub format: String,
-    /// Write the JSON journal here (a directory with --all).
-    #[arg(long)]
-    pub journal: Option<PathBuf>,
-    /// Write the markdown after-action report here (a directory with --all); with --sweep, the
-    /// sweep's output goes to this file instead of stdout.
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-    /// Wall-time limit of one step, in seconds.
-    #[arg(long, default_value_t = 10)]
-    pub timeout: u64,
-    /// Run every scenario under `drills/`.
-    #[arg(long)]
-    pub all: bool,
-    /// Open an interactive shell in the scenario's sandbox and work through the runbook by hand.
-    #[arg(long)]
-    pub shell: bool,
-    /// Feed the shell's commands from FILE instead of standard input (implies --shell).
-    #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
-    /// List the scenarios.
-    #[arg(long)]
-    pub list: bool,
-    /// Sweep the fault catalogue: every class × fault × injection point (exit 1 on any gap).
-    #[arg(long)]
-    pub sweep: bool,
-    /// Remove each verify step in turn and show that some sweep case then fails (exit 1 on dead steps).
-    #[arg(long)]
-    pub mutate: bool,
-    /// Limit --sweep or --mutate to one class.
-    #[arg(long, value_name = "C")]
-    pub class: Option<String>,
-    /// Run the scenarios twice, in the mock world and with real PostgreSQL and Redis and
-    /// stand-in consumers (crates/cdb-lab), and fail when a step's verdict differs.
-    #[arg(long)]
-    pub lab: bool,
-}
+/// The flags, one struct for `cargo xtask drill`, `cdb-mock drill` and `cdb-lab-tool drill`.
+pub use cdb_cli::DrillArgs;
 
 /// The one line a drill prints where it cannot run.
 pub const NEEDS_LINUX: &str = "error: drills need Linux or WSL (each step runs in Linux namespaces \
      against mock tools); run `cargo xtask drill` there. `cargo xtask verify` and `review` work here.";
 
 pub fn run(args: DrillArgs) -> u8 {
-    if !args.all && !args.list && !args.sweep && !args.mutate && args.scenario.is_empty() {
+    if let Err(e) = args.check_something_to_do() {
         eprintln!(
-            "error: name a scenario, or use --all or --list\n\
+            "error: {e}\n\
              usage: cargo xtask drill <scenario>… | --all | --list | --sweep | --mutate (see --help)"
         );
         return 2;
@@ -78,8 +30,17 @@ pub fn run(args: DrillArgs) -> u8 {
         eprintln!("{NEEDS_LINUX}");
         return 2;
     }
-    let forwarded = forwarded_args(std::env::args().skip(1), args.root.is_none());
-    run_drill_binary(binary(args.lab), &forwarded)
+    run_drill_binary(binary(args.lab), &forwarded(args))
+}
+
+/// The words the drill binary gets: the flags xtask parsed, with `--root` set to this workspace
+/// when not given (the drill binary's own default is its current directory; from xtask it is
+/// this workspace, wherever `cargo xtask` was started).
+fn forwarded(mut args: DrillArgs) -> Vec<OsString> {
+    if args.root.is_none() {
+        args.root = Some(crate::workspace_root());
+    }
+    args.to_argv()
 }
 
 /// The package and binary that run the drill: the lab's own tool for `--lab` (it links the real
@@ -92,30 +53,9 @@ fn binary(lab: bool) -> (&'static str, &'static str) {
     }
 }
 
-/// The arguments after the `drill` word, as `cdb-drill`'s command line takes them: `--flag=value`
-/// split in two (clap takes both forms, that parser only the spaced one), and `--root` set to
-/// this workspace when not given (that parser's default is the current directory).
-fn forwarded_args(argv: impl Iterator<Item = String>, add_root: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    for a in argv.skip_while(|a| a != "drill").skip(1) {
-        match a.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                out.push(flag.to_owned());
-                out.push(value.to_owned());
-            }
-            _ => out.push(a),
-        }
-    }
-    if add_root {
-        out.push("--root".to_owned());
-        out.push(crate::workspace_root().display().to_string());
-    }
-    out
-}
-
 /// Runs `cdb-mock WORD ARGS…` (`rotate --world`; `cdb-lab-tool` with `lab`) as `drill` runs
 /// `cdb-mock drill …`.
-pub fn run_mock_subcommand(lab: bool, word: &str, forwarded: &[String]) -> u8 {
+pub fn run_mock_subcommand(lab: bool, word: &str, forwarded: &[impl AsRef<OsStr>]) -> u8 {
     run_drill_binary_word(binary(lab), word, forwarded)
 }
 
@@ -123,7 +63,7 @@ pub fn run_mock_subcommand(lab: bool, word: &str, forwarded: &[String]) -> u8 {
 fn cargo_run_word(
     (package, bin): (&str, &str),
     word: &str,
-    forwarded: &[String],
+    forwarded: &[impl AsRef<OsStr>],
 ) -> std::process::Command {
     // The cargo that runs this xtask (`cargo run` sets CARGO), else the one that built it.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
@@ -140,12 +80,12 @@ fn cargo_run_word(
 
 /// Replaces this process with the drill (so signals, the terminal of `--shell` and the exit code
 /// are the drill's own); returns only when that cannot start.
-fn run_drill_binary(which: (&str, &str), forwarded: &[String]) -> u8 {
+fn run_drill_binary(which: (&str, &str), forwarded: &[OsString]) -> u8 {
     run_drill_binary_word(which, "drill", forwarded)
 }
 
 #[cfg(unix)]
-fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) -> u8 {
+fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[impl AsRef<OsStr>]) -> u8 {
     use std::os::unix::process::CommandExt;
     let e = cargo_run_word(which, word, forwarded).exec();
     eprintln!(
@@ -156,7 +96,7 @@ fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) 
 }
 
 #[cfg(not(unix))]
-fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) -> u8 {
+fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[impl AsRef<OsStr>]) -> u8 {
     // Unreachable (`run` stops first off Unix); kept so both cfgs type-check the command.
     let _ = cargo_run_word(which, word, forwarded);
     eprintln!("{NEEDS_LINUX}");
@@ -166,24 +106,58 @@ fn run_drill_binary_word(which: (&str, &str), word: &str, forwarded: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
+    /// What `cargo xtask drill WORDS` parses to.
+    fn xtask_parse(words: &[OsString]) -> Result<DrillArgs, clap::Error> {
+        let argv = ["cargo xtask".into(), "drill".into()]
+            .into_iter()
+            .chain(words.iter().cloned());
+        match crate::Cli::try_parse_from(argv)?.command {
+            crate::Command::Drill(a) => Ok(a),
+            _ => panic!("not the drill subcommand"),
+        }
     }
 
     #[test]
-    fn only_the_words_after_drill_are_forwarded_with_equals_split() {
-        let argv = strings(&["drill", "leak-db", "--seed=7", "--journal", "j.json", "a=b"]);
-        assert_eq!(
-            forwarded_args(argv.into_iter(), false),
-            strings(&["leak-db", "--seed", "7", "--journal", "j.json", "a=b"])
+    fn the_workspace_is_the_default_root_and_a_given_root_is_kept() {
+        let words = |w: &[&str]| w.iter().map(OsString::from).collect::<Vec<_>>();
+        let parsed = xtask_parse(&words(&["leak-db", "--seed=7"])).map_err(|e| e.to_string());
+        let Ok(a) = parsed else { panic!("{parsed:?}") };
+        let out = forwarded(a);
+        let root = crate::workspace_root().into_os_string();
+        assert_eq!(out[..2], [OsString::from("--root"), root]);
+        assert!(out.ends_with(&words(&["--", "leak-db"])), "{out:?}");
+        assert!(
+            out.windows(2).any(|w| w == words(&["--seed", "7"])),
+            "{out:?}"
         );
+        let parsed = xtask_parse(&words(&["--list", "--root", "/elsewhere"]));
+        let out = forwarded(
+            parsed
+                .map_err(|e| e.to_string())
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(out[..2], words(&["--root", "/elsewhere"]));
     }
 
     #[test]
-    fn the_workspace_is_the_default_root() {
-        let out = forwarded_args(strings(&["drill", "--list"]).into_iter(), true);
-        assert_eq!(out[..2], strings(&["--list", "--root"]));
-        assert_eq!(out[2], crate::workspace_root().display().to_string());
+    fn xtask_and_the_drill_binaries_parse_every_flag_alike() {
+        let all = cdb_cli::every_flag_set();
+        let mut every = Vec::new();
+        for (id, words) in all {
+            let mine = xtask_parse(&words).map_err(|e| e.to_string());
+            let theirs = DrillArgs::parse_from("cdb-mock drill", &words).map_err(|e| e.to_string());
+            assert!(mine.is_ok(), "{id}: {mine:?}");
+            assert_eq!(mine, theirs, "{id}");
+            every.extend(words);
+        }
+        let mine = xtask_parse(&every).map_err(|e| e.to_string());
+        assert!(mine.is_ok(), "{mine:?}");
+        let forwarded = mine.as_ref().map(DrillArgs::to_argv).unwrap_or_default();
+        assert_eq!(
+            DrillArgs::parse_from("cdb-mock drill", forwarded).map_err(|e| e.to_string()),
+            mine
+        );
     }
 }

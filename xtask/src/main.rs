@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
+            // A closed stdout or stderr: the exit code still says it.
             let _ = e.print();
             return ExitCode::from(code);
         }

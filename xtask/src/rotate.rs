@@ -242,6 +242,7 @@ impl Plan<'_> {
     fn render(&self) -> String {
         let leak = self.trigger == Trigger::Leak;
         let mut out = String::new();
+        // Writing to a `String` cannot fail: the `fmt::Result`s here and in `phases` are dropped.
         let _ = writeln!(
             out,
             "ROTATION PLAN: {} · {} (dry run: nothing runs, nothing is written)",

@@ -21,16 +21,9 @@ impl Duration {
 }
 
 /// Why a duration did not parse.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct DurationError(pub String);
-
-impl fmt::Display for DurationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DurationError {}
 
 impl FromStr for Duration {
     type Err = DurationError;
@@ -101,5 +94,12 @@ mod tests {
         assert!("d".parse::<Duration>().is_err());
         assert!("5y".parse::<Duration>().is_err());
         assert_eq!(Duration::from_secs(1800).to_string(), "30m");
+    }
+
+    #[test]
+    fn a_bad_duration_says_why() {
+        let e = "5y".parse::<Duration>().expect_err("no unit y");
+        assert_eq!(e.to_string(), e.0);
+        assert!(e.0.contains("5y"), "{e}");
     }
 }

@@ -7,7 +7,6 @@
 //! file's type and size before opening it, read at most the limit plus one
 //! byte, and return a [`ReadError`] that says what the path is instead.
 
-use std::fmt;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -16,41 +15,28 @@ use std::path::Path;
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Why a file was not read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// Nothing exists at the path (a dangling symlink included).
+    #[error("no such file")]
     NotFound,
     /// The path is not a regular file: `kind` says what it is (`a FIFO`, `a directory`, …).
+    #[error("is {kind}, not a regular file; not read")]
     NotRegular { kind: &'static str },
     /// The file is larger than the limit (`bytes` is what was seen: the size, or limit + 1 for a file that grows).
+    #[error("{bytes} bytes is over the {limit} byte limit; the file was not read")]
     TooLarge { bytes: u64, limit: u64 },
     /// A symlink (or a symlinked folder on the way) leads outside the root.
+    #[error("symlink points outside the root; not followed")]
     SymlinkEscapes,
     /// Not UTF-8 from this 1-based line on ([`read_text`] only).
+    #[error("not valid UTF-8 from line {line} on")]
     InvalidUtf8 { line: usize },
-    /// Any other I/O error (permissions, …).
+    /// Any other I/O error (permissions, …). Its message is the whole message, so it is not
+    /// also given as the source (a reporter that walks sources would print it twice).
+    #[error("{0}")]
     Io(std::io::Error),
 }
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::NotFound => f.write_str("no such file"),
-            ReadError::NotRegular { kind } => write!(f, "is {kind}, not a regular file; not read"),
-            ReadError::TooLarge { bytes, limit } => write!(
-                f,
-                "{bytes} bytes is over the {limit} byte limit; the file was not read"
-            ),
-            ReadError::SymlinkEscapes => {
-                f.write_str("symlink points outside the root; not followed")
-            }
-            ReadError::InvalidUtf8 { line } => write!(f, "not valid UTF-8 from line {line} on"),
-            ReadError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// What a non-regular file is, in words, for messages and notes.
 pub fn kind_of(ft: fs::FileType) -> &'static str {
@@ -160,10 +146,11 @@ mod tests {
     #[test]
     fn reads_regular_files_and_refuses_the_rest() {
         let dir = std::env::temp_dir().join(format!("cdb-fsio-{}", std::process::id()));
+        // A leftover of an earlier run with the same pid, usually absent: nothing to report.
         let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap_or_default();
+        fs::create_dir_all(&dir).expect("the test's directory");
         let file = dir.join("a.txt");
-        fs::write(&file, b"one\ntwo\xff").unwrap_or_default();
+        fs::write(&file, b"one\ntwo\xff").expect("the test's file");
         assert!(matches!(
             read_text(&file, Some(&dir), 100),
             Err(ReadError::InvalidUtf8 { line: 2 })
@@ -182,6 +169,44 @@ mod tests {
             read_bytes(&dir.join("none"), None, 100),
             Err(ReadError::NotFound)
         ));
+        // Clean-up in the system's temporary folder: a failure leaves a small folder behind.
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// The messages `verify`, `review` and the drill print for a file they did not read, word
+    /// for word as before the errors were derived with `thiserror`.
+    #[test]
+    fn read_errors_say_what_they_said() {
+        let cases = [
+            (ReadError::NotFound, "no such file"),
+            (
+                ReadError::NotRegular { kind: "a FIFO" },
+                "is a FIFO, not a regular file; not read",
+            ),
+            (
+                ReadError::TooLarge { bytes: 9, limit: 8 },
+                "9 bytes is over the 8 byte limit; the file was not read",
+            ),
+            (
+                ReadError::SymlinkEscapes,
+                "symlink points outside the root; not followed",
+            ),
+            (
+                ReadError::InvalidUtf8 { line: 3 },
+                "not valid UTF-8 from line 3 on",
+            ),
+            (
+                ReadError::Io(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "permission denied",
+                )),
+                "permission denied",
+            ),
+        ];
+        for (e, said) in cases {
+            assert_eq!(e.to_string(), said);
+            // The I/O error's text is the message itself, so it is not also a source.
+            assert!(std::error::Error::source(&e).is_none(), "{e}");
+        }
     }
 }

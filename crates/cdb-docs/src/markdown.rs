@@ -240,6 +240,8 @@ pub fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
+    // Escapes that decode to no UTF-8 name no file in the hub: the link is kept as written, and
+    // the link rules report it as missing under that name.
     String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 

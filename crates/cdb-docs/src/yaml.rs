@@ -10,20 +10,13 @@ use std::fmt;
 pub use serde_saphyr::Spanned;
 
 /// Why a YAML text did not parse into the wanted type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
 pub struct YamlError {
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
-
-impl fmt::Display for YamlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.message)
-    }
-}
-
-impl std::error::Error for YamlError {}
 
 /// Parses `text` into `T`.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
@@ -187,4 +180,27 @@ pub fn tree(text: &str) -> Result<Spanned<Node>, YamlError> {
         return from_str::<Spanned<Node>>("~");
     }
     from_str::<Spanned<Node>>(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // Only its parse matters.
+    struct T {
+        a: u32,
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = from_str::<T>("a: 1\nb: 2\n").expect_err("unknown field");
+        assert_eq!(e.line, 2, "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("{}:{}: {}", e.line, e.column, e.message)
+        );
+        assert!(e.message.contains("unknown field `b`"), "{e}");
+    }
 }

@@ -9,21 +9,27 @@
 //! written beside it and renamed over it, so a failed write never leaves half a journal.
 //! Every user-derived string printed for a person passes through `cdb_secrets::escape_controls`
 //! (the texts themselves were masked in the journal, scan.rs).
+//!
+//! Writes to `out` and `err` drop their results (`let _ = writeln!(…)`): `out` is `Checked`,
+//! which keeps its first write error and turns it into exit 2 with a message, and a closed
+//! standard error has no one left to tell; the exit code says it either way.
 
 use crate::engine::{self, Config, DrillError};
 use crate::report;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    /// One self-contained HTML page (`--sweep` only).
-    Html,
-}
+/// The flags as parsed, one struct with `cargo xtask drill` and `cdb-lab-tool drill`; and the
+/// output format, which the engine's renderers take as it is.
+pub use cdb_cli::{DrillArgs, Format};
 
+/// How this binary names itself in clap's usage line and help.
+const BIN: &str = "cdb-mock drill";
+
+/// The drill's options, resolved from [`DrillArgs`]: defaults filled in, the time limit a
+/// `Duration`, `--script` implying `--shell`. What the engine, the sweep and the shell take.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub scenarios: Vec<String>,
@@ -73,82 +79,82 @@ impl Default for Options {
 
 pub const USAGE: &str = "usage: drill <scenario>… [--root DIR] [--seed N] [--format human|json] [--journal FILE] [--report FILE] [--timeout SECS] | <scenario> --shell [--script FILE] [--report FILE] | --all | --list | --sweep [--class C] [--format human|json|html] [--report FILE] | --mutate [--class C]";
 
-/// Parses `drill` arguments (without the subcommand word).
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
-    let mut o = Options::default();
-    let mut i = 0;
-    let val = |i: usize, name: &str| {
-        args.get(i + 1)
-            .cloned()
-            .ok_or_else(|| format!("{name} needs a value"))
-    };
-    while i < args.len() {
-        let a = args[i].as_str();
-        match a {
-            "--root" => {
-                o.root = PathBuf::from(val(i, a)?);
-                i += 1;
-            }
-            "--seed" => {
-                o.seed = val(i, a)?
-                    .parse()
-                    .map_err(|_| "--seed needs a number".to_owned())?;
-                i += 1;
-            }
-            "--timeout" => {
-                let s: u64 = val(i, a)?
-                    .parse()
-                    .map_err(|_| "--timeout needs whole seconds".to_owned())?;
-                o.step_timeout = Duration::from_secs(s.max(1));
-                i += 1;
-            }
-            "--format" => {
-                o.format = match val(i, a)?.as_str() {
-                    "human" => Format::Human,
-                    "json" => Format::Json,
-                    "html" => Format::Html,
-                    other => {
-                        return Err(format!("unknown format `{other}` (human, json or html)"));
-                    }
-                };
-                i += 1;
-            }
-            "--journal" => {
-                o.journal = Some(PathBuf::from(val(i, a)?));
-                i += 1;
-            }
-            "--report" => {
-                o.report = Some(PathBuf::from(val(i, a)?));
-                i += 1;
-            }
-            "--all" => o.all = true,
-            "--list" => o.list = true,
-            "--sweep" => o.sweep = true,
-            "--mutate" => o.mutate = true,
-            "--class" => {
-                o.class = Some(val(i, a)?);
-                i += 1;
-            }
-            "--shell" => o.shell = true,
-            "--script" => {
-                o.script = Some(PathBuf::from(val(i, a)?));
-                o.shell = true;
-                i += 1;
-            }
-            s if s.starts_with('-') => return Err(format!("unknown option `{s}`")),
-            s => o.scenarios.push(s.to_owned()),
+impl TryFrom<DrillArgs> for Options {
+    type Error = String;
+
+    /// Refuses what this binary cannot do (`--lab`, or nothing to run), with the message the
+    /// drill prints after `error: `.
+    fn try_from(a: DrillArgs) -> Result<Options, String> {
+        a.check_something_to_do()?;
+        // Destructured without `..`: a flag added to the struct does not compile until it is
+        // resolved here too.
+        let DrillArgs {
+            scenario,
+            root,
+            seed,
+            format,
+            journal,
+            report,
+            timeout,
+            all,
+            shell,
+            script,
+            list,
+            sweep,
+            mutate,
+            class,
+            lab,
+        } = a;
+        if lab {
+            // The real servers' harness is cdb-lab's, which this simulator does not link;
+            // `cargo xtask drill … --lab` runs `cdb-lab-tool drill` instead of this binary.
+            return Err(
+                "--lab runs in cdb-lab-tool: use `cargo xtask drill <scenario>… --lab`".into(),
+            );
         }
-        i += 1;
+        Ok(Options {
+            scenarios: scenario,
+            root: root.unwrap_or_else(engine::default_root),
+            seed,
+            format,
+            journal,
+            report,
+            all,
+            list,
+            sweep,
+            mutate,
+            class,
+            // A step gets at least a second: a zero limit would fail every step unrun.
+            step_timeout: Duration::from_secs(timeout.max(1)),
+            shell: shell || script.is_some(),
+            script,
+            summary: None,
+        })
     }
-    if !o.list && !o.all && !o.sweep && !o.mutate && o.scenarios.is_empty() {
-        return Err("name a scenario, or use --all or --list".into());
-    }
-    Ok(o)
 }
 
-/// Parses and runs, printing to stdout and stderr.
-pub fn main(args: &[String], exe: &Path) -> u8 {
-    match parse_args(args) {
+/// Parses `drill` arguments (without the subcommand word). `Err` is the message to print after
+/// `error: ` (a request for `--help` is an `Err` here too; [`main`] prints the help instead).
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let a = DrillArgs::parse_from(BIN, args).map_err(|e| cdb_cli::message(&e))?;
+    Options::try_from(a)
+}
+
+/// Parses and runs, printing to stdout and stderr. A usage error is one line naming what is
+/// wrong and the usage line, exit 2; `--help` prints the help on stdout, exit 0.
+pub fn main(args: &[OsString], exe: &Path) -> u8 {
+    let parsed = match DrillArgs::parse_from(BIN, args) {
+        Ok(a) => Options::try_from(a),
+        Err(e) if !e.use_stderr() => {
+            // The help, on stdout; when even that cannot be written there is nothing to say.
+            return match e.print() {
+                Ok(()) => 0,
+                Err(_) => 2,
+            };
+        }
+        Err(e) => Err(cdb_cli::message(&e)),
+    };
+    match parsed {
         Ok(mut o) => {
             o.summary = crate::summary::from_env();
             run(&o, exe, &mut std::io::stdout(), &mut std::io::stderr())
@@ -224,6 +230,7 @@ pub fn run(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         error: None,
     };
     let code = run_unchecked(o, exe, &mut checked, err);
+    // A failed flush is kept in `checked.error`, read below.
     let _ = checked.flush();
     match checked.error {
         Some(e) => {

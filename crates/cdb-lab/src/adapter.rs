@@ -190,13 +190,21 @@ pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
     let interactive = verb == Some("exec") && parse_exec(&args[1..]).is_some_and(|e| e.interactive);
     let input = if interactive {
         let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf) {
+            eprintln!("docker (cdb-lab adapter): cannot read standard input: {e}");
+            return 125;
+        }
         Some(buf)
     } else {
         None
     };
     if to_server {
-        let _ = shadow(c, args, input.as_deref(), false);
+        // The mock must see the call (its exit code is the real server's business): a mock
+        // that did not run leaves the world behind the servers, and every later verdict wrong.
+        if shadow(c, args, input.as_deref(), false).is_none() {
+            eprintln!("docker (cdb-lab adapter): cannot run the mock to follow the call");
+            return 125;
+        }
         // The harness counts what reached the real servers (lab.rs `LabOutcome::server_calls`).
         let what = parse_exec(&args[1..])
             .and_then(|e| e.cmd.first().cloned())
@@ -236,6 +244,7 @@ fn count(c: &AdapterConf, file: &str, what: &str) {
             .append(true)
             .open(control.with_file_name(file))
     {
+        // A tally for the lab's closing line, not a verdict: a lost line only undercounts it.
         let _ = writeln!(f, "{what}");
     }
 }
@@ -257,7 +266,11 @@ fn world_running(container: &str) -> bool {
 /// `docker inspect`, `docker ps`, `docker compose ps` in lab mode: shadowed into the world, then
 /// answered by the mock from the world as the lab's processes show it (`view`, lab.rs).
 fn answer_from_view(c: &AdapterConf, args: &[String]) -> i32 {
-    let _ = shadow(c, args, None, false);
+    // The world must see the call first (as `to_server` above); its answer is the view's.
+    if shadow(c, args, None, false).is_none() {
+        eprintln!("docker (cdb-lab adapter): cannot run the mock to follow the call");
+        return 125;
+    }
     let view = match ask(c, "view") {
         Ok(reply) => PathBuf::from(reply),
         Err(e) => {
@@ -273,6 +286,7 @@ fn answer_from_view(c: &AdapterConf, args: &[String]) -> i32 {
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output();
+    // The view is a temp file of this call; one left behind is removed with the sandbox.
     let _ = std::fs::remove_file(&view);
     count(
         c,
@@ -299,9 +313,17 @@ fn standin_ports(c: &AdapterConf) -> BTreeMap<String, u16> {
     let Some(control) = &c.control else {
         return BTreeMap::new();
     };
-    std::fs::read_to_string(control.with_file_name(crate::lab::PORTS_FILE))
-        .unwrap_or_default()
-        .lines()
+    // No file: no stand-in has started yet. Any other failure is said, and the call then goes
+    // to the mock as if none ran.
+    let text = match std::fs::read_to_string(control.with_file_name(crate::lab::PORTS_FILE)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            eprintln!("cdb-lab adapter: cannot read the stand-ins' ports: {e}");
+            String::new()
+        }
+    };
+    text.lines()
         .filter_map(|l| {
             let (s, p) = l.split_once(' ')?;
             Some((s.to_owned(), p.trim().parse().ok()?))
@@ -425,11 +447,16 @@ fn curl(c: &AdapterConf, args: &[String]) -> i32 {
         eprintln!("curl (cdb-lab adapter): cannot run the mock: {err}");
         return 2;
     };
-    let _ = mock()
+    // The mock sees the call so the world moves as in the mock drill; the real curl answers.
+    if let Err(e) = mock()
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
+        .status()
+    {
+        eprintln!("curl (cdb-lab adapter): cannot run the mock to follow the call: {e}");
+        return 2;
+    }
     count(c, PROCESS_CALLS, "curl");
     let mut real: Vec<String> = args.to_vec();
     real[i] = url;
@@ -461,6 +488,7 @@ fn shadow(c: &AdapterConf, args: &[String], input: Option<&[u8]>, visible: bool)
         .spawn()
         .ok()?;
     if let (Some(mut s), Some(i)) = (child.stdin.take(), input) {
+        // A mock that exits without reading all its input says so in its exit code.
         let _ = s.write_all(i);
     }
     child.wait().ok()?.code()
@@ -589,6 +617,7 @@ fn exec(c: &AdapterConf, args: &[String], input: Option<Vec<u8>>) -> Option<i32>
             return Some(126);
         };
         if let Some(mut s) = child.stdin.take() {
+            // A program that exits without reading all its input says so in its exit code.
             let _ = s.write_all(&input);
         }
         let out = child.wait_with_output();
@@ -743,7 +772,15 @@ fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
         }
         i += 1;
     }
-    let log = std::fs::read_to_string(&c.pg_log).unwrap_or_default();
+    // No log yet is an empty one; a log that cannot be read is an error, not silence.
+    let log = match std::fs::read_to_string(&c.pg_log) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            eprintln!("docker (cdb-lab adapter): cannot read PostgreSQL's log: {e}");
+            return 1;
+        }
+    };
     let mut err = std::io::stderr().lock();
     for line in log.lines() {
         let at = parse_stamp(line).map(|t| t * 1000 + stamp_millis(line));
@@ -755,6 +792,7 @@ fn pg_logs(c: &AdapterConf, args: &[String]) -> i32 {
         if since.is_some() && at.is_none() {
             continue;
         }
+        // Standard error closed by the step: nothing is left to tell.
         if stamps {
             let prefix = line.get(..23).map(|s| s.replacen(' ', "T", 1));
             let _ = write!(err, "{}Z ", prefix.unwrap_or_default());

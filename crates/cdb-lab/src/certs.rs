@@ -21,21 +21,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Why a world's TLS files cannot be made real.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertError {
     /// The lab cannot make this (a date out of reach): the case is left out, by name.
+    #[error("not reproducible in the lab: {0}")]
     Unsupported(String),
     /// `openssl` failed.
+    #[error("openssl: {0}")]
     Openssl(String),
-}
-
-impl std::fmt::Display for CertError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CertError::Unsupported(s) => write!(f, "not reproducible in the lab: {s}"),
-            CertError::Openssl(s) => write!(f, "openssl: {s}"),
-        }
-    }
 }
 
 /// The minimal `openssl req` config: no default extensions, so a certificate has exactly the
@@ -84,6 +77,7 @@ impl<'w> Materialiser<'w> {
             .map_err(|e| CertError::Openssl(e.to_string()))?;
         if let (Some(mut s), Some(i)) = (child.stdin.take(), input) {
             use std::io::Write;
+            // An openssl that exits without reading all its input fails, and says so below.
             let _ = s.write_all(i);
         }
         let out = child

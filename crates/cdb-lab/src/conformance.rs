@@ -184,23 +184,15 @@ impl fmt::Display for Report {
 }
 
 /// Why the suite could not run at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     /// A server did not start (a missing package is `LabError::Missing`).
+    #[error(transparent)]
     Lab(LabError),
+    /// The drill side (the hub, a sandbox, a step) failed; the message names what.
+    #[error("{0}")]
     Drill(String),
 }
-
-impl fmt::Display for SuiteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SuiteError::Lab(e) => write!(f, "{e}"),
-            SuiteError::Drill(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for SuiteError {}
 
 fn drill_err(e: impl fmt::Display) -> SuiteError {
     SuiteError::Drill(e.to_string())
@@ -451,6 +443,10 @@ fn run_jobs(
     Ok((versions, all.into_iter().map(|(_, r)| r).collect()))
 }
 
+/// Why a reset could not reach Redis at all.
+const NO_REDIS_ADMIN: &str =
+    "cannot log in to the lab's Redis with its own password or any the case set";
+
 fn run_case(
     cfg: &Config,
     lab: &mut Lab,
@@ -553,7 +549,12 @@ fn run_case(
             detail: real.stderr.clone(),
         }),
     }
-    lab.reset();
+    lab.reset().map_err(|e| {
+        SuiteError::Drill(format!(
+            "{}: the lab could not be reset after the case: {e}",
+            step.id
+        ))
+    })?;
     Ok(Ok(CaseResult {
         scenario: scenario.to_owned(),
         step: step.id.clone(),
@@ -653,6 +654,7 @@ fn candidates(
     real_secrets: &Path,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
+    // A file that is not there (most suffixes are absent most of the time) is no candidate.
     let read = |d: &Path, n: &str| {
         std::fs::read_to_string(d.join(n))
             .ok()
@@ -929,6 +931,7 @@ impl Lab {
             ("openssl", openssl),
         ] {
             let link = sb.bin.join(name);
+            // Usually there is none; any other failure to remove it shows in `symlink` below.
             let _ = std::fs::remove_file(&link);
             std::os::unix::fs::symlink(target, link)?;
         }
@@ -986,7 +989,7 @@ impl Lab {
     /// the adapter sends every `redis-cli` of the case to the TLS port (adapter.rs).
     fn redis_tls(&self, crt: &str, key: &str, ca: &str) -> Result<(), String> {
         let dir = self.redis.dir().join("tls");
-        let _ = std::fs::create_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut paths = Vec::new();
         for (n, text) in [("redis.crt", crt), ("redis.key", key), ("ca.crt", ca)] {
             let p = dir.join(n);
@@ -1032,42 +1035,92 @@ impl Lab {
     }
 
     /// Ends everything the harness opened and brings the servers back to the lab's own
-    /// password, no other ACL user and an empty ACL log.
-    fn reset(&mut self) {
+    /// password, no other ACL user and an empty ACL log. A reset that did not happen is an
+    /// error: the next case would start from this case's leftovers and compare wrongly.
+    fn reset(&mut self) -> Result<(), String> {
+        // Every step is tried, so one failure does not leave more state behind; the first
+        // failure is the error.
+        let mut first: Option<String> = None;
+        let mut note = |what: &str, r: Result<(), String>| {
+            if let Err(e) = r
+                && first.is_none()
+            {
+                first = Some(format!("{what}: {e}"));
+            }
+        };
         if std::mem::take(&mut self.tls_on) {
-            let _ = self.pg.disable_ssl();
-            if let Some(mut admin) = self.redis_admin(&self.known) {
-                let _ = admin.cmd(&["CONFIG", "SET", "tls-port", "0"]);
+            note("PostgreSQL's TLS off", self.pg.disable_ssl());
+            match self.redis_admin(&self.known) {
+                Some(mut admin) => note(
+                    "Redis's TLS port off",
+                    redis_ok(&mut admin, &["CONFIG", "SET", "tls-port", "0"]),
+                ),
+                None => note("Redis's TLS port off", Err(NO_REDIS_ADMIN.into())),
             }
         }
         self.pg_sessions.clear();
-        let _ = self.pg.psql(
+        let ended = self.pg.psql(
             Host::Socket,
             None,
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
              WHERE backend_type = 'client backend' AND pid <> pg_backend_pid();",
         );
+        note(
+            "ending PostgreSQL's client sessions",
+            if ended.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "psql exited {:?}: {}",
+                    ended.code,
+                    ended.stderr.trim()
+                ))
+            },
+        );
         self.redis_conns.clear();
         let known = std::mem::take(&mut self.known);
-        if let Some(mut admin) = self.redis_admin(&known) {
-            let own = self.redis.password().to_owned();
-            let _ = admin.cmd(&["CONFIG", "SET", "requirepass", &own]);
-            let _ = admin.cmd(&[
-                "ACL",
-                "SETUSER",
-                "default",
-                "on",
-                "resetpass",
-                &format!(">{own}"),
-            ]);
-            if let Ok(Reply::Array(Some(users))) = admin.cmd(&["ACL", "USERS"]) {
+        let Some(mut admin) = self.redis_admin(&known) else {
+            note("Redis's password and ACL users", Err(NO_REDIS_ADMIN.into()));
+            return first.map_or(Ok(()), Err);
+        };
+        let own = self.redis.password().to_owned();
+        // `redis_ok`'s errors name the command, never its values.
+        note(
+            "Redis",
+            redis_ok(&mut admin, &["CONFIG", "SET", "requirepass", &own]),
+        );
+        note(
+            "Redis",
+            redis_ok(
+                &mut admin,
+                &[
+                    "ACL",
+                    "SETUSER",
+                    "default",
+                    "on",
+                    "resetpass",
+                    &format!(">{own}"),
+                ],
+            ),
+        );
+        match admin.cmd(&["ACL", "USERS"]) {
+            Ok(Reply::Array(Some(users))) => {
                 for u in users.iter().map(Reply::text).filter(|u| u != "default") {
-                    let _ = admin.cmd(&["ACL", "DELUSER", &u]);
+                    note("Redis", redis_ok(&mut admin, &["ACL", "DELUSER", &u]));
                 }
             }
-            let _ = admin.cmd(&["CLIENT", "KILL", "USER", "default", "SKIPME", "yes"]);
-            let _ = admin.cmd(&["ACL", "LOG", "RESET"]);
+            Ok(_) => note("Redis ACL USERS", Err("not a list of users".into())),
+            Err(e) => note("Redis ACL USERS", Err(e.to_string())),
         }
+        note(
+            "Redis",
+            redis_ok(
+                &mut admin,
+                &["CLIENT", "KILL", "USER", "default", "SKIPME", "yes"],
+            ),
+        );
+        note("Redis", redis_ok(&mut admin, &["ACL", "LOG", "RESET"]));
+        first.map_or(Ok(()), Err)
     }
 
     /// A connection authenticated with the lab's own password or one of `extra`.
@@ -1118,6 +1171,7 @@ impl Lab {
         sessions.sort_by_key(|s| (s.backend_start, s.pid));
         // normalise::SERVER_TIME_FILES: a recorded cut-off moves to the real clock.
         let cut_file = secrets.join(normalise::SERVER_TIME_FILES[0]);
+        // No file: the world recorded no cut-off.
         let cut: Option<u64> = std::fs::read_to_string(&cut_file)
             .ok()
             .and_then(|t| t.trim().parse().ok());

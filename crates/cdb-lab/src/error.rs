@@ -1,21 +1,24 @@
 //! `LabError`: why a lab server could not start, and the skip policy for missing packages.
 
-use std::fmt;
 use std::path::PathBuf;
 
 /// The command that installs what the lab needs on Debian and Ubuntu.
 pub const INSTALL_HINT: &str = "sudo apt-get install postgresql redis-server";
 
 /// One clear reason a lab server did not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LabError {
     /// A program the lab needs is not installed.
+    #[error("{program} is not installed (looked in {looked_in}); install it with `{INSTALL_HINT}`")]
     Missing { program: String, looked_in: String },
     /// The loopback port asked for is already bound by another process.
+    #[error("{server} cannot start: port 127.0.0.1:{port} is already in use by another process")]
     PortTaken { server: &'static str, port: u16 },
     /// The instance dir could not be created or prepared.
+    #[error("cannot prepare the instance dir {}: {cause}", path.display())]
     Dir { path: PathBuf, cause: String },
     /// The server (or its `initdb`) exited or did not become ready in time.
+    #[error("{server} did not start: {cause}")]
     Start { server: &'static str, cause: String },
 }
 
@@ -25,29 +28,6 @@ impl LabError {
         matches!(self, LabError::Missing { .. })
     }
 }
-
-impl fmt::Display for LabError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LabError::Missing { program, looked_in } => write!(
-                f,
-                "{program} is not installed (looked in {looked_in}); install it with `{INSTALL_HINT}`"
-            ),
-            LabError::PortTaken { server, port } => write!(
-                f,
-                "{server} cannot start: port 127.0.0.1:{port} is already in use by another process"
-            ),
-            LabError::Dir { path, cause } => write!(
-                f,
-                "cannot prepare the instance dir {}: {cause}",
-                path.display()
-            ),
-            LabError::Start { server, cause } => write!(f, "{server} did not start: {cause}"),
-        }
-    }
-}
-
-impl std::error::Error for LabError {}
 
 /// The skip policy: a missing package skips a test for a contributor (`None`, with a message
 /// on stderr naming the install command) but fails it under `CI=true`; any other error fails.

@@ -58,7 +58,10 @@ pub(crate) fn run_as_for_root() -> Result<Option<RunAs>, LabError> {
     if !rustix::process::getuid().is_root() {
         return Ok(None);
     }
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| LabError::Missing {
+        program: format!("the user `nobody` (PostgreSQL refuses to run as root; {e})"),
+        looked_in: "/etc/passwd".into(),
+    })?;
     passwd
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
@@ -182,6 +185,7 @@ pub(crate) fn run_bounded(
     // Writing on a thread keeps a large input from blocking against a full stdout pipe.
     let writer = std::thread::spawn(move || {
         if let Some(s) = stdin.as_mut() {
+            // A program that exits without reading all its input says so in its exit code.
             let _ = s.write_all(input.as_bytes());
         }
     });
@@ -193,12 +197,15 @@ pub(crate) fn run_bounded(
             break Some(status);
         }
         if Instant::now() >= deadline {
+            // It may have ended just now; the time-out is reported below either way.
             let _ = child.kill();
             let _ = child.wait();
             break None;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    // The writer only writes (its failure shows in the exit code); the readers return what
+    // they read, and a reader that panicked read nothing more to return.
     let _ = writer.join();
     let stdout = out.join().unwrap_or_default();
     let mut stderr = err.join().unwrap_or_default();
@@ -214,11 +221,14 @@ pub(crate) fn run_bounded(
 
 fn read_on_thread<R: Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
-        let mut s = String::new();
+        // As bytes, then lossily as text: `read_to_string` drops everything it read when one
+        // byte is not UTF-8, so a step that printed one would show no output at all. A read
+        // error ends the output where it happened; the exit code tells the rest.
+        let mut bytes = Vec::new();
         if let Some(mut r) = r {
-            let _ = r.read_to_string(&mut s);
+            let _ = r.read_to_end(&mut bytes);
         }
-        s
+        String::from_utf8_lossy(&bytes).into_owned()
     })
 }
 
@@ -280,7 +290,12 @@ impl Instance {
 
     fn read_pid(&mut self) -> Result<u32, LabError> {
         let mut line = String::new();
-        let _ = self.stdout.read_line(&mut line);
+        if let Err(e) = self.stdout.read_line(&mut line) {
+            return Err(LabError::Start {
+                server: self.server,
+                cause: format!("cannot read the supervisor's report of the server's pid: {e}"),
+            });
+        }
         line.trim()
             .strip_prefix("pid ")
             .and_then(|p| p.parse().ok())
@@ -300,6 +315,7 @@ impl Instance {
 
     /// Whether the server process is alive (not gone, not a zombie).
     pub fn running(&self) -> bool {
+        // No `/proc` entry: the process is gone.
         std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
             .ok()
             .and_then(|s| {
@@ -311,6 +327,7 @@ impl Instance {
 
     /// The last lines the server logged.
     pub fn log_tail(&self) -> String {
+        // For an error message: a log that cannot be read adds nothing to it.
         let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         tail(&log, 8)
     }
@@ -369,16 +386,19 @@ impl Instance {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Clean-up in drop: the supervisor has usually ended already; no one to tell.
         let _ = self.supervisor.kill();
         let _ = self.supervisor.wait();
         // Normally nothing is left; a supervisor killed from outside leaves its dir, and its
         // server too where PR_SET_PDEATHSIG was not available.
         for pid in processes_using(&self.dir) {
             if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                // It may have ended meanwhile.
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
             }
         }
         if self.dir.exists() {
+            // Clean-up in drop: a dir left in the temp folder is harmless, and no one to tell.
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
@@ -411,4 +431,25 @@ pub fn processes_using(dir: &Path) -> Vec<u32> {
             cwd || cmdline
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step whose output holds a byte that is not UTF-8 keeps the rest of its output (the
+    /// conformance suite compares it with the mock's); `read_to_string` returned none of it.
+    #[test]
+    fn output_with_a_non_utf8_byte_is_kept() {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args([
+            "-c",
+            r"printf 'before \377 after\n'; printf 'err \376\n' >&2",
+        ]);
+        let ran = run_bounded(cmd, "", Duration::from_secs(10));
+        let Ok(ran) = ran else { panic!("{ran:?}") };
+        assert_eq!(ran.code, Some(0));
+        assert_eq!(ran.stdout, "before \u{fffd} after\n");
+        assert_eq!(ran.stderr, "err \u{fffd}\n");
+    }
 }

@@ -111,20 +111,25 @@ pub fn run(cfg: &cdb_drill::Config, scenario: &str) -> Result<LabOutcome, SuiteE
     let mock = cdb_drill::engine::run_scenario(cfg, &hub, &sc)
         .map_err(|e| SuiteError::Drill(e.to_string()))?;
     let runner = Arc::new(LabRunner::start(&cfg.mock_exe)?);
+    // A poisoned lock (a panicked sync) still holds the servers, whose versions are as they were.
     let pg_version = runner
         .state
         .lock()
-        .map(|s| s.pg.version())
-        .unwrap_or_default();
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .pg
+        .version();
     let redis_version = runner
         .state
         .lock()
-        .map(|s| s.redis.version().to_owned())
-        .unwrap_or_default();
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .redis
+        .version()
+        .to_owned();
     cdb_drill::sandbox::set_runner(Some(runner.clone()));
     let lab = cdb_drill::engine::run_scenario(cfg, &hub, &sc);
     cdb_drill::sandbox::set_runner(None);
     runner.stop();
+    // A log that is not there counts no call: the adapter writes one only when a call came.
     let read_log =
         |f: &str| std::fs::read_to_string(runner.control.with_file_name(f)).unwrap_or_default();
     let server_calls = read_log(crate::adapter::SERVER_CALLS).lines().count();
@@ -287,7 +292,13 @@ impl LabRunner {
 
     /// Stops every stand-in and the harness's connections (the servers stop when dropped).
     pub fn stop(&self) {
-        if let Ok(mut s) = self.state.lock() {
+        // A poisoned lock (a panicked sync) still holds stand-ins that must stop.
+        {
+            let mut s = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // `CDB_LAB_SHOW`: a debugging aid; a log it cannot read shows nothing.
             if std::env::var_os("CDB_LAB_SHOW").is_some() {
                 let log = std::fs::read_to_string(s.pg.log_path()).unwrap_or_default();
                 for l in log
@@ -335,6 +346,7 @@ impl StepRunner for LabRunner {
             ),
         ] {
             let link = sb.bin.join(name);
+            // Usually there is none; any other failure to remove it shows in `symlink` below.
             let _ = std::fs::remove_file(&link);
             std::os::unix::fs::symlink(target, link)?;
         }
@@ -354,6 +366,7 @@ impl StepRunner for LabRunner {
             }
             s.sync(&world).map_err(std::io::Error::other)?;
         }
+        // The previous step's socket, if any; one that cannot be removed makes `bind` fail.
         let _ = std::fs::remove_file(&self.control);
         let listener = UnixListener::bind(&self.control)?;
         let mut cmd = sb.step_command(Path::new("/bin/bash"), script);
@@ -365,8 +378,14 @@ impl StepRunner for LabRunner {
             let server = scope.spawn(|| serve(&self.state, &listener, &done));
             let ran = crate::instance::run_bounded(cmd, "", limit);
             done.store(true, std::sync::atomic::Ordering::SeqCst);
-            let _ = server.join();
-            ran
+            // A sync server that panicked left the stand-ins behind the world: the step's
+            // result would compare wrongly, so it is an error.
+            match server.join() {
+                Ok(()) => ran,
+                Err(_) => Err(std::io::Error::other(
+                    "the lab's sync server panicked during the step",
+                )),
+            }
         })?;
         let timed_out = ran.code.is_none();
         Ok(StepRun {
@@ -389,8 +408,15 @@ fn serve(state: &Mutex<State>, listener: &UnixListener, done: &std::sync::atomic
             }
             Err(_) => break,
         };
-        let _ = conn.set_nonblocking(false);
-        let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+        // A connection that cannot be set up or read is dropped: the adapter that opened it
+        // then reads no answer and fails its call, naming the lab harness.
+        if conn.set_nonblocking(false).is_err()
+            || conn
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .is_err()
+        {
+            continue;
+        }
         let mut line = String::new();
         let mut r = BufReader::new(&conn);
         if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -410,6 +436,7 @@ fn serve(state: &Mutex<State>, listener: &UnixListener, done: &std::sync::atomic
                 Ok(()) => "ok\n".to_owned(),
                 Err(e) => format!("error {e}\n"),
             };
+            // The adapter that asked went away (its step was stopped): no one to answer.
             let _ = (&conn).write_all(reply.as_bytes());
         } else if let Some(world) = line.strip_prefix("view ") {
             let res = state
@@ -420,6 +447,7 @@ fn serve(state: &Mutex<State>, listener: &UnixListener, done: &std::sync::atomic
                 Ok(p) => format!("ok {}\n", p.display()),
                 Err(e) => format!("error {e}\n"),
             };
+            // The adapter that asked went away (its step was stopped): no one to answer.
             let _ = (&conn).write_all(reply.as_bytes());
         }
     }
@@ -554,6 +582,7 @@ impl State {
             if !w.running(s) {
                 if let Some(mut old) = self.standins.remove(s) {
                     drop(old.child.stdin.take());
+                    // It may have ended already (its stdin closed); nothing to report then.
                     let _ = old.child.kill();
                     let _ = old.child.wait();
                 }
@@ -568,6 +597,7 @@ impl State {
             }
             if let Some(mut old) = self.standins.remove(s) {
                 drop(old.child.stdin.take());
+                // It may have ended already (its stdin closed); nothing to report then.
                 let _ = old.child.kill();
                 let _ = old.child.wait();
             }
@@ -622,6 +652,7 @@ impl State {
                     if r.read_line(&mut line).unwrap_or(0) > 0
                         && let Some(p) = line.trim().strip_prefix("ready ")
                     {
+                        // The harness stopped waiting (its time-out): the stand-in is stopped.
                         let _ = tx.send(p.parse().unwrap_or(0));
                     }
                     drop(tx);
@@ -665,6 +696,7 @@ impl State {
         if std::env::var_os("CDB_LAB_SHOW").is_some()
             && let Some(mut a) = self.admin()
         {
+            // A debugging aid: a list that cannot be had shows as none.
             let list = a
                 .cmd(&["CLIENT", "LIST"])
                 .map(|r| r.text())
@@ -715,12 +747,15 @@ impl State {
             c.running = c.running && redis_up;
         }
         if redis_up && let Some(file) = w.read_secret_file("REDIS_PASSWORD") {
-            let accepted = self
+            // A Redis that cannot be asked is an error, not a refused password: the view would
+            // show the world's password as no longer accepted.
+            let mut c = self
                 .redis
                 .connect()
-                .ok()
-                .and_then(|mut c| c.auth(file.trim()).ok())
-                .unwrap_or(false);
+                .map_err(|e| format!("cannot ask the lab's Redis: {e}"))?;
+            let accepted = c
+                .auth(file.trim())
+                .map_err(|e| format!("cannot ask the lab's Redis: {e}"))?;
             if accepted {
                 w.redis.passwords.insert(file.trim().to_owned());
             } else {
@@ -736,6 +771,7 @@ impl State {
     fn stop_standins(&mut self) {
         for (_, mut s) in std::mem::take(&mut self.standins) {
             drop(s.child.stdin.take());
+            // Clean-up: it may have ended already (its stdin closed); nothing to report then.
             let _ = s.child.kill();
             let _ = s.child.wait();
         }

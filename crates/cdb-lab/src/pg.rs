@@ -82,6 +82,133 @@ impl PsqlOutput {
     }
 }
 
+/// Runs `initdb` for the kit's cluster into `data` (in `cwd`), as `prefix` says.
+fn initdb_into(
+    data: &Path,
+    cwd: &Path,
+    bin_dir: &Path,
+    prefix: &[OsString],
+) -> Result<(), LabError> {
+    let mut initdb = Command::new(&prefix[0]);
+    initdb
+        .args(&prefix[1..])
+        .arg(bin_dir.join("initdb"))
+        .args([
+            "--auth=trust",
+            "--username",
+            USER,
+            "--no-sync",
+            "--encoding=UTF8",
+        ])
+        .args(["--locale=C", "--pgdata"])
+        .arg(data)
+        .current_dir(cwd);
+    let ran = instance::run_bounded(initdb, "", instance::READY_TIMEOUT).map_err(|e| {
+        LabError::Start {
+            server: SERVER,
+            cause: format!("cannot run initdb: {e}"),
+        }
+    })?;
+    if ran.code != Some(0) {
+        return Err(LabError::Start {
+            server: SERVER,
+            cause: format!(
+                "initdb failed for the data dir {}:\n{}",
+                data.display(),
+                instance::tail(&format!("{}\n{}", ran.stdout, ran.stderr), 6)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// One `initdb` per process: the first server of a `bin_dir` and user initialises a template
+/// cluster, and every server copies it (`cp -a`, about 0.1 s) instead of running `initdb`
+/// again (about 1.3 s of bootstrap per server; the tests start dozens). A stopped cluster's
+/// data dir copied whole is a cluster of its own: PostgreSQL keeps no state outside it. The
+/// template holds no secret (trust rules only; the role's password is set on the started
+/// copy), and it lives in a supervised dir of its own, so it is removed when this process
+/// ends, killed or not, as every server dir is (instance.rs).
+mod template {
+    use super::{Instance, OsString, Path, PathBuf, RunAs, initdb_into, instance};
+    use std::collections::HashMap;
+    use std::process::Command;
+    use std::sync::Mutex;
+
+    type Key = (PathBuf, Option<u32>);
+
+    /// A made template: its holder (which removes the dir when this process ends) and its
+    /// data dir.
+    type Made = (Instance, PathBuf);
+
+    /// The templates made so far; `None` where making one failed (not tried again).
+    static TEMPLATES: Mutex<Option<HashMap<Key, Option<Made>>>> = Mutex::new(None);
+
+    /// Copies the template of `bin_dir` and `run_as` to `data`; false when there is none or
+    /// the copy failed (a partial copy is removed).
+    pub(super) fn copy_into(
+        bin_dir: &Path,
+        prefix: &[OsString],
+        run_as: Option<RunAs>,
+        cwd: &Path,
+        data: &Path,
+    ) -> bool {
+        let Some(source) = template(bin_dir, prefix, run_as) else {
+            return false;
+        };
+        let copied = Command::new(&prefix[0])
+            .args(&prefix[1..])
+            .args(["cp", "-a", "--"])
+            .arg(&source)
+            .arg(data)
+            .current_dir(cwd)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !copied && data.exists() {
+            // Left for `initdb`, which wants the dir empty or absent.
+            let _ = std::fs::remove_dir_all(data);
+        }
+        copied
+    }
+
+    /// The template's data dir, made on first use.
+    fn template(bin_dir: &Path, prefix: &[OsString], run_as: Option<RunAs>) -> Option<PathBuf> {
+        let key = (bin_dir.to_path_buf(), run_as.map(|u| u.uid));
+        // A poisoned lock only means another thread panicked while making a template; the
+        // map is still whole (entries are inserted complete), so it is used as it is.
+        let mut guard = TEMPLATES.lock().unwrap_or_else(|e| e.into_inner());
+        let map = guard.get_or_insert_with(HashMap::new);
+        let made = map
+            .entry(key)
+            .or_insert_with(|| make(bin_dir, prefix, run_as));
+        made.as_ref().map(|(_, data)| data.clone())
+    }
+
+    fn make(
+        bin_dir: &Path,
+        prefix: &[OsString],
+        run_as: Option<RunAs>,
+    ) -> Option<(Instance, PathBuf)> {
+        let dir = instance::make_dir("cdb-lab-pg-template-", None, run_as).ok()?;
+        // The holder's "server" only waits; its supervisor removes the dir at the end.
+        let holder = Instance::spawn(
+            super::SERVER,
+            &dir,
+            "TERM",
+            &[OsString::from("sleep"), OsString::from("2147483647")],
+        );
+        let Ok(holder) = holder else {
+            let _ = std::fs::remove_dir_all(&dir);
+            return None;
+        };
+        let data = dir.join("data");
+        initdb_into(&data, &dir, bin_dir, prefix).ok()?;
+        Some((holder, data))
+    }
+}
+
 impl PgServer {
     /// Starts an instance with default options.
     pub fn start() -> Result<Self, LabError> {
@@ -105,6 +232,7 @@ impl PgServer {
         // From here on a failure must remove the dir; the supervisor owns it once started.
         let started = Self::start_in(&dir, &bin_dir, &prefix, run_as, port);
         if started.is_err() && dir.exists() {
+            // The start's error is the one to report; a dir left in the temp folder is harmless.
             let _ = std::fs::remove_dir_all(&dir);
         }
         started
@@ -118,35 +246,10 @@ impl PgServer {
         port: u16,
     ) -> Result<Self, LabError> {
         let data = dir.join("data");
-        let mut initdb = Command::new(&prefix[0]);
-        initdb
-            .args(&prefix[1..])
-            .arg(bin_dir.join("initdb"))
-            .args([
-                "--auth=trust",
-                "--username",
-                USER,
-                "--no-sync",
-                "--encoding=UTF8",
-            ])
-            .args(["--locale=C", "--pgdata"])
-            .arg(&data)
-            .current_dir(dir);
-        let ran = instance::run_bounded(initdb, "", instance::READY_TIMEOUT).map_err(|e| {
-            LabError::Start {
-                server: SERVER,
-                cause: format!("cannot run initdb: {e}"),
-            }
-        })?;
-        if ran.code != Some(0) {
-            return Err(LabError::Start {
-                server: SERVER,
-                cause: format!(
-                    "initdb failed for the data dir {}:\n{}",
-                    data.display(),
-                    instance::tail(&format!("{}\n{}", ran.stdout, ran.stderr), 6)
-                ),
-            });
+        // A copy of this process's template cluster when there is one; `initdb` itself when
+        // the copy cannot be made (the errors of an unusable dir are then `initdb`'s own).
+        if !template::copy_into(bin_dir, prefix, run_as, dir, &data) {
+            initdb_into(&data, dir, bin_dir, prefix)?;
         }
         let hba = data.join("pg_hba.conf");
         std::fs::write(&hba, PG_HBA).map_err(|e| LabError::Dir {
@@ -154,7 +257,12 @@ impl PgServer {
             cause: e.to_string(),
         })?;
         if let Some(u) = run_as {
-            let _ = std::os::unix::fs::chown(&hba, Some(u.uid), Some(u.gid));
+            std::os::unix::fs::chown(&hba, Some(u.uid), Some(u.gid)).map_err(|e| {
+                LabError::Dir {
+                    path: hba.clone(),
+                    cause: e.to_string(),
+                }
+            })?;
         }
         let mut argv: Vec<OsString> = prefix.to_vec();
         argv.push(bin_dir.join("postgres").into());
@@ -256,7 +364,7 @@ impl PgServer {
         use std::os::unix::fs::PermissionsExt;
         let dir = self.ssl_dir();
         let run_as = instance::run_as_for_root().map_err(|e| e.to_string())?;
-        let _ = std::fs::create_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (name, text, mode) in [
             ("server.crt", cert, 0o644),
             ("server.key", key, 0o600),
@@ -264,13 +372,18 @@ impl PgServer {
         ] {
             let p = dir.join(name);
             std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
-            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode));
+            // PostgreSQL refuses a key that others can read, and the server's user must own
+            // what it reads: a mode or owner not set would fail later, less clearly.
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             if let Some(u) = run_as {
-                let _ = std::os::unix::fs::chown(&p, Some(u.uid), Some(u.gid));
+                std::os::unix::fs::chown(&p, Some(u.uid), Some(u.gid))
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
             }
         }
         if let Some(u) = run_as {
-            let _ = std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid));
+            std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid))
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         let d = dir.display();
         self.reload_with(
@@ -538,7 +651,11 @@ impl PgSession {
     }
 
     fn stderr_text(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        // A reader that panicked poisoned the lock; what it had read is still there.
+        self.stderr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn ended(&mut self) -> String {
@@ -546,6 +663,7 @@ impl PgSession {
         // psql has exited, so its stderr is closed and the reader ends: what psql said last
         // (the server's FATAL) is in before it is read here.
         if let Some(t) = self.stderr_reader.take() {
+            // A reader that panicked read less; what it read is in `stderr` all the same.
             let _ = t.join();
         }
         format!(
@@ -558,6 +676,7 @@ impl PgSession {
 impl Drop for PgSession {
     fn drop(&mut self) {
         drop(self.stdin.take());
+        // Clean-up in drop: psql may have ended already, and there is no one to tell.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

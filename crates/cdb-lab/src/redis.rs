@@ -68,6 +68,7 @@ impl RedisServer {
             Ok(server)
         });
         if started.is_err() && dir.exists() {
+            // The start's error is the one to report; a dir left in the temp folder is harmless.
             let _ = std::fs::remove_dir_all(&dir);
         }
         started
@@ -155,6 +156,8 @@ fn write_config(dir: &Path, port: u16, password: &str) -> Result<std::path::Path
     Ok(conf)
 }
 
+/// Its version, for the lab's closing line only ("0.0.0" when it cannot be asked: the server's
+/// start, which follows, fails clearly if the program is broken).
 fn redis_version(program: &Path) -> String {
     let out = std::process::Command::new(program)
         .arg("--version")

@@ -36,6 +36,7 @@ impl Relay {
                 match connect_from_remote(target) {
                     Ok(upstream) => pipe(client, upstream),
                     Err(_) => {
+                        // The client sees the closed connection, as a refused upstream.
                         let _ = client.shutdown(Shutdown::Both);
                     }
                 }
@@ -53,6 +54,7 @@ impl Drop for Relay {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // One last connection wakes the accept loop so it sees the flag and ends.
+        // A loop already gone refuses it, which is as good.
         let _ = TcpStream::connect((REMOTE_ADDR, self.port));
     }
 }
@@ -76,6 +78,7 @@ fn pipe(a: TcpStream, b: TcpStream) {
 }
 
 fn copy_then_close(mut from: TcpStream, mut to: TcpStream) {
+    // A relay passes bytes until either side ends, then closes both: an error is one more end.
     let _ = io::copy(&mut from, &mut to);
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);

@@ -172,13 +172,22 @@ pub fn entry() -> Option<ExitCode> {
     // started the process ends, and the harness starts stand-ins from short-lived threads.)
     std::thread::spawn(|| {
         let mut sink = Vec::new();
+        // End of input or an error: either way the harness is gone.
         let _ = std::io::stdin().read_to_end(&mut sink);
         std::process::exit(0);
     });
     // Read at start, once: a pool reconnects with these values for the process's life.
+    // A missing or unreadable file is an empty password, as a consumer whose secret is gone logs
+    // in with none; an unreadable one is said in the stand-in's log.
     let read = |p: &Option<PathBuf>| {
-        p.as_ref()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        p.as_ref().map(|p| match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                eprintln!("{}: cannot read {}: {e}", a.name, p.display());
+                String::new()
+            }
+        })
     };
     let pg_pw = read(&a.pg_file);
     // The Redis exporter logs in per scrape and holds no connection (module doc).
@@ -228,6 +237,7 @@ pub fn entry() -> Option<ExitCode> {
                 }
             };
             let mut out = std::io::stdout().lock();
+            // A harness that cannot read this stops waiting at its time-out and says so.
             let _ = writeln!(out, "ready {port}");
             let _ = out.flush();
         }
@@ -266,7 +276,10 @@ fn serve_http(
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            // Without a time-out a silent client would hold this one-at-a-time server.
+            if conn.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+                continue;
+            }
             let mut r = BufReader::new(match conn.try_clone() {
                 Ok(c) => c,
                 Err(_) => continue,
@@ -307,6 +320,7 @@ fn serve_http(
                 _ => (404, "404 page not found\n".to_owned()),
             };
             let reason = if status == 200 { "OK" } else { "Not Found" };
+            // The client went away: no one to answer.
             let _ = write!(
                 conn,
                 "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -325,6 +339,7 @@ struct PgSession {
 
 impl Drop for PgSession {
     fn drop(&mut self) {
+        // Clean-up in drop: psql may have ended already; no one to tell.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -52,10 +52,15 @@ pub struct FaultSpec {
 
 impl FaultSpec {
     /// The fault kind the engine arms or applies.
-    pub fn kind(&self) -> &'static str {
+    pub fn fault_kind(&self) -> FaultKind {
         match self.mechanism {
-            Mechanism::Armed { kind, .. } | Mechanism::Immediate { kind } => kind.as_str(),
+            Mechanism::Armed { kind, .. } | Mechanism::Immediate { kind } => kind,
         }
+    }
+
+    /// The text form of [`FaultSpec::fault_kind`] (the sweep's cases name it so).
+    pub fn kind(&self) -> &'static str {
+        self.fault_kind().as_str()
     }
 
     /// The target in `class`, when the fault applies to it.
@@ -439,8 +444,13 @@ impl FaultSpec {
 
 /// Every kind of fault the world knows, armed or applied at once: the one list the engine's
 /// trip points, the catalogue, the scenario schema and the shell take their kinds from (a
-/// misspelt trip point does not compile). Its text form (`as_str`) is what `drills/*.yaml`,
-/// the journal and the sweep say.
+/// misspelt trip point does not compile), and the one place for each kind's facts
+/// ([`FaultKind::facts`]: its name, what it does, what its `target` names, whether it acts at
+/// once, whether scenarios may name it). Its text form (`as_str`) is what `drills/*.yaml`, the
+/// journal and the sweep say.
+///
+/// A new kind is a variant, its arm in [`FaultKind::facts`] (the compiler asks for it) and its
+/// place in [`FaultKind::ALL`] (the tests below ask for it once the catalogue names the kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
     CiCredentialInvalid,
@@ -469,71 +479,276 @@ pub enum FaultKind {
     TlsShortLived,
 }
 
+/// What a fault's `target` names in a scenario (`drills/*.yaml`), and so whether the scenario
+/// must give one and what the schema checks it against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// None needed: the fault acts in one place (a `target` given is passed to the world as it
+    /// is; `malformed-dsn` takes it as the file to garble).
+    Optional,
+    /// A service of the stack, required and checked against the Compose files.
+    Service,
+    /// A name the world resolves when the fault acts, required but not checked by the schema: a
+    /// secret file, a tool, a CI secret, or a service the fault only matches by name (a
+    /// misspelt one never matches, and the drill's judgement shows the fault did nothing).
+    Named,
+}
+
+/// The facts of one [`FaultKind`].
+#[derive(Debug)]
+pub struct KindFacts {
+    /// The text form: `drills/*.yaml` `kind:`, the journal, the sweep.
+    pub name: &'static str,
+    /// What the fault does to the world, in one sentence (`target` is the scenario's).
+    pub description: &'static str,
+    pub target: Target,
+    /// Applied by the engine right after its step (`cdb_drill::inject::apply_now`) instead of
+    /// armed to trip at a later mock call.
+    pub immediate: bool,
+    /// Whether a scenario may name it in `faults:` (else only the catalogue uses it).
+    pub in_scenarios: bool,
+}
+
 impl FaultKind {
+    /// Every kind, in the order the scenario schema lists them when a kind is unknown (the
+    /// seven kinds of the first scenarios, then the others as they were added): that error
+    /// message is part of the drill's output and stays as it was.
     pub const ALL: [FaultKind; 24] = [
+        FaultKind::RecreateIgnored,
+        FaultKind::KeepsOldSecret,
+        FaultKind::GrafanaResetIgnored,
+        FaultKind::MexcConsoleRefuses,
+        FaultKind::GhSecretSetIgnored,
+        FaultKind::ServiceCrash,
+        FaultKind::SecretFileEmptied,
+        FaultKind::SecretFileReverted,
+        FaultKind::MalformedDsn,
+        FaultKind::RedisRestart,
+        FaultKind::RedisBackdoorUser,
+        FaultKind::RoleUnchanged,
+        FaultKind::KillSwitchReset,
+        FaultKind::MexcKeyMissingPermission,
+        FaultKind::MexcKeyNotIpBound,
+        FaultKind::SmtpAppPasswordInvalid,
         FaultKind::CiCredentialInvalid,
         FaultKind::CommandHangs,
         FaultKind::CrashLoop,
-        FaultKind::GhSecretSetIgnored,
-        FaultKind::GrafanaResetIgnored,
         FaultKind::KeepsOldCa,
-        FaultKind::KeepsOldSecret,
-        FaultKind::KillSwitchReset,
-        FaultKind::MalformedDsn,
-        FaultKind::MexcConsoleRefuses,
-        FaultKind::MexcKeyMissingPermission,
-        FaultKind::MexcKeyNotIpBound,
         FaultKind::OverlayDropped,
-        FaultKind::RecreateIgnored,
-        FaultKind::RedisBackdoorUser,
-        FaultKind::RedisRestart,
-        FaultKind::RoleUnchanged,
-        FaultKind::SecretFileEmptied,
-        FaultKind::SecretFileReverted,
-        FaultKind::ServiceCrash,
-        FaultKind::SmtpAppPasswordInvalid,
-        FaultKind::TlsCaBundleKept,
-        FaultKind::TlsKeyReplaced,
         FaultKind::TlsShortLived,
+        FaultKind::TlsKeyReplaced,
+        FaultKind::TlsCaBundleKept,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// Everything the kit knows about this kind, in one place.
+    pub fn facts(self) -> &'static KindFacts {
+        use Target::{Named, Optional, Service};
+        // Armed kinds first, then the ones the engine applies at once; in each, the order of
+        // the enum.
         match self {
-            FaultKind::CiCredentialInvalid => "ci-credential-invalid",
-            FaultKind::CommandHangs => "command-hangs",
-            FaultKind::CrashLoop => "crash-loop",
-            FaultKind::GhSecretSetIgnored => "gh-secret-set-ignored",
-            FaultKind::GrafanaResetIgnored => "grafana-reset-ignored",
-            FaultKind::KeepsOldCa => "keeps-old-ca",
-            FaultKind::KeepsOldSecret => "keeps-old-secret",
-            FaultKind::KillSwitchReset => "kill-switch-reset",
-            FaultKind::MalformedDsn => "malformed-dsn",
-            FaultKind::MexcConsoleRefuses => "mexc-console-refuses",
-            FaultKind::MexcKeyMissingPermission => "mexc-key-missing-permission",
-            FaultKind::MexcKeyNotIpBound => "mexc-key-not-ip-bound",
-            FaultKind::OverlayDropped => "overlay-dropped",
-            FaultKind::RecreateIgnored => "recreate-ignored",
-            FaultKind::RedisBackdoorUser => "redis-backdoor-user",
-            FaultKind::RedisRestart => "redis-restart",
-            FaultKind::RoleUnchanged => "role-unchanged",
-            FaultKind::SecretFileEmptied => "secret-file-emptied",
-            FaultKind::SecretFileReverted => "secret-file-reverted",
-            FaultKind::ServiceCrash => "service-crash",
-            FaultKind::SmtpAppPasswordInvalid => "smtp-app-password-invalid",
-            FaultKind::TlsCaBundleKept => "tls-ca-bundle-kept",
-            FaultKind::TlsKeyReplaced => "tls-key-replaced",
-            FaultKind::TlsShortLived => "tls-short-lived",
+            FaultKind::CiCredentialInvalid => &KindFacts {
+                name: "ci-credential-invalid",
+                description: "the next AI-provider key is saved with a typo (a copy cut short): `gh secret set` takes it and the provider rejects it",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::CommandHangs => &KindFacts {
+                name: "command-hangs",
+                description: "the next call of the tool `target` hangs and is cut off by a timeout (exit 124, nothing done)",
+                target: Named,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::CrashLoop => &KindFacts {
+                name: "crash-loop",
+                description: "`target` (a service) crash-loops after its next recreation: it exits at once",
+                target: Service,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::GhSecretSetIgnored => &KindFacts {
+                name: "gh-secret-set-ignored",
+                description: "the next `gh secret set target` reports success but sets the secret on another repository (a fork)",
+                target: Named,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::GrafanaResetIgnored => &KindFacts {
+                name: "grafana-reset-ignored",
+                description: "the next `grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::KeepsOldCa => &KindFacts {
+                name: "keeps-old-ca",
+                description: "the next recreation of `target` (a TLS client) keeps its previous CA bundle (a stale mount)",
+                target: Service,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::KeepsOldSecret => &KindFacts {
+                name: "keeps-old-secret",
+                description: "the next recreation of `target` reads its previous values again (e.g. a stale override)",
+                target: Service,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::KillSwitchReset => &KindFacts {
+                name: "kill-switch-reset",
+                description: "the next recreation of `target` (cdb_execution) mounts an empty kill-switch volume: it comes back with the kill switch released",
+                target: Named,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::MexcConsoleRefuses => &KindFacts {
+                name: "mexc-console-refuses",
+                description: "the MEXC console refuses to create API keys (`times: 0`: every time)",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::MexcKeyMissingPermission => &KindFacts {
+                name: "mexc-key-missing-permission",
+                description: "the next trade key the MEXC console creates lacks the Trade permission (a read-only key)",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::MexcKeyNotIpBound => &KindFacts {
+                name: "mexc-key-not-ip-bound",
+                description: "the next trade key the MEXC console creates has no IP binding",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::OverlayDropped => &KindFacts {
+                name: "overlay-dropped",
+                description: "the next recreation of `target` runs with its project's Compose file only: the overlays the stack was started with are gone",
+                target: Named,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::RecreateIgnored => &KindFacts {
+                name: "recreate-ignored",
+                description: "the next `up --force-recreate` of `target` (a service) reports success but keeps the old container and the secrets it read",
+                target: Service,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::RoleUnchanged => &KindFacts {
+                name: "role-unchanged",
+                description: "the next `ALTER ROLE … PASSWORD` prints ALTER ROLE and changes nothing",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::SmtpAppPasswordInvalid => &KindFacts {
+                name: "smtp-app-password-invalid",
+                description: "the next SMTP app password is saved with a typo: the mail provider rejects it",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::TlsShortLived => &KindFacts {
+                name: "tls-short-lived",
+                description: "the next certificate `openssl x509 -req` issues is valid for one day instead of the runbook's `-days`",
+                target: Optional,
+                immediate: false,
+                in_scenarios: true,
+            },
+            FaultKind::MalformedDsn => &KindFacts {
+                name: "malformed-dsn",
+                description: "`target` (default POSTGRES_PASSWORD_DSN) is rewritten at once as random text instead of a postgresql:// URI",
+                target: Optional,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::RedisBackdoorUser => &KindFacts {
+                name: "redis-backdoor-user",
+                description: "someone with a working Redis password adds an ACL user and a default-user password of their own at once, and holds a connection as that user",
+                target: Optional,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::RedisRestart => &KindFacts {
+                name: "redis-restart",
+                description: "cdb_redis restarts at once: it re-reads its password file, so every password set at runtime is gone, and every connection ends",
+                target: Optional,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::SecretFileEmptied => &KindFacts {
+                name: "secret-file-emptied",
+                description: "the secret file `target` is truncated at once (an editor saved an empty file)",
+                target: Named,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::SecretFileReverted => &KindFacts {
+                name: "secret-file-reverted",
+                description: "the secret file `target` goes back at once to the value in use (what a running consumer read, else its `.prev`)",
+                target: Named,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::ServiceCrash => &KindFacts {
+                name: "service-crash",
+                description: "`target` stops at once",
+                target: Service,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::TlsCaBundleKept => &KindFacts {
+                name: "tls-ca-bundle-kept",
+                description: "the CA file `target` becomes at once the new CA plus the one in use, when they differ: the old CA stays trusted",
+                target: Named,
+                immediate: true,
+                in_scenarios: true,
+            },
+            FaultKind::TlsKeyReplaced => &KindFacts {
+                name: "tls-key-replaced",
+                description: "the key file `target` is regenerated at once: it no longer matches the certificate issued for it",
+                target: Named,
+                immediate: true,
+                in_scenarios: true,
+            },
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.facts().name
+    }
+
+    /// What the fault does to the world, in one sentence.
+    pub fn description(self) -> &'static str {
+        self.facts().description
+    }
+
+    /// What its `target` names in a scenario.
+    pub fn target(self) -> Target {
+        self.facts().target
+    }
+
+    /// Whether a scenario that names it must give a `target`.
+    pub fn needs_target(self) -> bool {
+        self.target() != Target::Optional
+    }
+
+    /// Whether the engine applies it at once instead of arming it.
+    pub fn is_immediate(self) -> bool {
+        self.facts().immediate
+    }
+
+    /// Whether a scenario may name it.
+    pub fn in_scenarios(self) -> bool {
+        self.facts().in_scenarios
     }
 
     /// The kind named `s`, if the world knows it.
     pub fn parse(s: &str) -> Option<FaultKind> {
         FaultKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Whether the engine applies it at once instead of arming it ([`IMMEDIATE_KINDS`]).
-    pub fn is_immediate(self) -> bool {
-        IMMEDIATE_KINDS.contains(&self.as_str())
     }
 }
 
@@ -547,41 +762,6 @@ impl std::fmt::Display for FaultKind {
 pub fn find(id: &str) -> Option<&'static FaultSpec> {
     CATALOGUE.iter().find(|f| f.id == id)
 }
-
-/// Kinds the engine applies at once instead of arming (beyond `service-crash` and
-/// `secret-file-emptied`, which scenarios already use).
-pub const IMMEDIATE_KINDS: &[&str] = &[
-    "service-crash",
-    "secret-file-emptied",
-    "secret-file-reverted",
-    "malformed-dsn",
-    "redis-restart",
-    "redis-backdoor-user",
-    "tls-key-replaced",
-    "tls-ca-bundle-kept",
-];
-
-/// Kinds a scenario may name beyond `scenario::FAULTS` (all of them need a `target` except the
-/// effect faults and `role-unchanged`).
-pub const EXTRA_KINDS: &[(&str, bool)] = &[
-    ("secret-file-reverted", true),
-    ("malformed-dsn", false),
-    ("redis-restart", false),
-    ("redis-backdoor-user", false),
-    ("role-unchanged", false),
-    ("kill-switch-reset", true),
-    ("mexc-key-missing-permission", false),
-    ("mexc-key-not-ip-bound", false),
-    ("smtp-app-password-invalid", false),
-    ("ci-credential-invalid", false),
-    ("command-hangs", true),
-    ("crash-loop", true),
-    ("keeps-old-ca", true),
-    ("overlay-dropped", true),
-    ("tls-short-lived", false),
-    ("tls-key-replaced", true),
-    ("tls-ca-bundle-kept", true),
-];
 
 /// The distinct classes the catalogue applies to.
 pub fn classes() -> Vec<&'static str> {
@@ -622,42 +802,67 @@ mod tests {
                 "{}",
                 f.id
             );
-            let k = f.kind();
+            let k = f.fault_kind();
             assert!(
-                crate::scenario::FAULTS.iter().any(|(x, _)| *x == k)
-                    || EXTRA_KINDS.iter().any(|(x, _)| *x == k),
-                "{k}"
+                FaultKind::ALL.contains(&k),
+                "{k} is missing from FaultKind::ALL"
             );
             assert!(!f.applies.is_empty(), "{}", f.id);
-            assert!(FaultKind::parse(k).is_some(), "{k} is no FaultKind");
         }
     }
 
-    /// The kinds' lists (the scenario schema's, the extra ones, the immediate ones) name only
-    /// kinds of [`FaultKind`], and every kind is in exactly one of the first two: the lists
-    /// cannot drift from the enum the trip points use.
+    /// `ALL` holds each kind once, and a kind's name is kebab-case, unique and reads back as the
+    /// kind: the names are what scenarios, the journal and the sweep say.
     #[test]
-    fn every_listed_kind_is_a_fault_kind_and_every_kind_is_listed_once() {
-        for k in IMMEDIATE_KINDS {
+    fn every_kind_is_listed_once_and_its_name_reads_back() {
+        let mut names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FaultKind::ALL.len(), "a kind is listed twice");
+        for k in FaultKind::ALL {
+            assert_eq!(FaultKind::parse(k.as_str()), Some(k));
+            assert_eq!(k.to_string(), k.as_str());
             assert!(
-                FaultKind::parse(k).is_some_and(FaultKind::is_immediate),
+                k.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
                 "{k}"
             );
+            assert!(!k.description().is_empty(), "{k} has no description");
         }
-        for k in FaultKind::ALL {
-            let n = crate::scenario::FAULTS
-                .iter()
-                .filter(|(x, _)| *x == k.as_str())
-                .count()
-                + EXTRA_KINDS.iter().filter(|(x, _)| *x == k.as_str()).count();
-            assert_eq!(n, 1, "{k} is listed {n} times");
-            assert_eq!(FaultKind::parse(k.as_str()), Some(k));
+        assert_eq!(FaultKind::parse("recreate-ignord"), None);
+    }
+
+    /// The catalogue's mechanism and the kind's fact agree: a catalogue entry applied at once
+    /// names an immediate kind, an armed one a kind the world arms (else the sweep would plan
+    /// an armed case that the engine applies at once, or the reverse).
+    #[test]
+    fn catalogue_mechanisms_agree_with_the_kinds() {
+        for f in CATALOGUE {
+            let immediate = matches!(f.mechanism, Mechanism::Immediate { .. });
+            assert_eq!(f.fault_kind().is_immediate(), immediate, "{}", f.id);
         }
-        let listed = crate::scenario::FAULTS.len() + EXTRA_KINDS.len();
-        assert_eq!(
-            listed,
-            FaultKind::ALL.len(),
-            "a listed kind is no FaultKind"
-        );
+        // Every immediate kind is in the catalogue, so the sweep applies each of them.
+        for k in FaultKind::ALL.into_iter().filter(|k| k.is_immediate()) {
+            assert!(CATALOGUE.iter().any(|f| f.fault_kind() == k), "{k}");
+        }
+    }
+
+    /// A fault that hits a service in the catalogue has a kind whose scenario `target` is a
+    /// service or a name: a kind with an optional target cannot say which service it hits.
+    #[test]
+    fn catalogue_targets_fit_the_kinds() {
+        for f in CATALOGUE {
+            let k = f.fault_kind();
+            for (class, target) in f.applies {
+                if k.target() == Target::Service {
+                    assert!(
+                        crate::stack::all_services().any(|s| s == *target),
+                        "{} in {class}: `{target}` is no service",
+                        f.id
+                    );
+                }
+            }
+        }
     }
 }

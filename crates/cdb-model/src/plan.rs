@@ -238,3 +238,69 @@ fn describe(t: crate::faults::Trigger, target: &str) -> String {
         crate::faults::Trigger::Tool => format!("none calls `{target}`"),
     }
 }
+
+/// A class and trigger the sweep leaves without a case that runs: no drill of the sweep ever
+/// rotates that class on that trigger, so a broken runbook section would go unnoticed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub class: String,
+    pub trigger: &'static str,
+    /// Why, in words (which of the plan's inputs is missing).
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "class `{}` has no {} sweep case: {}",
+            self.class, self.trigger, self.why
+        )
+    }
+}
+
+/// The classes of `classes` (the rotation matrix's) that lack, on either trigger, a sweep case
+/// that runs (one decided statically as having no effect does not count), with the reason. A
+/// class the matrix gains needs catalogue faults, its leaked files and rotate steps on both
+/// triggers before the sweep drills it; this says which is missing.
+pub fn class_gaps(classes: &[&str], steps: &[&Step]) -> Vec<Gap> {
+    let planned = plan(steps, None);
+    let catalogued = crate::faults::classes();
+    let mut gaps = Vec::new();
+    for class in classes {
+        for trigger in TRIGGERS {
+            let runs = planned.iter().any(|(c, p)| {
+                c.class == *class && c.trigger == *trigger && !matches!(p, Plan::Static(_))
+            });
+            if runs {
+                continue;
+            }
+            let why = if !catalogued.contains(class) {
+                "no fault of the catalogue (`cdb_model::faults::CATALOGUE`) applies to it"
+            } else if *trigger == "leak" && leaked_files(class).is_none() {
+                "no leaked files are known for it (`cdb_model::plan::leaked_files`)"
+            } else if !class_steps(steps, class, trigger)
+                .iter()
+                .any(|s| s.phase == Phase::Rotate)
+            {
+                "it has no rotate step on this trigger (`when=`)"
+            } else {
+                "no catalogue fault can take effect at any of its injection points"
+            };
+            gaps.push(Gap {
+                class: (*class).to_owned(),
+                trigger,
+                why,
+            });
+        }
+    }
+    gaps
+}
+
+/// [`class_gaps`] for every class of the hub's rotation matrix; `None` when the matrix is
+/// missing or does not parse (`verify` reports that).
+pub fn matrix_gaps(hub: &cdb_docs::Hub) -> Option<Vec<Gap>> {
+    let matrix = hub.matrix()?;
+    let classes: Vec<&str> = matrix.classes.iter().map(|c| c.id.value.as_str()).collect();
+    Some(class_gaps(&classes, &hub_steps(hub)))
+}

@@ -1,39 +1,10 @@
 //! Drill scenarios (`drills/<id>.yaml`): typed schema, parsing with file:line:col errors, and
 //! validation against the hub (class, step ids, services, fault kinds).
 
+use crate::faults::{FaultKind, Target};
 use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Fault kinds the world can arm, with what they do.
-pub const FAULTS: &[(&str, &str)] = &[
-    (
-        "recreate-ignored",
-        "the next `up --force-recreate` of `target` (a service) reports success but keeps the old container and the secrets it read",
-    ),
-    (
-        "keeps-old-secret",
-        "the next recreation of `target` reads its previous values again (e.g. a stale override)",
-    ),
-    (
-        "grafana-reset-ignored",
-        "the next `grafana cli admin reset-admin-password` reports success and changes nothing (wrong home path)",
-    ),
-    (
-        "mexc-console-refuses",
-        "the MEXC console refuses to create API keys (`times: 0`: every time)",
-    ),
-    (
-        "gh-secret-set-ignored",
-        "the next `gh secret set target` reports success but sets the secret on another repository (a fork)",
-    ),
-    ("service-crash", "`target` stops at once"),
-    (
-        "secret-file-emptied",
-        "the secret file `target` is truncated at once (an editor saved an empty file)",
-    ),
-];
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -110,25 +81,14 @@ pub struct SafeState {
 }
 
 /// Why a scenario cannot be used (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
 pub struct ScenarioError {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path, self.line, self.column, self.message
-        )
-    }
-}
-
-impl std::error::Error for ScenarioError {}
 
 fn at<T>(path: &str, s: &Spanned<T>, message: String) -> ScenarioError {
     let loc = s.referenced;
@@ -140,20 +100,31 @@ fn at<T>(path: &str, s: &Spanned<T>, message: String) -> ScenarioError {
     }
 }
 
-/// The scenario ids under `root/drills`, sorted.
-pub fn list(root: &Path) -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_dir(root.join("drills"))
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter_map(|e| {
-                    let n = e.file_name().to_string_lossy().into_owned();
-                    n.strip_suffix(".yaml").map(str::to_owned)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+/// The scenario ids under `root/drills`, sorted. A tree without a `drills/` folder has none;
+/// any other error while listing is returned, so a caller that must see every scenario (a
+/// drill of them all) cannot miss one silently.
+pub fn try_list(root: &Path) -> std::io::Result<Vec<String>> {
+    let rd = match std::fs::read_dir(root.join("drills")) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut ids = Vec::new();
+    for entry in rd {
+        let n = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(id) = n.strip_suffix(".yaml") {
+            ids.push(id.to_owned());
+        }
+    }
     ids.sort();
-    ids
+    Ok(ids)
+}
+
+/// [`try_list`] where an unreadable folder means no scenario is known: the `known:` hint of an
+/// error message and the static coverage (which then asks for more drills, never fewer).
+pub fn list(root: &Path) -> Vec<String> {
+    // Dropping the error is right for these callers (see above); `try_list` reports it.
+    try_list(root).unwrap_or_default()
 }
 
 /// Reads and parses `root/drills/<id>.yaml` (no hub validation yet).
@@ -282,14 +253,12 @@ impl Scenario {
         let prefix = format!("{}-", self.class.value);
         let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
         for f in &self.faults {
-            let extra = crate::faults::EXTRA_KINDS
-                .iter()
-                .find(|(k, _)| *k == f.kind.value);
-            if !FAULTS.iter().any(|(k, _)| *k == f.kind.value) && extra.is_none() {
-                let known: Vec<&str> = FAULTS
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .chain(crate::faults::EXTRA_KINDS.iter().map(|(k, _)| *k))
+            // The kinds and what their targets name are `FaultKind`'s facts.
+            let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
+                let known: Vec<&str> = FaultKind::ALL
+                    .into_iter()
+                    .filter(|k| k.in_scenarios())
+                    .map(FaultKind::as_str)
                     .collect();
                 return Err(at(
                     &p,
@@ -300,7 +269,7 @@ impl Scenario {
                         known.join(", ")
                     ),
                 ));
-            }
+            };
             if f.after.value != "start" && !step_ok(&f.after.value) {
                 return Err(at(
                     &p,
@@ -311,16 +280,8 @@ impl Scenario {
                     ),
                 ));
             }
-            let needs_target = matches!(
-                f.kind.value.as_str(),
-                "recreate-ignored"
-                    | "keeps-old-secret"
-                    | "service-crash"
-                    | "secret-file-emptied"
-                    | "gh-secret-set-ignored"
-            ) || extra.is_some_and(|(_, t)| *t);
             match &f.target {
-                None if needs_target => {
+                None if kind.needs_target() => {
                     return Err(at(
                         &p,
                         &f.kind,
@@ -328,14 +289,8 @@ impl Scenario {
                     ));
                 }
                 Some(t)
-                    if matches!(
-                        f.kind.value.as_str(),
-                        "recreate-ignored"
-                            | "keeps-old-secret"
-                            | "keeps-old-ca"
-                            | "service-crash"
-                            | "crash-loop"
-                    ) && !crate::stack::all_services().any(|s| s == t.value) =>
+                    if kind.target() == Target::Service
+                        && !crate::stack::all_services().any(|s| s == t.value) =>
                 {
                     return Err(at(&p, t, format!("unknown service `{}`", t.value)));
                 }
@@ -388,6 +343,45 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_error_is_path_line_column_message() {
+        let e = ScenarioError {
+            path: "drills/x.yaml".into(),
+            line: 5,
+            column: 3,
+            message: "unknown service `cdb_nope`".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:5:3: unknown service `cdb_nope`"
+        );
+    }
+
+    #[test]
+    fn listing_reports_a_drills_path_it_cannot_read() {
+        let dir = std::env::temp_dir().join(format!("cdb-model-list-{}", std::process::id()));
+        // A leftover of an earlier run with the same pid, usually absent: nothing to report.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the test's directory");
+        // No `drills/`: no scenario, and no error.
+        assert_eq!(try_list(&dir).map_err(|e| e.to_string()), Ok(vec![]));
+        // A file where the folder should be: an error, not an empty list.
+        std::fs::write(dir.join("drills"), "").expect("the test's file");
+        assert!(try_list(&dir).is_err());
+        assert!(list(&dir).is_empty());
+        std::fs::remove_file(dir.join("drills")).expect("remove the file");
+        std::fs::create_dir(dir.join("drills")).expect("the drills folder");
+        for f in ["b.yaml", "a.yaml", "notes.md"] {
+            std::fs::write(dir.join("drills").join(f), "").expect("a scenario file");
+        }
+        assert_eq!(
+            try_list(&dir).map_err(|e| e.to_string()),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+        // Clean-up in the system's temporary folder: a failure leaves a small folder behind.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn malformed_scenarios_name_the_line() {

@@ -149,6 +149,8 @@ pub fn build() -> Result<Kit, String> {
                 .ports
                 .iter()
                 .filter(|p| p.value.host_ip.as_deref() == Some("127.0.0.1"))
+                // Only single ports are modelled: a range (`8080-8081`) is none the world's
+                // clients connect to, and the kit publishes none.
                 .filter_map(|p| p.value.published.as_deref()?.parse().ok())
                 .collect();
             let health = cdb_stack::classify(s).value;

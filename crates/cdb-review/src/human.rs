@@ -19,6 +19,7 @@ fn when(status: Status, due: jiff::civil::Date) -> String {
 }
 
 fn entry(out: &mut String, e: &Entry) {
+    // Writing to a String cannot fail (here and below).
     let _ = writeln!(
         out,
         "- {} ({}): {}",
@@ -49,6 +50,7 @@ fn show(s: &str) -> String {
 
 /// Renders the report; ends with a newline.
 pub fn render(s: &Schedule) -> String {
+    // Every `let _ = writeln!` below writes to this String, which cannot fail.
     let mut out = String::new();
     let due: Vec<&Entry> = s.due().collect();
     let _ = writeln!(

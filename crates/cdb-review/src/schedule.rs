@@ -3,23 +3,15 @@
 use cdb_docs::matrix::{Spanned, pos, split_ref};
 use cdb_docs::{Duration, Layout, Matrix};
 use jiff::civil::Date;
-use std::fmt;
 
 /// Why the schedule could not be computed: a value of the matrix at a 1-based line and column.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
 pub struct ReviewError {
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
-
-impl fmt::Display for ReviewError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.message)
-    }
-}
-
-impl std::error::Error for ReviewError {}
 
 /// An error at a matrix value. The message quotes matrix strings, so it is
 /// masked here, where every `ReviewError` is made.
@@ -120,6 +112,8 @@ pub fn add_days(date: Date, days: i64) -> Option<Date> {
 
 /// Whole days from `from` to `to` (negative when `to` is earlier), as `cdb-verify`'s freshness rules count them.
 fn days_between(from: Date, to: Date) -> i64 {
+    // Cannot fail: two civil dates are at most about 7.3 million days apart, well inside a
+    // span's range, and days are a date's default unit.
     to.since(from)
         .map(|span| i64::from(span.get_days()))
         .unwrap_or_default()
@@ -274,6 +268,16 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_review_error_is_line_column_message() {
+        let e = ReviewError {
+            line: 4,
+            column: 18,
+            message: "`sometimes` is not a duration".into(),
+        };
+        assert_eq!(e.to_string(), "4:18: `sometimes` is not a duration");
+    }
 
     const SAMPLE: &str = "version: 1
 review:

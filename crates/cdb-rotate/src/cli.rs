@@ -29,7 +29,7 @@ pub fn print_timeline(a: &Args) -> u8 {
             0
         }
         Err(e) => {
-            eprintln!("error: {}", cdb_secrets::for_human(&e));
+            eprintln!("error: {}", cdb_secrets::for_human(&e.to_string()));
             2
         }
     }

@@ -185,6 +185,7 @@ impl BashExecutor {
                         g.extend_from_slice(&chunk[..n]);
                     }
                 }
+                // The rotation stopped waiting (the step's pipes outlived it): no one to tell.
                 let _ = tx.send(());
             });
             buf
@@ -208,13 +209,15 @@ impl BashExecutor {
                 break;
             }
         }
+        // A reader that panicked poisoned its buffer's lock; what it had read is still there.
         let take = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
-            b.lock()
-                .map(|g| String::from_utf8_lossy(&g).into_owned())
-                .unwrap_or_default()
+            let g = b.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            String::from_utf8_lossy(&g).into_owned()
         };
         let stdout = take(&out_buf);
         let mut stderr = take(&err_buf);
+        // The script is the runbook's step body (public), in the private scratch folder: one
+        // left behind there is harmless, and the step's own result is what matters here.
         let _ = std::fs::remove_file(&script);
         if status.is_none() {
             stderr.push_str(&format!(
@@ -286,6 +289,7 @@ fn kill_tree(root: u32) {
 
 #[cfg(windows)]
 fn kill_tree(root: u32) {
+    // A tree that ended meanwhile makes `taskkill` fail; the step is reported stopped anyway.
     Command::new("taskkill")
         .args(["/T", "/F", "/PID", &root.to_string()])
         .stdout(Stdio::null())

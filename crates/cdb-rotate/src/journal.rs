@@ -13,6 +13,49 @@ use std::path::{Path, PathBuf};
 /// The journal format's version (the `start` record carries it).
 pub const VERSION: u32 = 1;
 
+/// Why a journal or its folder could not be used; each names the file or folder.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error(
+        "no place for the journal: set CDB_ROTATE_HOME (a private folder outside the repository)"
+    )]
+    NoHome,
+    #[error("cannot create the journal folder {}: {source}", .dir.display())]
+    CreateFolder { dir: PathBuf, source: io::Error },
+    #[error("cannot make the journal folder {} private: {source}", .dir.display())]
+    MakePrivate { dir: PathBuf, source: io::Error },
+    #[error(
+        "the journal folder {} is inside the repository {}: set CDB_ROTATE_HOME to a private folder outside it",
+        .dir.display(),
+        .repo.display()
+    )]
+    InsideRepo { dir: PathBuf, repo: PathBuf },
+    #[error("cannot read the journal folder {}: {source}", .dir.display())]
+    ReadFolder { dir: PathBuf, source: io::Error },
+    #[error("cannot create the journal {}: {source}", .path.display())]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cannot open the journal {}: {source}", .path.display())]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot read the journal {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "{}:{line}: the journal is corrupted ({source}); it cannot be resumed: move it out of the journal folder (keep it for the incident record) and start a new rotation",
+        .path.display()
+    )]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("{}:1: journal format version {version}, this tool writes {VERSION}", .path.display())]
+    Version { path: PathBuf, version: u32 },
+    #[error(
+        "{}:1: the journal is corrupted (it does not begin with a `start` record)",
+        .path.display()
+    )]
+    NoStart { path: PathBuf },
+}
+
 /// One line of the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -89,7 +132,7 @@ pub fn now() -> String {
 
 /// The private folder journals live in: `CDB_ROTATE_HOME`, else `%LOCALAPPDATA%\cdb-rotate`
 /// on Windows, else `$HOME/.cdb-rotate`.
-pub fn home() -> Result<PathBuf, String> {
+pub fn home() -> Result<PathBuf, JournalError> {
     if let Some(h) = std::env::var_os("CDB_ROTATE_HOME") {
         return Ok(PathBuf::from(h));
     }
@@ -100,18 +143,18 @@ pub fn home() -> Result<PathBuf, String> {
     }
     match std::env::var_os("HOME") {
         Some(h) => Ok(PathBuf::from(h).join(".cdb-rotate")),
-        None => Err(
-            "no place for the journal: set CDB_ROTATE_HOME (a private folder outside the repository)"
-                .into(),
-        ),
+        None => Err(JournalError::NoHome),
     }
 }
 
 /// Creates `dir` private (0700 on Unix; on Windows a folder under the user's profile is theirs)
 /// and refuses a folder inside `repo`: the journal holds step ids, times and redacted outputs,
 /// and belongs to the private incident record, never to the repository.
-pub fn prepare_home(dir: &Path, repo: &Path) -> Result<(), String> {
-    let shown = dir.display();
+pub fn prepare_home(dir: &Path, repo: &Path) -> Result<(), JournalError> {
+    let create = |source| JournalError::CreateFolder {
+        dir: dir.to_path_buf(),
+        source,
+    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
@@ -119,22 +162,25 @@ pub fn prepare_home(dir: &Path, repo: &Path) -> Result<(), String> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| format!("cannot create the journal folder {shown}: {e}"))?;
+            .map_err(create)?;
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot make the journal folder {shown} private: {e}"))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|source| {
+            JournalError::MakePrivate {
+                dir: dir.to_path_buf(),
+                source,
+            }
+        })?;
     }
     #[cfg(not(unix))]
-    fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the journal folder {shown}: {e}"))?;
+    fs::create_dir_all(dir).map_err(create)?;
     let (Ok(d), Ok(r)) = (fs::canonicalize(dir), fs::canonicalize(repo)) else {
         return Ok(());
     };
     if d.starts_with(&r) {
-        return Err(format!(
-            "the journal folder {shown} is inside the repository {}: set CDB_ROTATE_HOME to a private folder outside it",
-            repo.display()
-        ));
+        return Err(JournalError::InsideRepo {
+            dir: dir.to_path_buf(),
+            repo: repo.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -148,7 +194,7 @@ pub struct Journal {
 
 impl Journal {
     /// A new journal for `class` in `dir` (0600 on Unix).
-    pub fn create(dir: &Path, class: &str, trigger: &str) -> Result<Journal, String> {
+    pub fn create(dir: &Path, class: &str, trigger: &str) -> Result<Journal, JournalError> {
         let stamp: String = now()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
@@ -171,19 +217,20 @@ impl Journal {
             match o.open(&path) {
                 Ok(file) => return Ok(Journal { path, file }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-                Err(e) => {
-                    return Err(format!("cannot create the journal {}: {e}", path.display()));
-                }
+                Err(source) => return Err(JournalError::Create { path, source }),
             }
         }
     }
 
     /// Opens an existing journal to append to it (`--resume`).
-    pub fn append_to(path: &Path) -> Result<Journal, String> {
+    pub fn append_to(path: &Path) -> Result<Journal, JournalError> {
         let file = fs::OpenOptions::new()
             .append(true)
             .open(path)
-            .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+            .map_err(|source| JournalError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(Journal {
             path: path.to_path_buf(),
             file,
@@ -200,33 +247,32 @@ impl Journal {
 }
 
 /// Reads a journal; a line that is not a record is an error naming the file and the line.
-pub fn read(path: &Path) -> Result<Vec<Record>, String> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
+pub fn read(path: &Path) -> Result<Vec<Record>, JournalError> {
+    let text = fs::read_to_string(path).map_err(|source| JournalError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let r: Record = serde_json::from_str(line).map_err(|e| {
-            format!(
-                "{}:{}: the journal is corrupted ({e}); it cannot be resumed: move it out of the journal folder (keep it for the incident record) and start a new rotation",
-                path.display(),
-                i + 1
-            )
+        let r: Record = serde_json::from_str(line).map_err(|source| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            line: i + 1,
+            source,
         })?;
         out.push(r);
     }
     match out.first() {
         Some(Record::Start { version, .. }) if *version == VERSION => Ok(out),
-        Some(Record::Start { version, .. }) => Err(format!(
-            "{}:1: journal format version {version}, this tool writes {VERSION}",
-            path.display()
-        )),
-        _ => Err(format!(
-            "{}:1: the journal is corrupted (it does not begin with a `start` record)",
-            path.display()
-        )),
+        Some(Record::Start { version, .. }) => Err(JournalError::Version {
+            path: path.to_path_buf(),
+            version: *version,
+        }),
+        _ => Err(JournalError::NoStart {
+            path: path.to_path_buf(),
+        }),
     }
 }
 
@@ -236,9 +282,17 @@ pub fn finished(records: &[Record]) -> bool {
 }
 
 /// The newest journal of `class` in `dir` whose rotation is not over, if any.
-pub fn latest_open(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(None);
+pub fn latest_open(dir: &Path, class: &str) -> Result<Option<PathBuf>, JournalError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        // No folder yet: no journal yet.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(JournalError::ReadFolder {
+                dir: dir.to_path_buf(),
+                source,
+            });
+        }
     };
     let mut names: Vec<PathBuf> = entries
         .flatten()
@@ -263,9 +317,17 @@ pub fn latest_open(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
 }
 
 /// The newest journal of `class` in `dir` (finished or not), if any.
-pub fn newest(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(None);
+pub fn newest(dir: &Path, class: &str) -> Result<Option<PathBuf>, JournalError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        // No folder yet: no journal yet.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(JournalError::ReadFolder {
+                dir: dir.to_path_buf(),
+                source,
+            });
+        }
     };
     let mut names: Vec<PathBuf> = entries
         .flatten()
@@ -279,6 +341,8 @@ pub fn newest(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
         .collect();
     names.sort();
     for p in names.into_iter().rev() {
+        // A journal that cannot be read is passed over for an older one: `--timeline` shows
+        // the newest it can (`--journal FILE` names that one, and then its error is shown).
         if let Ok(recs) = read(&p)
             && matches!(recs.first(), Some(Record::Start { class: c, .. }) if c == class)
         {
@@ -286,4 +350,48 @@ pub fn newest(dir: &Path, class: &str) -> Result<Option<PathBuf>, String> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages an operator sees, as they were when they were strings: the file and line.
+    #[test]
+    fn a_bad_journal_is_named_with_its_line() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("j.jsonl");
+        std::fs::write(&p, "\nnot json\n").expect("write");
+        let e = read(&p).expect_err("corrupted");
+        assert!(matches!(e, JournalError::Corrupt { line: 2, .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{}:2: the journal is corrupted (", p.display())),
+            "{text}"
+        );
+        assert!(text.ends_with("and start a new rotation"), "{text}");
+        std::fs::write(&p, "").expect("write");
+        assert_eq!(
+            read(&p).expect_err("empty").to_string(),
+            format!(
+                "{}:1: the journal is corrupted (it does not begin with a `start` record)",
+                p.display()
+            )
+        );
+        let gone = d.path().join("gone.jsonl");
+        let e = read(&gone).expect_err("missing");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot read the journal {}: ", gone.display())),
+            "{e}"
+        );
+        // A folder that does not exist holds no journal; a file where the folder should be is
+        // an error, not "none".
+        assert!(matches!(
+            latest_open(&d.path().join("nope"), "cache"),
+            Ok(None)
+        ));
+        let e = latest_open(&p, "cache").expect_err("not a folder");
+        assert!(matches!(e, JournalError::ReadFolder { .. }), "{e:?}");
+    }
 }

@@ -23,6 +23,7 @@ pub fn timeline(records: &[Record]) -> String {
         }) => (class.as_str(), trigger.as_str(), incident.clone()),
         _ => ("?", "?", None),
     };
+    // Writing to a `String` cannot fail: the `fmt::Result`s in this file are dropped.
     let _ = writeln!(
         out,
         "## Timeline — {}rotation of `{class}` ({trigger})\n",

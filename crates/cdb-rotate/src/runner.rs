@@ -47,6 +47,13 @@ pub struct Options {
 #[derive(Debug)]
 pub struct BadInput(pub String);
 
+/// A journal that cannot be used is bad input: exit 2 with its message.
+impl From<journal::JournalError> for BadInput {
+    fn from(e: journal::JournalError) -> BadInput {
+        BadInput(e.to_string())
+    }
+}
+
 /// The hub and the class's steps for the trigger, in document order.
 pub fn load_hub(root: &Path) -> Result<Hub, BadInput> {
     Hub::load(
@@ -239,6 +246,7 @@ pub fn run(
     match run_inner(opts, exec, prompt, out) {
         Ok(code) => code,
         Err(BadInput(m)) => {
+            // Standard error closed: the exit code still says it.
             let _ = writeln!(err, "error: {}", cdb_secrets::for_human(&m));
             2
         }
@@ -283,9 +291,9 @@ fn run_inner(
         .unwrap_or_default();
     let home = match &opts.home {
         Some(h) => h.clone(),
-        None => journal::home().map_err(BadInput)?,
+        None => journal::home()?,
     };
-    journal::prepare_home(&home, &opts.root).map_err(BadInput)?;
+    journal::prepare_home(&home, &opts.root)?;
     let mut replay = VecDeque::new();
     let mut replay_open_phase = None;
     let mut files_then = None;
@@ -294,17 +302,15 @@ fn run_inner(
     let (mut jr, resumed) = if opts.resume {
         let path = match &opts.journal {
             Some(p) => p.clone(),
-            None => journal::latest_open(&home, &opts.class)
-                .map_err(BadInput)?
-                .ok_or_else(|| {
-                    BadInput(format!(
-                        "no unfinished rotation of `{}` in {} to resume",
-                        opts.class,
-                        home.display()
-                    ))
-                })?,
+            None => journal::latest_open(&home, &opts.class)?.ok_or_else(|| {
+                BadInput(format!(
+                    "no unfinished rotation of `{}` in {} to resume",
+                    opts.class,
+                    home.display()
+                ))
+            })?,
         };
-        let recs = journal::read(&path).map_err(BadInput)?;
+        let recs = journal::read(&path)?;
         check_resumable(&path, &recs, opts)?;
         files_then = Some(journaled_files(&recs));
         cut_off = cut_off_step(&recs);
@@ -326,16 +332,16 @@ fn run_inner(
                 _ => replay_open_phase = None,
             }
         }
-        (Journal::append_to(&path).map_err(BadInput)?, true)
+        (Journal::append_to(&path)?, true)
     } else {
-        if let Some(p) = journal::latest_open(&home, &opts.class).map_err(BadInput)? {
+        if let Some(p) = journal::latest_open(&home, &opts.class)? {
             return Err(BadInput(format!(
                 "an unfinished rotation of `{}` is in {}: continue it with --resume (or move that file away to start over)",
                 opts.class,
                 p.display()
             )));
         }
-        let mut j = Journal::create(&home, &opts.class, trigger.as_str()).map_err(BadInput)?;
+        let mut j = Journal::create(&home, &opts.class, trigger.as_str())?;
         j.write(&Record::Start {
             version: journal::VERSION,
             time: now(),
@@ -509,6 +515,8 @@ impl Session<'_> {
 
     fn say(&mut self, text: &str) {
         let clean = self.redactor().clean(text);
+        // The journal is the record, not the terminal: a closed terminal must not stop a
+        // rotation half done (the prompts, which need it, fail on their own).
         let _ = self.out.write_all(clean.as_bytes());
         let _ = self.out.flush();
     }
@@ -907,6 +915,7 @@ impl Session<'_> {
         let r = self.redactor();
         let stdout = r.clean(&self.exec.sanitize(stdout));
         let stderr = r.clean(&self.exec.sanitize(stderr));
+        // As in `say`: the journal below is the record; the terminal only shows it.
         for l in stdout.lines().chain(stderr.lines()) {
             let _ = writeln!(self.out, "  | {l}");
         }
@@ -924,6 +933,7 @@ impl Session<'_> {
         };
         self.write(&Record::Step(rec.clone()))?;
         self.record_files()?;
+        // As in `say`: the journal above is the record.
         let _ = writeln!(
             self.out,
             "  => {} {}",

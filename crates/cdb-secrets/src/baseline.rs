@@ -22,7 +22,6 @@
 //! they let anyone who reads the file test guesses of the value.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::Path;
 
 use crate::fingerprint::{FINGERPRINT_HEX, FingerprintKey};
@@ -47,17 +46,24 @@ pub struct Baseline {
 }
 
 /// Why a baseline did not parse; every variant carries the 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BaselineError {
     /// The line does not have the three fields `rule fingerprint path`.
+    #[error("baseline line {line}: expected `rule fingerprint path`")]
     MissingField { line: usize },
     /// The rule id is not lower-case kebab-case.
+    #[error("baseline line {line}: the rule id is not lower-case kebab-case")]
     BadRule { line: usize },
     /// The fingerprint is not 32 (or, v1, 16) lower-case hex digits.
+    #[error(
+        "baseline line {line}: the fingerprint is not 32 (or, in a v1 entry, 16) lower-case hex digits"
+    )]
     BadFingerprint { line: usize },
     /// The `key` line is not 64 hex digits, or there are two.
+    #[error("baseline line {line}: the `key` line must hold 64 hex digits, and appear once")]
     BadKey { line: usize },
     /// The path is absolute, uses `\`, or has a `..` component.
+    #[error("baseline line {line}: the path must be relative and `/`-separated, without `..`")]
     BadPath { line: usize },
 }
 
@@ -73,27 +79,6 @@ impl BaselineError {
         }
     }
 }
-
-impl fmt::Display for BaselineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
-            BaselineError::MissingField { .. } => "expected `rule fingerprint path`",
-            BaselineError::BadRule { .. } => "the rule id is not lower-case kebab-case",
-            BaselineError::BadFingerprint { .. } => {
-                "the fingerprint is not 32 (or, in a v1 entry, 16) lower-case hex digits"
-            }
-            BaselineError::BadKey { .. } => {
-                "the `key` line must hold 64 hex digits, and appear once"
-            }
-            BaselineError::BadPath { .. } => {
-                "the path must be relative and `/`-separated, without `..`"
-            }
-        };
-        write!(f, "baseline line {}: {what}", self.line())
-    }
-}
-
-impl std::error::Error for BaselineError {}
 
 impl Baseline {
     /// Parses the text of a baseline file.

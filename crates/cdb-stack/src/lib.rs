@@ -59,7 +59,8 @@ pub struct Located<T> {
 }
 
 /// Why a Compose file (or a set of them) is outside what the model supports.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: {message}")]
 pub struct StackError {
     pub at: Pos,
     pub message: String,
@@ -73,11 +74,3 @@ impl StackError {
         }
     }
 }
-
-impl fmt::Display for StackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.message)
-    }
-}
-
-impl std::error::Error for StackError {}

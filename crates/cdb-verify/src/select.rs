@@ -1,7 +1,6 @@
 //! `--select` and `--ignore`: which rules run, by rule id or group name.
 
 use crate::rules::{RuleMeta, registry};
-use std::fmt;
 
 /// The group of the rules about files that could not be read.
 pub const IO_GROUP: &str = "io";
@@ -14,16 +13,9 @@ pub struct Selection {
 }
 
 /// A name that is neither a rule id nor a group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule or group `{0}` (see --list-rules)")]
 pub struct SelectionError(pub String);
-
-impl fmt::Display for SelectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown rule or group `{}` (see --list-rules)", self.0)
-    }
-}
-
-impl std::error::Error for SelectionError {}
 
 impl Selection {
     /// Builds a selection from comma-separated lists; empty `select` means every rule.
@@ -74,5 +66,20 @@ impl Selection {
         registry()
             .iter()
             .any(|r| r.meta.group == group && self.includes(r.meta))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_name_is_refused_with_a_pointer_to_the_list() {
+        let e = Selection::new(&["nope".to_owned()], &[]).expect_err("no rule `nope`");
+        assert_eq!(e, SelectionError("nope".into()));
+        assert_eq!(
+            e.to_string(),
+            "unknown rule or group `nope` (see --list-rules)"
+        );
     }
 }

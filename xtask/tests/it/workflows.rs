@@ -276,6 +276,60 @@ fn xtask_ci_runs_the_same_steps_as_ci_run() {
         .map(str::to_owned)
         .collect();
     assert_eq!(listed, ci_run_commands());
-    assert!(listed.contains(&"cargo test --workspace --locked".to_owned()));
+    assert!(listed.contains(&"cargo test --workspace --locked -- --include-ignored".to_owned()));
     assert!(listed.contains(&"cargo xtask verify".to_owned()));
+}
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "target") {
+                rust_files(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The slow tier is only what README says it is: every ignored test of the workspace is marked
+/// `#[ignore = "slow tier: …"]` with its reason, so README's test command (`-- --include-ignored`)
+/// runs every test and none is switched off quietly. A bare `#[ignore]`, or one with another
+/// reason, fails here with its file and line.
+#[test]
+fn every_ignored_test_is_in_the_slow_tier_with_its_reason() {
+    let root = repo_root();
+    let mut files = Vec::new();
+    for top in ["crates", "xtask"] {
+        rust_files(&root.join(top), &mut files);
+    }
+    let mut bad = Vec::new();
+    let mut slow = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            if !l.starts_with("#[ignore") {
+                continue;
+            }
+            if l.starts_with("#[ignore = \"slow tier: ") && l.ends_with("\"]") {
+                slow += 1;
+            } else {
+                bad.push(format!("{}:{}: {l}", f.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "ignored outside the slow tier:\n{}",
+        bad.join("\n")
+    );
+    assert!(slow > 0, "no slow-tier test found: has the marker changed?");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("cargo test --workspace -- --include-ignored   # run every test"),
+        "README's test command must run the slow tier too"
+    );
 }

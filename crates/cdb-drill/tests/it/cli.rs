@@ -126,3 +126,96 @@ fn control_characters_in_scenarios_reach_no_terminal() {
     assert!(all.contains("evil\\u{1b}[31m"), "{all}");
     assert!(!all.contains('\u{1b}') && !all.contains('\r'), "{all:?}");
 }
+
+/// The drill's flags are one struct with `cargo xtask drill` and `cdb-lab-tool drill`
+/// (`cdb_cli::DrillArgs`): every flag it has is taken by this binary. `--help` after the flags
+/// shows that parsing got past each of them (a flag it did not know would be an error first).
+#[test]
+fn every_flag_of_the_shared_struct_is_taken() {
+    let flags = cdb_cli::every_flag_set();
+    assert!(flags.iter().any(|(id, _)| id == "class"), "{flags:?}");
+    for (id, words) in &flags {
+        let out = std::process::Command::new(crate::mock_exe())
+            .arg("drill")
+            .args(words)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{id}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("Usage: cdb-mock drill [OPTIONS]"),
+            "{stdout}"
+        );
+    }
+    let out = std::process::Command::new(crate::mock_exe())
+        .args(["drill", "--bogus", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A bad flag or value: exit 2, nothing on stdout, one line saying what is wrong, then the usage.
+#[test]
+fn a_bad_flag_is_one_clear_line_and_exit_2() {
+    for (args, want) in [
+        (
+            &["--bogus", "leak-db"][..],
+            "error: unexpected argument '--bogus' found",
+        ),
+        (
+            &["leak-db", "--sed", "3"][..],
+            "error: unexpected argument '--sed' found (a similar flag: --seed)",
+        ),
+        (
+            &["leak-db", "--timeout", "soon"][..],
+            "error: invalid value 'soon' for '--timeout <TIMEOUT>': invalid digit found in string",
+        ),
+        (&[][..], "error: name a scenario, or use --all or --list"),
+        (
+            &["leak-db", "--lab"][..],
+            "error: --lab runs in cdb-lab-tool: use `cargo xtask drill <scenario>… --lab`",
+        ),
+    ] {
+        let out = std::process::Command::new(crate::mock_exe())
+            .arg("drill")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines, [want, cdb_drill::cli::USAGE], "{args:?}");
+    }
+}
+
+/// Values may follow `=`, and flags come in any order: the drill runs the same.
+#[test]
+fn equals_values_and_any_order_parse_alike() {
+    let a =
+        cdb_drill::cli::parse_args(&["--seed=7".into(), "leak-db".into(), "--timeout=0".into()]);
+    let b = cdb_drill::cli::parse_args(&[
+        "leak-db".into(),
+        "--timeout".into(),
+        "0".into(),
+        "--seed".into(),
+        "7".into(),
+    ]);
+    let (Ok(a), Ok(b)) = (a, b) else {
+        panic!("not parsed")
+    };
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(
+        (a.seed, a.step_timeout.as_secs()),
+        (7, 1),
+        "a zero limit is a second"
+    );
+    let s = cdb_drill::cli::parse_args(&["leak-db".into(), "--script".into(), "f".into()]);
+    assert!(s.is_ok_and(|o| o.shell), "--script implies --shell");
+}

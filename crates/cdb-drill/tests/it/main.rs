@@ -2,6 +2,7 @@
 //! it, determinism, hermeticity, malformed scenarios, secrets in outputs, timeouts and mocks.
 #![allow(clippy::unwrap_used)]
 
+mod all_run;
 mod broken;
 mod ci_world;
 mod cli;
@@ -34,7 +35,7 @@ pub fn mock_exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cdb-mock"))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

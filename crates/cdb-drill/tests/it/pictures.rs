@@ -147,21 +147,11 @@ pub fn check_gantt(md: &str, budget: u64) -> Vec<String> {
 
 #[test]
 fn every_report_has_a_gantt_of_its_phases_its_marks_and_its_budget() {
-    let d = fixture();
-    let root = d.path().to_str().unwrap();
-    let (j, r) = (d.path().join("j"), d.path().join("r"));
-    let (code, out, err) = drill(&[
-        "--all",
-        "--root",
-        root,
-        "--journal",
-        j.to_str().unwrap(),
-        "--report",
-        r.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    let run = crate::all_run::all_run();
+    let (j, r) = (&run.journals, &run.reports);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let mut seen = 0;
-    for e in std::fs::read_dir(&j).unwrap() {
+    for e in std::fs::read_dir(j).unwrap() {
         let p = e.unwrap().path();
         let journal: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
@@ -201,7 +191,7 @@ fn every_report_has_a_gantt_of_its_phases_its_marks_and_its_budget() {
         }
         seen += 1;
     }
-    assert_eq!(seen, cdb_model::scenario::list(d.path()).len());
+    assert_eq!(seen, cdb_model::scenario::list(&run.root).len());
 }
 
 #[test]

@@ -545,7 +545,7 @@ os.waitpid(pid, 0)
 sys.stdout.write(buf.decode("utf-8", "replace").replace("\r\n", "\n"))
 "#;
 
-/// A fault that acts at once (here `malformed-dsn`, one of `IMMEDIATE_KINDS`) fires in the
+/// A fault that acts at once (here `malformed-dsn`: `FaultKind::is_immediate`) fires in the
 /// shell as in the drill: the shell injects through the engine's `inject::inject`. Before, the
 /// shell armed every kind as a trip point, and an immediate one never took effect there.
 #[test]

@@ -4,9 +4,8 @@ use crate::{drill, fixture};
 
 #[test]
 fn every_shipped_scenario_passes() {
-    let d = fixture();
-    let root = d.path().to_str().unwrap();
-    let ids = cdb_model::scenario::list(d.path());
+    let run = crate::all_run::all_run();
+    let ids = cdb_model::scenario::list(&run.root);
     for want in [
         "leak-db",
         "leak-cache",
@@ -20,9 +19,13 @@ fn every_shipped_scenario_passes() {
     ] {
         assert!(ids.iter().any(|i| i == want), "missing scenario {want}");
     }
-    let (code, out, err) = drill(&["--all", "--root", root]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(out.matches("VERDICT: PASS").count(), ids.len(), "{out}");
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout.matches("VERDICT: PASS").count(),
+        ids.len(),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

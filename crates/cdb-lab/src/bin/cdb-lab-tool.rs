@@ -15,23 +15,30 @@ fn main() -> ExitCode {
     if let Some(code) = cdb_drill::mock::entry() {
         return ExitCode::from(code);
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some((first, rest)) = args.split_first()
-        && first == "__cdb-lab-conformance"
-    {
-        return conformance(rest);
-    }
-    if let Some((first, rest)) = args.split_first()
-        && first == "drill"
-    {
+    // As `OsString`s: `std::env::args` panics on an argument that is not UTF-8.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let Some((first, rest)) = args.split_first() else {
+        eprintln!("cdb-lab-tool: run by the lab as `docker` or a mock tool, not by hand");
+        return ExitCode::from(2);
+    };
+    if first == "drill" {
         return ExitCode::from(lab_drill(rest));
     }
+    // The other words' parsers take UTF-8 words.
+    let words: Option<Vec<String>> = rest.iter().map(|w| w.to_str().map(str::to_owned)).collect();
+    if first == "__cdb-lab-conformance" {
+        return match words {
+            Some(w) => conformance(&w),
+            None => not_utf8(first),
+        };
+    }
     // `cargo xtask rotate … --world W --lab`: the guided rotation on the real servers.
-    if let Some((first, rest)) = args.split_first()
-        && first == "rotate"
-    {
+    if first == "rotate" {
+        let Some(words) = words else {
+            return not_utf8(first);
+        };
         return match std::env::current_exe() {
-            Ok(exe) => ExitCode::from(cdb_lab::rotate_lab::main(rest, &exe)),
+            Ok(exe) => ExitCode::from(cdb_lab::rotate_lab::main(&words, &exe)),
             Err(e) => {
                 eprintln!("error: cannot find this executable for the lab's tools: {e}");
                 ExitCode::from(2)
@@ -39,6 +46,16 @@ fn main() -> ExitCode {
         };
     }
     eprintln!("cdb-lab-tool: run by the lab as `docker` or a mock tool, not by hand");
+    ExitCode::from(2)
+}
+
+/// A word whose arguments must be UTF-8 got one that is not.
+#[cfg(unix)]
+fn not_utf8(word: &std::ffi::OsStr) -> ExitCode {
+    eprintln!(
+        "error: an argument of `{}` is not UTF-8",
+        word.to_string_lossy()
+    );
     ExitCode::from(2)
 }
 
@@ -77,8 +94,8 @@ fn conformance(args: &[String]) -> ExitCode {
     }
 }
 
-/// The arguments of `cargo xtask drill <scenario>… --lab` (xtask checked them with clap and
-/// forwards them with `--flag value` spaced and `--root` set).
+/// What `cargo xtask drill <scenario>… --lab` asks of the lab: the scenarios and the flags that
+/// apply to a lab run.
 #[cfg(unix)]
 struct LabArgs {
     scenarios: Vec<String>,
@@ -89,43 +106,75 @@ struct LabArgs {
     journal: Option<std::path::PathBuf>,
 }
 
+/// How this binary names itself in clap's usage line and help.
 #[cfg(unix)]
-fn lab_args(args: &[String]) -> Result<LabArgs, String> {
-    let mut a = LabArgs {
-        scenarios: Vec::new(),
-        root: std::path::PathBuf::from("."),
-        seed: 1,
-        timeout: 10,
-        json: false,
-        journal: None,
-    };
-    let mut it = args.iter();
-    while let Some(x) = it.next() {
-        let mut val = || it.next().ok_or_else(|| format!("{x} needs a value"));
-        match x.as_str() {
-            "--lab" => {}
-            "--root" => a.root = val()?.into(),
-            "--seed" => a.seed = val()?.parse().map_err(|_| "--seed needs a number")?,
-            "--timeout" => {
-                a.timeout = val()?
-                    .parse()
-                    .map_err(|_| "--timeout needs whole seconds")?;
-            }
-            "--format" => a.json = val()? == "json",
-            "--journal" => a.journal = Some(val()?.into()),
-            s if s.starts_with('-') => return Err(format!("{s} does not apply to --lab")),
-            s => a.scenarios.push(s.to_owned()),
+const BIN: &str = "cdb-lab-tool drill";
+
+/// The lab's reading of the drill's flags (`cdb_cli::DrillArgs`, the struct `cargo xtask drill`
+/// parsed and forwards): a flag that does not apply to a lab run is an error naming it.
+#[cfg(unix)]
+fn lab_args(a: cdb_cli::DrillArgs) -> Result<LabArgs, String> {
+    // Destructured without `..`: a flag added to the struct does not compile until the lab
+    // either takes it or refuses it here.
+    let cdb_cli::DrillArgs {
+        scenario,
+        root,
+        seed,
+        format,
+        journal,
+        report,
+        timeout,
+        all,
+        shell,
+        script,
+        list,
+        sweep,
+        mutate,
+        class,
+        // The lab's own word: whether it was given changes nothing here.
+        lab: _,
+    } = a;
+    for (given, flag) in [
+        (report.is_some(), "--report"),
+        (script.is_some(), "--script"),
+        (class.is_some(), "--class"),
+        (all, "--all"),
+        (shell, "--shell"),
+        (list, "--list"),
+        (sweep, "--sweep"),
+        (mutate, "--mutate"),
+    ] {
+        if given {
+            return Err(format!("{flag} does not apply to --lab"));
         }
     }
-    Ok(a)
+    Ok(LabArgs {
+        scenarios: scenario,
+        root: root.unwrap_or_else(|| ".".into()),
+        seed,
+        timeout,
+        json: format == cdb_cli::Format::Json,
+        journal,
+    })
 }
 
 /// `drill <scenario>… --lab`: each scenario in the mock and in the lab; exit 1 when a step's
 /// verdict differs (the step and both outputs are printed) or a drill fails, 2 when the lab cannot
 /// run. Without the servers: skipped (exit 0) naming the install command, unless `CI=true`.
 #[cfg(unix)]
-fn lab_drill(args: &[String]) -> u8 {
-    let args = match lab_args(args) {
+fn lab_drill(words: &[std::ffi::OsString]) -> u8 {
+    let parsed = match cdb_cli::DrillArgs::parse_from(BIN, words) {
+        Ok(a) => lab_args(a),
+        Err(e) if !e.use_stderr() => {
+            // The help, on stdout; when even that cannot be written there is nothing to say.
+            return match e.print() {
+                Ok(()) => 0,
+                Err(_) => 2,
+            };
+        }
+        Err(e) => Err(cdb_cli::message(&e)),
+    };
+    let args = match parsed {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");

@@ -29,6 +29,7 @@ fn suite(cfg: &Config) -> Option<conformance::Report> {
 /// Every step of the set, from every starting state the scenarios give, agrees with the real
 /// servers; the steps left out are left out by name, with why.
 #[test]
+#[ignore = "slow tier: the whole conformance suite on real servers (README, Tests)"]
 fn mock_and_real_servers_agree_on_every_step() {
     let Some(report) = suite(&config(Variant::Faithful, &[])) else {
         return;
@@ -86,6 +87,27 @@ fn mock_and_real_servers_agree_on_every_step() {
         ],
         "{report}"
     );
+}
+
+/// The suite's fast form: the password change of each server agrees with the real servers,
+/// from every state the scenarios reach it in (the whole suite, TLS too, is in the slow tier).
+#[test]
+fn each_servers_password_change_agrees_with_the_real_servers() {
+    let only = [
+        "database-rotate-alter-role",
+        "cache-revoke-drop-old-password",
+    ];
+    let Some(report) = suite(&config(Variant::Faithful, &only)) else {
+        return;
+    };
+    eprintln!("{report}");
+    assert_eq!(report.failed().count(), 0, "{report}");
+    for id in only {
+        assert!(
+            report.cases.iter().any(|c| c.step == id),
+            "{id} not compared\n{report}"
+        );
+    }
 }
 
 /// A world that ends sessions at a password change (real PostgreSQL keeps them): the suite
@@ -154,6 +176,7 @@ fn settles(dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> (Vec<u32>, Vec
 /// at all remains (the drill's sandboxes are removed by its signal handler, interrupt.rs;
 /// `SIGKILL` cannot be handled, so sandboxes may stay then, and only then).
 #[test]
+#[ignore = "slow tier: the whole conformance suite on real servers (README, Tests)"]
 fn the_suite_leaves_no_server_and_no_dir_finished_or_killed() {
     if cdb_lab::PgServer::start().map(drop).is_err() {
         // The skip policy applies (and under CI=true, fails) in the tests above.

@@ -8,6 +8,8 @@
 #[cfg(unix)]
 mod certs;
 #[cfg(unix)]
+mod cli;
+#[cfg(unix)]
 mod conformance;
 #[cfg(unix)]
 mod lab;

@@ -64,6 +64,37 @@ fn errors_carry_the_line() {
     }
 }
 
+/// What `verify` prints for a bad baseline line, word for word as before the error was derived
+/// with `thiserror`.
+#[test]
+fn error_messages_are_unchanged() {
+    let cases = [
+        (
+            BaselineError::MissingField { line: 3 },
+            "baseline line 3: expected `rule fingerprint path`",
+        ),
+        (
+            BaselineError::BadRule { line: 1 },
+            "baseline line 1: the rule id is not lower-case kebab-case",
+        ),
+        (
+            BaselineError::BadFingerprint { line: 2 },
+            "baseline line 2: the fingerprint is not 32 (or, in a v1 entry, 16) lower-case hex digits",
+        ),
+        (
+            BaselineError::BadKey { line: 1 },
+            "baseline line 1: the `key` line must hold 64 hex digits, and appear once",
+        ),
+        (
+            BaselineError::BadPath { line: 4 },
+            "baseline line 4: the path must be relative and `/`-separated, without `..`",
+        ),
+    ];
+    for (e, said) in cases {
+        assert_eq!(e.to_string(), said);
+    }
+}
+
 #[test]
 fn hits_match_their_baseline_entry_wherever_the_line_moves() {
     let ip = detectors()

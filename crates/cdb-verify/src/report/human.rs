@@ -125,6 +125,7 @@ pub fn render(r: &Report<'_>) -> String {
     }
     let mut scanner = None;
     let mut line_ranges: HashMap<(&str, usize), Vec<(usize, usize)>> = HashMap::new();
+    // Every `let _ = writeln!` below writes to this String, which cannot fail.
     let mut out = String::new();
     for f in r.findings {
         let sev_color = match f.severity {

@@ -77,7 +77,7 @@ pub fn render(r: &Report<'_>) -> String {
             "results": results
         }]
     });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    // A `Value`'s alternate Display is `to_string_pretty`'s text, and cannot fail (the
+    // fallible call used to drop its error into an empty report).
+    format!("{doc:#}\n")
 }

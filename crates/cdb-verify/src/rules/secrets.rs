@@ -103,9 +103,11 @@ pub(crate) fn check(
                 })
             })
             .collect();
+        // A scan thread that panicked re-raises its panic here: dropping its files' findings
+        // would let a secret through with verify green.
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);

@@ -1,0 +1,85 @@
+//! The scenario schema takes what it knows of fault kinds from `FaultKind`'s facts: a kind that
+//! needs a `target` is refused without one, a service target is checked, an unknown kind is
+//! refused with the list of known kinds, in the order and words the drill has always printed.
+
+use cdb_model::faults::{FaultKind, Target};
+use cdb_model::scenario::{self, ScenarioError};
+
+/// Validates a database scenario whose one fault is `fault` (YAML flow mapping fields).
+fn validate_fault(hub: &cdb_docs::Hub, fault: &str) -> Result<(), ScenarioError> {
+    let text = format!(
+        "title: t\nclass: database\ntrigger: routine\nbriefing: b\nfaults:\n  - {{{fault}, after: start}}\nexpect: {{outcome: recovered}}\n"
+    );
+    let mut sc = match scenario::parse(&text, "drills/t.yaml") {
+        Ok(sc) => sc,
+        Err(e) => panic!("the test's scenario does not parse: {e}"),
+    };
+    sc.id = "t".into();
+    sc.validate(hub)
+}
+
+#[test]
+fn each_kind_is_validated_by_its_facts() {
+    let hub = crate::load_hub(&crate::repo_root());
+    for k in FaultKind::ALL {
+        let bare = validate_fault(&hub, &format!("kind: {k}"));
+        if k.needs_target() {
+            let e = bare.expect_err(k.as_str());
+            assert_eq!(e.message, format!("fault `{k}` needs a `target`"));
+            assert_eq!((e.path.as_str(), e.line), ("drills/t.yaml", 6), "{e}");
+        } else {
+            assert_eq!(bare, Ok(()), "{k} needs no target");
+        }
+        let unknown = validate_fault(&hub, &format!("kind: {k}, target: cdb_nope"));
+        if k.target() == Target::Service {
+            let e = unknown.expect_err(k.as_str());
+            assert_eq!(e.message, "unknown service `cdb_nope`");
+        } else {
+            assert_eq!(
+                unknown,
+                Ok(()),
+                "{k}: its target is not checked as a service"
+            );
+        }
+        if k.target() == Target::Service {
+            assert_eq!(
+                validate_fault(&hub, &format!("kind: {k}, target: cdb_db_writer")),
+                Ok(()),
+                "{k}"
+            );
+        }
+    }
+}
+
+/// The message for an unknown kind, word for word as before the kinds' facts moved into
+/// `FaultKind` (896bd38): the first seven kinds of the scenario schema, then the ones added
+/// since, in the order they were added. A new kind is appended here too.
+#[test]
+fn an_unknown_kind_lists_the_known_ones_as_before() {
+    let hub = crate::load_hub(&crate::repo_root());
+    let e = validate_fault(&hub, "kind: recreate-ignord, target: cdb_db_writer")
+        .expect_err("unknown kind");
+    assert_eq!(
+        e.to_string(),
+        "drills/t.yaml:6:12: unknown fault kind `recreate-ignord` (known: recreate-ignored, \
+         keeps-old-secret, grafana-reset-ignored, mexc-console-refuses, gh-secret-set-ignored, \
+         service-crash, secret-file-emptied, secret-file-reverted, malformed-dsn, redis-restart, \
+         redis-backdoor-user, role-unchanged, kill-switch-reset, mexc-key-missing-permission, \
+         mexc-key-not-ip-bound, smtp-app-password-invalid, ci-credential-invalid, command-hangs, \
+         crash-loop, keeps-old-ca, overlay-dropped, tls-short-lived, tls-key-replaced, \
+         tls-ca-bundle-kept)"
+    );
+}
+
+/// Every shipped scenario still validates (the facts did not turn an accepted target away).
+#[test]
+fn the_shipped_scenarios_validate() {
+    let root = crate::repo_root();
+    let hub = crate::load_hub(&root);
+    let ids = scenario::list(&root);
+    assert!(!ids.is_empty(), "no scenario under drills/");
+    for id in ids {
+        let sc = scenario::load(&root, &id).unwrap_or_else(|e| panic!("{e}"));
+        sc.validate(&hub).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
