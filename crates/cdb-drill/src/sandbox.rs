@@ -32,13 +32,19 @@ static RUNNER: std::sync::Mutex<Option<Runner>> = std::sync::Mutex::new(None);
 
 /// Sets (or with `None` clears) the process's step runner (see [`StepRunner`]).
 pub fn set_runner(r: Option<Runner>) {
-    if let Ok(mut g) = RUNNER.lock() {
-        *g = r;
-    }
+    *runner_slot() = r;
 }
 
 fn runner() -> Option<Runner> {
-    RUNNER.lock().ok().and_then(|g| g.clone())
+    runner_slot().clone()
+}
+
+/// The runner's slot. Setting it cannot panic half-way, so a poisoned lock still holds a whole
+/// value: ignoring it would run steps in the sandbox instead of the runner that was set.
+fn runner_slot() -> std::sync::MutexGuard<'static, Option<Runner>> {
+    RUNNER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Host tools linked into the sandbox: they only touch files the step names.

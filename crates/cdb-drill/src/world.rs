@@ -1243,6 +1243,14 @@ type Held = std::sync::Arc<std::sync::Mutex<Option<World>>>;
 /// The worlds this process holds, by file.
 static HELD: std::sync::Mutex<BTreeMap<PathBuf, Held>> = std::sync::Mutex::new(BTreeMap::new());
 
+/// The map of held worlds. Its inserts and removals cannot panic half-way, so a lock poisoned
+/// by a panic elsewhere still guards a whole map and is used as it is: passing over it would
+/// make `held` say "not held" and the world be read from its stale file.
+fn held_worlds() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, Held>> {
+    HELD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// From now on this process keeps the world stored at `path` in memory: [`with_world`],
 /// [`with_world_appending`], [`World::load`] and [`World::save`] of that path use the copy held
 /// here, and the file is written only by [`flush`] and [`release`].
@@ -1252,9 +1260,7 @@ static HELD: std::sync::Mutex<BTreeMap<PathBuf, Held>> = std::sync::Mutex::new(B
 /// Only for a world no other process uses while it is held: `--shell`'s prompt hooks and
 /// cdb-lab's docker adapter are processes that read and write the file, so theirs stay on disk.
 pub fn hold(path: &Path) {
-    if let Ok(mut m) = HELD.lock() {
-        m.entry(path.to_path_buf()).or_default();
-    }
+    held_worlds().entry(path.to_path_buf()).or_default();
 }
 
 /// Writes a held world to its file (a snapshot of the sandbox reads the files).
@@ -1274,18 +1280,15 @@ pub fn flush(path: &Path) -> io::Result<()> {
 /// Forgets the held copy: the next use loads the file again (after the sandbox's files were
 /// replaced by a restore).
 pub fn reload(path: &Path) {
-    if let Some(h) = held(path)
-        && let Ok(mut g) = h.lock()
-    {
-        *g = None;
+    if let Some(h) = held(path) {
+        // Even a copy a panic left half-changed is dropped here: the next use reads the file.
+        *h.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
 /// Stops holding the world of `path` without writing it (its sandbox is being removed).
 pub fn forget(path: &Path) {
-    if let Ok(mut m) = HELD.lock() {
-        m.remove(path);
-    }
+    held_worlds().remove(path);
 }
 
 /// Whether this process holds the world of `path` (see [`hold`]).
@@ -1294,7 +1297,7 @@ pub fn is_held(path: &Path) -> bool {
 }
 
 fn held(path: &Path) -> Option<Held> {
-    HELD.lock().ok()?.get(path).cloned()
+    held_worlds().get(path).cloned()
 }
 
 fn with_held<T>(h: &Held, path: &Path, f: impl FnOnce(&mut World) -> T) -> io::Result<T> {

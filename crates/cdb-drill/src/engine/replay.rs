@@ -270,10 +270,11 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
     }
     // A scratch sandbox, reused: the restore below replaces all of its state, and the sweep
     // asks this for hundreds of cases (no step runs in it).
-    let taken = SCRATCH.lock().ok().and_then(|mut pool| {
-        let at = pool.iter().position(|(exe, _)| *exe == cfg.mock_exe)?;
-        Some(pool.swap_remove(at))
-    });
+    let taken = {
+        let mut pool = scratch();
+        let at = pool.iter().position(|(exe, _)| *exe == cfg.mock_exe);
+        at.map(|at| pool.swap_remove(at))
+    };
     let (exe, mut sandbox) = match taken {
         Some(t) => t,
         None => {
@@ -283,18 +284,25 @@ pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bo
         }
     };
     let r = noop_in(&mut sandbox, sc, snap);
-    if let Ok(mut pool) = SCRATCH.lock() {
-        pool.push((exe, sandbox));
-    }
+    scratch().push((exe, sandbox));
     r
 }
 
 /// The scratch sandboxes of [`immediate_noop`], by drill executable.
 static SCRATCH: std::sync::Mutex<Vec<(PathBuf, Sandbox)>> = std::sync::Mutex::new(Vec::new());
 
+/// The pool of scratch sandboxes. A job that panicked while holding the lock left the list
+/// whole (pushes and removals cannot panic half-way), so a poisoned lock is used as it is:
+/// skipping it would leave its sandboxes on disk, a static is never dropped.
+fn scratch() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Sandbox)>> {
+    SCRATCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Removes the scratch sandboxes [`immediate_noop`] keeps (the sweep calls this when it ends).
 pub fn drop_scratch_sandboxes() {
-    let pool = SCRATCH.lock().map(|mut p| std::mem::take(&mut *p));
+    let pool = std::mem::take(&mut *scratch());
     drop(pool);
 }
 
