@@ -19,6 +19,7 @@ fn config(variant: Variant, only: &[&str]) -> Config {
 
 /// Runs the suite or applies the skip policy (a missing server: skip, or fail under `CI=true`).
 fn suite(cfg: &Config) -> Option<conformance::Report> {
+    let _one = crate::one_real_stack_at_a_time();
     match conformance::run(cfg) {
         Ok(r) => Some(r),
         Err(SuiteError::Lab(e)) => crate::lab::<conformance::Report>(Err(e)),
@@ -183,6 +184,7 @@ fn the_suite_leaves_no_server_and_no_dir_finished_or_killed() {
         let _ = crate::lab::<()>(cdb_lab::PgServer::start().map(drop));
         return;
     }
+    let _one = crate::one_real_stack_at_a_time();
     let tmp = open_tempdir();
     let out = suite_process(tmp.path()).output().unwrap();
     assert_eq!(

@@ -15,6 +15,7 @@ fn config() -> cdb_drill::Config {
 }
 
 fn lab_run(id: &str) -> Option<cdb_lab::lab::LabOutcome> {
+    let _one = crate::one_real_stack_at_a_time();
     let t = Instant::now();
     let out = match cdb_lab::lab::run(&config(), id) {
         Ok(o) => Some(o),

@@ -29,3 +29,15 @@ fn lab<T>(started: Result<T, cdb_lab::LabError>) -> Option<T> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     cdb_lab::skip_or_fail(started, ci)
 }
+
+/// Held by every test that runs a whole drill, rotation or suite on real servers with stand-in
+/// consumers (the slow tier). Their verify steps wait for consumers to reconnect or for refused
+/// logins within clamped windows (adapter.rs), and two of them side by side on two cores made
+/// those windows too short: `lab::leak_db…` and `rotate::rotate_cache…` failed together and
+/// passed alone. One at a time they do not compete for the cores; the servers were never shared.
+pub fn one_real_stack_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that panicked while holding it leaves nothing to repair: the guard guards no data.
+    ONE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

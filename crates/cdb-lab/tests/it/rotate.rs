@@ -73,6 +73,7 @@ fn engine_steps(root: &Path, class: &str, world: &str) -> Vec<(String, bool)> {
 }
 
 fn rotate_in_the_lab(class: &str, world: &str) {
+    let _one = crate::one_real_stack_at_a_time();
     let d = tempfile::tempdir().unwrap();
     let root = d.path().join("root");
     copy_dir(
