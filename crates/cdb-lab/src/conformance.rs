@@ -72,6 +72,9 @@ pub struct Config {
     pub variant: Variant,
     /// Only these step ids (all when empty).
     pub only: Vec<String>,
+    /// Only the starting states these scenarios give (all of the suite's when empty): each
+    /// scenario is a recorded drill, so a short run names few.
+    pub scenarios: Vec<String>,
     pub step_timeout: Duration,
 }
 
@@ -276,7 +279,10 @@ pub fn run(cfg: &Config) -> Result<Report, SuiteError> {
     };
     let mut covered: BTreeSet<String> = BTreeSet::new();
     let mut jobs: Vec<Job> = Vec::new();
-    for id in SCENARIOS {
+    for id in SCENARIOS
+        .iter()
+        .filter(|id| cfg.scenarios.is_empty() || cfg.scenarios.iter().any(|s| s == *id))
+    {
         let sc = crate::scenarios::load(&cfg.root, &hub, id).map_err(drill_err)?;
         let wanted: Vec<&cdb_docs::Step> =
             steps.iter().filter(|s| s.class == sc.class.value).collect();

@@ -80,6 +80,7 @@ fn conformance(args: &[String]) -> ExitCode {
         seed: 1,
         variant: cdb_lab::conformance::Variant::Faithful,
         only: only.to_vec(),
+        scenarios: Vec::new(),
         step_timeout: std::time::Duration::from_secs(60),
     };
     match cdb_lab::conformance::run(&cfg) {
