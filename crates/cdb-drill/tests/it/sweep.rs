@@ -87,7 +87,7 @@ fn sweep_json_is_one_object_per_case() {
     let (code, out, err) = crate::drill(&[
         "--sweep",
         "--class",
-        "monitoring",
+        "ci",
         "--format",
         "json",
         "--root",
@@ -138,7 +138,9 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
             "role-unchanged",
             "service-crash",
         ] {
-            pick.extend(cases.iter().filter(|k| k.fault.id == f).take(2));
+            // One case each: the mechanisms, not the points, are what differ (the slow tier's
+            // and the nightly workflow's whole-sweep comparisons take every point).
+            pick.extend(cases.iter().filter(|k| k.fault.id == f).take(1));
         }
         assert!(pick.len() >= 4, "{trigger}: {} cases", pick.len());
         let at: Vec<String> = pick.iter().map(|k| k.after.clone()).collect();
@@ -168,11 +170,25 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
 /// every case the result the sweep from scratch gives.
 #[test]
 fn the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch() {
+    // The smallest class in the fast tier; the slow tier adds monitoring, and the nightly
+    // workflow compares the whole sweep both ways.
+    shared_and_scratch_sweeps_agree(&["ci"]);
+}
+
+/// `the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch` on two classes.
+#[test]
+#[ignore = "slow tier: two classes' sweeps run twice (README, Tests)"]
+fn the_shared_sweep_classifies_every_case_of_two_classes_as_the_sweep_from_scratch() {
+    shared_and_scratch_sweeps_agree(&["ci", "monitoring"]);
+}
+
+/// Runs each class's cases shared and from scratch and compares their JSON, case by case.
+fn shared_and_scratch_sweeps_agree(classes: &[&str]) {
     let d = fixture();
     let hub = sweep::load_hub(d.path()).unwrap();
     let steps = sweep::hub_steps(&hub);
     let c = cfg(d.path());
-    for class in ["ci", "monitoring"] {
+    for &class in classes {
         let planned = sweep::plan(&steps, Some(class));
         let cases: Vec<&sweep::Case> = planned
             .iter()
@@ -212,7 +228,7 @@ fn an_armed_case_started_before_its_trip_step_has_the_journal_of_a_run_from_scra
                 .iter()
                 .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger)
                 .filter_map(|(k, _)| sweep::resume_step(&steps, k).map(|r| (k, r)))
-                .take(4)
+                .take(2)
                 .collect();
             let mut at: Vec<String> = cases.iter().map(|(_, r)| r.clone()).collect();
             at.extend(cases.iter().map(|(k, _)| k.after.clone()));
