@@ -328,7 +328,12 @@ fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Wri
     if o.list {
         for id in &known {
             let line = match cdb_model::scenario::load(&o.root, id) {
-                Ok(s) => format!("{id}\t{}\t{}\t{}", s.class.value, s.trigger.value, s.title),
+                Ok(s) => format!(
+                    "{id}\t{}\t{}\t{}",
+                    s.class.value,
+                    s.trigger.value.as_str(),
+                    s.title
+                ),
                 Err(e) => format!("{id}\t(invalid: {e})"),
             };
             let _ = writeln!(out, "{}", cdb_secrets::for_human(&line));

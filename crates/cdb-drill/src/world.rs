@@ -206,7 +206,8 @@ pub struct Github {
 /// A fault armed in the world (the engine arms it after its `after` step).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Armed {
-    pub kind: String,
+    /// Written as its text form, as the world file held it when it was a string.
+    pub kind: FaultKind,
     pub service: Option<String>,
     pub secret: Option<String>,
     /// How many more times it takes effect; 0 means every time.
@@ -217,7 +218,7 @@ pub struct Armed {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Trip {
     pub step: Option<String>,
-    pub kind: String,
+    pub kind: FaultKind,
     pub service: Option<String>,
 }
 
@@ -590,7 +591,6 @@ impl World {
     }
 
     pub fn armed(&self, kind: FaultKind, service: Option<&str>) -> bool {
-        let kind = kind.as_str();
         self.armed
             .iter()
             .any(|a| a.kind == kind && (service.is_none() || a.service.as_deref() == service))
@@ -598,11 +598,10 @@ impl World {
 
     /// Whether an armed fault takes effect now; consumes one use of it and logs the trip.
     pub fn trip(&mut self, kind: FaultKind, service: Option<&str>) -> bool {
-        let kind = kind.as_str();
         if let Some(p) = &mut self.probes {
             p.push(Trip {
                 step: self.current_step.clone(),
-                kind: kind.to_owned(),
+                kind,
                 service: service.map(str::to_owned),
             });
         }
@@ -622,7 +621,7 @@ impl World {
         }
         self.trips.push(Trip {
             step: self.current_step.clone(),
-            kind: kind.to_owned(),
+            kind,
             service: service.map(str::to_owned),
         });
         true
@@ -630,10 +629,9 @@ impl World {
 
     /// Logs a fault that takes effect at once (the engine applied it).
     pub fn trip_now(&mut self, kind: FaultKind, target: Option<&str>) {
-        let kind = kind.as_str();
         self.trips.push(Trip {
             step: self.current_step.clone(),
-            kind: kind.to_owned(),
+            kind,
             service: target.map(str::to_owned),
         });
     }

@@ -2,52 +2,90 @@
 //! validation against the hub (class, step ids, services, fault kinds).
 
 use crate::faults::{FaultKind, Target};
+use crate::outcome::DrillOutcome;
+use cdb_docs::Trigger;
 use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// A whole scenario file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A whole scenario file, its trigger, fault kinds and expected outcome parsed once (by
+/// [`parse`]) into their enums, each with the place in the file it came from.
+#[derive(Debug)]
 pub struct Scenario {
     pub title: String,
     pub class: Spanned<String>,
-    /// `leak` or `routine`.
-    pub trigger: Spanned<String>,
+    /// `leak` or `routine` (never [`Trigger::Any`]).
+    pub trigger: Spanned<Trigger>,
     pub briefing: String,
     /// What the person on call is told in `--shell` (what leaked, where, when): unlike
     /// `briefing`, it never names the fault. Default: built from `trigger` and `leaked`.
-    #[serde(default)]
     pub situation: Option<String>,
     /// Secret files whose values at the start of the drill leaked.
-    #[serde(default)]
     pub leaked: Vec<Spanned<String>>,
-    #[serde(default)]
     pub faults: Vec<Fault>,
     /// Compose overlays the stack starts with, after each project's file (`[tls.yml]`);
     /// default: `tls.yml` for the `tls` class, none for the others (overlays.rs).
-    #[serde(default)]
     pub overlays: Option<Vec<Spanned<String>>>,
     pub expect: Expect,
-    #[serde(skip)]
     pub id: String,
-    #[serde(skip)]
     pub path: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct Fault {
+    /// A kind scenarios may name ([`FaultKind::in_scenarios`]).
+    pub kind: Spanned<FaultKind>,
+    /// A step id, or `start`.
+    pub after: Spanned<String>,
+    pub target: Option<Spanned<String>>,
+    /// How many times it takes effect; 0 means every time (default 1).
+    pub times: u32,
+    pub note: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Expect {
+    /// `recovered` or `escalated` ([`DrillOutcome::expectable`]).
+    pub outcome: Spanned<DrillOutcome>,
+    /// Step ids any one of which must be the first to fail after the inject.
+    pub detected_by: Vec<Spanned<String>>,
+    /// Recovery-time budget; default: the class's `rto` in the matrix.
+    pub budget: Option<Spanned<String>>,
+    pub safe_state: SafeState,
+}
+
+/// The file's shape as YAML gives it, with text where [`Scenario`] has enums: serde reads
+/// this, and [`parse`] turns its text into the enums with the same file:line:col errors the
+/// schema has always given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    title: String,
+    class: Spanned<String>,
+    trigger: Spanned<String>,
+    briefing: String,
+    #[serde(default)]
+    situation: Option<String>,
+    #[serde(default)]
+    leaked: Vec<Spanned<String>>,
+    #[serde(default)]
+    faults: Vec<RawFault>,
+    #[serde(default)]
+    overlays: Option<Vec<Spanned<String>>>,
+    expect: RawExpect,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Fault {
-    pub kind: Spanned<String>,
-    /// A step id, or `start`.
-    pub after: Spanned<String>,
+struct RawFault {
+    kind: Spanned<String>,
+    after: Spanned<String>,
     #[serde(default)]
-    pub target: Option<Spanned<String>>,
-    /// How many times it takes effect; 0 means every time (default 1).
+    target: Option<Spanned<String>>,
     #[serde(default = "one")]
-    pub times: u32,
+    times: u32,
     #[serde(default)]
-    pub note: Option<String>,
+    note: Option<String>,
 }
 
 fn one() -> u32 {
@@ -56,17 +94,14 @@ fn one() -> u32 {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Expect {
-    /// `recovered` or `escalated`.
-    pub outcome: Spanned<String>,
-    /// Step ids any one of which must be the first to fail after the inject.
+struct RawExpect {
+    outcome: Spanned<String>,
     #[serde(default)]
-    pub detected_by: Vec<Spanned<String>>,
-    /// Recovery-time budget; default: the class's `rto` in the matrix.
+    detected_by: Vec<Spanned<String>>,
     #[serde(default)]
-    pub budget: Option<Spanned<String>>,
+    budget: Option<Spanned<String>>,
     #[serde(default)]
-    pub safe_state: SafeState,
+    safe_state: SafeState,
 }
 
 /// The state an escalated drill must leave the stack in.
@@ -167,13 +202,93 @@ pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// Parses scenario text; `rel` names the file in errors.
+///
+/// The trigger, the fault kinds and the expected outcome are parsed here, once, in that order;
+/// the checks against the hub wait for [`Scenario::validate`]. Their messages are the ones the
+/// schema gave when `validate` parsed them, at the same line and column.
 pub fn parse(text: &str, rel: &str) -> Result<Scenario, ScenarioError> {
-    cdb_docs::yaml::from_str::<Scenario>(text).map_err(|e| ScenarioError {
+    let raw = cdb_docs::yaml::from_str::<RawScenario>(text).map_err(|e| ScenarioError {
         path: rel.to_owned(),
         line: e.line,
         column: e.column,
         message: e.message,
+    })?;
+    let trigger = match raw.trigger.value.parse::<Trigger>() {
+        Ok(t @ (Trigger::Leak | Trigger::Routine)) => t,
+        _ => {
+            return Err(at(
+                rel,
+                &raw.trigger,
+                format!(
+                    "trigger must be `leak` or `routine`, not `{}`",
+                    raw.trigger.value
+                ),
+            ));
+        }
+    };
+    let mut faults = Vec::with_capacity(raw.faults.len());
+    for f in raw.faults {
+        // The kinds and what their targets name are `FaultKind`'s facts.
+        let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
+            let known: Vec<&str> = FaultKind::ALL
+                .into_iter()
+                .filter(|k| k.in_scenarios())
+                .map(FaultKind::as_str)
+                .collect();
+            return Err(at(
+                rel,
+                &f.kind,
+                format!(
+                    "unknown fault kind `{}` (known: {})",
+                    f.kind.value,
+                    known.join(", ")
+                ),
+            ));
+        };
+        faults.push(Fault {
+            kind: respan(&f.kind, kind),
+            after: f.after,
+            target: f.target,
+            times: f.times,
+            note: f.note,
+        });
+    }
+    let outcome = match raw.expect.outcome.value.parse::<DrillOutcome>() {
+        Ok(o) if o.expectable() => o,
+        _ => {
+            return Err(at(
+                rel,
+                &raw.expect.outcome,
+                format!(
+                    "outcome must be `recovered` or `escalated`, not `{}`",
+                    raw.expect.outcome.value
+                ),
+            ));
+        }
+    };
+    Ok(Scenario {
+        title: raw.title,
+        class: raw.class,
+        trigger: respan(&raw.trigger, trigger),
+        briefing: raw.briefing,
+        situation: raw.situation,
+        leaked: raw.leaked,
+        faults,
+        overlays: raw.overlays,
+        expect: Expect {
+            outcome: respan(&raw.expect.outcome, outcome),
+            detected_by: raw.expect.detected_by,
+            budget: raw.expect.budget,
+            safe_state: raw.expect.safe_state,
+        },
+        id: String::new(),
+        path: PathBuf::new(),
     })
+}
+
+/// `value`, at the place in the file the text it was parsed from came from.
+fn respan<T, U>(text: &Spanned<T>, value: U) -> Spanned<U> {
+    Spanned::new(value, text.referenced, text.defined)
 }
 
 impl Scenario {
@@ -190,7 +305,7 @@ impl Scenario {
     }
 
     pub fn is_leak(&self) -> bool {
-        self.trigger.value == "leak"
+        self.trigger.value == Trigger::Leak
     }
 
     /// Checks the scenario against the hub: the class exists, step ids are the class's, kinds are known.
@@ -215,16 +330,6 @@ impl Scenario {
                     "unknown class `{}` (matrix classes: {})",
                     self.class.value,
                     known.join(", ")
-                ),
-            ));
-        }
-        if !matches!(self.trigger.value.as_str(), "leak" | "routine") {
-            return Err(at(
-                &p,
-                &self.trigger,
-                format!(
-                    "trigger must be `leak` or `routine`, not `{}`",
-                    self.trigger.value
                 ),
             ));
         }
@@ -253,23 +358,7 @@ impl Scenario {
         let prefix = format!("{}-", self.class.value);
         let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
         for f in &self.faults {
-            // The kinds and what their targets name are `FaultKind`'s facts.
-            let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
-                let known: Vec<&str> = FaultKind::ALL
-                    .into_iter()
-                    .filter(|k| k.in_scenarios())
-                    .map(FaultKind::as_str)
-                    .collect();
-                return Err(at(
-                    &p,
-                    &f.kind,
-                    format!(
-                        "unknown fault kind `{}` (known: {})",
-                        f.kind.value,
-                        known.join(", ")
-                    ),
-                ));
-            };
+            let kind = f.kind.value;
             if f.after.value != "start" && !step_ok(&f.after.value) {
                 return Err(at(
                     &p,
@@ -285,7 +374,7 @@ impl Scenario {
                     return Err(at(
                         &p,
                         &f.kind,
-                        format!("fault `{}` needs a `target`", f.kind.value),
+                        format!("fault `{kind}` needs a `target`"),
                     ));
                 }
                 Some(t)
@@ -308,19 +397,6 @@ impl Scenario {
                     ),
                 ));
             }
-        }
-        if !matches!(
-            self.expect.outcome.value.as_str(),
-            "recovered" | "escalated"
-        ) {
-            return Err(at(
-                &p,
-                &self.expect.outcome,
-                format!(
-                    "outcome must be `recovered` or `escalated`, not `{}`",
-                    self.expect.outcome.value
-                ),
-            ));
         }
         if let Some(b) = &self.expect.budget
             && b.value.parse::<cdb_docs::Duration>().is_err()
@@ -355,6 +431,55 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "drills/x.yaml:5:3: unknown service `cdb_nope`"
+        );
+    }
+
+    fn scenario(trigger: &str, kind: &str, outcome: &str) -> Result<Scenario, ScenarioError> {
+        parse(
+            &format!(
+                "title: t\nclass: database\ntrigger: {trigger}\nbriefing: b\nfaults:\n  - kind: {kind}\n    after: start\n    target: cdb_risk\nexpect:\n  outcome: {outcome}\n"
+            ),
+            "drills/x.yaml",
+        )
+    }
+
+    /// The trigger, the kinds and the outcome come out of `parse` as enums, each still at the
+    /// place in the file its text was.
+    #[test]
+    fn parse_types_the_trigger_kinds_and_outcome() {
+        let sc = scenario("leak", "service-crash", "escalated").expect("valid");
+        assert_eq!(sc.trigger.value, Trigger::Leak);
+        assert!(sc.is_leak());
+        assert_eq!(sc.faults[0].kind.value, FaultKind::ServiceCrash);
+        assert_eq!(sc.expect.outcome.value, DrillOutcome::Escalated);
+        assert_eq!(cdb_docs::yaml::pos(&sc.trigger), (3, 10));
+        assert_eq!(cdb_docs::yaml::pos(&sc.faults[0].kind), (6, 11));
+        assert_eq!(cdb_docs::yaml::pos(&sc.expect.outcome), (10, 12));
+        let sc = scenario("routine", "recreate-ignored", "recovered").expect("valid");
+        assert_eq!(sc.trigger.value, Trigger::Routine);
+        assert_eq!(sc.faults[0].kind.value, FaultKind::RecreateIgnored);
+        assert_eq!(sc.expect.outcome.value, DrillOutcome::Recovered);
+    }
+
+    /// What a drill cannot run or expect is refused by `parse` with the words, file, line and
+    /// column the schema has always used (`validate` gave them before the fields were typed).
+    #[test]
+    fn parse_refuses_unknown_text_with_file_line_and_column() {
+        let e = scenario("any", "service-crash", "recovered").expect_err("not a drill trigger");
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:3:10: trigger must be `leak` or `routine`, not `any`"
+        );
+        let e = scenario("routine", "service-crash", "not-recovered").expect_err("not expectable");
+        assert_eq!(
+            e.to_string(),
+            "drills/x.yaml:10:12: outcome must be `recovered` or `escalated`, not `not-recovered`"
+        );
+        let e = scenario("routine", "service-crsh", "recovered").expect_err("unknown kind");
+        assert!(
+            e.to_string()
+                .starts_with("drills/x.yaml:6:11: unknown fault kind `service-crsh` (known: recreate-ignored, "),
+            "{e}"
         );
     }
 

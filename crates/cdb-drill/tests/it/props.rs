@@ -41,7 +41,7 @@ proptest! {
         let root = crate::workspace();
         let hub = cdb_drill::sweep::load_hub(&root).unwrap();
         let steps = cdb_drill::sweep::hub_steps(&hub);
-        let points: Vec<String> = cdb_drill::sweep::class_steps(&steps, class, "routine")
+        let points: Vec<String> = cdb_drill::sweep::class_steps(&steps, class, cdb_docs::Trigger::Routine)
             .iter()
             .filter(|s| s.phase == cdb_docs::Phase::Rotate)
             .map(|s| s.id.clone())
