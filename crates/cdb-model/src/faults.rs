@@ -868,9 +868,15 @@ mod tests {
             assert_eq!(serde_json::from_str::<FaultKind>(&v).ok(), Some(k));
             assert_eq!(k.as_str().parse::<FaultKind>(), Ok(k));
         }
-        assert_eq!(format!("[{:<14}]", FaultKind::CrashLoop), "[crash-loop    ]");
+        assert_eq!(
+            format!("[{:<14}]", FaultKind::CrashLoop),
+            "[crash-loop    ]"
+        );
         let e = serde_json::from_str::<FaultKind>("\"service-crsh\"").expect_err("unknown");
-        assert!(e.to_string().contains("unknown fault kind `service-crsh`"), "{e}");
+        assert!(
+            e.to_string().contains("unknown fault kind `service-crsh`"),
+            "{e}"
+        );
     }
 
     /// The catalogue's mechanism and the kind's fact agree: a catalogue entry applied at once

@@ -371,11 +371,7 @@ impl Scenario {
             }
             match &f.target {
                 None if kind.needs_target() => {
-                    return Err(at(
-                        &p,
-                        &f.kind,
-                        format!("fault `{kind}` needs a `target`"),
-                    ));
+                    return Err(at(&p, &f.kind, format!("fault `{kind}` needs a `target`")));
                 }
                 Some(t)
                     if kind.target() == Target::Service
@@ -477,8 +473,9 @@ mod tests {
         );
         let e = scenario("routine", "service-crsh", "recovered").expect_err("unknown kind");
         assert!(
-            e.to_string()
-                .starts_with("drills/x.yaml:6:11: unknown fault kind `service-crsh` (known: recreate-ignored, "),
+            e.to_string().starts_with(
+                "drills/x.yaml:6:11: unknown fault kind `service-crsh` (known: recreate-ignored, "
+            ),
             "{e}"
         );
     }

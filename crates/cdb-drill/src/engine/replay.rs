@@ -260,10 +260,10 @@ pub fn run_from_armed(
 /// [`drop_scratch_sandboxes`].
 pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bool, DrillError> {
     if sc.faults.is_empty()
-        || sc.faults.iter().any(|f| {
-            f.after.value != snap.after()
-                || !f.kind.value.is_immediate()
-        })
+        || sc
+            .faults
+            .iter()
+            .any(|f| f.after.value != snap.after() || !f.kind.value.is_immediate())
     {
         return Ok(false);
     }

@@ -1,8 +1,8 @@
 //! The sweep, the coverage function and the mutation check on the real hub and broken copies.
 
 use crate::{RUNBOOK, fixture, mock_exe, remove_steps};
-use cdb_drill::engine::Config;
 use cdb_docs::Trigger;
+use cdb_drill::engine::Config;
 use cdb_drill::sweep::{self, Outcome, Plan};
 use std::time::Duration;
 
@@ -141,7 +141,12 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
         ] {
             pick.extend(cases.iter().filter(|k| k.fault.id == f).take(2));
         }
-        assert!(pick.len() >= 4, "{}: {} cases", trigger.as_str(), pick.len());
+        assert!(
+            pick.len() >= 4,
+            "{}: {} cases",
+            trigger.as_str(),
+            pick.len()
+        );
         let at: Vec<String> = pick.iter().map(|k| k.after.clone()).collect();
         let (_, rec) = sweep::record_baseline(&c, &hub, "database", trigger, &at).unwrap();
         for k in pick {
