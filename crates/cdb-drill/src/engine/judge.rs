@@ -4,7 +4,7 @@
 use super::DrillError;
 use super::run::Run;
 use crate::journal::{DrillOutcome, Event, Invariant, Journal, Mark, Verdict, clock};
-use crate::world::{World, all_services};
+use crate::world::{ViolationKind, World, all_services};
 use cdb_docs::Phase;
 use cdb_model::scenario::Scenario;
 
@@ -348,7 +348,7 @@ pub(crate) fn invariants(
     let argv: Vec<String> = world
         .violations
         .iter()
-        .filter(|v| v.kind == "secret-in-argv")
+        .filter(|v| v.kind == ViolationKind::SecretInArgv)
         .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
         .collect();
     inv.push(Invariant {
@@ -363,7 +363,7 @@ pub(crate) fn invariants(
     let forbidden: Vec<String> = world
         .violations
         .iter()
-        .filter(|v| v.kind != "secret-in-argv")
+        .filter(|v| v.kind != ViolationKind::SecretInArgv)
         .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
         .collect();
     inv.push(Invariant {
