@@ -328,12 +328,8 @@ fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Wri
     if o.list {
         for id in &known {
             let line = match cdb_model::scenario::load(&o.root, id) {
-                Ok(s) => format!(
-                    "{id}\t{}\t{}\t{}",
-                    s.class.value,
-                    s.trigger.value.as_str(),
-                    s.title
-                ),
+                // The file's text as written: a listing shows invalid scenarios too.
+                Ok(s) => format!("{id}\t{}\t{}\t{}", s.class.value, s.trigger.value, s.title),
                 Err(e) => format!("{id}\t(invalid: {e})"),
             };
             let _ = writeln!(out, "{}", cdb_secrets::for_human(&line));

@@ -64,9 +64,7 @@ impl WorldExecutor {
         if id == "baseline" {
             return crate::sweep::baseline_scenario(hub, class, trigger_of(leak));
         }
-        let sc = scenario::load(&cfg.root, id)?;
-        sc.validate(hub)?;
-        Ok(sc)
+        Ok(scenario::load(&cfg.root, id)?.validate(hub)?)
     }
 
     /// The sandbox and world of `sc`, as the drill starts it.

@@ -262,8 +262,9 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
             o.root.display()
         ))
     })?;
-    let mut sc = scenario::load(&o.root, &o.scenario).map_err(DrillError::from)?;
-    sc.validate(&hub).map_err(DrillError::from)?;
+    let mut sc = scenario::load(&o.root, &o.scenario)
+        .and_then(|d| d.validate(&hub))
+        .map_err(DrillError::from)?;
     sc.id = o.scenario.clone();
     let budget = engine::budget_secs(&hub, &sc)?;
     let script = match &o.script {

@@ -1,5 +1,10 @@
 //! Drill scenarios (`drills/<id>.yaml`): typed schema, parsing with file:line:col errors, and
 //! validation against the hub (class, step ids, services, fault kinds).
+//!
+//! A file is read into a [`Draft`] (its text as YAML gives it); [`Draft::validate`] checks it
+//! against the hub and parses the trigger, the fault kinds and the expected outcome into their
+//! enums on the way, in the order the schema has always checked them, so a file with several
+//! mistakes is told the same first one. What runs is a [`Scenario`], typed.
 
 use crate::faults::{FaultKind, Target};
 use crate::outcome::DrillOutcome;
@@ -8,8 +13,9 @@ use cdb_docs::yaml::Spanned;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// A whole scenario file, its trigger, fault kinds and expected outcome parsed once (by
-/// [`parse`]) into their enums, each with the place in the file it came from.
+/// A whole scenario, checked: its trigger, fault kinds and expected outcome parsed once (by
+/// [`Draft::validate`] or [`Draft::typed`]) into their enums, each with the place in the file
+/// its text came from.
 #[derive(Debug)]
 pub struct Scenario {
     pub title: String,
@@ -54,38 +60,41 @@ pub struct Expect {
     pub safe_state: SafeState,
 }
 
-/// The file's shape as YAML gives it, with text where [`Scenario`] has enums: serde reads
-/// this, and [`parse`] turns its text into the enums with the same file:line:col errors the
-/// schema has always given.
+/// A scenario file as YAML gives it, with text where [`Scenario`] has enums: what `--list` and
+/// the static coverage read, and what [`Draft::validate`] turns into a [`Scenario`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
-    title: String,
-    class: Spanned<String>,
-    trigger: Spanned<String>,
-    briefing: String,
+pub struct Draft {
+    pub title: String,
+    pub class: Spanned<String>,
+    pub trigger: Spanned<String>,
+    pub briefing: String,
     #[serde(default)]
-    situation: Option<String>,
+    pub situation: Option<String>,
     #[serde(default)]
-    leaked: Vec<Spanned<String>>,
+    pub leaked: Vec<Spanned<String>>,
     #[serde(default)]
-    faults: Vec<RawFault>,
+    pub faults: Vec<DraftFault>,
     #[serde(default)]
-    overlays: Option<Vec<Spanned<String>>>,
-    expect: RawExpect,
+    pub overlays: Option<Vec<Spanned<String>>>,
+    pub expect: DraftExpect,
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFault {
-    kind: Spanned<String>,
-    after: Spanned<String>,
+pub struct DraftFault {
+    pub kind: Spanned<String>,
+    pub after: Spanned<String>,
     #[serde(default)]
-    target: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
     #[serde(default = "one")]
-    times: u32,
+    pub times: u32,
     #[serde(default)]
-    note: Option<String>,
+    pub note: Option<String>,
 }
 
 fn one() -> u32 {
@@ -94,14 +103,14 @@ fn one() -> u32 {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawExpect {
-    outcome: Spanned<String>,
+pub struct DraftExpect {
+    pub outcome: Spanned<String>,
     #[serde(default)]
-    detected_by: Vec<Spanned<String>>,
+    pub detected_by: Vec<Spanned<String>>,
     #[serde(default)]
-    budget: Option<Spanned<String>>,
+    pub budget: Option<Spanned<String>>,
     #[serde(default)]
-    safe_state: SafeState,
+    pub safe_state: SafeState,
 }
 
 /// The state an escalated drill must leave the stack in.
@@ -162,8 +171,8 @@ pub fn list(root: &Path) -> Vec<String> {
     try_list(root).unwrap_or_default()
 }
 
-/// Reads and parses `root/drills/<id>.yaml` (no hub validation yet).
-pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
+/// Reads and parses `root/drills/<id>.yaml` (no hub validation yet: [`Draft::validate`]).
+pub fn load(root: &Path, id: &str) -> Result<Draft, ScenarioError> {
     let rel = format!("drills/{id}.yaml");
     let err = |message: String| ScenarioError {
         path: rel.clone(),
@@ -201,88 +210,13 @@ pub fn load(root: &Path, id: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// Parses scenario text; `rel` names the file in errors.
-///
-/// The trigger, the fault kinds and the expected outcome are parsed here, once, in that order;
-/// the checks against the hub wait for [`Scenario::validate`]. Their messages are the ones the
-/// schema gave when `validate` parsed them, at the same line and column.
-pub fn parse(text: &str, rel: &str) -> Result<Scenario, ScenarioError> {
-    let raw = cdb_docs::yaml::from_str::<RawScenario>(text).map_err(|e| ScenarioError {
+/// Parses scenario text; `rel` names the file in errors (no hub validation yet).
+pub fn parse(text: &str, rel: &str) -> Result<Draft, ScenarioError> {
+    cdb_docs::yaml::from_str::<Draft>(text).map_err(|e| ScenarioError {
         path: rel.to_owned(),
         line: e.line,
         column: e.column,
         message: e.message,
-    })?;
-    let trigger = match raw.trigger.value.parse::<Trigger>() {
-        Ok(t @ (Trigger::Leak | Trigger::Routine)) => t,
-        _ => {
-            return Err(at(
-                rel,
-                &raw.trigger,
-                format!(
-                    "trigger must be `leak` or `routine`, not `{}`",
-                    raw.trigger.value
-                ),
-            ));
-        }
-    };
-    let mut faults = Vec::with_capacity(raw.faults.len());
-    for f in raw.faults {
-        // The kinds and what their targets name are `FaultKind`'s facts.
-        let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
-            let known: Vec<&str> = FaultKind::ALL
-                .into_iter()
-                .filter(|k| k.in_scenarios())
-                .map(FaultKind::as_str)
-                .collect();
-            return Err(at(
-                rel,
-                &f.kind,
-                format!(
-                    "unknown fault kind `{}` (known: {})",
-                    f.kind.value,
-                    known.join(", ")
-                ),
-            ));
-        };
-        faults.push(Fault {
-            kind: respan(&f.kind, kind),
-            after: f.after,
-            target: f.target,
-            times: f.times,
-            note: f.note,
-        });
-    }
-    let outcome = match raw.expect.outcome.value.parse::<DrillOutcome>() {
-        Ok(o) if o.expectable() => o,
-        _ => {
-            return Err(at(
-                rel,
-                &raw.expect.outcome,
-                format!(
-                    "outcome must be `recovered` or `escalated`, not `{}`",
-                    raw.expect.outcome.value
-                ),
-            ));
-        }
-    };
-    Ok(Scenario {
-        title: raw.title,
-        class: raw.class,
-        trigger: respan(&raw.trigger, trigger),
-        briefing: raw.briefing,
-        situation: raw.situation,
-        leaked: raw.leaked,
-        faults,
-        overlays: raw.overlays,
-        expect: Expect {
-            outcome: respan(&raw.expect.outcome, outcome),
-            detected_by: raw.expect.detected_by,
-            budget: raw.expect.budget,
-            safe_state: raw.expect.safe_state,
-        },
-        id: String::new(),
-        path: PathBuf::new(),
     })
 }
 
@@ -291,25 +225,16 @@ fn respan<T, U>(text: &Spanned<T>, value: U) -> Spanned<U> {
     Spanned::new(value, text.referenced, text.defined)
 }
 
-impl Scenario {
-    /// The overlays the drill's stack starts with (overlays.rs).
-    pub fn start_overlays(&self) -> Vec<String> {
-        match &self.overlays {
-            Some(v) => v.iter().map(|o| o.value.clone()).collect(),
-            None => crate::overlays::default_overlays(&self.class.value),
-        }
-    }
-
+impl Draft {
     pub fn rel_path(&self) -> String {
         format!("drills/{}.yaml", self.id)
     }
 
-    pub fn is_leak(&self) -> bool {
-        self.trigger.value == Trigger::Leak
-    }
-
-    /// Checks the scenario against the hub: the class exists, step ids are the class's, kinds are known.
-    pub fn validate(&self, hub: &cdb_docs::Hub) -> Result<(), ScenarioError> {
+    /// Checks the scenario against the hub (the class exists, step ids are the class's, kinds
+    /// are known, services exist) and returns it typed. The checks run in the schema's order,
+    /// the text of the trigger, kinds and outcome parsed where each is checked: the first
+    /// mistake of a file is reported, as `file:line:col: message`.
+    pub fn validate(self, hub: &cdb_docs::Hub) -> Result<Scenario, ScenarioError> {
         let p = self.rel_path();
         let Some(matrix) = hub.matrix() else {
             return Err(ScenarioError {
@@ -333,82 +258,189 @@ impl Scenario {
                 ),
             ));
         }
-        for o in self.overlays.iter().flatten() {
-            if !crate::overlays::OVERLAY_FILES.contains(&o.value.as_str()) {
+        self.build(true)
+    }
+
+    /// The scenario typed without the hub's checks: its trigger, kinds and outcome parsed, and
+    /// nothing else checked (for a tool or test that runs a scenario it built itself; the
+    /// engine still refuses a budget that does not parse).
+    pub fn typed(self) -> Result<Scenario, ScenarioError> {
+        self.build(false)
+    }
+
+    /// Parses the trigger, the kinds and the outcome, and with `check` runs the schema's other
+    /// checks that need no hub between them, in the order `validate` has always run them.
+    fn build(self, check: bool) -> Result<Scenario, ScenarioError> {
+        let p = self.rel_path();
+        let trigger = match self.trigger.value.parse::<Trigger>() {
+            Ok(t @ (Trigger::Leak | Trigger::Routine)) => t,
+            _ => {
                 return Err(at(
                     &p,
-                    o,
+                    &self.trigger,
                     format!(
-                        "unknown overlay `{}` (the drill's Compose folder has: {})",
-                        o.value,
-                        crate::overlays::OVERLAY_FILES.join(", ")
+                        "trigger must be `leak` or `routine`, not `{}`",
+                        self.trigger.value
                     ),
                 ));
             }
-        }
-        if self.is_leak() && self.leaked.is_empty() {
-            return Err(at(
-                &p,
-                &self.trigger,
-                "a leak scenario names the leaked secret files in `leaked:`".into(),
-            ));
+        };
+        if check {
+            for o in self.overlays.iter().flatten() {
+                if !crate::overlays::OVERLAY_FILES.contains(&o.value.as_str()) {
+                    return Err(at(
+                        &p,
+                        o,
+                        format!(
+                            "unknown overlay `{}` (the drill's Compose folder has: {})",
+                            o.value,
+                            crate::overlays::OVERLAY_FILES.join(", ")
+                        ),
+                    ));
+                }
+            }
+            if trigger == Trigger::Leak && self.leaked.is_empty() {
+                return Err(at(
+                    &p,
+                    &self.trigger,
+                    "a leak scenario names the leaked secret files in `leaked:`".into(),
+                ));
+            }
         }
         // A step id must look like one of the class's (`<class>-…`); whether it still exists in
         // the hub is judged by the drill (a runbook that lost a step fails the drill, exit 1).
         let prefix = format!("{}-", self.class.value);
         let step_ok = |id: &str| id.starts_with(&prefix) && id.len() > prefix.len();
-        for f in &self.faults {
-            let kind = f.kind.value;
-            if f.after.value != "start" && !step_ok(&f.after.value) {
+        let mut faults = Vec::with_capacity(self.faults.len());
+        for f in self.faults {
+            // The kinds and what their targets name are `FaultKind`'s facts.
+            let Some(kind) = FaultKind::parse(&f.kind.value).filter(|k| k.in_scenarios()) else {
+                let known: Vec<&str> = FaultKind::ALL
+                    .into_iter()
+                    .filter(|k| k.in_scenarios())
+                    .map(FaultKind::as_str)
+                    .collect();
                 return Err(at(
                     &p,
-                    &f.after,
+                    &f.kind,
                     format!(
-                        "`after: {}` is not a step id of class `{}` (`{}-…`, or `start`)",
-                        f.after.value, self.class.value, self.class.value
+                        "unknown fault kind `{}` (known: {})",
+                        f.kind.value,
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if check {
+                if f.after.value != "start" && !step_ok(&f.after.value) {
+                    return Err(at(
+                        &p,
+                        &f.after,
+                        format!(
+                            "`after: {}` is not a step id of class `{}` (`{}-…`, or `start`)",
+                            f.after.value, self.class.value, self.class.value
+                        ),
+                    ));
+                }
+                match &f.target {
+                    None if kind.needs_target() => {
+                        return Err(at(&p, &f.kind, format!("fault `{kind}` needs a `target`")));
+                    }
+                    Some(t)
+                        if kind.target() == Target::Service
+                            && !crate::stack::all_services().any(|s| s == t.value) =>
+                    {
+                        return Err(at(&p, t, format!("unknown service `{}`", t.value)));
+                    }
+                    _ => {}
+                }
+            }
+            faults.push(Fault {
+                kind: respan(&f.kind, kind),
+                after: f.after,
+                target: f.target,
+                times: f.times,
+                note: f.note,
+            });
+        }
+        if check {
+            for d in &self.expect.detected_by {
+                if !step_ok(&d.value) {
+                    return Err(at(
+                        &p,
+                        d,
+                        format!(
+                            "`{}` is not a step id of class `{}` (`{}-…`)",
+                            d.value, self.class.value, self.class.value
+                        ),
+                    ));
+                }
+            }
+        }
+        let outcome = match self.expect.outcome.value.parse::<DrillOutcome>() {
+            Ok(o) if o.expectable() => o,
+            _ => {
+                return Err(at(
+                    &p,
+                    &self.expect.outcome,
+                    format!(
+                        "outcome must be `recovered` or `escalated`, not `{}`",
+                        self.expect.outcome.value
                     ),
                 ));
             }
-            match &f.target {
-                None if kind.needs_target() => {
-                    return Err(at(&p, &f.kind, format!("fault `{kind}` needs a `target`")));
-                }
-                Some(t)
-                    if kind.target() == Target::Service
-                        && !crate::stack::all_services().any(|s| s == t.value) =>
-                {
-                    return Err(at(&p, t, format!("unknown service `{}`", t.value)));
-                }
-                _ => {}
-            }
-        }
-        for d in &self.expect.detected_by {
-            if !step_ok(&d.value) {
+        };
+        if check {
+            if let Some(b) = &self.expect.budget
+                && b.value.parse::<cdb_docs::Duration>().is_err()
+            {
                 return Err(at(
                     &p,
-                    d,
-                    format!(
-                        "`{}` is not a step id of class `{}` (`{}-…`)",
-                        d.value, self.class.value, self.class.value
-                    ),
+                    b,
+                    format!("`{}` is not a duration (30m, 1h)", b.value),
                 ));
             }
-        }
-        if let Some(b) = &self.expect.budget
-            && b.value.parse::<cdb_docs::Duration>().is_err()
-        {
-            return Err(at(
-                &p,
-                b,
-                format!("`{}` is not a duration (30m, 1h)", b.value),
-            ));
-        }
-        for d in &self.expect.safe_state.degraded {
-            if !crate::stack::all_services().any(|s| s == d.value) {
-                return Err(at(&p, d, format!("unknown service `{}`", d.value)));
+            for d in &self.expect.safe_state.degraded {
+                if !crate::stack::all_services().any(|s| s == d.value) {
+                    return Err(at(&p, d, format!("unknown service `{}`", d.value)));
+                }
             }
         }
-        Ok(())
+        Ok(Scenario {
+            title: self.title,
+            trigger: respan(&self.trigger, trigger),
+            class: self.class,
+            briefing: self.briefing,
+            situation: self.situation,
+            leaked: self.leaked,
+            faults,
+            overlays: self.overlays,
+            expect: Expect {
+                outcome: respan(&self.expect.outcome, outcome),
+                detected_by: self.expect.detected_by,
+                budget: self.expect.budget,
+                safe_state: self.expect.safe_state,
+            },
+            id: self.id,
+            path: self.path,
+        })
+    }
+}
+
+impl Scenario {
+    /// The overlays the drill's stack starts with (overlays.rs).
+    pub fn start_overlays(&self) -> Vec<String> {
+        match &self.overlays {
+            Some(v) => v.iter().map(|o| o.value.clone()).collect(),
+            None => crate::overlays::default_overlays(&self.class.value),
+        }
+    }
+
+    pub fn rel_path(&self) -> String {
+        format!("drills/{}.yaml", self.id)
+    }
+
+    pub fn is_leak(&self) -> bool {
+        self.trigger.value == Trigger::Leak
     }
 }
 
@@ -431,16 +463,18 @@ mod tests {
     }
 
     fn scenario(trigger: &str, kind: &str, outcome: &str) -> Result<Scenario, ScenarioError> {
-        parse(
+        let mut d = parse(
             &format!(
                 "title: t\nclass: database\ntrigger: {trigger}\nbriefing: b\nfaults:\n  - kind: {kind}\n    after: start\n    target: cdb_risk\nexpect:\n  outcome: {outcome}\n"
             ),
             "drills/x.yaml",
-        )
+        )?;
+        d.id = "x".into();
+        d.typed()
     }
 
-    /// The trigger, the kinds and the outcome come out of `parse` as enums, each still at the
-    /// place in the file its text was.
+    /// The trigger, the kinds and the outcome come out typed as enums, each still at the place
+    /// in the file its text was.
     #[test]
     fn parse_types_the_trigger_kinds_and_outcome() {
         let sc = scenario("leak", "service-crash", "escalated").expect("valid");
@@ -457,8 +491,8 @@ mod tests {
         assert_eq!(sc.expect.outcome.value, DrillOutcome::Recovered);
     }
 
-    /// What a drill cannot run or expect is refused by `parse` with the words, file, line and
-    /// column the schema has always used (`validate` gave them before the fields were typed).
+    /// What a drill cannot run or expect is refused when it is typed, with the words, file, line
+    /// and column the schema has always used.
     #[test]
     fn parse_refuses_unknown_text_with_file_line_and_column() {
         let e = scenario("any", "service-crash", "recovered").expect_err("not a drill trigger");

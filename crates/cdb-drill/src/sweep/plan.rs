@@ -59,8 +59,7 @@ pub(super) fn scenario(
 ) -> Result<cdb_model::scenario::Scenario, DrillError> {
     let mut sc = cdb_model::scenario::parse(yaml, &format!("(sweep) {id}"))?;
     sc.id = id.to_owned();
-    sc.validate(hub)?;
-    Ok(sc)
+    Ok(sc.validate(hub)?)
 }
 /// The fault-free drill of a class and trigger (a sweep's baseline).
 pub(crate) fn baseline_scenario(

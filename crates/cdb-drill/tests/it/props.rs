@@ -48,7 +48,7 @@ proptest! {
             .collect();
         let mut sc = cdb_model::scenario::parse(&scenario(class, &faults, &points), "prop.yaml").unwrap();
         sc.id = "prop".into();
-        sc.validate(&hub).unwrap();
+        let sc = sc.validate(&hub).unwrap();
         let cfg = Config { root, seed, step_timeout: Duration::from_secs(10), mock_exe: mock_exe() };
         let a = engine::run_scenario(&cfg, &hub, &sc).unwrap();
         let b = engine::run_scenario(&cfg, &hub, &sc).unwrap();

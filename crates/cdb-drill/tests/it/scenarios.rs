@@ -66,31 +66,30 @@ fn an_unvalidated_scenario_fails_before_its_steps() {
         mock_exe: crate::mock_exe(),
     };
     let head = "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect:\n";
-    let mut sc = cdb_model::scenario::parse(
-        &format!("{head}  outcome: recovered\n  budget: soon\n"),
-        "drills/u.yaml",
-    )
-    .unwrap();
-    sc.id = "u".into();
-    let started = std::time::Instant::now();
-    let e = cdb_drill::engine::run_scenario(&cfg, &hub, &sc).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "drills/u.yaml:7:11: `soon` is not a duration (30m, 1h)"
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
-        "it ran steps"
-    );
-    // An outcome no drill can expect is refused where the file is parsed, with the same
-    // message and place: such a scenario never reaches the engine.
-    let e = cdb_model::scenario::parse(
-        &format!("{head}  outcome: not-recovered\n"),
-        "drills/u.yaml",
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "drills/u.yaml:6:12: outcome must be `recovered` or `escalated`, not `not-recovered`"
-    );
+    for (tail, want) in [
+        (
+            "  outcome: recovered\n  budget: soon\n",
+            "drills/u.yaml:7:11: `soon` is not a duration (30m, 1h)",
+        ),
+        (
+            "  outcome: not-recovered\n",
+            "drills/u.yaml:6:12: outcome must be `recovered` or `escalated`, not `not-recovered`",
+        ),
+    ] {
+        let mut sc = cdb_model::scenario::parse(&format!("{head}{tail}"), "drills/u.yaml").unwrap();
+        sc.id = "u".into();
+        let started = std::time::Instant::now();
+        // Typing refuses what no drill can expect; the engine, what it cannot run.
+        let e = match sc.typed() {
+            Ok(sc) => cdb_drill::engine::run_scenario(&cfg, &hub, &sc)
+                .unwrap_err()
+                .to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(e, want);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "it ran steps"
+        );
+    }
 }
