@@ -122,3 +122,52 @@ pub fn apply_now(w: &mut World, kind: FaultKind, target: Option<&str>) -> bool {
         | FaultKind::TlsShortLived => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(dir: &std::path::Path) -> World {
+        World::new(7, dir, &dir.join("secrets")).expect("a world")
+    }
+
+    /// `apply_now` acts only for the kinds `FaultKind`'s facts call immediate: an armed kind
+    /// changes nothing (no file, no container, no world state), whatever it names.
+    #[test]
+    fn armed_kinds_change_nothing_when_applied_now() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = world(d.path());
+        let before = serde_json::to_string(&w).expect("serialises");
+        for k in FaultKind::ALL.into_iter().filter(|k| !k.is_immediate()) {
+            for target in [None, Some("cdb_db_writer"), Some("POSTGRES_PASSWORD")] {
+                assert!(!apply_now(&mut w, k, target), "{k} acted at once");
+            }
+        }
+        let after = serde_json::to_string(&w).expect("serialises");
+        assert_eq!(before, after, "an armed kind changed the world");
+    }
+
+    /// `inject` applies an immediate kind at once (a trip, when it changed the world) and arms
+    /// any other kind, typed as it was given.
+    #[test]
+    fn inject_applies_immediate_kinds_and_arms_the_others() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let mut w = world(d.path());
+        assert!(w.running("cdb_db_writer"));
+        inject(&mut w, FaultKind::ServiceCrash, Some("cdb_db_writer"), 1);
+        assert!(!w.running("cdb_db_writer"));
+        assert_eq!(w.trips.len(), 1);
+        assert_eq!(w.trips[0].kind, FaultKind::ServiceCrash);
+        assert!(w.armed.is_empty());
+        // Crashing it again changes nothing: no second trip.
+        inject(&mut w, FaultKind::ServiceCrash, Some("cdb_db_writer"), 1);
+        assert_eq!(w.trips.len(), 1);
+        inject(&mut w, FaultKind::RecreateIgnored, Some("cdb_risk"), 2);
+        assert_eq!(w.armed.len(), 1);
+        assert_eq!(w.armed[0].kind, FaultKind::RecreateIgnored);
+        assert_eq!(w.armed[0].remaining, 2);
+        assert!(w.armed(FaultKind::RecreateIgnored, Some("cdb_risk")));
+        assert!(!w.armed(FaultKind::KeepsOldSecret, Some("cdb_risk")));
+        assert_eq!(w.trips.len(), 1, "arming is no trip");
+    }
+}
