@@ -139,7 +139,9 @@ impl<'h> Run<'h> {
             .iter()
             .collect();
         // The order the step started them in, not the order they took the log's lock (world.rs).
-        step_calls.sort_by_key(|c| c.pid);
+        let pids: Vec<u32> = step_calls.iter().map(|c| c.pid).collect();
+        let order = start_order(&pids, pid_max());
+        step_calls.sort_by_key(|c| order(c.pid));
         let calls: Vec<String> = step_calls
             .iter()
             .map(|c| clean(&format!("{} {}", c.tool, c.argv.join(" "))))
@@ -241,6 +243,38 @@ impl<'h> Run<'h> {
 }
 
 /// The line of a body an operator recognises: the first that calls a stack tool.
+/// The kernel's `pid_max`: process ids wrap after it (32,768 unless raised).
+fn pid_max() -> u32 {
+    static MAX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/pid_max")
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            // Linux's default, where the file cannot be read.
+            .unwrap_or(32_768)
+    })
+}
+
+/// A sort key that orders a step's calls by when they started, from their process ids. In the
+/// jail a step's ids count up from 1 in its own namespace. Unconfined, they are the host's,
+/// which wrap at `pid_max`: a step can straddle the wrap, and then a later call has the smaller
+/// id (the drill's journal changed between runs when it did). A step's calls start within far
+/// less than half a cycle of each other, so when their ids span more than half of it, the
+/// small ones are taken as after the wrap.
+fn start_order(pids: &[u32], pid_max: u32) -> impl Fn(u32) -> u64 + use<> {
+    let (lo, hi) = pids
+        .iter()
+        .fold((u32::MAX, 0), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+    let wrapped = hi >= lo && hi - lo > pid_max / 2;
+    move |p| {
+        if wrapped && p <= pid_max / 2 {
+            u64::from(p) + u64::from(pid_max)
+        } else {
+            u64::from(p)
+        }
+    }
+}
+
 fn headline(body: &str) -> String {
     const TOOLS: &[&str] = &[
         "docker ",
@@ -379,4 +413,29 @@ pub(super) fn run_with<'h>(
         rolled_back,
     )?;
     Ok((j, rec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_order;
+
+    fn ordered(pids: &[u32], pid_max: u32) -> Vec<u32> {
+        let key = start_order(pids, pid_max);
+        let mut v = pids.to_vec();
+        v.sort_by_key(|p| key(*p));
+        v
+    }
+
+    #[test]
+    fn calls_are_ordered_by_start_across_a_wrap_of_process_ids() {
+        // In a namespace, or on the host between wraps: by id.
+        assert_eq!(ordered(&[9, 4, 7], 32_768), [4, 7, 9]);
+        assert_eq!(ordered(&[20_001, 19_990], 32_768), [19_990, 20_001]);
+        // Across the wrap (ids restart above 300): the large ids came first.
+        assert_eq!(
+            ordered(&[305, 32_760, 301, 32_767], 32_768),
+            [32_760, 32_767, 301, 305]
+        );
+        assert_eq!(ordered(&[], 32_768), Vec::<u32>::new());
+    }
 }
