@@ -59,6 +59,14 @@ impl Stack {
         Stack::with_overlays(step_secs, &[])
     }
 
+    /// As a drill of `class` begins it: with the class's start overlays (the tls class
+    /// starts with `tls.yml`: `cdb_model::overlays::default_overlays`).
+    pub fn for_class(step_secs: u64, class: &str) -> Stack {
+        let overlays = cdb_drill::overlays::default_overlays(class);
+        let overlays: Vec<&str> = overlays.iter().map(String::as_str).collect();
+        Stack::with_overlays(step_secs, &overlays)
+    }
+
     /// As [`Stack::new`], started with the Compose overlays `overlays` (the tls class starts
     /// with `tls.yml`).
     pub fn with_overlays(step_secs: u64, overlays: &[&str]) -> Stack {
