@@ -302,6 +302,8 @@ fn without_the_rollback_overlay_images_are_the_project_builds() {
 /// container runs into `ROLLBACK_TAG` (before, they asked for `…:latest` and failed with no
 /// fault injected), see a consumer that lost `rollback.yml` by its image, and the rollback's
 /// recreate puts the pin back.
+///
+/// Through bash: it runs the shipped runbook on a pinned stack.
 #[test]
 fn the_runbook_keeps_and_restores_the_rollback_pin() {
     let d = crate::fixture();
@@ -360,6 +362,8 @@ fn the_runbook_keeps_and_restores_the_rollback_pin() {
 /// recreate step's image check and recovered by the rollback's recreate; on a runbook whose
 /// recreates do not carry `ROLLBACK_TAG` the sweep names the gap (before this change such a
 /// case was "not applicable": the recreate failed before the fault could take effect).
+///
+/// Through bash: it runs the sweep.
 #[test]
 fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
     use cdb_drill::sweep::{self, Outcome, Plan};
@@ -419,6 +423,8 @@ fn every_drill_passes_on_a_pinned_stack() {
 
 /// The fast form of `every_drill_passes_on_a_pinned_stack`: a routine drill of each class
 /// (every class's recreate steps run in it).
+///
+/// Through bash: it runs shipped drills.
 #[test]
 fn a_routine_drill_of_each_class_passes_on_a_pinned_stack() {
     drills_pass_on_a_pinned_stack(false);
