@@ -51,7 +51,7 @@ impl World {
             && self.read_secret_file(name).as_deref() == Some(value.trim())
         {
             self.violation(
-                "production-value-in-ci",
+                crate::world::ViolationKind::ProductionValueInCi,
                 format!(
                     "`gh secret set {name}` pushed the production value into GitHub Actions, which no workflow needs (e2e-tests.yml falls back to a ci- value, e2e.yml writes its own)"
                 ),

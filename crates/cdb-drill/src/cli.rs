@@ -328,6 +328,7 @@ fn run_unchecked(o: &Options, exe: &Path, out: &mut dyn Write, err: &mut dyn Wri
     if o.list {
         for id in &known {
             let line = match cdb_model::scenario::load(&o.root, id) {
+                // The file's text as written: a listing shows invalid scenarios too.
                 Ok(s) => format!("{id}\t{}\t{}\t{}", s.class.value, s.trigger.value, s.title),
                 Err(e) => format!("{id}\t(invalid: {e})"),
             };

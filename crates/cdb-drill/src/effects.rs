@@ -123,13 +123,17 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 .cloned()
                 .unwrap_or_else(|| kd.into());
             let secret_file = pick(&files, "SECRET", sd);
-            let mut k = w.new_mexc_key(if trade { "trade" } else { "read" });
+            let mut k = w.new_mexc_key(if trade {
+                crate::world::KeyKind::Trade
+            } else {
+                crate::world::KeyKind::Read
+            });
             // Faults of the catalogue: a trade key without its permission or its IP binding.
             let no_perm = trade && w.trip(FaultKind::MexcKeyMissingPermission, None);
             let no_ip = trade && w.trip(FaultKind::MexcKeyNotIpBound, None);
             if let Some(live) = w.mexc.keys.iter_mut().find(|x| x.key == k.key) {
                 if no_perm {
-                    live.kind = "read".into();
+                    live.kind = crate::world::KeyKind::Read;
                 }
                 if no_ip {
                     live.ip_bound = false;
@@ -193,10 +197,10 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                     .mexc
                     .keys
                     .iter()
-                    .any(|k| &k.key == id && k.kind == "trade");
+                    .any(|k| &k.key == id && k.kind == crate::world::KeyKind::Trade);
                 if is_trade && held_by_execution {
                     w.violation(
-                        "trade-key-deleted-while-trading",
+                        crate::world::ViolationKind::TradeKeyDeletedWhileTrading,
                         "a trade key was deleted while cdb_execution was trading on it (kill switch released): engage the kill switch first".into(),
                     );
                 }
@@ -212,7 +216,7 @@ pub fn apply(w: &mut World, effect: &str, body: &str) -> Result<String, String> 
                 if k.withdraw {
                     return Err(format!("a live {} key has withdrawal permission", k.kind));
                 }
-                if k.kind == "trade" && !k.ip_bound {
+                if k.kind == crate::world::KeyKind::Trade && !k.ip_bound {
                     return Err("a live trade key is not bound to the host's IP".into());
                 }
             }

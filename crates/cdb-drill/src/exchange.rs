@@ -12,7 +12,7 @@
 //! are Grafana's in `compose.red.yml` (`smtp.gmail.com:587`, mandatory STARTTLS).
 
 use crate::mock::Ctx;
-use crate::world::{World, reads};
+use crate::world::{KeyKind, World, reads};
 use cdb_docs::Phase;
 use cdb_model::faults::FaultKind;
 use serde::{Deserialize, Serialize};
@@ -174,7 +174,8 @@ fn execution_trade_key(w: &World) -> Option<String> {
     let c = w.containers.get("cdb_execution")?;
     let key = c.read.get("MEXC_TRADE_API_KEY")?;
     let secret = c.read.get("MEXC_TRADE_API_SECRET")?;
-    w.mexc_valid(key, secret, "trade").then(|| key.clone())
+    w.mexc_valid(key, secret, KeyKind::Trade)
+        .then(|| key.clone())
 }
 
 /// The bot can place an order: cdb_execution runs, the switch is released and its trade key
@@ -188,7 +189,7 @@ pub fn order_path_open(w: &World) -> bool {
 /// to the host's IP is usable only from the host, so by the bot; an unbound one by anyone.
 pub fn leaked_trade_usable(w: &World) -> Option<String> {
     let leaked = |k: &crate::world::MexcKey| {
-        k.kind == "trade"
+        k.kind == KeyKind::Trade
             && !k.revoked
             && (w.leaked.contains(&k.key) || w.leaked.contains(&k.secret))
     };
@@ -217,7 +218,7 @@ pub fn after_step(w: &mut World, phase: Phase) {
         && let Some(why) = leaked_trade_usable(w)
     {
         w.exchange.order_violation = true;
-        w.violation("order-with-leaked-trade-key", why);
+        w.violation(crate::world::ViolationKind::OrderWithLeakedTradeKey, why);
     }
 }
 
@@ -499,7 +500,7 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
         .any(|(i, m)| !prog[i + m.len()..].starts_with("/test"));
     if places_order {
         w.violation(
-            "verification-placed-an-order",
+            crate::world::ViolationKind::VerificationPlacedAnOrder,
             format!("a check in {service} calls POST /api/v3/order, which places a real order; /api/v3/order/test validates without placing one"),
         );
     }
@@ -522,7 +523,7 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
             "POST",
             pick("/mexc_trade_api_key"),
             pick("/mexc_trade_api_secret"),
-            Some("trade"),
+            Some(KeyKind::Trade),
         ));
     }
     if calls.is_empty() {
@@ -553,7 +554,7 @@ fn mexc_program(w: &mut World, service: &str, prog: &str, ctx: &mut Ctx) -> i32 
                 Some(k) if k.secret != secret => {
                     Some((400, 700_002, "Signature for this request is not valid."))
                 }
-                Some(k) if need == Some("trade") && k.kind != "trade" => {
+                Some(k) if need == Some(KeyKind::Trade) && k.kind != KeyKind::Trade => {
                     Some((403, 700_007, "No permission to access the endpoint."))
                 }
                 Some(_) => None,
@@ -652,7 +653,10 @@ mod tests {
         assert!(w.violations.is_empty(), "containment is under way");
         after_step(&mut w, Phase::PreCheck);
         assert_eq!(w.violations.len(), 1, "{:?}", w.violations);
-        assert_eq!(w.violations[0].kind, "order-with-leaked-trade-key");
+        assert_eq!(
+            w.violations[0].kind,
+            crate::world::ViolationKind::OrderWithLeakedTradeKey
+        );
 
         let (_d2, mut w) = world();
         let trade = w.read_secret_file("MEXC_TRADE_API_KEY").expect("trade key");
@@ -687,8 +691,8 @@ mod tests {
         assert!(err.contains("No such file"), "{err}");
         // A trade key without the "Trade" permission: 700007; a deleted one: 10072.
         for k in &mut w.mexc.keys {
-            if k.kind == "trade" {
-                k.kind = "read".into();
+            if k.kind == KeyKind::Trade {
+                k.kind = KeyKind::Read;
             }
         }
         let (code, err) = py(&mut w, "cdb_execution", ORDER_TEST);

@@ -7,9 +7,9 @@
 //! so journals are byte-identical per seed on one machine (compare across machines without it).
 
 use cdb_docs::{Phase, Trigger};
+use cdb_model::faults::FaultKind;
 use serde::Serialize;
 use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Serialize)]
 pub struct Journal {
@@ -63,48 +63,9 @@ impl fmt::Display for StepStatus {
     }
 }
 
-/// How a drill ended (`outcome`), and what its scenario expects (`expected_outcome`, the
-/// scenario's `expect.outcome`: only `recovered` or `escalated`); serialised as `recovered`,
-/// `escalated` or `not-recovered`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DrillOutcome {
-    Recovered,
-    Escalated,
-    NotRecovered,
-}
-
-impl DrillOutcome {
-    pub const ALL: [DrillOutcome; 3] = [
-        DrillOutcome::Recovered,
-        DrillOutcome::Escalated,
-        DrillOutcome::NotRecovered,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DrillOutcome::Recovered => "recovered",
-            DrillOutcome::Escalated => "escalated",
-            DrillOutcome::NotRecovered => "not-recovered",
-        }
-    }
-}
-
-impl FromStr for DrillOutcome {
-    type Err = ();
-    fn from_str(s: &str) -> Result<DrillOutcome, ()> {
-        DrillOutcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or(())
-    }
-}
-
-impl fmt::Display for DrillOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+/// How a drill ended; it lives in `cdb-model`, where the scenario schema parses
+/// `expect.outcome` into it (re-exported here, its path before).
+pub use cdb_model::outcome::DrillOutcome;
 
 /// Serde for `cdb_docs::Phase`, which `cdb-docs` keeps free of serde's derives
 /// (`#[serde(with = "phase_name")]`): written as its `as_str`, the string the journal held when
@@ -160,14 +121,14 @@ pub enum Event {
     },
     Step(StepEvent),
     Inject {
-        fault: String,
+        fault: FaultKind,
         target: Option<String>,
         after: String,
         t: u64,
         note: Option<String>,
     },
     Trip {
-        fault: String,
+        fault: FaultKind,
         target: Option<String>,
         step: Option<String>,
     },

@@ -113,7 +113,7 @@ pub fn html(s: &Sweep, seed: u64) -> String {
                 o,
                 "<li><code>{}/{}</code> fails without any fault: {}</li>",
                 escape(&b.class),
-                escape(&b.trigger),
+                escape(b.trigger.as_str()),
                 escape(&b.reasons.join("; "))
             );
         }
@@ -196,7 +196,7 @@ fn case(o: &mut String, s: &Sweep, i: usize, c: &CaseResult) {
         o,
         "<li>class <code>{}</code>, trigger {}, fault <code>{}</code>{}, injected after <code>{}</code></li>",
         escape(&c.class),
-        escape(&c.trigger),
+        escape(c.trigger.as_str()),
         escape(&c.fault),
         c.target
             .as_ref()

@@ -246,7 +246,7 @@ impl World {
             .any(|s| pids.contains(&s.pid) && s.application == LAUNCHER);
         if launcher {
             self.violation(
-                "non-client-backend-terminated",
+                crate::world::ViolationKind::NonClientBackendTerminated,
                 "pg_terminate_backend ended the logical replication launcher: the WHERE clause \
                  did not keep to `backend_type = 'client backend'`"
                     .into(),

@@ -6,13 +6,14 @@
 
 use crate::journal::{Event, Journal, StepStatus, clock};
 use cdb_docs::Phase;
+use cdb_model::faults::FaultKind;
 // Writing into a String cannot fail: each `let _ = write!(…)` below drops an `Ok(())`.
 use std::fmt::Write;
 
-fn fault_label(fault: &str, target: &Option<String>) -> String {
+fn fault_label(fault: &FaultKind, target: &Option<String>) -> String {
     match target {
         Some(t) => format!("{fault} ({t})"),
-        None => fault.to_owned(),
+        None => fault.as_str().to_owned(),
     }
 }
 

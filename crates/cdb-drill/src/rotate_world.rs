@@ -62,15 +62,9 @@ impl WorldExecutor {
         leak: bool,
     ) -> Result<Scenario, DrillError> {
         if id == "baseline" {
-            return crate::sweep::baseline_scenario(
-                hub,
-                class,
-                if leak { "leak" } else { "routine" },
-            );
+            return crate::sweep::baseline_scenario(hub, class, trigger_of(leak));
         }
-        let sc = scenario::load(&cfg.root, id)?;
-        sc.validate(hub)?;
-        Ok(sc)
+        Ok(scenario::load(&cfg.root, id)?.validate(hub)?)
     }
 
     /// The sandbox and world of `sc`, as the drill starts it.
@@ -114,12 +108,12 @@ impl WorldExecutor {
             }
             self.armed[k] = true;
             let f = &self.sc.faults[k];
-            let kind = f.kind.value.clone();
+            let kind = f.kind.value;
             let target = f.target.as_ref().map(|t| t.value.clone());
             let times = f.times;
             self.world(|w| {
                 w.current_step = None;
-                crate::inject::inject(w, &kind, target.as_deref(), times);
+                crate::inject::inject(w, kind, target.as_deref(), times);
             })?;
         }
         Ok(())
@@ -324,12 +318,13 @@ pub fn main_in(args: &[String], exe: &Path, label: Option<String>) -> u8 {
             return 2;
         }
     };
-    if sc.class.value != opts.class || sc.is_leak() != opts.leak {
+    let trigger = trigger_of(opts.leak);
+    if sc.class.value != opts.class || sc.trigger.value != trigger {
         eprintln!(
             "error: scenario `{id}` is a {} rotation of `{}`, not a {} rotation of `{}`",
-            sc.trigger.value,
+            sc.trigger.value.as_str(),
             sc.class.value,
-            if opts.leak { "leak" } else { "routine" },
+            trigger.as_str(),
             opts.class
         );
         return 2;
@@ -364,4 +359,13 @@ fn step_timeout() -> Duration {
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(10);
     Duration::from_secs(secs.max(1))
+}
+
+/// The trigger of a rotation run with or without `--leak`.
+fn trigger_of(leak: bool) -> cdb_docs::Trigger {
+    if leak {
+        cdb_docs::Trigger::Leak
+    } else {
+        cdb_docs::Trigger::Routine
+    }
 }

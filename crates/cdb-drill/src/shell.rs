@@ -185,7 +185,9 @@ fn banner(sc: &Scenario, budget: u64, sandbox: &Path, isolated: bool) -> String 
     let mut o = String::new();
     o.push_str(&format!(
         "══ DRILL {} · class {} · trigger {} ══\n\nSITUATION\n",
-        sc.id, sc.class.value, sc.trigger.value
+        sc.id,
+        sc.class.value,
+        sc.trigger.value.as_str()
     ));
     for l in situation.trim().lines() {
         o.push_str(&format!("  {l}\n"));
@@ -260,8 +262,9 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
             o.root.display()
         ))
     })?;
-    let mut sc = scenario::load(&o.root, &o.scenario).map_err(DrillError::from)?;
-    sc.validate(&hub).map_err(DrillError::from)?;
+    let mut sc = scenario::load(&o.root, &o.scenario)
+        .and_then(|d| d.validate(&hub))
+        .map_err(DrillError::from)?;
     sc.id = o.scenario.clone();
     let budget = engine::budget_secs(&hub, &sc)?;
     let script = match &o.script {
@@ -323,7 +326,7 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
             .faults
             .iter()
             .map(|f| FaultInfo {
-                kind: f.kind.value.clone(),
+                kind: f.kind.value,
                 target: f.target.as_ref().map(|t| t.value.clone()),
                 after: f.after.value.clone(),
                 times: f.times,

@@ -225,7 +225,7 @@ pub fn sweep(s: &Sweep) -> String {
             o,
             "- ❌ baseline `{}/{}` fails without any fault: {}",
             cell(&b.class),
-            cell(&b.trigger),
+            cell(b.trigger.as_str()),
             cell(&b.reasons.join("; "))
         );
     }

@@ -55,8 +55,7 @@ pub fn load(root: &std::path::Path, hub: &cdb_docs::Hub, id: &str) -> Result<Sce
         }
         _ => cdb_model::scenario::load(root, id).map_err(|e| e.to_string())?,
     };
-    sc.validate(hub).map_err(|e| e.to_string())?;
-    Ok(sc)
+    sc.validate(hub).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

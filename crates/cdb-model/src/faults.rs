@@ -754,7 +754,33 @@ impl FaultKind {
 
 impl std::fmt::Display for FaultKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, not `write_str`: widths and alignment apply as they did to the kinds' strings.
+        f.pad(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FaultKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<FaultKind, ()> {
+        FaultKind::parse(s).ok_or(())
+    }
+}
+
+/// Written as its text form ([`FaultKind::as_str`]), what the world file and the journal held
+/// when kinds were strings, so both stay byte-identical.
+impl serde::Serialize for FaultKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Read back from its text form (the world file the mocks share, the shell's state file); an
+/// unknown name is an error naming it.
+impl<'de> serde::Deserialize<'de> for FaultKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FaultKind, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        FaultKind::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown fault kind `{s}`")))
     }
 }
 
@@ -831,6 +857,26 @@ mod tests {
             assert!(!k.description().is_empty(), "{k} has no description");
         }
         assert_eq!(FaultKind::parse("recreate-ignord"), None);
+    }
+
+    /// Serde writes and reads a kind as its text form, as the world file held it as a string.
+    #[test]
+    fn kinds_serialise_as_their_names() {
+        for k in FaultKind::ALL {
+            let v = serde_json::to_string(&k).expect("a kind serialises");
+            assert_eq!(v, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<FaultKind>(&v).ok(), Some(k));
+            assert_eq!(k.as_str().parse::<FaultKind>(), Ok(k));
+        }
+        assert_eq!(
+            format!("[{:<14}]", FaultKind::CrashLoop),
+            "[crash-loop    ]"
+        );
+        let e = serde_json::from_str::<FaultKind>("\"service-crsh\"").expect_err("unknown");
+        assert!(
+            e.to_string().contains("unknown fault kind `service-crsh`"),
+            "{e}"
+        );
     }
 
     /// The catalogue's mechanism and the kind's fact agree: a catalogue entry applied at once

@@ -1,7 +1,7 @@
 //! The model the `verify` rules and the drills share, as data and pure functions.
 //!
 //! It holds what both sides must agree on: the fault catalogue ([`faults`]), the scenario
-//! schema and its validation ([`scenario`]), the sweep's plan ([`plan`]) and the static
+//! schema and its validation ([`scenario`]), how a drill ends ([`outcome`]), the sweep's plan ([`plan`]) and the static
 //! coverage it gives ([`coverage`]), the kit's stack as its Compose files describe it
 //! ([`stack`]), the overlay names ([`overlays`]) and the runbook's procedure, which phase runs
 //! next ([`procedure`]).
@@ -12,6 +12,7 @@
 
 pub mod coverage;
 pub mod faults;
+pub mod outcome;
 pub mod overlays;
 pub mod plan;
 pub mod procedure;

@@ -11,8 +11,8 @@ use crate::faults::{CATALOGUE, FaultSpec, Mechanism, Points};
 use cdb_docs::{Phase, Step, Trigger};
 use std::collections::BTreeMap;
 
-/// The triggers the sweep runs every case on.
-pub const TRIGGERS: &[&str] = &["routine", "leak"];
+/// The triggers the sweep runs every case on, in the order it runs them.
+pub const TRIGGERS: &[Trigger] = &[Trigger::Routine, Trigger::Leak];
 
 /// What leaks in a class's leak cases (files, or `ci:NAME`); `None`: no leak case for the class
 /// (the world holds no value of it to leak).
@@ -30,21 +30,12 @@ pub fn leaked_files(class: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-fn trigger_of(t: &str) -> Trigger {
-    if t == "leak" {
-        Trigger::Leak
-    } else {
-        Trigger::Routine
-    }
-}
-
 /// The steps of `class` a drill on `trigger` plans, in document order (as the engine does).
-pub fn class_steps<'a>(steps: &[&'a Step], class: &str, trigger: &str) -> Vec<&'a Step> {
-    let t = trigger_of(trigger);
+pub fn class_steps<'a>(steps: &[&'a Step], class: &str, trigger: Trigger) -> Vec<&'a Step> {
     steps
         .iter()
         .copied()
-        .filter(|s| s.class == class && s.when.applies_to(t))
+        .filter(|s| s.class == class && s.when.applies_to(trigger))
         .collect()
 }
 
@@ -57,7 +48,8 @@ pub fn hub_steps(hub: &cdb_docs::Hub) -> Vec<&Step> {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub class: String,
-    pub trigger: &'static str,
+    /// `Leak` or `Routine` (one of [`TRIGGERS`]).
+    pub trigger: Trigger,
     pub fault: &'static FaultSpec,
     pub target: &'static str,
     /// A step id, or `start`.
@@ -68,7 +60,10 @@ impl Case {
     pub fn id(&self) -> String {
         format!(
             "{}/{}/{}@{}",
-            self.class, self.trigger, self.fault.id, self.after
+            self.class,
+            self.trigger.as_str(),
+            self.fault.id,
+            self.after
         )
     }
 }
@@ -129,8 +124,8 @@ fn later<'a>(plan: &[&'a Step], after: &str) -> Vec<&'a Step> {
 
 /// The order a drill runs the steps of its plan when every step passes: phase by phase
 /// (containment only on a leak), in document order within a phase.
-fn run_order<'a>(plan: &[&'a Step], trigger: &str) -> Vec<&'a Step> {
-    let contain: &[Phase] = if trigger == "leak" {
+fn run_order<'a>(plan: &[&'a Step], trigger: Trigger) -> Vec<&'a Step> {
+    let contain: &[Phase] = if trigger == Trigger::Leak {
         &[Phase::Contain]
     } else {
         &[]
@@ -180,8 +175,8 @@ pub fn plan(steps: &[&Step], class_filter: Option<&str>) -> Vec<(Case, Plan)> {
         .iter()
         .filter(|c| class_filter.is_none_or(|f| f == **c))
     {
-        for trigger in TRIGGERS {
-            if *trigger == "leak" && leaked_files(class).is_none() {
+        for &trigger in TRIGGERS {
+            if trigger == Trigger::Leak && leaked_files(class).is_none() {
                 continue;
             }
             let cplan = class_steps(steps, class, trigger);
@@ -244,7 +239,7 @@ fn describe(t: crate::faults::Trigger, target: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
     pub class: String,
-    pub trigger: &'static str,
+    pub trigger: Trigger,
     /// Why, in words (which of the plan's inputs is missing).
     pub why: &'static str,
 }
@@ -254,7 +249,9 @@ impl std::fmt::Display for Gap {
         write!(
             f,
             "class `{}` has no {} sweep case: {}",
-            self.class, self.trigger, self.why
+            self.class,
+            self.trigger.as_str(),
+            self.why
         )
     }
 }
@@ -268,16 +265,16 @@ pub fn class_gaps(classes: &[&str], steps: &[&Step]) -> Vec<Gap> {
     let catalogued = crate::faults::classes();
     let mut gaps = Vec::new();
     for class in classes {
-        for trigger in TRIGGERS {
+        for &trigger in TRIGGERS {
             let runs = planned.iter().any(|(c, p)| {
-                c.class == *class && c.trigger == *trigger && !matches!(p, Plan::Static(_))
+                c.class == *class && c.trigger == trigger && !matches!(p, Plan::Static(_))
             });
             if runs {
                 continue;
             }
             let why = if !catalogued.contains(class) {
                 "no fault of the catalogue (`cdb_model::faults::CATALOGUE`) applies to it"
-            } else if *trigger == "leak" && leaked_files(class).is_none() {
+            } else if trigger == Trigger::Leak && leaked_files(class).is_none() {
                 "no leaked files are known for it (`cdb_model::plan::leaked_files`)"
             } else if !class_steps(steps, class, trigger)
                 .iter()

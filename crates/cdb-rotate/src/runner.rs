@@ -15,6 +15,7 @@ use crate::journal::{self, Journal, Record, StepRecord, now};
 use crate::prompt::{Answer, ManualAnswer, Prompter};
 use crate::redact::{Redactor, values_in};
 use cdb_docs::{Hub, Phase, Step, Trigger};
+use cdb_model::outcome::DrillOutcome;
 use cdb_model::procedure::{Mark, Procedure};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -427,11 +428,17 @@ fn check_resumable(path: &Path, recs: &[Record], opts: &Options) -> Result<(), B
                 opts.class
             )));
         }
-        let want = if opts.leak { "leak" } else { "routine" };
-        if trigger != want {
+        // The journal's text is parsed here, where it comes in; the message quotes it as written.
+        let theirs = trigger.parse::<Trigger>();
+        let want = if opts.leak {
+            Trigger::Leak
+        } else {
+            Trigger::Routine
+        };
+        if theirs != Ok(want) {
             return Err(BadInput(format!(
                 "{shown}: the journal is of a {trigger} rotation; resume it {}",
-                if trigger == "leak" {
+                if theirs == Ok(Trigger::Leak) {
                     "with --leak"
                 } else {
                     "without --leak"
@@ -642,15 +649,15 @@ impl Session<'_> {
 
     fn finish(&mut self, recovered: bool, escalated: bool, post_ok: bool) -> std::io::Result<u8> {
         let outcome = if recovered && post_ok {
-            "recovered"
+            DrillOutcome::Recovered
         } else if escalated {
-            "escalated"
+            DrillOutcome::Escalated
         } else {
-            "not-recovered"
+            DrillOutcome::NotRecovered
         };
         let checks: Vec<Check> = self.exec.closing_checks()?;
         let mut reasons: Vec<String> = Vec::new();
-        if outcome != "recovered" {
+        if outcome != DrillOutcome::Recovered {
             reasons.push(format!("the rotation ended {outcome}"));
         }
         for c in &checks {
@@ -671,7 +678,7 @@ impl Session<'_> {
         let passed = reasons.is_empty();
         self.write(&Record::End {
             time: now(),
-            outcome: outcome.into(),
+            outcome: outcome.as_str().into(),
             passed,
             reasons: reasons.clone(),
         })?;
@@ -685,9 +692,9 @@ impl Session<'_> {
             }
         ));
         let mut matrix_set = None;
-        if outcome == "recovered" && self.opts.rehearsal {
+        if outcome == DrillOutcome::Recovered && self.opts.rehearsal {
             self.say("a rehearsal: nothing real was rotated, so last_rotated is not offered\n");
-        } else if outcome == "recovered" {
+        } else if outcome == DrillOutcome::Recovered {
             matrix_set = self.offer_last_rotated()?;
         }
         let checklist = crate::report::checklist(

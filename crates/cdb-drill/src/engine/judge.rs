@@ -4,39 +4,9 @@
 use super::DrillError;
 use super::run::Run;
 use crate::journal::{DrillOutcome, Event, Invariant, Journal, Mark, Verdict, clock};
-use crate::world::{World, all_services};
-use cdb_docs::yaml::Spanned;
-use cdb_docs::{Phase, Trigger};
-use cdb_model::scenario::{Scenario, ScenarioError};
-
-/// The scenario's trigger and expected outcome as the journal's types. `Scenario::validate`
-/// allows only values these parse, so an error here is a scenario that was never validated:
-/// it names the file, line and column like the schema's own errors.
-pub(super) fn typed(sc: &Scenario) -> Result<(Trigger, DrillOutcome), DrillError> {
-    fn at(sc: &Scenario, v: &Spanned<String>, what: &str) -> DrillError {
-        DrillError::Scenario(ScenarioError {
-            path: sc.rel_path(),
-            line: v.referenced.line() as usize,
-            column: v.referenced.column() as usize,
-            message: format!("{what}, not `{}`", v.value),
-        })
-    }
-    let trigger = match sc.trigger.value.parse::<Trigger>() {
-        Ok(t @ (Trigger::Leak | Trigger::Routine)) => t,
-        _ => return Err(at(sc, &sc.trigger, "trigger must be `leak` or `routine`")),
-    };
-    let expected = match sc.expect.outcome.value.parse::<DrillOutcome>() {
-        Ok(o @ (DrillOutcome::Recovered | DrillOutcome::Escalated)) => o,
-        _ => {
-            return Err(at(
-                sc,
-                &sc.expect.outcome,
-                "outcome must be `recovered` or `escalated`",
-            ));
-        }
-    };
-    Ok((trigger, expected))
-}
+use crate::world::{ViolationKind, World, all_services};
+use cdb_docs::Phase;
+use cdb_model::scenario::Scenario;
 
 pub(super) fn judge(
     sc: &Scenario,
@@ -378,7 +348,7 @@ pub(crate) fn invariants(
     let argv: Vec<String> = world
         .violations
         .iter()
-        .filter(|v| v.kind == "secret-in-argv")
+        .filter(|v| v.kind == ViolationKind::SecretInArgv)
         .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
         .collect();
     inv.push(Invariant {
@@ -393,7 +363,7 @@ pub(crate) fn invariants(
     let forbidden: Vec<String> = world
         .violations
         .iter()
-        .filter(|v| v.kind != "secret-in-argv")
+        .filter(|v| v.kind != ViolationKind::SecretInArgv)
         .map(|v| format!("`{}`: {}", v.step.clone().unwrap_or_default(), v.detail))
         .collect();
     inv.push(Invariant {
@@ -427,42 +397,4 @@ pub(crate) fn invariants(
         },
     });
     inv
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scenario(trigger: &str, outcome: &str) -> Scenario {
-        let yaml = format!(
-            "title: t\nclass: database\ntrigger: {trigger}\nbriefing: b\nexpect:\n  outcome: {outcome}\n"
-        );
-        let mut sc = cdb_model::scenario::parse(&yaml, "drills/x.yaml").expect("it parses");
-        sc.id = "x".into();
-        sc
-    }
-
-    #[test]
-    fn typed_reads_the_trigger_and_the_expected_outcome() {
-        let (t, o) = typed(&scenario("leak", "escalated")).expect("valid");
-        assert_eq!((t, o), (Trigger::Leak, DrillOutcome::Escalated));
-        let (t, o) = typed(&scenario("routine", "recovered")).expect("valid");
-        assert_eq!((t, o), (Trigger::Routine, DrillOutcome::Recovered));
-    }
-
-    /// A scenario that skipped `validate` gets the schema's message with its file and line,
-    /// before any step runs (run_with calls `typed` first).
-    #[test]
-    fn typed_rejects_what_validate_would_with_file_and_line() {
-        let e = typed(&scenario("routine", "not-recovered")).expect_err("not expectable");
-        assert_eq!(
-            e.to_string(),
-            "drills/x.yaml:6:12: outcome must be `recovered` or `escalated`, not `not-recovered`"
-        );
-        let e = typed(&scenario("any", "recovered")).expect_err("not a drill trigger");
-        assert_eq!(
-            e.to_string(),
-            "drills/x.yaml:3:10: trigger must be `leak` or `routine`, not `any`"
-        );
-    }
 }

@@ -69,8 +69,7 @@ pub fn run(cfg: &Config, id: &str) -> Result<Journal, DrillError> {
             cfg.root.display()
         ))
     })?;
-    let sc = scenario::load(&cfg.root, id)?;
-    sc.validate(&hub)?;
+    let sc = scenario::load(&cfg.root, id)?.validate(&hub)?;
     run_loaded(cfg, &hub, &sc)
 }
 

@@ -146,8 +146,8 @@ impl<'h> Run<'h> {
             if done || f.after.value != late.after {
                 continue;
             }
-            let kind = f.kind.value.clone();
-            if cdb_model::faults::FaultKind::parse(&kind).is_some_and(|k| k.is_immediate()) {
+            let kind = f.kind.value;
+            if kind.is_immediate() {
                 return Err(io::Error::other(format!(
                     "fault `{kind}` acts at once: it cannot be injected before the snapshot"
                 )));
@@ -155,7 +155,7 @@ impl<'h> Run<'h> {
             self.faults[k].1 = true;
             let target = f.target.as_ref().map(|t| t.value.clone());
             let times = f.times;
-            self.world(|w| crate::inject::inject(w, &kind, target.as_deref(), times))?;
+            self.world(|w| crate::inject::inject(w, kind, target.as_deref(), times))?;
             if self.first_inject.is_none_or(|i| i > at) {
                 self.first_inject = Some(at);
             }
@@ -260,11 +260,10 @@ pub fn run_from_armed(
 /// [`drop_scratch_sandboxes`].
 pub fn immediate_noop(cfg: &Config, sc: &Scenario, snap: &Snapshot) -> Result<bool, DrillError> {
     if sc.faults.is_empty()
-        || sc.faults.iter().any(|f| {
-            f.after.value != snap.after()
-                || !cdb_model::faults::FaultKind::parse(&f.kind.value)
-                    .is_some_and(|k| k.is_immediate())
-        })
+        || sc
+            .faults
+            .iter()
+            .any(|f| f.after.value != snap.after() || !f.kind.value.is_immediate())
     {
         return Ok(false);
     }
@@ -318,7 +317,7 @@ fn noop_in(sandbox: &mut Sandbox, sc: &Scenario, snap: &Snapshot) -> Result<bool
         let mut any = false;
         for f in &sc.faults {
             let target = f.target.as_ref().map(|t| t.value.as_str());
-            any |= crate::inject::apply_now(w, &f.kind.value, target);
+            any |= crate::inject::apply_now(w, f.kind.value, target);
         }
         any
     })?;

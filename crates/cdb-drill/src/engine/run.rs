@@ -1,7 +1,7 @@
 //! The run of one scenario: the plan of its class's steps, the phases in the procedure's order,
 //! each step in the sandbox, and the faults armed after their `after` step.
 
-use super::judge::{judge, typed};
+use super::judge::judge;
 use super::replay::LateInject;
 use super::{Config, DrillError, Recording, Snapshot, budget_secs, start_world};
 use crate::effects;
@@ -42,7 +42,7 @@ pub(super) struct Run<'h> {
     pub(super) replay: Option<&'h Snapshot>,
     /// Armed faults to inject, at the end of the replay, as if at this earlier point.
     pub(super) late: Option<LateInject>,
-    /// The scenario's trigger and expected outcome (`judge::typed`).
+    /// The scenario's trigger and expected outcome (as `scenario::parse` typed them).
     pub(super) trigger: Trigger,
     pub(super) expected: DrillOutcome,
 }
@@ -199,7 +199,7 @@ impl<'h> Run<'h> {
             .count();
         for t in world.trips.iter().skip(seen) {
             self.events.push(Event::Trip {
-                fault: t.kind.clone(),
+                fault: t.kind,
                 target: t.service.clone(),
                 step: t.step.clone(),
             });
@@ -215,12 +215,12 @@ impl<'h> Run<'h> {
                 continue;
             }
             self.faults[k].1 = true;
-            let kind = f.kind.value.clone();
+            let kind = f.kind.value;
             let target = f.target.as_ref().map(|t| t.value.clone());
             let times = f.times;
             let w_res = self.world(|w| {
                 w.current_step = None;
-                crate::inject::inject(w, &kind, target.as_deref(), times);
+                crate::inject::inject(w, kind, target.as_deref(), times);
             });
             w_res?;
             if self.first_inject.is_none() {
@@ -278,9 +278,8 @@ pub(super) fn run_with<'h>(
     replay: Option<&'h Snapshot>,
     late: Option<LateInject>,
 ) -> Result<(Journal, Recording), DrillError> {
-    // Typed before anything runs: a scenario that never went through `validate` fails here,
-    // with its file and line, not after its steps.
-    let (trigger, expected) = typed(sc)?;
+    // `scenario::parse` gave both their types, refusing what a drill cannot run or expect.
+    let (trigger, expected) = (sc.trigger.value, sc.expect.outcome.value);
     let budget = budget_secs(hub, sc)?;
     let mut plan = Vec::new();
     for doc in &hub.docs {

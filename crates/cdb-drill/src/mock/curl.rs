@@ -171,7 +171,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
             .any(|a| a == "-u" || a == "--user" || a.starts_with("-u"))
     {
         w.violation(
-            "secret-in-argv",
+            crate::world::ViolationKind::SecretInArgv,
             "`curl -u user:password` puts the password on the command line (use -K)".into(),
         );
     }

@@ -270,7 +270,7 @@ fn compose(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         "down" => {
             if has("-v") || has("--volumes") {
                 w.violation(
-                    "volume-destroyed",
+                    crate::world::ViolationKind::VolumeDestroyed,
                     "`docker compose down -v` destroyed the database volume: every row is gone"
                         .into(),
                 );

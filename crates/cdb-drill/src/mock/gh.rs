@@ -11,7 +11,11 @@ use cdb_model::faults::FaultKind;
 fn e2e_passes(w: &World) -> bool {
     let s = |n: &str| w.github.secrets.get(n).cloned().unwrap_or_default();
     CI_SECRETS.iter().all(|n| !s(n).is_empty())
-        && w.mexc_valid(&s("MEXC_API_KEY"), &s("MEXC_API_SECRET"), "read")
+        && w.mexc_valid(
+            &s("MEXC_API_KEY"),
+            &s("MEXC_API_SECRET"),
+            crate::world::KeyKind::Read,
+        )
         && w.github
             .external_valid
             .iter()

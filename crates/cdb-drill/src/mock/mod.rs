@@ -355,7 +355,7 @@ fn record(w: &mut World, tool: &str, args: &[String], pid: u32) {
     for a in args {
         for name in w.secrets_in(a) {
             w.violation(
-                "secret-in-argv",
+                crate::world::ViolationKind::SecretInArgv,
                 format!("an argument of `{tool}` holds the value of {name}: it shows in `ps` and shell history"),
             );
         }

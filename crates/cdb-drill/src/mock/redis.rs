@@ -68,7 +68,7 @@ pub fn run(w: &mut World, args: &[String], ctx: &mut Ctx) -> i32 {
         if let Some(v) = opt_value(args, &mut i, &["-a", "--pass"]) {
             password = Some(v);
             w.violation(
-                "secret-in-argv",
+                crate::world::ViolationKind::SecretInArgv,
                 "`redis-cli -a` puts the password on the command line (use REDISCLI_AUTH)".into(),
             );
         } else if let Some(v) = opt_value(args, &mut i, &["--user"]) {
@@ -274,7 +274,7 @@ fn acl_setuser(w: &mut World, words: &[String]) -> String {
                 w.redis.passwords.clear();
             } else if rule.eq_ignore_ascii_case("nopass") {
                 w.violation(
-                    "auth-disabled",
+                    crate::world::ViolationKind::AuthDisabled,
                     "`ACL SETUSER default nopass` turned Redis authentication off".into(),
                 );
             }
@@ -408,7 +408,7 @@ fn config_set(w: &mut World, words: &[String], up: &[String]) -> String {
             let p = words.get(3).cloned().unwrap_or_default();
             if p.is_empty() {
                 w.violation(
-                    "auth-disabled",
+                    crate::world::ViolationKind::AuthDisabled,
                     "`CONFIG SET requirepass \"\"` turned Redis authentication off".into(),
                 );
             } else {

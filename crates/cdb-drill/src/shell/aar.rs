@@ -318,7 +318,7 @@ pub fn evaluate(
         reasons.push(format!("{phase} steps skipped: {}", ids.join(", ")));
     }
     // `validate` allows only `recovered` or `escalated` (the engine's `typed` checks the same).
-    if sc.expect.outcome.value.parse::<DrillOutcome>() != Ok(outcome) {
+    if sc.expect.outcome.value != outcome {
         reasons.push(format!(
             "expected outcome `{}`, got `{outcome}`",
             sc.expect.outcome.value

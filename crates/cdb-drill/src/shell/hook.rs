@@ -346,7 +346,7 @@ fn record(w: &mut World, st: &mut State, text: &str, rc: i32, hist: &str) {
 /// Injects one fault as the engine does after its `after` step (`inject::inject`: a kind that
 /// acts at once is applied now, any other is armed).
 pub(crate) fn arm(w: &mut World, f: &state::FaultInfo) {
-    crate::inject::inject(w, &f.kind, f.target.as_deref(), f.times);
+    crate::inject::inject(w, f.kind, f.target.as_deref(), f.times);
 }
 
 /// Whether some leaked value opens a new login somewhere (a session that outlives the

@@ -42,7 +42,8 @@ pub struct StepInfo {
 /// A scenario fault and when it fired.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FaultInfo {
-    pub kind: String,
+    /// Written as its text form, as the state file held it when it was a string.
+    pub kind: cdb_model::faults::FaultKind,
     pub target: Option<String>,
     pub after: String,
     pub times: u32,

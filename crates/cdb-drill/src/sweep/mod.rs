@@ -22,6 +22,7 @@ pub use run::{
 };
 
 use crate::engine::{Config, DrillError};
+use cdb_docs::Trigger;
 pub use cdb_model::plan::{
     Case, Plan, TRIGGERS, class_steps, hub_steps, leaked_files, plan, resume_step,
 };
@@ -57,7 +58,8 @@ impl Outcome {
 pub struct CaseResult {
     pub case: String,
     pub class: String,
-    pub trigger: String,
+    #[serde(with = "crate::journal::trigger_name")]
+    pub trigger: Trigger,
     pub fault: String,
     pub target: Option<String>,
     pub after: String,
@@ -82,7 +84,8 @@ pub struct CaseResult {
 #[derive(Clone, Debug, Serialize)]
 pub struct Baseline {
     pub class: String,
-    pub trigger: String,
+    #[serde(with = "crate::journal::trigger_name")]
+    pub trigger: Trigger,
     pub passed: bool,
     pub reasons: Vec<String>,
 }
@@ -113,7 +116,7 @@ pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<S
         .filter(|(_, p)| *p == Plan::Run)
         .map(|(c, _)| c)
         .collect();
-    let mut pairs: Vec<(&str, &'static str)> = Vec::new();
+    let mut pairs: Vec<(&str, Trigger)> = Vec::new();
     for (c, _) in &planned {
         if !pairs.iter().any(|(k, t)| *k == c.class && *t == c.trigger) {
             pairs.push((&c.class, c.trigger));
@@ -140,7 +143,7 @@ pub fn sweep(cfg: &Config, hub: &cdb_docs::Hub, class: Option<&str>) -> Result<S
             Plan::Static(why) => CaseResult {
                 case: case.id(),
                 class: case.class.clone(),
-                trigger: case.trigger.to_owned(),
+                trigger: case.trigger,
                 fault: case.fault.id.to_owned(),
                 target: (!case.target.is_empty()).then(|| case.target.to_owned()),
                 after: case.after.clone(),

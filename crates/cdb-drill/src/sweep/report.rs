@@ -64,7 +64,7 @@ pub fn human(s: &Sweep) -> String {
             out,
             "BASELINE {}/{} fails without any fault: {}",
             b.class,
-            b.trigger,
+            b.trigger.as_str(),
             b.reasons.join("; ")
         );
     }

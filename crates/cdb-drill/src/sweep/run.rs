@@ -8,13 +8,13 @@ use super::plan::{
 use super::{Baseline, Case, CaseResult, Outcome, class_steps, resume_step};
 use crate::engine::{self, Config, DrillError};
 use crate::journal::{DrillOutcome, Event, Journal};
-use cdb_docs::Phase;
+use cdb_docs::{Phase, Trigger};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Classifies a case's journal.
 pub fn classify(case: &Case, j: &Journal) -> CaseResult {
-    let kind = case.fault.kind();
+    let kind = case.fault.fault_kind();
     let inject_at = j
         .events
         .iter()
@@ -22,7 +22,7 @@ pub fn classify(case: &Case, j: &Journal) -> CaseResult {
     let tripped = j
         .events
         .iter()
-        .any(|e| matches!(e, Event::Trip { fault, .. } if fault == kind));
+        .any(|e| matches!(e, Event::Trip { fault, .. } if *fault == kind));
     let after_inject = j.events.iter().skip(inject_at.unwrap_or(j.events.len()));
     let mut failed = Vec::new();
     let mut verify_ran = Vec::new();
@@ -104,7 +104,7 @@ pub fn classify(case: &Case, j: &Journal) -> CaseResult {
     CaseResult {
         case: case.id(),
         class: case.class.clone(),
-        trigger: case.trigger.to_owned(),
+        trigger: case.trigger,
         fault: case.fault.id.to_owned(),
         target: (!case.target.is_empty()).then(|| case.target.to_owned()),
         after: case.after.clone(),
@@ -175,7 +175,7 @@ pub fn record_baseline(
     cfg: &Config,
     hub: &cdb_docs::Hub,
     class: &str,
-    trigger: &str,
+    trigger: Trigger,
     at: &[String],
 ) -> Result<(Journal, engine::Recording), DrillError> {
     let sc = baseline_scenario(hub, class, trigger)?;
@@ -220,7 +220,7 @@ pub(super) fn from_scratch() -> bool {
 pub fn run_cases<'a>(
     cfg: &Config,
     hub: &cdb_docs::Hub,
-    pairs: &[(&'a str, &'static str)],
+    pairs: &[(&'a str, Trigger)],
     cases: &[&'a Case],
     share: bool,
 ) -> Result<(Vec<Baseline>, Vec<CaseResult>), DrillError> {
@@ -228,7 +228,7 @@ pub fn run_cases<'a>(
     // (class, trigger, the overlays its stack starts with) → the injection points of its
     // cases. A fault that needs its own stack (the rollback pin) gets its own baseline, which
     // is not reported: it is the stack its cases run on, not a drill of the class.
-    let mut groups: Vec<(&str, &'static str, Stack, Vec<String>)> = pairs
+    let mut groups: Vec<(&str, Trigger, Stack, Vec<String>)> = pairs
         .iter()
         .map(|(c, t)| (*c, *t, NO_OVERLAYS, Vec::new()))
         .collect();
@@ -254,15 +254,15 @@ pub fn run_cases<'a>(
             groups[k].3.push(p);
         }
     }
-    let plan_len = |class: &str, trigger: &str| class_steps(&steps, class, trigger).len();
+    let plan_len = |class: &str, trigger: Trigger| class_steps(&steps, class, trigger).len();
     let mut order: Vec<usize> = (0..groups.len()).collect();
     order.sort_by_key(|&g| std::cmp::Reverse(plan_len(groups[g].0, groups[g].1)));
     let recorded = parallel(&order, |&g| {
         let (class, trigger, stack, at) = &groups[g];
         let sc = scenario(
             hub,
-            &format!("{class}/{trigger}/baseline"),
-            &scenario_yaml_on(class, trigger, None, stack),
+            &format!("{class}/{}/baseline", trigger.as_str()),
+            &scenario_yaml_on(class, *trigger, None, stack),
         )?;
         engine::run_recording(cfg, hub, &sc, at)
     });
@@ -279,7 +279,7 @@ pub fn run_cases<'a>(
         base_by_group[g] = Some((
             Baseline {
                 class: (*class).to_owned(),
-                trigger: (*trigger).to_owned(),
+                trigger: *trigger,
                 passed: j.verdict.passed && j.gaps.is_empty(),
                 reasons,
             },

@@ -382,7 +382,10 @@ fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
         .collect();
     let case = cases
         .iter()
-        .find(|c| c.trigger == "routine" && c.after != "database-rotate-recreate-consumers")
+        .find(|c| {
+            c.trigger == cdb_docs::Trigger::Routine
+                && c.after != "database-rotate-recreate-consumers"
+        })
         .expect("a routine case before the recreate");
     let r = sweep::run_case(&cfg(d.path()), &hub, case).expect("runs");
     assert_eq!(r.outcome, Outcome::Recovered, "{r:?}");

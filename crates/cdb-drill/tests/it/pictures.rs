@@ -472,7 +472,7 @@ fn result(class: &str, fault: &str, n: usize, outcome: Outcome, nasty: &str) -> 
     CaseResult {
         case: format!("{class}/routine/{fault}@step-{n}"),
         class: class.into(),
-        trigger: "routine".into(),
+        trigger: cdb_docs::Trigger::Routine,
         fault: fault.into(),
         target: Some(format!("svc{nasty}")),
         after: format!("step-{n}"),
@@ -507,7 +507,7 @@ fn the_sweep_page_is_well_formed_and_holds_every_class_and_fault_escaped() {
     }
     s.baselines.push(Baseline {
         class: "cache".into(),
-        trigger: "leak".into(),
+        trigger: cdb_docs::Trigger::Leak,
         passed: false,
         reasons: vec![nasty.into()],
     });

@@ -41,14 +41,14 @@ proptest! {
         let root = crate::workspace();
         let hub = cdb_drill::sweep::load_hub(&root).unwrap();
         let steps = cdb_drill::sweep::hub_steps(&hub);
-        let points: Vec<String> = cdb_drill::sweep::class_steps(&steps, class, "routine")
+        let points: Vec<String> = cdb_drill::sweep::class_steps(&steps, class, cdb_docs::Trigger::Routine)
             .iter()
             .filter(|s| s.phase == cdb_docs::Phase::Rotate)
             .map(|s| s.id.clone())
             .collect();
         let mut sc = cdb_model::scenario::parse(&scenario(class, &faults, &points), "prop.yaml").unwrap();
         sc.id = "prop".into();
-        sc.validate(&hub).unwrap();
+        let sc = sc.validate(&hub).unwrap();
         let cfg = Config { root, seed, step_timeout: Duration::from_secs(10), mock_exe: mock_exe() };
         let a = engine::run_scenario(&cfg, &hub, &sc).unwrap();
         let b = engine::run_scenario(&cfg, &hub, &sc).unwrap();

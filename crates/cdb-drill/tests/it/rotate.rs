@@ -268,7 +268,10 @@ fn rotated_as_an_operator(ids: &[&str]) {
             )
             .unwrap();
         }
-        let sc = cdb_model::scenario::load(fx.path(), id).unwrap();
+        let sc = cdb_model::scenario::load(fx.path(), id)
+            .unwrap()
+            .typed()
+            .unwrap();
         let home = tempfile::tempdir().unwrap();
         let mut cmd = assert_cmd::Command::new(crate::mock_exe());
         cmd.args(["rotate", &sc.class.value, "--world", id, "--root"])

@@ -1,6 +1,7 @@
 //! The sweep, the coverage function and the mutation check on the real hub and broken copies.
 
 use crate::{RUNBOOK, fixture, mock_exe, remove_steps};
+use cdb_docs::Trigger;
 use cdb_drill::engine::Config;
 use cdb_drill::sweep::{self, Outcome, Plan};
 use std::time::Duration;
@@ -39,7 +40,7 @@ fn a_database_case_is_detected_and_recovered_and_without_revoke_it_is_undetected
     let (case, _) = sweep::plan(&steps, Some("database"))
         .into_iter()
         .find(|(c, p)| {
-            c.fault.id == "recreate-ignored" && c.trigger == "routine" && *p == Plan::Run
+            c.fault.id == "recreate-ignored" && c.trigger == Trigger::Routine && *p == Plan::Run
         })
         .unwrap();
     let r = sweep::run_case(&cfg(d.path()), &hub, &case).unwrap();
@@ -124,7 +125,7 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
     let planned = sweep::plan(&steps, Some("database"));
     let c = cfg(d.path());
     let mut compared = 0;
-    for trigger in ["routine", "leak"] {
+    for trigger in [Trigger::Routine, Trigger::Leak] {
         let cases: Vec<&sweep::Case> = planned
             .iter()
             .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger && k.after != "start")
@@ -142,7 +143,12 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
             // and the nightly workflow's whole-sweep comparisons take every point).
             pick.extend(cases.iter().filter(|k| k.fault.id == f).take(1));
         }
-        assert!(pick.len() >= 4, "{trigger}: {} cases", pick.len());
+        assert!(
+            pick.len() >= 4,
+            "{}: {} cases",
+            trigger.as_str(),
+            pick.len()
+        );
         let at: Vec<String> = pick.iter().map(|k| k.after.clone()).collect();
         let (_, rec) = sweep::record_baseline(&c, &hub, "database", trigger, &at).unwrap();
         for k in pick {
@@ -223,7 +229,7 @@ fn an_armed_case_started_before_its_trip_step_has_the_journal_of_a_run_from_scra
     let mut compared = 0;
     for class in ["database", "monitoring"] {
         let planned = sweep::plan(&steps, Some(class));
-        for trigger in ["routine", "leak"] {
+        for trigger in [Trigger::Routine, Trigger::Leak] {
             let cases: Vec<(&sweep::Case, String)> = planned
                 .iter()
                 .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger)
@@ -279,7 +285,7 @@ fn immediate_faults_against_their_baseline(per_kind: Option<usize>) {
     let steps = sweep::hub_steps(&hub);
     let c = cfg(d.path());
     let (mut noop, mut acts) = (0, 0);
-    for trigger in ["routine", "leak"] {
+    for trigger in [Trigger::Routine, Trigger::Leak] {
         let planned = sweep::plan(&steps, Some("database"));
         let cases: Vec<&sweep::Case> = planned
             .iter()
@@ -395,7 +401,8 @@ fn every_matrix_class_has_routine_and_leak_sweep_cases() {
                 .count();
             assert!(
                 runs > 0,
-                "class `{id}` has no {trigger} case the sweep runs"
+                "class `{id}` has no {} case the sweep runs",
+                trigger.as_str()
             );
         }
     }

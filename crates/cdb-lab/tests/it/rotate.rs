@@ -52,9 +52,15 @@ fn engine_steps(root: &Path, class: &str, world: &str) -> Vec<(String, bool)> {
         "title: baseline\nclass: {class}\ntrigger: routine\nbriefing: fault-free\nexpect:\n  outcome: recovered\n"
     );
     let sc = if world == "baseline" {
-        cdb_model::scenario::parse(&yaml, "(test) baseline").unwrap()
+        cdb_model::scenario::parse(&yaml, "(test) baseline")
+            .unwrap()
+            .typed()
+            .unwrap()
     } else {
-        cdb_model::scenario::load(root, world).unwrap()
+        cdb_model::scenario::load(root, world)
+            .unwrap()
+            .typed()
+            .unwrap()
     };
     let cfg = cdb_drill::Config {
         root: root.to_path_buf(),

@@ -1,6 +1,7 @@
 //! Every class of the rotation matrix gets sweep cases on both triggers (`plan::class_gaps`),
 //! and a hub that takes a class's leak steps or its faults away is caught.
 
+use cdb_docs::Trigger;
 use cdb_model::plan::{self, Gap};
 use std::fs;
 use std::path::Path;
@@ -69,7 +70,12 @@ fn every_matrix_class_has_leak_and_routine_sweep_cases() {
                         && !matches!(p, plan::Plan::Static(_))
                 })
                 .count();
-            assert!(n > 0, "{} {trigger}: no case runs", class.id.value);
+            assert!(
+                n > 0,
+                "{} {}: no case runs",
+                class.id.value,
+                trigger.as_str()
+            );
         }
     }
 }
@@ -95,7 +101,7 @@ fn a_class_without_leak_steps_is_a_gap() {
         gaps(dir.path()),
         vec![Gap {
             class: "cache".into(),
-            trigger: "leak",
+            trigger: Trigger::Leak,
             why: "it has no rotate step on this trigger (`when=`)",
         }]
     );
@@ -124,12 +130,12 @@ fn a_class_without_faults_is_a_gap() {
         vec![
             Gap {
                 class: "vault".into(),
-                trigger: "routine",
+                trigger: Trigger::Routine,
                 why,
             },
             Gap {
                 class: "vault".into(),
-                trigger: "leak",
+                trigger: Trigger::Leak,
                 why,
             },
         ]

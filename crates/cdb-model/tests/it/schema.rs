@@ -15,7 +15,7 @@ fn validate_fault(hub: &cdb_docs::Hub, fault: &str) -> Result<(), ScenarioError>
         Err(e) => panic!("the test's scenario does not parse: {e}"),
     };
     sc.id = "t".into();
-    sc.validate(hub)
+    sc.validate(hub).map(|_| ())
 }
 
 #[test]
@@ -106,5 +106,53 @@ fn listing_reports_a_drills_path_it_cannot_read() {
     assert_eq!(
         scenario::try_list(dir).map_err(|e| e.to_string()),
         Ok(vec!["a".to_owned(), "b".to_owned()])
+    );
+}
+
+/// A file with several mistakes is told the first one in the schema's order, whichever of them
+/// are parsed into enums (trigger, kinds, outcome): an unknown class before a bad trigger, a
+/// bad trigger before an unknown kind, a bad `after:` of an earlier fault before a later
+/// fault's unknown kind, a bad `detected_by` before a bad outcome.
+#[test]
+fn the_first_mistake_is_reported_in_the_schemas_order() {
+    let hub = crate::load_hub(&crate::repo_root());
+    let check = |text: &str| {
+        let mut d = scenario::parse(text, "drills/o.yaml").expect("YAML parses");
+        d.id = "o".into();
+        d.validate(&hub).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let faults = "faults:\n  - {kind: service-crash, target: cdb_risk, after: nowhere}\n  - {kind: service-crsh, target: cdb_risk, after: start}\n";
+    assert_eq!(
+        check(&format!(
+            "title: t\nclass: databse\ntrigger: any\nbriefing: b\n{faults}expect: {{outcome: fine}}\n"
+        )),
+        Err("drills/o.yaml:2:8: unknown class `databse` (matrix classes: database, cache, exchange, monitoring, alerting-mail, tls, ci)".into())
+    );
+    assert_eq!(
+        check(&format!(
+            "title: t\nclass: database\ntrigger: any\nbriefing: b\n{faults}expect: {{outcome: fine}}\n"
+        )),
+        Err("drills/o.yaml:3:10: trigger must be `leak` or `routine`, not `any`".into())
+    );
+    assert_eq!(
+        check(&format!(
+            "title: t\nclass: database\ntrigger: routine\nbriefing: b\n{faults}expect: {{outcome: fine}}\n"
+        )),
+        Err("drills/o.yaml:6:52: `after: nowhere` is not a step id of class `database` (`database-…`, or `start`)".into())
+    );
+    assert_eq!(
+        check(
+            "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect: {outcome: fine, detected_by: [nothing]}\n"
+        ),
+        Err(
+            "drills/o.yaml:5:39: `nothing` is not a step id of class `database` (`database-…`)"
+                .into()
+        )
+    );
+    assert_eq!(
+        check(
+            "title: t\nclass: database\ntrigger: routine\nbriefing: b\nexpect: {outcome: fine}\n"
+        ),
+        Err("drills/o.yaml:5:19: outcome must be `recovered` or `escalated`, not `fine`".into())
     );
 }
