@@ -8,7 +8,7 @@
 //! the runbook's own steps stays a drill (`crate::run_tiny` and the other modules).
 
 use cdb_drill::mock::{self, Ctx};
-use cdb_drill::world::World;
+use cdb_drill::world::{ViolationKind, World};
 use std::path::{Path, PathBuf};
 
 /// The seed `drill` uses when none is given (`cli::Options`), so values and clocks match what
@@ -204,9 +204,9 @@ impl Stack {
             .collect()
     }
 
-    /// The details of the violations of `kind` (`secret-in-argv`; any other kind is what the
+    /// The details of the violations of `kind` (`SecretInArgv`; any other kind is what the
     /// `no-forbidden-action` invariant names).
-    pub fn violations(&self, kind: &str) -> Vec<String> {
+    pub fn violations(&self, kind: ViolationKind) -> Vec<String> {
         self.w
             .violations
             .iter()
@@ -234,13 +234,13 @@ fn a_call_is_answered_logged_and_checked_for_secrets() {
         (last.tool.as_str(), last.step.as_deref()),
         ("openssl", Some("t-pre-check-s0"))
     );
-    assert!(s.violations("secret-in-argv").is_empty());
+    assert!(s.violations(ViolationKind::SecretInArgv).is_empty());
     let pw = s.secret("REDIS_PASSWORD");
     s.call(
         "docker",
         &["exec", "cdb_redis", "redis-cli", "-a", &pw, "PING"],
     );
-    let v = s.violations("secret-in-argv");
+    let v = s.violations(ViolationKind::SecretInArgv);
     assert!(
         v.iter()
             .any(|d| d.contains("`docker` holds the value of REDIS_PASSWORD")),
