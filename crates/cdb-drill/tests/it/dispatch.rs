@@ -248,3 +248,80 @@ fn a_call_is_answered_logged_and_checked_for_secrets() {
     );
     assert_eq!(s.call("nosuch", &[]).code, 127);
 }
+
+/// The harness starts from the world a drill of the same seed starts from, at the same clock:
+/// the same calls answer the same through bash, the jail, the client and the world server as
+/// in process. (A harness that drifted from the sandbox, say in its seed, clock or stack
+/// folder, would make the in-process tests claim things about another world.)
+#[test]
+fn the_harness_answers_as_a_drill_step_does() {
+    let inspect = "{{.Image}} {{index .Config.Labels \"com.docker.compose.project.config_files\"}}";
+    let count = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend';";
+    let body = format!(
+        "openssl rand -hex 4 | tr 0-9a-f g-v\ndate -u +%s\ndocker inspect -f '{inspect}' cdb_redis\nREDISCLI_AUTH=\"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\" docker exec -e REDISCLI_AUTH cdb_redis redis-cli CLIENT LIST | cut -d' ' -f1,4-\nprintf \"%s\" \"{count}\" | docker exec -i cdb_postgres psql -U claire_user -d claire_de_binare -qtA"
+    );
+    // (CLIENT LIST without its addresses: the journal redacts private addresses.)
+    let (_, j) = crate::run_tiny(crate::mocks::MATRIX, "database", "1m", &[&body], &[]);
+    let step = j["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "step")
+        .unwrap();
+    assert_eq!(step["status"], "passed", "{step:#}");
+    let through_bash = step["stdout"].as_str().unwrap();
+
+    let mut s = Stack::new(60);
+    let pw = s.secret("REDIS_PASSWORD");
+    let mut here = String::new();
+    // A seeded value, shifted out of hex (`tr 0-9a-f g-v`): the journal redacts the value itself.
+    let rand = s.call("openssl", &["rand", "-hex", "4"]);
+    here += &rand
+        .ok()
+        .chars()
+        .map(|c| match c.to_digit(16) {
+            Some(d) => char::from(b'g' + u8::try_from(d).unwrap()),
+            None => c,
+        })
+        .collect::<String>();
+    here += s.call("date", &["-u", "+%s"]).ok();
+    // The journal shows the sandbox's root as `$SANDBOX`, as the drill's own transcript does.
+    let root = s.root.display().to_string();
+    here += &s
+        .call("docker", &["inspect", "-f", inspect, "cdb_redis"])
+        .ok()
+        .replace(&root, "$SANDBOX");
+    let list = [
+        "exec",
+        "-e",
+        "REDISCLI_AUTH",
+        "cdb_redis",
+        "redis-cli",
+        "CLIENT",
+        "LIST",
+    ];
+    let o = s.call_with("docker", &list, "", &[("REDISCLI_AUTH", &pw)]);
+    for l in o.ok().lines() {
+        // `cut -d' ' -f1,4-`; the reply's own final newline leaves an empty line, as real
+        // redis-cli prints it.
+        let f: Vec<&str> = l.split(' ').collect();
+        here += &format!(
+            "{}\n",
+            [&f[..1], f.get(3..).unwrap_or_default()].concat().join(" ")
+        );
+    }
+    let psql = [
+        "exec",
+        "-i",
+        "cdb_postgres",
+        "psql",
+        "-U",
+        "claire_user",
+        "-d",
+        "claire_de_binare",
+        "-qtA",
+    ];
+    here += s.call_with("docker", &psql, count, &[]).ok();
+    here += "PASS database-pre-check-s0\n";
+    assert_eq!(here, through_bash);
+}
