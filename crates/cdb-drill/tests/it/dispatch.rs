@@ -78,10 +78,20 @@ impl Stack {
         }
         // The Compose files `docker compose -f` checks for, as `Sandbox::new` writes them.
         for p in &cdb_drill::stack::kit().projects {
-            std::fs::write(root.join("stack").join(&p.file), "services: {}\n").unwrap();
+            let mut y = String::from(
+                "# drill sandbox: the services of this project (the mocks answer for them)\nservices:\n",
+            );
+            for sv in &p.services {
+                y.push_str(&format!("  {sv}:\n    container_name: {sv}\n"));
+            }
+            std::fs::write(root.join("stack").join(&p.file), y).unwrap();
         }
         for f in cdb_drill::overlays::OVERLAY_FILES {
-            std::fs::write(root.join("stack").join(f), "services: {}\n").unwrap();
+            std::fs::write(
+                root.join("stack").join(f),
+                "# drill sandbox: an overlay (TLS for the servers and their clients)\nservices: {}\n",
+            )
+            .unwrap();
         }
         let overlays: Vec<String> = overlays.iter().map(|o| (*o).to_owned()).collect();
         let w = World::new_with(SEED, &root, &root.join("secrets"), &overlays).unwrap();
