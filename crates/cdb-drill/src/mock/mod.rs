@@ -283,8 +283,10 @@ pub fn call_then(
     }
 }
 
-/// Records the call, lets a `command-hangs` fault swallow it, else dispatches it.
-fn answer(w: &mut World, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
+/// Records the call, lets a `command-hangs` fault swallow it, else dispatches it. Public for
+/// the in-process tests of the mocks (`tests/it/dispatch.rs`), which call a tool as the world
+/// server does, without a world file or a process.
+pub fn answer(w: &mut World, tool: &str, rest: &[String], ctx: &mut Ctx) -> i32 {
     record(w, tool, rest, ctx.pid);
     if w.trip(FaultKind::CommandHangs, Some(tool)) {
         // Fault: the call hangs until a timeout cuts it off, having done nothing.

@@ -4,61 +4,87 @@
 //! the first body passed without a violation, `gh workflow run e2e.yml` succeeded, and the
 //! newest run right after a dispatch was the dispatched one.
 
-const MATRIX: &str = "version: 1
-review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
-services: {cdb-blue: [cdb_redis]}
-owners: [{id: o, role: Owner, contact: '@org/team', escalation: null}]
-classes:
-  - {id: ci, title: CI, owner: o, backup_owner: o, cadence: 90d, scope: [cdb_redis],
-     secrets: [GH_APP_PRIVATE_KEY], last_rotated: null, runbook: docs/r.md#ci,
-     inventory: docs/i.md#ci, rto: 2h, approvals: {routine: [o], emergency: [o]}}
-";
-
-fn statuses(j: &serde_json::Value) -> Vec<String> {
-    j["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "step")
-        .map(|e| e["status"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
+use crate::dispatch::Stack;
 
 #[test]
 fn pushing_a_production_password_no_workflow_needs_is_a_violation() {
-    let (code, j) = crate::run_tiny(
-        MATRIX,
-        "ci",
-        "10s",
-        &["gh secret set REDIS_PASSWORD < \"$SECRETS_PATH/REDIS_PASSWORD\" 2>/dev/null"],
-        &[],
-    );
-    assert_eq!(code, 1, "{j:#}");
+    let mut s = Stack::new(10);
+    let pw = s.secret("REDIS_PASSWORD");
+    // `gh secret set REDIS_PASSWORD < "$SECRETS_PATH/REDIS_PASSWORD"`.
+    s.call_with("gh", &["secret", "set", "REDIS_PASSWORD"], &pw, &[]);
+    // What the `no-forbidden-action` invariant names.
+    let v: Vec<String> = s.w.violations.iter().map(|v| v.detail.clone()).collect();
     assert!(
-        j.to_string()
-            .contains("pushed the production value into GitHub Actions, which no workflow needs"),
-        "{j:#}"
+        v.iter().any(|d| d
+            .contains("pushed the production value into GitHub Actions, which no workflow needs")),
+        "{v:?}"
     );
 }
 
 #[test]
 fn e2e_yml_cannot_be_dispatched_and_a_dispatched_run_shows_a_moment_later() {
-    let ev = "gh run list --workflow e2e-tests.yml --limit 1 --json event --jq '.[0].event'";
-    let bodies = [
-        "! gh workflow run e2e.yml 2>/dev/null".to_owned(),
-        // Right after the dispatch the newest run is last week's scheduled one; the next
-        // listing shows the dispatched run.
-        format!("gh workflow run e2e-tests.yml 2>/dev/null && test \"$({ev})\" = schedule && test \"$({ev})\" = workflow_dispatch"),
-        "gh run list --workflow e2e-tests.yml --json databaseId,createdAt --jq '.[] | [.databaseId, .createdAt] | @tsv' | grep -Ec '^[0-9]+\t20[0-9-]+T[0-9:]+Z$' | grep -qx 2".to_owned(),
-        // The SMTP copies e2e-tests.yml requires are in Actions.
-        "gh secret list | cut -f1 | grep -qx SMTP_PASSWORD".to_owned(),
+    let mut s = Stack::new(10);
+    assert_ne!(s.call("gh", &["workflow", "run", "e2e.yml"]).code, 0);
+    s.step();
+    // Right after the dispatch the newest run is last week's scheduled one; the next
+    // listing shows the dispatched run.
+    s.call("gh", &["workflow", "run", "e2e-tests.yml"]).ok();
+    let ev = [
+        "run",
+        "list",
+        "--workflow",
+        "e2e-tests.yml",
+        "--limit",
+        "1",
+        "--json",
+        "event",
+        "--jq",
+        ".[0].event",
     ];
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let (code, j) = crate::run_tiny(MATRIX, "ci", "10s", &refs, &[]);
-    let s = statuses(&j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, st) in s.iter().enumerate() {
-        assert_eq!(st, "passed", "step {n}: {j:#}");
-    }
-    assert_eq!(code, 0, "{j:#}");
+    assert_eq!(s.call("gh", &ev).ok(), "schedule\n");
+    assert_eq!(s.call("gh", &ev).ok(), "workflow_dispatch\n");
+    s.step();
+    let o = s.call(
+        "gh",
+        &[
+            "run",
+            "list",
+            "--workflow",
+            "e2e-tests.yml",
+            "--json",
+            "databaseId,createdAt",
+            "--jq",
+            ".[] | [.databaseId, .createdAt] | @tsv",
+        ],
+    );
+    // `^[0-9]+\t20[0-9-]+T[0-9:]+Z$`, twice.
+    let runs: Vec<&str> = o
+        .ok()
+        .lines()
+        .filter(|l| {
+            let Some((id, at)) = l.split_once('\t') else {
+                return false;
+            };
+            let Some((date, time)) = at.strip_suffix('Z').and_then(|a| a.split_once('T')) else {
+                return false;
+            };
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && date.starts_with("20")
+                && date.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                && !time.is_empty()
+                && time.bytes().all(|b| b.is_ascii_digit() || b == b':')
+        })
+        .collect();
+    assert_eq!(runs.len(), 2, "{o:?}");
+    s.step();
+    // The SMTP copies e2e-tests.yml requires are in Actions.
+    let o = s.call("gh", &["secret", "list"]);
+    assert!(
+        o.ok()
+            .lines()
+            .any(|l| l.split('\t').next() == Some("SMTP_PASSWORD")),
+        "{o:?}"
+    );
+    assert!(s.w.violations.is_empty(), "{:?}", s.w.violations);
 }

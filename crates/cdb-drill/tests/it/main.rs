@@ -6,6 +6,7 @@ mod all_run;
 mod broken;
 mod ci_world;
 mod cli;
+mod dispatch;
 mod exchange;
 mod hermetic;
 mod interrupt;

@@ -4,27 +4,13 @@
 //! on the world before overlays (no labels, `.Image` a template error, plaintext `redis-cli`
 //! answered with TLS on, `-f tls.yml` "not a Compose file of this stack"). The rollback
 //! overlay's tests failed on the world before image references (`.Config.Image` a template
-//! error, `overlays: [rollback.yml]` an unknown overlay).
+//! error, `overlays: [rollback.yml]` an unknown overlay). The claims about one tool's answers
+//! and the world's state call the mocks in process (`crate::dispatch`); the ones about the
+//! shipped runbook and the sweep stay drills.
 
-const MATRIX: &str = "version: 1
-review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
-services: {cdb-blue: [cdb_redis]}
-owners: [{id: o, role: Owner, contact: '@org/team', escalation: null}]
-classes:
-  - {id: tls, title: TLS, owner: o, backup_owner: o, cadence: 365d, scope: [cdb_redis],
-     secrets: [TLS_CA_KEY], last_rotated: null, runbook: docs/r.md#tls,
-     inventory: docs/i.md#tls, rto: 2h, approvals: {routine: [o], emergency: [o]}}
-  - {id: cache, title: Cache, owner: o, backup_owner: o, cadence: 90d, scope: [cdb_redis],
-     secrets: [REDIS_PASSWORD], last_rotated: null, runbook: docs/r.md#cache,
-     inventory: docs/i.md#cache, rto: 1h, approvals: {routine: [o], emergency: [o]}}
-";
+use crate::dispatch::Stack;
 
 const LABEL: &str = "{{index .Config.Labels \"com.docker.compose.project.config_files\"}}";
-
-fn run(class: &str, bodies: &[String]) -> (u8, serde_json::Value) {
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    crate::run_tiny(MATRIX, class, "10s", &refs, &[])
-}
 
 fn statuses(j: &serde_json::Value) -> Vec<String> {
     j["events"]
@@ -36,124 +22,182 @@ fn statuses(j: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The `-f` files of the label, split at commas.
+fn files(s: &mut Stack, service: &str) -> Vec<String> {
+    s.inspect(LABEL, service)
+        .split(',')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `files` are absolute paths ending in `/NAME` for each of `names`, in order
+/// (`grep -Eqx '/.*/compose\.blue\.yml,/.*/tls\.yml'`).
+fn are(files: &[String], names: &[&str]) -> bool {
+    files.len() == names.len()
+        && files
+            .iter()
+            .zip(names)
+            .all(|(f, n)| f.starts_with('/') && f.ends_with(&format!("/{n}")))
+}
+
+/// `docker compose ARGS… up -d --no-deps --force-recreate [--pull never --no-build] SERVICE`.
+fn recreate(
+    s: &mut Stack,
+    files: &[&str],
+    pinned_only: bool,
+    env: &[(&str, &str)],
+    service: &str,
+) -> crate::dispatch::Out {
+    let mut argv = vec!["compose"];
+    argv.extend_from_slice(files);
+    argv.extend_from_slice(&["up", "-d", "--no-deps", "--force-recreate"]);
+    if pinned_only {
+        argv.extend_from_slice(&["--pull", "never", "--no-build"]);
+    }
+    argv.push(service);
+    s.call_with("docker", &argv, "", env)
+}
+
+/// `-p PROJECT -f FILE…` from the Compose labels of `service`.
+fn from_labels(s: &mut Stack, project: &str, service: &str) -> Vec<String> {
+    let mut a = vec!["-p".to_owned(), project.to_owned()];
+    for f in files(s, service) {
+        a.push("-f".into());
+        a.push(f);
+    }
+    a
+}
+
 #[test]
 fn inspect_shows_the_files_a_container_was_created_from() {
-    let bodies = [
-        // The tls class starts with the overlay on: the project file, then tls.yml, absolute.
-        format!("docker inspect -f '{LABEL}' cdb_redis | grep -Eqx '/.*/compose\\.blue\\.yml,/.*/tls\\.yml'"),
-        "docker inspect -f '{{index .Config.Labels \"com.docker.compose.project\"}}' cdb_grafana | grep -qx cdb-red".to_owned(),
-        "docker inspect -f '{{.Image}}' cdb_redis | grep -Eqx 'sha256:[0-9a-f]{64}'".to_owned(),
-        // A recreate from the labels keeps the overlay and the image.
-        format!("i=\"$(docker inspect -f '{{{{.Image}}}}' cdb_ws)\"; IFS=, read -r -a cfg <<< \"$(docker inspect -f '{LABEL}' cdb_ws)\"; a=(); for c in \"${{cfg[@]}}\"; do a+=(-f \"$c\"); done; docker compose -p cdb-red \"${{a[@]}}\" up -d --no-deps --force-recreate --pull never --no-build cdb_ws 2>/dev/null && docker inspect -f '{LABEL}' cdb_ws | grep -q 'tls\\.yml$' && test \"$(docker inspect -f '{{{{.Image}}}}' cdb_ws)\" = \"$i\""),
-        // Another project name is another project: Docker refuses the container names.
-        "! docker compose -p other -f compose.red.yml up -d --no-deps --force-recreate cdb_ws 2>/dev/null".to_owned(),
-        // A recreate with one -f file drops the overlay from that container only.
-        format!("docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_ws 2>/dev/null && docker inspect -f '{LABEL}' cdb_ws | grep -Eqx '/.*/compose\\.red\\.yml' && docker inspect -f '{LABEL}' cdb_signal | grep -q tls.yml"),
-    ];
-    let (_, j) = run("tls", &bodies);
-    let s = statuses(&j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, st) in s.iter().enumerate() {
-        assert_eq!(st, "passed", "step {n}: {j:#}");
-    }
+    let mut s = Stack::for_class(10, "tls");
+    // The tls class starts with the overlay on: the project file, then tls.yml, absolute.
+    let f = files(&mut s, "cdb_redis");
+    assert!(are(&f, &["compose.blue.yml", "tls.yml"]), "{f:?}");
+    let project = s.inspect(
+        "{{index .Config.Labels \"com.docker.compose.project\"}}",
+        "cdb_grafana",
+    );
+    assert_eq!(project, "cdb-red");
+    let id = s.inspect("{{.Image}}", "cdb_redis");
+    let hex = id.strip_prefix("sha256:").unwrap_or_default();
+    assert!(
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{id}"
+    );
+    s.step();
+    // A recreate from the labels keeps the overlay and the image.
+    let i = s.inspect("{{.Image}}", "cdb_ws");
+    let a = from_labels(&mut s, "cdb-red", "cdb_ws");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    recreate(&mut s, &a, true, &[], "cdb_ws").ok();
+    assert!(s.inspect(LABEL, "cdb_ws").ends_with("tls.yml"));
+    assert_eq!(s.inspect("{{.Image}}", "cdb_ws"), i);
+    s.step();
+    // Another project name is another project: Docker refuses the container names.
+    let o = recreate(
+        &mut s,
+        &["-p", "other", "-f", "compose.red.yml"],
+        false,
+        &[],
+        "cdb_ws",
+    );
+    assert_ne!(o.code, 0, "{o:?}");
+    s.step();
+    // A recreate with one -f file drops the overlay from that container only.
+    recreate(&mut s, &["-f", "compose.red.yml"], false, &[], "cdb_ws").ok();
+    let f = files(&mut s, "cdb_ws");
+    assert!(are(&f, &["compose.red.yml"]), "{f:?}");
+    assert!(s.inspect(LABEL, "cdb_signal").contains("tls.yml"));
     // The dropped overlay is what the final invariant names: TLS-only Redis refuses the
     // plain client, and the container runs without the overlay the stack runs with.
-    let text = j.to_string();
+    let sick = s.sick().join("; ");
     assert!(
-        text.contains("cdb_ws: cdb_redis accepts TLS only (tls.yml) and it connects without TLS")
-            && text.contains("it was recreated without the overlay tls.yml the stack runs with"),
-        "{j:#}"
+        sick.contains("cdb_ws: cdb_redis accepts TLS only (tls.yml) and it connects without TLS")
+            && sick.contains("it was recreated without the overlay tls.yml the stack runs with"),
+        "{sick}"
     );
+}
+
+/// `REDISCLI_AUTH=… docker exec -e REDISCLI_AUTH cdb_redis redis-cli ARGS…`.
+fn redis_cli(s: &mut Stack, args: &[&str]) -> crate::dispatch::Out {
+    let auth = s.secret("REDIS_PASSWORD");
+    let argv = [
+        &["exec", "-e", "REDISCLI_AUTH", "cdb_redis", "redis-cli"],
+        args,
+    ]
+    .concat();
+    s.call_with("docker", &argv, "", &[("REDISCLI_AUTH", &auth)])
 }
 
 #[test]
 fn redis_under_the_tls_overlay_refuses_plain_clients() {
-    let auth = "REDISCLI_AUTH=\"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\"";
-    let bodies = [
-        // Plain redis-cli cannot connect to TLS-only Redis.
-        format!(
-            "out=\"$({auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli PING 2>&1)\" && false || test \"$out\" = 'Error: Connection reset by peer'"
-        ),
-        // Over TLS with the mounted CA it answers.
-        format!(
-            "{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING | grep -qx PONG"
-        ),
-        format!(
-            "{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/client.key PING | grep -qx PONG"
-        ),
-        // Without the stack's CA the server certificate does not verify.
-        format!("! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls PING 2>/dev/null"),
-        // A client key that is not the certificate's is refused.
-        format!(
-            "! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt --cert /tls/client.crt --key /tls/redis.key PING 2>/dev/null"
-        ),
-    ];
-    let (_, j) = run("tls", &bodies);
-    let s = statuses(&j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, st) in s.iter().enumerate() {
-        assert_eq!(st, "passed", "step {n}: {j:#}");
-    }
+    let mut s = Stack::for_class(10, "tls");
+    // Plain redis-cli cannot connect to TLS-only Redis.
+    let o = redis_cli(&mut s, &["PING"]);
+    assert_eq!(
+        o.both().trim_end(),
+        "Error: Connection reset by peer",
+        "{o:?}"
+    );
+    s.step();
+    // Over TLS with the mounted CA it answers.
+    assert_eq!(
+        redis_cli(&mut s, &["--tls", "--cacert", "/tls/ca.crt", "PING"]).ok(),
+        "PONG\n"
+    );
+    s.step();
+    let o = redis_cli(
+        &mut s,
+        &[
+            "--tls",
+            "--cacert",
+            "/tls/ca.crt",
+            "--cert",
+            "/tls/client.crt",
+            "--key",
+            "/tls/client.key",
+            "PING",
+        ],
+    );
+    assert_eq!(o.ok(), "PONG\n");
+    s.step();
+    // Without the stack's CA the server certificate does not verify.
+    assert_ne!(redis_cli(&mut s, &["--tls", "PING"]).code, 0);
+    s.step();
+    // A client key that is not the certificate's is refused.
+    let o = redis_cli(
+        &mut s,
+        &[
+            "--tls",
+            "--cacert",
+            "/tls/ca.crt",
+            "--cert",
+            "/tls/client.crt",
+            "--key",
+            "/tls/redis.key",
+            "PING",
+        ],
+    );
+    assert_ne!(o.code, 0, "{o:?}");
 }
 
 #[test]
 fn without_the_overlay_redis_speaks_plain_text_only() {
-    let auth = "REDISCLI_AUTH=\"$(cat \"$SECRETS_PATH/REDIS_PASSWORD\")\"";
-    let bodies = [
-        format!("docker inspect -f '{LABEL}' cdb_redis | grep -Eqx '/.*/compose\\.blue\\.yml'"),
-        format!("{auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli PING | grep -qx PONG"),
-        format!(
-            "! {auth} docker exec -e REDISCLI_AUTH cdb_redis redis-cli --tls --cacert /tls/ca.crt PING 2>/dev/null"
-        ),
-    ];
-    let (code, j) = run("cache", &bodies);
-    let s = statuses(&j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, st) in s.iter().enumerate() {
-        assert_eq!(st, "passed", "step {n}: {j:#}");
-    }
-    assert_eq!(code, 0, "{j:#}");
-}
-
-/// A drill of `class` with `scenario_extra` (YAML lines) added to its scenario: `overlays:`,
-/// `faults:`. As `run_tiny`, whose scenario is fixed.
-fn run_scenario(class: &str, bodies: &[String], scenario_extra: &str) -> (u8, serde_json::Value) {
-    let d = tempfile::tempdir().expect("tempdir");
-    let write = |rel: &str, text: &str| {
-        let p = d.path().join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    };
-    write(
-        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
-        MATRIX,
+    let mut s = Stack::for_class(10, "cache");
+    let f = files(&mut s, "cdb_redis");
+    assert!(are(&f, &["compose.blue.yml"]), "{f:?}");
+    s.step();
+    assert_eq!(redis_cli(&mut s, &["PING"]).ok(), "PONG\n");
+    s.step();
+    assert_ne!(
+        redis_cli(&mut s, &["--tls", "--cacert", "/tls/ca.crt", "PING"]).code,
+        0
     );
-    let mut md = format!("# Runbook\n\n## {class}\n\n");
-    for (i, b) in bodies.iter().enumerate() {
-        let id = format!("{class}-pre-check-s{i}");
-        md.push_str(&format!(
-            "```bash {{#{id} .step class={class} phase=pre-check time=10s}}\n( set -euo pipefail\n{b}\n); case $? in 0) echo \"PASS {id}\" ;; *) echo \"FAIL {id}: exit $?\"; false ;; esac\n```\n\n"
-        ));
-    }
-    write(crate::RUNBOOK, &md);
-    write(
-        "drills/t.yaml",
-        &format!(
-            "title: t\nclass: {class}\ntrigger: routine\nbriefing: b\n{scenario_extra}expect: {{outcome: recovered}}\n"
-        ),
-    );
-    let root = d.path().to_str().expect("utf-8 path");
-    let (code, out, err) = crate::drill(&["t", "--root", root, "--format", "json"]);
-    let j = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}"));
-    (code, j)
-}
-
-fn all_passed(bodies: &[String], j: &serde_json::Value) {
-    let s = statuses(j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, st) in s.iter().enumerate() {
-        assert_eq!(st, "passed", "step {n}: {j:#}");
-    }
+    assert!(s.sick().is_empty(), "{:?}", s.sick());
 }
 
 const PINNED: &str = "rollback-20251231-180000";
@@ -167,45 +211,66 @@ const PINNED: &str = "rollback-20251231-180000";
 #[test]
 fn a_recreate_with_fewer_files_loses_the_pinned_image_tag() {
     let image = "{{.Config.Image}}";
-    let bodies = [
-        // Pinned: the project's name and the tag the stack was started with.
-        format!("docker inspect -f '{image}' cdb_risk | grep -qx 'cdb-blue_cdb_risk:{PINNED}'"),
-        format!("docker inspect -f '{image}' cdb_ws | grep -qx 'cdb-red_cdb_ws:{PINNED}'"),
-        format!(
-            "docker inspect -f '{LABEL}' cdb_risk | grep -Eqx '/.*/compose\\.blue\\.yml,/.*/rollback\\.yml'"
-        ),
-        // Not pinned by the overlay: the name Compose built it under, a server's own image.
-        format!("docker inspect -f '{image}' cdb_candles | grep -qx cdb-blue-cdb_candles"),
-        format!("docker inspect -f '{image}' cdb_redis | grep -qx redis:8.8.0-alpine"),
-        // The JSON form carries it too.
-        format!("docker inspect cdb_risk | grep -q '\"Image\": \"cdb-blue_cdb_risk:{PINNED}\"'"),
-        // From the label alone, in a shell without ROLLBACK_TAG: `…:latest` is no local image,
-        // so nothing is recreated and the container keeps its image.
-        format!(
-            "i=\"$(docker inspect -f '{{{{.Image}}}}' cdb_risk)\"; IFS=, read -r -a cfg <<< \"$(docker inspect -f '{LABEL}' cdb_risk)\"; a=(); for c in \"${{cfg[@]}}\"; do a+=(-f \"$c\"); done; out=\"$(docker compose -p cdb-blue \"${{a[@]}}\" up -d --no-deps --force-recreate --pull never --no-build cdb_risk 2>&1)\" && false || {{ grep -q 'No such image: cdb-blue_cdb_risk:latest' <<< \"$out\" && test \"$(docker inspect -f '{{{{.Image}}}}' cdb_risk)\" = \"$i\"; }}"
-        ),
-        // With the tag the image shows, the same recreate keeps the pin and the image ID.
-        format!(
-            "i=\"$(docker inspect -f '{{{{.Image}}}} {{{{.Config.Image}}}}' cdb_risk)\"; t=\"${{i##*:}}\"; IFS=, read -r -a cfg <<< \"$(docker inspect -f '{LABEL}' cdb_risk)\"; a=(); for c in \"${{cfg[@]}}\"; do a+=(-f \"$c\"); done; ROLLBACK_TAG=\"$t\" docker compose -p cdb-blue \"${{a[@]}}\" up -d --no-deps --force-recreate --pull never --no-build cdb_risk 2>/dev/null && test \"$(docker inspect -f '{{{{.Image}}}} {{{{.Config.Image}}}}' cdb_risk)\" = \"$i\""
-        ),
-        // One -f file: the base file's image, another image ID; the label says so.
-        format!(
-            "i=\"$(docker inspect -f '{{{{.Image}}}}' cdb_ws)\"; docker compose -f compose.red.yml up -d --no-deps --force-recreate --pull never --no-build cdb_ws 2>/dev/null && docker inspect -f '{image}' cdb_ws | grep -qx cdb-red-cdb_ws && test \"$(docker inspect -f '{{{{.Image}}}}' cdb_ws)\" != \"$i\" && docker inspect -f '{LABEL}' cdb_ws | grep -Eqx '/.*/compose\\.red\\.yml'"
-        ),
-    ];
-    let (code, j) = run_scenario("cache", &bodies, "overlays: [rollback.yml]\n");
-    all_passed(&bodies, &j);
-    // The recreate that dropped the overlay left cdb_ws on another image than the pin: the
-    // drill fails on it, and on nothing else.
-    assert_eq!(code, 1, "{j:#}");
-    let text = j.to_string();
+    // A cache drill with `overlays: [rollback.yml]`.
+    let mut s = Stack::with_overlays(10, &["rollback.yml"]);
+    // Pinned: the project's name and the tag the stack was started with.
+    assert_eq!(
+        s.inspect(image, "cdb_risk"),
+        format!("cdb-blue_cdb_risk:{PINNED}")
+    );
+    assert_eq!(
+        s.inspect(image, "cdb_ws"),
+        format!("cdb-red_cdb_ws:{PINNED}")
+    );
+    let f = files(&mut s, "cdb_risk");
+    assert!(are(&f, &["compose.blue.yml", "rollback.yml"]), "{f:?}");
+    // Not pinned by the overlay: the name Compose built it under, a server's own image.
+    assert_eq!(s.inspect(image, "cdb_candles"), "cdb-blue-cdb_candles");
+    assert_eq!(s.inspect(image, "cdb_redis"), "redis:8.8.0-alpine");
+    // The JSON form carries it too.
+    let o = s.call("docker", &["inspect", "cdb_risk"]);
     assert!(
-        text.contains(&format!(
+        o.ok()
+            .contains(&format!("\"Image\": \"cdb-blue_cdb_risk:{PINNED}\"")),
+        "{o:?}"
+    );
+    s.step();
+    // From the label alone, in a shell without ROLLBACK_TAG: `…:latest` is no local image,
+    // so nothing is recreated and the container keeps its image.
+    let i = s.inspect("{{.Image}}", "cdb_risk");
+    let a = from_labels(&mut s, "cdb-blue", "cdb_risk");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = recreate(&mut s, &a, true, &[], "cdb_risk");
+    assert!(
+        o.both().contains("No such image: cdb-blue_cdb_risk:latest"),
+        "{o:?}"
+    );
+    assert_eq!(s.inspect("{{.Image}}", "cdb_risk"), i);
+    s.step();
+    // With the tag the image shows, the same recreate keeps the pin and the image ID.
+    let both = "{{.Image}} {{.Config.Image}}";
+    let i = s.inspect(both, "cdb_risk");
+    let t = i.rsplit(':').next().unwrap().to_owned();
+    recreate(&mut s, &a, true, &[("ROLLBACK_TAG", &t)], "cdb_risk").ok();
+    assert_eq!(s.inspect(both, "cdb_risk"), i);
+    s.step();
+    // One -f file: the base file's image, another image ID; the label says so.
+    let i = s.inspect("{{.Image}}", "cdb_ws");
+    recreate(&mut s, &["-f", "compose.red.yml"], true, &[], "cdb_ws").ok();
+    assert_eq!(s.inspect(image, "cdb_ws"), "cdb-red-cdb_ws");
+    assert_ne!(s.inspect("{{.Image}}", "cdb_ws"), i);
+    let f = files(&mut s, "cdb_ws");
+    assert!(are(&f, &["compose.red.yml"]), "{f:?}");
+    // The recreate that dropped the overlay left cdb_ws on another image than the pin: the
+    // final invariant names it, and nothing else.
+    let sick = s.sick();
+    assert_eq!(sick.len(), 1, "{sick:?}");
+    assert!(
+        sick[0].contains(&format!(
             "cdb_ws: it runs image cdb-red-cdb_ws, not cdb-red_cdb_ws:{PINNED}, the tag the stack is pinned to (rollback.yml)"
         )),
-        "{j:#}"
+        "{sick:?}"
     );
-    assert!(!text.contains("cdb_risk: it runs image"), "{j:#}");
 }
 
 /// Without the overlay nothing is pinned; `-f rollback.yml` pins what it names, with the tag
@@ -213,18 +278,23 @@ fn a_recreate_with_fewer_files_loses_the_pinned_image_tag() {
 #[test]
 fn without_the_rollback_overlay_images_are_the_project_builds() {
     let image = "{{.Config.Image}}";
-    let bodies = [
-        format!("docker inspect -f '{image}' cdb_risk | grep -qx cdb-blue-cdb_risk"),
-        format!("docker inspect -f '{LABEL}' cdb_risk | grep -Eqx '/.*/compose\\.blue\\.yml'"),
-        // No such tag on the host: --no-build creates nothing.
-        "! ROLLBACK_TAG=r1 docker compose -f compose.blue.yml -f rollback.yml up -d --no-deps --force-recreate --pull never --no-build cdb_risk 2>/dev/null && docker inspect -f '{{.Config.Image}}' cdb_risk | grep -qx cdb-blue-cdb_risk".to_owned(),
-        // Allowed to build (`build: null` keeps the base's build): the pin is built and runs.
-        "ROLLBACK_TAG=r1 docker compose -f compose.blue.yml -f rollback.yml up -d --no-deps --force-recreate cdb_risk 2>/dev/null && docker inspect -f '{{.Config.Image}}' cdb_risk | grep -qx cdb-blue_cdb_risk:r1".to_owned(),
-    ];
-    let (code, j) = run_scenario("cache", &bodies, "");
-    all_passed(&bodies, &j);
+    let mut s = Stack::for_class(10, "cache");
+    assert_eq!(s.inspect(image, "cdb_risk"), "cdb-blue-cdb_risk");
+    let f = files(&mut s, "cdb_risk");
+    assert!(are(&f, &["compose.blue.yml"]), "{f:?}");
+    s.step();
+    // No such tag on the host: --no-build creates nothing.
+    let pin = ["-f", "compose.blue.yml", "-f", "rollback.yml"];
+    let o = recreate(&mut s, &pin, true, &[("ROLLBACK_TAG", "r1")], "cdb_risk");
+    assert_ne!(o.code, 0, "{o:?}");
+    assert_eq!(s.inspect(image, "cdb_risk"), "cdb-blue-cdb_risk");
+    s.step();
+    // Allowed to build (`build: null` keeps the base's build): the pin is built and runs.
+    recreate(&mut s, &pin, false, &[("ROLLBACK_TAG", "r1")], "cdb_risk").ok();
+    assert_eq!(s.inspect(image, "cdb_risk"), "cdb-blue_cdb_risk:r1");
     // The stack was not started pinned: a pin added later is no failure.
-    assert_eq!(code, 0, "{j:#}");
+    assert!(s.sick().is_empty(), "{:?}", s.sick());
+    assert!(s.w.violations.is_empty(), "{:?}", s.w.violations);
 }
 
 /// The shipped runbook on a pinned stack (drills/routine-db-pinned-images.yaml,
@@ -232,6 +302,8 @@ fn without_the_rollback_overlay_images_are_the_project_builds() {
 /// container runs into `ROLLBACK_TAG` (before, they asked for `…:latest` and failed with no
 /// fault injected), see a consumer that lost `rollback.yml` by its image, and the rollback's
 /// recreate puts the pin back.
+///
+/// Through bash: it runs the shipped runbook on a pinned stack.
 #[test]
 fn the_runbook_keeps_and_restores_the_rollback_pin() {
     let d = crate::fixture();
@@ -290,6 +362,8 @@ fn the_runbook_keeps_and_restores_the_rollback_pin() {
 /// recreate step's image check and recovered by the rollback's recreate; on a runbook whose
 /// recreates do not carry `ROLLBACK_TAG` the sweep names the gap (before this change such a
 /// case was "not applicable": the recreate failed before the fault could take effect).
+///
+/// Through bash: it runs the sweep.
 #[test]
 fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
     use cdb_drill::sweep::{self, Outcome, Plan};
@@ -352,6 +426,8 @@ fn every_drill_passes_on_a_pinned_stack() {
 
 /// The fast form of `every_drill_passes_on_a_pinned_stack`: a routine drill of each class
 /// (every class's recreate steps run in it).
+///
+/// Through bash: it runs shipped drills.
 #[test]
 fn a_routine_drill_of_each_class_passes_on_a_pinned_stack() {
     drills_pass_on_a_pinned_stack(false);

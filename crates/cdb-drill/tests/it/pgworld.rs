@@ -1,11 +1,12 @@
 //! PostgreSQL and Grafana in the drill world behave as the real servers do (issue 11,
-//! divergences 2, 4 and 7; `docs/real-server-facts.md`). Each test drives the mocks through
-//! bash, as a runbook step does, and fails on the world before issue 11: there a session died
+//! divergences 2, 4 and 7; `docs/real-server-facts.md`). Each test calls the mocks in process
+//! (`crate::dispatch`) as the runbook steps it replaced did, and fails on the world before
+//! issue 11 (the ones that need a drill say why): there a session died
 //! with its password, `pg_terminate_backend` ignored its `WHERE`, the exporter read the DSN,
 //! `docker logs` did not exist, an empty password logged in, any datasource uid worked (and the
 //! sandbox exported one), and Grafana had neither sessions nor a lockout.
 
-use crate::mocks::MATRIX;
+use crate::dispatch::{Out, Stack};
 
 const MONITORING: &str = "version: 1
 review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
@@ -30,243 +31,376 @@ fn all_passed(code: u8, j: &serde_json::Value) {
     assert_eq!(code, 0, "{j:#}");
 }
 
-fn invariant(j: &serde_json::Value, name: &str) -> (bool, String) {
-    let i = j["invariants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap_or_else(|| panic!("no invariant {name}: {j:#}"));
-    (
-        i["passed"] == true,
-        i["detail"].as_str().unwrap_or("").to_owned(),
+/// SQL on stdin to the server over the local socket, tuples only.
+const PSQL: [&str; 11] = [
+    "exec",
+    "-i",
+    "cdb_postgres",
+    "psql",
+    "-U",
+    "claire_user",
+    "-d",
+    "claire_de_binare",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-qtA",
+];
+const COUNT_CLIENTS: &str = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid();";
+
+/// `printf SQL | docker exec -i cdb_postgres psql … -qtA`.
+fn psql(s: &mut Stack, sql: &str) -> Out {
+    s.call_with("docker", &PSQL, sql, &[])
+}
+
+/// A password login over TCP (`-h cdb_postgres`), with `PGPASSWORD` passed by `-e`.
+fn tcp_login(s: &mut Stack, password: &str) -> Out {
+    s.call_with(
+        "docker",
+        &[
+            "exec",
+            "-e",
+            "PGPASSWORD",
+            "cdb_postgres",
+            "psql",
+            "-h",
+            "cdb_postgres",
+            "-U",
+            "claire_user",
+            "-d",
+            "claire_de_binare",
+            "-tAc",
+            "SELECT 1",
+        ],
+        "",
+        &[("PGPASSWORD", password)],
     )
 }
 
-/// SQL on stdin to the server over the local socket, tuples only.
-const PSQL: &str =
-    "docker exec -i cdb_postgres psql -U claire_user -d claire_de_binare -v ON_ERROR_STOP=1 -qtA";
-const COUNT_CLIENTS: &str = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid();";
+/// `docker logs ARGS… cdb_postgres`, standard output and error (`2>&1`).
+fn pg_log(s: &mut Stack, args: &[&str]) -> String {
+    let argv = [&["logs"], args, &["cdb_postgres"]].concat();
+    s.call("docker", &argv).both()
+}
+
+fn count_clients(s: &mut Stack) -> String {
+    psql(s, COUNT_CLIENTS).ok().trim_end().to_owned()
+}
 
 #[test]
 fn sessions_survive_alter_role_and_terminate_honours_its_where() {
-    let alter = format!(
-        "openssl rand -hex 16 > \"$TMPDIR/new\" && printf \"ALTER ROLE claire_user PASSWORD '%s';\\nSELECT ceil(extract(epoch FROM now()))::bigint;\\n\" \"$(cat \"$TMPDIR/new\")\" | {PSQL} > \"$TMPDIR/cut\" && grep -qx '[0-9]*' \"$TMPDIR/cut\""
+    let mut s = Stack::new(60);
+    // Eight consumers hold a pooled session each (Grafana connects on its first query); the
+    // launcher runs as claire_user too.
+    assert_eq!(count_clients(&mut s), "8");
+    s.step();
+    let o = psql(
+        &mut s,
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'logical replication launcher';",
     );
-    let (code, j) = crate::run_tiny(
-        MATRIX,
-        "database",
-        "1m",
-        &[
-            // Eight consumers hold a pooled session each (Grafana connects on its first query); the
-            // launcher runs as claire_user too.
-            &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
-            &format!(
-                "test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"
-            ),
-            &alter,
-            // After ALTER ROLE every session lives on, and the exporter's ping still passes.
-            &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
-            "curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 1'",
-            // A WHERE that selects nothing ends nothing.
-            &format!(
-                "test -z \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'nobody';\" | {PSQL})\""
-            ),
-            &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 8"),
-            // Client sessions before the cut-off end; pools reconnect with what they read at
-            // their start (the old password), are refused, and the server logs each refusal.
-            &format!(
-                "test \"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND backend_start < to_timestamp(%s);\" \"$(cat \"$TMPDIR/cut\")\" | {PSQL} | grep -cx t)\" = 8"
-            ),
-            &format!("test \"$(printf \"%s\" \"{COUNT_CLIENTS}\" | {PSQL})\" = 0"),
-            "curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 0'",
-            "test \"$(docker logs --since \"$(cat \"$TMPDIR/cut\")\" cdb_postgres 2>&1 | grep -c 'FATAL:  password authentication failed for user \"claire_user\"')\" -ge 7",
-            // The launcher is still there: the WHERE kept it out.
-            &format!(
-                "test \"$(printf \"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';\" | {PSQL})\" = 1"
-            ),
-        ],
-        &[],
+    assert_eq!(o.ok(), "1\n");
+    s.step();
+    let new = s
+        .call("openssl", &["rand", "-hex", "16"])
+        .ok()
+        .trim_end()
+        .to_owned();
+    let o = psql(
+        &mut s,
+        &format!(
+            "ALTER ROLE claire_user PASSWORD '{new}';\nSELECT ceil(extract(epoch FROM now()))::bigint;\n"
+        ),
     );
+    let cut = o.ok().trim_end().to_owned();
+    assert!(
+        !cut.is_empty() && cut.bytes().all(|b| b.is_ascii_digit()),
+        "{o:?}"
+    );
+    s.step();
+    // After ALTER ROLE every session lives on, and the exporter's ping still passes.
+    assert_eq!(count_clients(&mut s), "8");
+    s.step();
+    let m = s.call("curl", &["-fsS", "http://127.0.0.1:9187/metrics"]);
+    assert!(m.ok().lines().any(|l| l == "pg_up 1"), "{m:?}");
+    s.step();
+    // A WHERE that selects nothing ends nothing.
+    let o = psql(
+        &mut s,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'nobody';",
+    );
+    assert_eq!(o.ok(), "");
+    s.step();
+    assert_eq!(count_clients(&mut s), "8");
+    s.step();
+    // Client sessions before the cut-off end; pools reconnect with what they read at
+    // their start (the old password), are refused, and the server logs each refusal.
+    let o = psql(
+        &mut s,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND backend_start < to_timestamp({cut});"
+        ),
+    );
+    assert_eq!(o.ok().lines().filter(|l| *l == "t").count(), 8, "{o:?}");
+    s.step();
+    assert_eq!(count_clients(&mut s), "0");
+    s.step();
+    let m = s.call("curl", &["-fsS", "http://127.0.0.1:9187/metrics"]);
+    assert!(m.ok().lines().any(|l| l == "pg_up 0"), "{m:?}");
+    s.step();
+    let log = pg_log(&mut s, &["--since", &cut]);
+    let refused = log
+        .lines()
+        .filter(|l| l.contains("FATAL:  password authentication failed for user \"claire_user\""))
+        .count();
+    assert!(refused >= 7, "{log}");
+    s.step();
+    // The launcher is still there: the WHERE kept it out.
+    let o = psql(
+        &mut s,
+        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';",
+    );
+    assert_eq!(o.ok(), "1\n");
     // The consumers were left on the old password on purpose: the final invariant sees it.
-    let failed: Vec<String> = j["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "step" && e["status"] != "passed")
-        .map(|e| e.to_string())
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(code, 1);
-    assert!(!invariant(&j, "services-healthy").0);
+    assert!(!s.sick().is_empty());
 }
 
 #[test]
 fn terminating_by_user_alone_ends_the_replication_launcher() {
-    let (code, j) = crate::run_tiny(
-        MATRIX,
-        "database",
-        "1m",
-        &[&format!(
-            "printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND pid <> pg_backend_pid();\" | {PSQL} | grep -cx t | grep -qx 9"
-        )],
-        &[],
+    let mut s = Stack::new(60);
+    let o = psql(
+        &mut s,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'claire_user' AND pid <> pg_backend_pid();",
     );
-    let (ok, detail) = invariant(&j, "no-forbidden-action");
-    assert!(!ok && detail.contains("launcher"), "{detail}\n{j:#}");
-    assert_eq!(code, 1);
+    assert_eq!(o.ok().lines().filter(|l| *l == "t").count(), 9, "{o:?}");
+    // What the `no-forbidden-action` invariant names.
+    let v: Vec<String> = s.w.violations.iter().map(|v| v.detail.clone()).collect();
+    assert!(v.iter().any(|d| d.contains("launcher")), "{v:?}");
 }
 
 #[test]
 fn own_session_ends_when_the_where_selects_it() {
-    let (code, j) = crate::run_tiny(
-        MATRIX,
-        "database",
-        "1m",
-        &[&format!(
-            "rc=0; out=\"$(printf \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend';\" | {PSQL} 2>&1)\" || rc=$?; test \"$rc\" = 2 && printf '%s' \"$out\" | grep -q 'terminating connection due to administrator command'"
-        )],
-        &[],
+    let mut s = Stack::new(60);
+    let o = psql(
+        &mut s,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend';",
+    );
+    assert_eq!(o.code, 2, "{o:?}");
+    assert!(
+        o.both()
+            .contains("terminating connection due to administrator command"),
+        "{o:?}"
     );
     // The consumers' sessions ended too, and their pools reconnected with the right password.
-    all_passed(code, &j);
+    assert!(s.sick().is_empty(), "{:?}", s.sick());
+    assert!(s.w.violations.is_empty(), "{:?}", s.w.violations);
 }
 
 #[test]
 fn server_clock_log_empty_password_and_the_exporter() {
-    let (code, j) = crate::run_tiny(
-        MATRIX,
-        "database",
-        "1m",
-        &[
-            // The server's clock is the Docker VM's, ahead of the host's `date`.
-            &format!(
-                "test \"$(printf 'SELECT floor(extract(epoch FROM now()))::bigint;' | {PSQL})\" = \"$(( $(date -u +%s) + 300 ))\""
-            ),
-            // A refused login is in the server's log, with the server's time.
-            "! PGPASSWORD=wrong docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>/dev/null",
-            "docker logs -t cdb_postgres 2>&1 | grep -q 'UTC \\[[0-9]*\\] FATAL:  password authentication failed for user \"claire_user\"'",
-            "test \"$(docker logs --since 1h cdb_postgres 2>&1 | grep -c 'password authentication failed')\" = 1",
-            // The exporter logs in with the password file (PGPASSWORD), never the DSN file.
-            "printf 'not-a-uri-at-all' > \"$SECRETS_PATH/POSTGRES_PASSWORD_DSN\" && docker compose -f compose.red.yml up -d --no-deps --force-recreate cdb_postgres_exporter >/dev/null 2>&1 && curl -fsS http://127.0.0.1:9187/metrics | grep -qx 'pg_up 1'",
-            // An empty password clears the role's password: nobody logs in, not even with none.
-            &format!(
-                "printf \"ALTER ROLE claire_user PASSWORD '';\" | {PSQL} 2>&1 | grep -q 'clearing password'"
-            ),
-            "! PGPASSWORD= docker exec -e PGPASSWORD cdb_postgres psql -h cdb_postgres -U claire_user -d claire_de_binare -tAc 'SELECT 1' 2>/dev/null",
-        ],
-        &[],
+    let mut s = Stack::new(60);
+    // The server's clock is the Docker VM's, ahead of the host's `date`.
+    let now = psql(&mut s, "SELECT floor(extract(epoch FROM now()))::bigint;")
+        .ok()
+        .trim_end()
+        .to_owned();
+    let host: u64 = s
+        .call("date", &["-u", "+%s"])
+        .ok()
+        .trim_end()
+        .parse()
+        .unwrap();
+    assert_eq!(now, (host + 300).to_string());
+    s.step();
+    // A refused login is in the server's log, with the server's time.
+    assert_ne!(tcp_login(&mut s, "wrong").code, 0);
+    s.step();
+    let log = pg_log(&mut s, &["-t"]);
+    let line = log
+        .lines()
+        .find(|l| l.ends_with("FATAL:  password authentication failed for user \"claire_user\""))
+        .unwrap_or_else(|| panic!("{log}"));
+    let pid = line
+        .split("UTC [")
+        .nth(1)
+        .and_then(|r| r.split("] FATAL:  ").next())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
+        "{line}"
     );
-    let failed: Vec<String> = j["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "step" && e["status"] != "passed")
-        .map(|e| e.to_string())
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    s.step();
+    let log = pg_log(&mut s, &["--since", "1h"]);
+    assert_eq!(
+        log.matches("password authentication failed").count(),
+        1,
+        "{log}"
+    );
+    s.step();
+    // The exporter logs in with the password file (PGPASSWORD), never the DSN file.
+    s.write_secret("POSTGRES_PASSWORD_DSN", "not-a-uri-at-all");
+    s.docker("compose -f compose.red.yml up -d --no-deps --force-recreate cdb_postgres_exporter")
+        .ok();
+    let m = s.call("curl", &["-fsS", "http://127.0.0.1:9187/metrics"]);
+    assert!(m.ok().lines().any(|l| l == "pg_up 1"), "{m:?}");
+    s.step();
+    // An empty password clears the role's password: nobody logs in, not even with none.
+    let o = psql(&mut s, "ALTER ROLE claire_user PASSWORD '';");
+    assert!(o.both().contains("clearing password"), "{o:?}");
+    s.step();
+    assert_ne!(tcp_login(&mut s, "").code, 0);
     // The role was left without a password on purpose.
-    assert_eq!(code, 1);
+    assert!(!s.sick().is_empty());
 }
 
+/// `user = "admin:PASSWORD"`, the curl config the steps pipe to `curl -K -`.
+fn curl_auth(password: &str) -> String {
+    format!("user = \"admin:{password}\"\n")
+}
+
+/// `printf 'user = …' | curl ARGS… -K - URL` (the password never on the command line).
+fn grafana(s: &mut Stack, password: &str, args: &[&str]) -> Out {
+    let argv = [&["-K", "-"], args].concat();
+    s.call_with("curl", &argv, &curl_auth(password), &[])
+}
+
+/// Through bash: the claim is about the environment every step gets (sandbox.rs), which no
+/// mock sees.
 #[test]
-fn grafana_datasource_is_found_by_name_and_no_uid_is_exported() {
-    let auth = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\"";
+fn no_grafana_datasource_uid_is_exported_to_the_steps() {
     let (code, j) = crate::run_tiny(
         MONITORING,
         "monitoring",
         "1m",
-        &[
-            "test -z \"${GRAFANA_PG_DS_UID:-}\"",
-            &format!(
-                "! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/uid/cdb-postgres/health 2>/dev/null"
-            ),
-            &format!(
-                "uid=\"$({auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/PostgreSQL | sed -n 's/.*\"uid\":\"\\([^\"]*\\)\".*/\\1/p')\" && test -n \"$uid\" && {auth} | curl -fsS -K - \"http://127.0.0.1:3000/api/datasources/uid/$uid/health\" | grep -q '\"status\":\"OK\"'"
-            ),
-            &format!(
-                "! {auth} | curl -fsS -K - http://127.0.0.1:3000/api/datasources/name/Postgres 2>/dev/null"
-            ),
-        ],
+        &["test -z \"${GRAFANA_PG_DS_UID:-}\""],
         &[],
     );
     all_passed(code, &j);
+}
+
+#[test]
+fn grafana_datasource_is_found_by_name_not_by_a_fixed_uid() {
+    let mut s = Stack::new(60);
+    let pw = s.secret("GRAFANA_PASSWORD");
+    let o = grafana(
+        &mut s,
+        &pw,
+        &[
+            "-fsS",
+            "http://127.0.0.1:3000/api/datasources/uid/cdb-postgres/health",
+        ],
+    );
+    assert_ne!(o.code, 0, "{o:?}");
+    s.step();
+    let o = grafana(
+        &mut s,
+        &pw,
+        &[
+            "-fsS",
+            "http://127.0.0.1:3000/api/datasources/name/PostgreSQL",
+        ],
+    );
+    let body = o.ok().to_owned();
+    let uid = body
+        .split("\"uid\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!uid.is_empty(), "{body}");
+    let url = format!("http://127.0.0.1:3000/api/datasources/uid/{uid}/health");
+    let o = grafana(&mut s, &pw, &["-fsS", &url]);
+    assert!(o.ok().contains("\"status\":\"OK\""), "{o:?}");
+    s.step();
+    let o = grafana(
+        &mut s,
+        &pw,
+        &[
+            "-fsS",
+            "http://127.0.0.1:3000/api/datasources/name/Postgres",
+        ],
+    );
+    assert_ne!(o.code, 0, "{o:?}");
+    assert!(s.sick().is_empty(), "{:?}", s.sick());
 }
 
 #[test]
 fn grafana_blocks_the_admin_after_five_failed_logins() {
-    let good = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\"";
-    let bad = "printf 'user = \"admin:wrong-password\"\\n'";
-    let (code, j) = crate::run_tiny(
-        MONITORING,
-        "monitoring",
-        "10s",
-        &[
-            &format!(
-                "for i in 1 2 3 4 5; do ! {bad} | curl -fsS -o /dev/null -K - http://127.0.0.1:3000/api/user 2>/dev/null; done"
-            ),
-            // The right password is refused too, within five minutes.
-            &format!(
-                "{good} | curl -sS -K - http://127.0.0.1:3000/api/user | grep -q 'temporarily blocked'"
-            ),
-        ],
-        &[],
-    );
-    all_passed(code, &j);
-}
-
-/// A leak drill of one monitoring step: the leaker's Grafana session outlives the CLI reset.
-fn leak_drill(bodies: &[&str]) -> (u8, serde_json::Value) {
-    let d = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
-        let p = d.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
-    write(
-        "Claire_de_Binare_Docs/data/secret-rotation-matrix.yaml",
-        MONITORING,
-    );
-    let mut md = String::from("# Runbook\n\n## monitoring\n\n");
-    for (i, b) in bodies.iter().enumerate() {
-        md.push_str(&format!(
-            "```bash {{#monitoring-rotate-s{i} .step class=monitoring phase=rotate time=10s}}\n{b}\n```\n\n"
-        ));
+    let mut s = Stack::new(10);
+    for _ in 0..5 {
+        let o = grafana(
+            &mut s,
+            "wrong-password",
+            &["-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/api/user"],
+        );
+        assert_ne!(o.code, 0, "{o:?}");
     }
-    write(crate::RUNBOOK, &md);
-    write(
-        "drills/t.yaml",
-        "title: t\nclass: monitoring\ntrigger: leak\nbriefing: b\nleaked: [GRAFANA_PASSWORD]\nexpect: {outcome: recovered}\n",
-    );
-    let (code, out, err) = crate::drill(&[
-        "t",
-        "--root",
-        d.path().to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    (
-        code,
-        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}\n{err}")),
-    )
+    s.step();
+    // The right password is refused too, within five minutes.
+    let pw = s.secret("GRAFANA_PASSWORD");
+    let o = grafana(&mut s, &pw, &["-sS", "http://127.0.0.1:3000/api/user"]);
+    assert!(o.out.contains("temporarily blocked"), "{o:?}");
 }
 
-const RESET: &str = "openssl rand -hex 16 | tr -d '\\n' > \"$TMPDIR/n\" && docker exec -i cdb_grafana grafana cli admin reset-admin-password --password-from-stdin < \"$TMPDIR/n\" >/dev/null && cp \"$TMPDIR/n\" \"$SECRETS_PATH/GRAFANA_PASSWORD\"";
+/// `openssl rand -hex 16 | tr -d '\\n' > n && docker exec -i cdb_grafana grafana cli admin
+/// reset-admin-password --password-from-stdin < n && cp n "$SECRETS_PATH/GRAFANA_PASSWORD"`.
+fn reset(s: &mut Stack) {
+    let n = s
+        .call("openssl", &["rand", "-hex", "16"])
+        .ok()
+        .trim_end()
+        .to_owned();
+    let argv = [
+        "exec",
+        "-i",
+        "cdb_grafana",
+        "grafana",
+        "cli",
+        "admin",
+        "reset-admin-password",
+        "--password-from-stdin",
+    ];
+    s.call_with("docker", &argv, &n, &[]).ok();
+    s.write_secret("GRAFANA_PASSWORD", &n);
+}
 
 #[test]
 fn a_leaked_grafana_session_outlives_the_password_reset_until_logout() {
-    let list = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\" | curl -fsS -K - http://127.0.0.1:3000/api/admin/users/1/auth-tokens";
-    let (_, j) = leak_drill(&[RESET, &format!("{list} | grep -q '\"clientIp\"'")]);
-    let (ok, detail) = invariant(&j, "leaked-values-dead");
+    let tokens = "http://127.0.0.1:3000/api/admin/users/1/auth-tokens";
+    let mut s = Stack::new(10);
+    s.leak(&["GRAFANA_PASSWORD"]);
+    reset(&mut s);
+    s.step();
+    let pw = s.secret("GRAFANA_PASSWORD");
+    let o = grafana(&mut s, &pw, &["-fsS", tokens]);
+    assert!(o.ok().contains("\"clientIp\""), "{o:?}");
+    // What the `leaked-values-dead` invariant names.
+    let alive: Vec<String> = s.w.leaked.iter().flat_map(|v| s.w.accepted_by(v)).collect();
     assert!(
-        !ok && detail.contains("Grafana admin session"),
-        "{detail}\n{j:#}"
+        alive.iter().any(|a| a.contains("Grafana admin session")),
+        "{alive:?}"
     );
 
-    let logout = "printf 'user = \"admin:%s\"\\n' \"$(cat \"$SECRETS_PATH/GRAFANA_PASSWORD\")\" | curl -fsS -o /dev/null -K - -X POST http://127.0.0.1:3000/api/admin/users/1/logout";
-    let (_, j) = leak_drill(&[RESET, logout, &format!("test \"$({list})\" = '[]'")]);
-    let (ok, detail) = invariant(&j, "leaked-values-dead");
-    assert!(ok, "{detail}\n{j:#}");
+    let mut s = Stack::new(10);
+    s.leak(&["GRAFANA_PASSWORD"]);
+    reset(&mut s);
+    s.step();
+    let pw = s.secret("GRAFANA_PASSWORD");
+    grafana(
+        &mut s,
+        &pw,
+        &[
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "http://127.0.0.1:3000/api/admin/users/1/logout",
+        ],
+    )
+    .ok();
+    s.step();
+    assert_eq!(grafana(&mut s, &pw, &["-fsS", tokens]).ok(), "[]");
+    let alive: Vec<String> = s.w.leaked.iter().flat_map(|v| s.w.accepted_by(v)).collect();
+    assert!(alive.is_empty(), "{alive:?}");
 }
 
 /// Inserts `step` (a whole fenced block) into the fixture's runbook before the block `before`.
@@ -277,6 +411,7 @@ fn insert_before(root: &std::path::Path, before: &str, step: &str) {
     std::fs::write(&p, format!("{}{step}\n\n{}", &text[..at], &text[at..])).unwrap();
 }
 
+/// Through bash: the claim is about the shipped runbook's own rotation steps.
 #[test]
 fn the_database_rotation_keeps_the_dsn_query_parameters() {
     let root = crate::fixture();

@@ -1,7 +1,10 @@
-//! The TLS overlay: the mock `openssl`'s semantics through bash, the shipped TLS scenarios,
-//! and a runbook without its TLS verify steps failing them.
+//! The TLS overlay: the mock `openssl`'s semantics and the TLS set's files and mounts (called
+//! in process, `crate::dispatch`), the shipped TLS scenarios, and a runbook without its TLS
+//! verify steps failing them (drills).
 
+use crate::dispatch::{Out, Stack, non_empty};
 use crate::{RUNBOOK, drill, fixture, remove_steps};
+use std::path::Path;
 
 const MATRIX: &str = "version: 1
 review: {last_reviewed: 2026-11-01, cadence: quarterly, reviewer: o, procedure: docs/r.md#q}
@@ -28,59 +31,286 @@ fn steps(j: &serde_json::Value) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn openssl_verify_checkend_and_pubout_answer_like_the_real_tool() {
-    let d = "\"$CDB_TLS_DIR\"";
-    let bodies = [
-        // The world starts with a consistent set: verify prints `FILE: OK`, exit 0.
-        format!(
-            "openssl verify -CAfile {d}/ca.crt {d}/redis.crt {d}/postgres.crt {d}/client.crt | grep -c ': OK$' | grep -qx 3"
-        ),
-        // Each key matches its certificate.
-        format!(
-            "cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl pkey -in {d}/redis.key -pubout)"
-        ),
-        // …and not another one's.
-        format!(
-            "! cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl pkey -in {d}/postgres.key -pubout)"
-        ),
-        // The initial leaf certificates expire in 97 days.
-        format!(
-            "openssl x509 -in {d}/redis.crt -noout -checkend 2592000 | grep -qx 'Certificate will not expire'"
-        ),
-        format!(
-            "out=$(openssl x509 -in {d}/postgres.crt -noout -checkend 8640000 || true); test \"$out\" = 'Certificate will expire' && ! openssl x509 -in {d}/postgres.crt -noout -checkend 8640000 >/dev/null"
-        ),
-        format!(
-            "openssl x509 -in {d}/redis.crt -noout -subject -enddate | tr '\\n' '|' | grep -Eqx 'subject=CN = cdb_redis\\|notAfter=Apr  8 09:00:00 2026 GMT\\|'"
-        ),
-        // A new CA does not verify the old server certificate: error 20, exit 2.
-        format!(
-            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/ca.key\" && openssl req -x509 -new -key \"$TMPDIR/ca.key\" -days 730 -subj /CN=cdb-internal-ca -out \"$TMPDIR/ca.crt\" && {{ openssl verify -CAfile \"$TMPDIR/ca.crt\" {d}/redis.crt 2>\"$TMPDIR/err\"; test $? = 2; }} && grep -qx 'error 20 at 0 depth lookup: unable to get local issuer certificate' \"$TMPDIR/err\" && grep -q 'verification failed$' \"$TMPDIR/err\""
-        ),
-        // A certificate issued by the new CA through a pipe verifies against it, not the old one.
-        format!(
-            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/s.key\" && openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=cdb_redis -addext subjectAltName=DNS:cdb_redis -addext extendedKeyUsage=serverAuth | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey \"$TMPDIR/ca.key\" -days 397 -copy_extensions copy -out \"$TMPDIR/s.crt\" 2>\"$TMPDIR/err2\" && grep -qx 'Certificate request self-signature ok' \"$TMPDIR/err2\" && openssl verify -CAfile \"$TMPDIR/ca.crt\" \"$TMPDIR/s.crt\" >/dev/null && ! openssl verify -CAfile {d}/ca.crt \"$TMPDIR/s.crt\" 2>/dev/null"
-        ),
-        // A CA key that does not match the CA certificate: exit 1.
-        format!(
-            "! openssl req -new -key \"$TMPDIR/s.key\" -subj /CN=x | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey {d}/ca.key -days 1 -out \"$TMPDIR/x.crt\" 2>/dev/null"
-        ),
-        // The purpose check: a clientAuth certificate is not for a server (error 26, exit 2).
-        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$TMPDIR/c.key\" && openssl req -new -key \"$TMPDIR/c.key\" -subj /CN=cdb-client -addext extendedKeyUsage=clientAuth | openssl x509 -req -CA \"$TMPDIR/ca.crt\" -CAkey \"$TMPDIR/ca.key\" -days 397 -copy_extensions copy -out \"$TMPDIR/c.crt\" 2>/dev/null && openssl verify -CAfile \"$TMPDIR/ca.crt\" -purpose sslserver \"$TMPDIR/s.crt\" >/dev/null && { openssl verify -CAfile \"$TMPDIR/ca.crt\" -purpose sslserver \"$TMPDIR/c.crt\" 2>&1 >/dev/null || test $? = 2; } | grep -qx 'error 26 at 0 depth lookup: unsupported certificate purpose'".to_owned(),
-        // An empty certificate file does not load.
-        "printf '' > \"$TMPDIR/empty\"; openssl x509 -in \"$TMPDIR/empty\" -noout -enddate 2>/dev/null || test $? = 1".to_owned(),
-    ];
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let (code, j) = run(&refs);
-    let s = steps(&j);
-    for (n, step) in s.iter().enumerate() {
-        assert_eq!(step["status"], "passed", "step {n}: {step:#}");
-    }
-    assert_eq!(s.len(), bodies.len());
-    assert_eq!(code, 0, "{j:#}");
+/// `openssl ARGS…` (paths as given).
+fn openssl(s: &mut Stack, args: &[&str]) -> Out {
+    s.call("openssl", args)
 }
 
+/// `… | openssl ARGS…`: `stdin` is what the command before the pipe printed.
+fn openssl_in(s: &mut Stack, args: &[&str], stdin: &str) -> Out {
+    s.call_with("openssl", args, stdin, &[])
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// A new P-256 key at `key`.
+fn genpkey(s: &mut Stack, key: &str) {
+    openssl(
+        s,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            key,
+        ],
+    )
+    .ok();
+}
+
+#[test]
+fn openssl_verify_checkend_and_pubout_answer_like_the_real_tool() {
+    let mut s = Stack::for_class(10, "tls");
+    let tls = s.tls();
+    let d = |f: &str| path(&tls.join(f));
+    let tmp = s.tmp();
+    let t = |f: &str| path(&tmp.join(f));
+    // The world starts with a consistent set: verify prints `FILE: OK`, exit 0.
+    let o = openssl(
+        &mut s,
+        &[
+            "verify",
+            "-CAfile",
+            &d("ca.crt"),
+            &d("redis.crt"),
+            &d("postgres.crt"),
+            &d("client.crt"),
+        ],
+    );
+    assert_eq!(
+        o.ok().lines().filter(|l| l.ends_with(": OK")).count(),
+        3,
+        "{o:?}"
+    );
+    s.step();
+    // Each key matches its certificate.
+    let pubkey = |s: &mut Stack, crt: &str| {
+        openssl(s, &["x509", "-in", crt, "-noout", "-pubkey"])
+            .ok()
+            .to_owned()
+    };
+    let pubout =
+        |s: &mut Stack, key: &str| openssl(s, &["pkey", "-in", key, "-pubout"]).ok().to_owned();
+    assert_eq!(
+        pubkey(&mut s, &d("redis.crt")),
+        pubout(&mut s, &d("redis.key"))
+    );
+    s.step();
+    // …and not another one's.
+    assert_ne!(
+        pubkey(&mut s, &d("redis.crt")),
+        pubout(&mut s, &d("postgres.key"))
+    );
+    s.step();
+    // The initial leaf certificates expire in 97 days.
+    let o = openssl(
+        &mut s,
+        &[
+            "x509",
+            "-in",
+            &d("redis.crt"),
+            "-noout",
+            "-checkend",
+            "2592000",
+        ],
+    );
+    assert_eq!(o.ok(), "Certificate will not expire\n");
+    s.step();
+    let o = openssl(
+        &mut s,
+        &[
+            "x509",
+            "-in",
+            &d("postgres.crt"),
+            "-noout",
+            "-checkend",
+            "8640000",
+        ],
+    );
+    assert_eq!(
+        (o.code, o.out.as_str()),
+        (1, "Certificate will expire\n"),
+        "{o:?}"
+    );
+    s.step();
+    let o = openssl(
+        &mut s,
+        &[
+            "x509",
+            "-in",
+            &d("redis.crt"),
+            "-noout",
+            "-subject",
+            "-enddate",
+        ],
+    );
+    assert_eq!(
+        o.ok(),
+        "subject=CN = cdb_redis\nnotAfter=Apr  8 09:00:00 2026 GMT\n"
+    );
+    s.step();
+    // A new CA does not verify the old server certificate: error 20, exit 2.
+    genpkey(&mut s, &t("ca.key"));
+    openssl(
+        &mut s,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &t("ca.key"),
+            "-days",
+            "730",
+            "-subj",
+            "/CN=cdb-internal-ca",
+            "-out",
+            &t("ca.crt"),
+        ],
+    )
+    .ok();
+    let o = openssl(
+        &mut s,
+        &["verify", "-CAfile", &t("ca.crt"), &d("redis.crt")],
+    );
+    assert_eq!(o.code, 2, "{o:?}");
+    assert!(
+        o.err
+            .lines()
+            .any(|l| l == "error 20 at 0 depth lookup: unable to get local issuer certificate"),
+        "{o:?}"
+    );
+    assert!(
+        o.err.lines().any(|l| l.ends_with("verification failed")),
+        "{o:?}"
+    );
+    s.step();
+    // A certificate issued by the new CA through a pipe verifies against it, not the old one.
+    genpkey(&mut s, &t("s.key"));
+    let csr = openssl(
+        &mut s,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &t("s.key"),
+            "-subj",
+            "/CN=cdb_redis",
+            "-addext",
+            "subjectAltName=DNS:cdb_redis",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ],
+    )
+    .ok()
+    .to_owned();
+    let sign = |ca_key: &str, out: &str, days: &str| {
+        vec![
+            "x509".to_owned(),
+            "-req".into(),
+            "-CA".into(),
+            t("ca.crt"),
+            "-CAkey".into(),
+            ca_key.to_owned(),
+            "-days".into(),
+            days.to_owned(),
+            "-copy_extensions".into(),
+            "copy".into(),
+            "-out".into(),
+            out.to_owned(),
+        ]
+    };
+    let args = sign(&t("ca.key"), &t("s.crt"), "397");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = openssl_in(&mut s, &args, &csr);
+    assert!(
+        o.err
+            .lines()
+            .any(|l| l == "Certificate request self-signature ok"),
+        "{o:?}"
+    );
+    o.ok();
+    openssl(&mut s, &["verify", "-CAfile", &t("ca.crt"), &t("s.crt")]).ok();
+    assert_ne!(
+        openssl(&mut s, &["verify", "-CAfile", &d("ca.crt"), &t("s.crt")]).code,
+        0
+    );
+    s.step();
+    // A CA key that does not match the CA certificate: exit 1.
+    let csr_x = openssl(
+        &mut s,
+        &["req", "-new", "-key", &t("s.key"), "-subj", "/CN=x"],
+    )
+    .ok()
+    .to_owned();
+    let args = sign(&d("ca.key"), &t("x.crt"), "1");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(openssl_in(&mut s, &args, &csr_x).code, 1);
+    s.step();
+    // The purpose check: a clientAuth certificate is not for a server (error 26, exit 2).
+    genpkey(&mut s, &t("c.key"));
+    let csr_c = openssl(
+        &mut s,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &t("c.key"),
+            "-subj",
+            "/CN=cdb-client",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+        ],
+    )
+    .ok()
+    .to_owned();
+    let args = sign(&t("ca.key"), &t("c.crt"), "397");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    openssl_in(&mut s, &args, &csr_c).ok();
+    openssl(
+        &mut s,
+        &[
+            "verify",
+            "-CAfile",
+            &t("ca.crt"),
+            "-purpose",
+            "sslserver",
+            &t("s.crt"),
+        ],
+    )
+    .ok();
+    let o = openssl(
+        &mut s,
+        &[
+            "verify",
+            "-CAfile",
+            &t("ca.crt"),
+            "-purpose",
+            "sslserver",
+            &t("c.crt"),
+        ],
+    );
+    assert_eq!(o.code, 2, "{o:?}");
+    assert!(
+        o.err
+            .lines()
+            .any(|l| l == "error 26 at 0 depth lookup: unsupported certificate purpose"),
+        "{o:?}"
+    );
+    s.step();
+    // An empty certificate file does not load.
+    std::fs::write(tmp.join("empty"), "").unwrap();
+    let o = openssl(&mut s, &["x509", "-in", &t("empty"), "-noout", "-enddate"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(s.sick().is_empty(), "{:?}", s.sick());
+    assert!(s.w.violations.is_empty(), "{:?}", s.w.violations);
+}
+
+/// Through bash: the claim is the engine's transcript invariant and the journal's redaction
+/// of what a step printed.
 #[test]
 fn printing_a_private_key_breaks_the_transcript_invariant() {
     let (code, j) = run(&["openssl pkey -in \"$CDB_TLS_DIR/ca.key\""]);
@@ -94,6 +324,7 @@ fn printing_a_private_key_breaks_the_transcript_invariant() {
     assert!(j.to_string().contains("[secret:ca.key]"));
 }
 
+/// Through bash: the claim is about the shipped scenarios and runbook.
 #[test]
 fn the_shipped_tls_scenarios_pass() {
     let d = fixture();
@@ -133,6 +364,7 @@ fn the_shipped_tls_scenarios_pass() {
     }
 }
 
+/// Through bash: the claim is about the shipped runbook without its verify steps.
 #[test]
 fn without_tls_verify_steps_leak_tls_fails() {
     let d = fixture();
@@ -147,6 +379,7 @@ fn without_tls_verify_steps_leak_tls_fails() {
     assert!(out.contains("the TLS CA trusted by cdb_signal"), "{out}");
 }
 
+/// Through bash: the claim is a fault injected after a shipped runbook step, caught by another.
 #[test]
 fn an_old_ca_left_in_the_bundle_is_caught_by_the_chain_check() {
     // Everything connects through a bundle of the new and the old CA; only the chain check
@@ -170,36 +403,86 @@ fn an_old_ca_left_in_the_bundle_is_caught_by_the_chain_check() {
 /// `CDB_TLS_DIR`) every one of these fails.
 #[test]
 fn the_tls_set_is_the_overlay_folder_with_a_certificate_per_server() {
-    let d = "\"$CDB_TLS_DIR\"";
-    let bodies = [
-        // The folder holds upstream generate_certs.sh's files; nothing TLS in SECRETS_PATH.
-        format!(
-            ": \"${{CDB_TLS_DIR:?}}\"; for f in ca.key ca.crt redis.key redis.crt postgres.key postgres.crt client.key client.crt; do test -s {d}/$f; done; ! ls \"$SECRETS_PATH\" | grep -q '^TLS_'"
-        ),
-        // One certificate per server, each for its own key and name.
-        format!(
-            "openssl x509 -in {d}/redis.crt -noout -subject | grep -qx 'subject=CN = cdb_redis' && openssl x509 -in {d}/postgres.crt -noout -subject | grep -qx 'subject=CN = cdb_postgres' && ! cmp -s <(openssl x509 -in {d}/redis.crt -noout -pubkey) <(openssl x509 -in {d}/postgres.crt -noout -pubkey)"
-        ),
-        // Redis mounts the folder at /tls; PostgreSQL single files beside its data directory.
-        format!(
-            "export MSYS_NO_PATHCONV=1; docker exec cdb_redis cat /tls/redis.crt | cmp -s - {d}/redis.crt && docker exec cdb_postgres cat /var/lib/postgresql/server.crt | cmp -s - {d}/postgres.crt && docker exec cdb_postgres cat /var/lib/postgresql/root.crt | cmp -s - {d}/ca.crt && docker exec cdb_risk cat /tls/client.crt | cmp -s - {d}/client.crt"
-        ),
-        // The whole folder is in every client: the generator's CA key too (the exposure the
-        // runbook ends by moving the CA key out of the folder).
-        format!("docker exec cdb_risk cat /tls/ca.key | cmp -s - {d}/ca.key"),
-        // A file replaced by rename inside the folder is seen at once through a folder mount
-        // (Redis), not through PostgreSQL's single-file mount of the same file.
-        format!(
-            "export MSYS_NO_PATHCONV=1; cp {d}/ca.crt \"$TMPDIR/old\"; cp {d}/client.crt \"$TMPDIR/new\"; mv \"$TMPDIR/new\" {d}/ca.crt; docker exec cdb_redis cat /tls/ca.crt | cmp -s - {d}/ca.crt && docker exec cdb_postgres cat /var/lib/postgresql/root.crt | cmp -s - \"$TMPDIR/old\""
-        ),
-    ];
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let (_, j) = run(&refs);
-    let s = steps(&j);
-    assert_eq!(s.len(), bodies.len(), "{j:#}");
-    for (n, step) in s.iter().enumerate() {
-        assert_eq!(step["status"], "passed", "step {n}: {step:#}");
+    let mut s = Stack::for_class(10, "tls");
+    let tls = s.tls();
+    let d = |f: &str| path(&tls.join(f));
+    let read = |f: &str| std::fs::read_to_string(tls.join(f)).unwrap();
+    // The folder holds upstream generate_certs.sh's files; nothing TLS in SECRETS_PATH.
+    for f in [
+        "ca.key",
+        "ca.crt",
+        "redis.key",
+        "redis.crt",
+        "postgres.key",
+        "postgres.crt",
+        "client.key",
+        "client.crt",
+    ] {
+        assert!(non_empty(&tls.join(f)), "{f}");
     }
+    for e in std::fs::read_dir(s.secrets()).unwrap() {
+        let name = e.unwrap().file_name();
+        assert!(!name.to_string_lossy().starts_with("TLS_"), "{name:?}");
+    }
+    s.step();
+    // One certificate per server, each for its own key and name.
+    let subject = |s: &mut Stack, crt: &str| {
+        openssl(s, &["x509", "-in", crt, "-noout", "-subject"])
+            .ok()
+            .to_owned()
+    };
+    assert_eq!(subject(&mut s, &d("redis.crt")), "subject=CN = cdb_redis\n");
+    assert_eq!(
+        subject(&mut s, &d("postgres.crt")),
+        "subject=CN = cdb_postgres\n"
+    );
+    let pubkey = |s: &mut Stack, crt: &str| {
+        openssl(s, &["x509", "-in", crt, "-noout", "-pubkey"])
+            .ok()
+            .to_owned()
+    };
+    assert_ne!(
+        pubkey(&mut s, &d("redis.crt")),
+        pubkey(&mut s, &d("postgres.crt"))
+    );
+    s.step();
+    // Redis mounts the folder at /tls; PostgreSQL single files beside its data directory.
+    let cat = |s: &mut Stack, service: &str, file: &str| {
+        s.call("docker", &["exec", service, "cat", file])
+            .ok()
+            .to_owned()
+    };
+    assert_eq!(
+        cat(&mut s, "cdb_redis", "/tls/redis.crt"),
+        read("redis.crt")
+    );
+    assert_eq!(
+        cat(&mut s, "cdb_postgres", "/var/lib/postgresql/server.crt"),
+        read("postgres.crt")
+    );
+    assert_eq!(
+        cat(&mut s, "cdb_postgres", "/var/lib/postgresql/root.crt"),
+        read("ca.crt")
+    );
+    assert_eq!(
+        cat(&mut s, "cdb_risk", "/tls/client.crt"),
+        read("client.crt")
+    );
+    s.step();
+    // The whole folder is in every client: the generator's CA key too (the exposure the
+    // runbook ends by moving the CA key out of the folder).
+    assert_eq!(cat(&mut s, "cdb_risk", "/tls/ca.key"), read("ca.key"));
+    s.step();
+    // A file replaced by rename inside the folder is seen at once through a folder mount
+    // (Redis), not through PostgreSQL's single-file mount of the same file.
+    let old = read("ca.crt");
+    std::fs::copy(tls.join("client.crt"), s.tmp().join("new")).unwrap();
+    std::fs::rename(s.tmp().join("new"), tls.join("ca.crt")).unwrap();
+    assert_eq!(cat(&mut s, "cdb_redis", "/tls/ca.crt"), read("ca.crt"));
+    assert_eq!(
+        cat(&mut s, "cdb_postgres", "/var/lib/postgresql/root.crt"),
+        old
+    );
 }
 
 /// The body of runbook step `id`, as the shipped runbook has it.
@@ -215,6 +498,8 @@ fn runbook_step(id: &str) -> String {
 /// Defect 7 ("TLS silently skips"): with the class in scope, a file of the set that is missing
 /// fails the TLS pre-check, Verify and the recreate (never a `skip` and a PASS), and a terminal
 /// without `CDB_TLS_DIR` fails at once instead of reading `/ca.crt`.
+///
+/// Through bash: it runs the shipped runbook's own steps.
 #[test]
 fn a_missing_tls_file_or_folder_fails_never_skips() {
     for id in [
@@ -248,6 +533,8 @@ fn a_missing_tls_file_or_folder_fails_never_skips() {
 /// `/tls/ca.crt` becomes `C:/Program Files/Git/tls/ca.crt`); a step that issues certificates
 /// must not, because Git Bash's `openssl` is a native program that needs its `/c/…` file
 /// paths converted: it excludes only the subject (`MSYS2_ARG_CONV_EXCL='/CN='`).
+///
+/// No drill: it reads the shipped runbook's text.
 #[test]
 fn tls_steps_handle_git_bash_path_conversion() {
     let text = std::fs::read_to_string(crate::workspace().join(RUNBOOK)).unwrap();
@@ -282,6 +569,8 @@ fn tls_steps_handle_git_bash_path_conversion() {
 /// under the overlay the mounts, which the pre-check requires before anything changes; a
 /// PostgreSQL that serves anything else (here: recreated without tls.yml, so PostgreSQL's
 /// defaults; upstream: the first-init copy in its data directory) fails it, never a PASS.
+///
+/// Through bash: it runs the shipped runbook's own steps.
 #[test]
 fn the_postgres_pre_check_requires_the_mounted_set() {
     let check = runbook_step("tls-pre-check-postgres-serves-mount");
@@ -305,6 +594,7 @@ fn the_postgres_pre_check_requires_the_mounted_set() {
 /// evidence collection) speak TLS with the client set the overlay mounts in `cdb_redis`
 /// (`/tls/ca.crt`, `/tls/client.*` of the folder): the shipped cache leak drills pass with
 /// `tls.yml` on.
+/// Through bash: the claim is about the shipped cache drills and runbook under tls.yml.
 #[test]
 fn cache_leak_drills_pass_on_tls_only_redis() {
     let d = fixture();
