@@ -277,7 +277,7 @@ fn a_leakers_connection_keeps_the_leaked_value_alive_until_it_is_killed() {
 }
 
 #[test]
-fn redis_cli_accepts_the_tls_options_and_inspect_names_the_compose_files() {
+fn redis_cli_takes_the_tls_options_plain_redis_fails_the_handshake_and_inspect_names_the_files() {
     // Form 4 of the shared brief: the label decides, the options are accepted (h-tls makes
     // the overlay real).
     let mut s = Stack::new(60);
