@@ -202,7 +202,9 @@ pub fn docker(c: &AdapterConf, args: &[String]) -> i32 {
         // The mock must see the call (its exit code is the real server's business): a mock
         // that did not run leaves the world behind the servers, and every later verdict wrong.
         if shadow(c, args, input.as_deref(), false).is_none() {
-            eprintln!("docker (cdb-lab adapter): cannot run the mock to follow the call");
+            eprintln!(
+                "docker (cdb-lab adapter): the mock did not follow the call (it could not start, or a signal ended it)"
+            );
             return 125;
         }
         // The harness counts what reached the real servers (lab.rs `LabOutcome::server_calls`).
@@ -268,7 +270,9 @@ fn world_running(container: &str) -> bool {
 fn answer_from_view(c: &AdapterConf, args: &[String]) -> i32 {
     // The world must see the call first (as `to_server` above); its answer is the view's.
     if shadow(c, args, None, false).is_none() {
-        eprintln!("docker (cdb-lab adapter): cannot run the mock to follow the call");
+        eprintln!(
+            "docker (cdb-lab adapter): the mock did not follow the call (it could not start, or a signal ended it)"
+        );
         return 125;
     }
     let view = match ask(c, "view") {
@@ -471,7 +475,8 @@ fn curl(c: &AdapterConf, args: &[String]) -> i32 {
     2
 }
 
-/// Runs the mock `docker` with `args` (and `input`), showing its output only when `visible`.
+/// Runs the mock `docker` with `args` (and `input`), showing its output only when `visible`;
+/// its exit code, or `None` when it could not start or a signal ended it.
 fn shadow(c: &AdapterConf, args: &[String], input: Option<&[u8]>, visible: bool) -> Option<i32> {
     let out = if visible { Stdio::inherit } else { Stdio::null };
     let mut child = Command::new(&c.mock_exe)

@@ -135,7 +135,8 @@ mod template {
     use std::process::Command;
     use std::sync::Mutex;
 
-    type Key = (PathBuf, Option<u32>);
+    /// The programs' dir, the user the servers run as, and the dir the caller asked for.
+    type Key = (PathBuf, Option<u32>, Option<PathBuf>);
 
     /// A made template: its holder (which removes the dir when this process ends) and its
     /// data dir.
@@ -144,16 +145,17 @@ mod template {
     /// The templates made so far; `None` where making one failed (not tried again).
     static TEMPLATES: Mutex<Option<HashMap<Key, Option<Made>>>> = Mutex::new(None);
 
-    /// Copies the template of `bin_dir` and `run_as` to `data`; false when there is none or
-    /// the copy failed (a partial copy is removed).
+    /// Copies the template of `bin_dir`, `run_as` and `parent` to `data`; false when there is
+    /// none or the copy failed (a partial copy is removed).
     pub(super) fn copy_into(
         bin_dir: &Path,
         prefix: &[OsString],
         run_as: Option<RunAs>,
+        parent: Option<&Path>,
         cwd: &Path,
         data: &Path,
     ) -> bool {
-        let Some(source) = template(bin_dir, prefix, run_as) else {
+        let Some(source) = template(bin_dir, prefix, run_as, parent) else {
             return false;
         };
         let copied = Command::new(&prefix[0])
@@ -174,15 +176,24 @@ mod template {
     }
 
     /// The template's data dir, made on first use.
-    fn template(bin_dir: &Path, prefix: &[OsString], run_as: Option<RunAs>) -> Option<PathBuf> {
-        let key = (bin_dir.to_path_buf(), run_as.map(|u| u.uid));
+    fn template(
+        bin_dir: &Path,
+        prefix: &[OsString],
+        run_as: Option<RunAs>,
+        parent: Option<&Path>,
+    ) -> Option<PathBuf> {
+        let key = (
+            bin_dir.to_path_buf(),
+            run_as.map(|u| u.uid),
+            parent.map(Path::to_path_buf),
+        );
         // A poisoned lock only means another thread panicked while making a template; the
         // map is still whole (entries are inserted complete), so it is used as it is.
         let mut guard = TEMPLATES.lock().unwrap_or_else(|e| e.into_inner());
         let map = guard.get_or_insert_with(HashMap::new);
         let made = map
             .entry(key)
-            .or_insert_with(|| make(bin_dir, prefix, run_as));
+            .or_insert_with(|| make(bin_dir, prefix, run_as, parent));
         made.as_ref().map(|(_, data)| data.clone())
     }
 
@@ -190,16 +201,17 @@ mod template {
         bin_dir: &Path,
         prefix: &[OsString],
         run_as: Option<RunAs>,
-    ) -> Option<(Instance, PathBuf)> {
-        let dir = instance::make_dir("cdb-lab-pg-template-", None, run_as).ok()?;
-        // The holder's "server" only waits; its supervisor removes the dir at the end.
-        let holder = Instance::spawn(
-            super::SERVER,
-            &dir,
-            "TERM",
-            &[OsString::from("sleep"), OsString::from("2147483647")],
-        );
-        let Ok(holder) = holder else {
+        parent: Option<&Path>,
+    ) -> Option<Made> {
+        // Beside the servers (in the dir the caller asked for), never elsewhere.
+        let dir = instance::make_dir("cdb-lab-pg-template-", parent, run_as).ok()?;
+        // The holder's "server" only waits; its supervisor removes the dir at the end. It runs
+        // under the servers' prefix (`setpriv --pdeathsig=KILL`), so a supervisor killed from
+        // outside takes it along, as it takes a real server (instance.rs).
+        let mut argv = prefix.to_vec();
+        argv.push("sleep".into());
+        argv.push("2147483647".into());
+        let Ok(holder) = Instance::spawn(super::SERVER, &dir, "TERM", &argv) else {
             let _ = std::fs::remove_dir_all(&dir);
             return None;
         };
@@ -230,7 +242,14 @@ impl PgServer {
         let port = instance::pick_port(SERVER, opts.port)?;
         let dir = instance::make_dir("cdb-lab-pg-", opts.parent.as_deref(), run_as)?;
         // From here on a failure must remove the dir; the supervisor owns it once started.
-        let started = Self::start_in(&dir, &bin_dir, &prefix, run_as, port);
+        let started = Self::start_in(
+            &dir,
+            &bin_dir,
+            &prefix,
+            run_as,
+            port,
+            opts.parent.as_deref(),
+        );
         if started.is_err() && dir.exists() {
             // The start's error is the one to report; a dir left in the temp folder is harmless.
             let _ = std::fs::remove_dir_all(&dir);
@@ -244,11 +263,12 @@ impl PgServer {
         prefix: &[OsString],
         run_as: Option<RunAs>,
         port: u16,
+        parent: Option<&Path>,
     ) -> Result<Self, LabError> {
         let data = dir.join("data");
         // A copy of this process's template cluster when there is one; `initdb` itself when
         // the copy cannot be made (the errors of an unusable dir are then `initdb`'s own).
-        if !template::copy_into(bin_dir, prefix, run_as, dir, &data) {
+        if !template::copy_into(bin_dir, prefix, run_as, parent, dir, &data) {
             initdb_into(&data, dir, bin_dir, prefix)?;
         }
         let hba = data.join("pg_hba.conf");

@@ -242,7 +242,6 @@ impl<'h> Run<'h> {
     }
 }
 
-/// The line of a body an operator recognises: the first that calls a stack tool.
 /// The kernel's `pid_max`: process ids wrap after it (32,768 unless raised).
 fn pid_max() -> u32 {
     static MAX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
@@ -275,6 +274,7 @@ fn start_order(pids: &[u32], pid_max: u32) -> impl Fn(u32) -> u64 + use<> {
     }
 }
 
+/// The line of a body an operator recognises: the first that calls a stack tool.
 fn headline(body: &str) -> String {
     const TOOLS: &[&str] = &[
         "docker ",

@@ -39,16 +39,32 @@ pub const DECOYS: &[&str] = &[
 ];
 
 /// The shared run, made on first use. Its files live in Cargo's temp dir for integration
-/// tests (`CARGO_TARGET_TMPDIR`, inside `target/`), replaced at each test run: a static is
-/// never dropped, so a `tempfile` dir would be left in the system temp dir.
+/// tests (`CARGO_TARGET_TMPDIR`, inside `target/`), in a folder of this process's own: a static
+/// is never dropped, so a `tempfile` dir would be left in the system temp dir, and two test
+/// processes at once (two `cargo test`s, or a runner with a process per test) must not remove
+/// each other's run. Folders of processes that have ended are removed here.
 pub fn all_run() -> &'static AllRun {
     static RUN: OnceLock<AllRun> = OnceLock::new();
     RUN.get_or_init(run)
 }
 
+const PREFIX: &str = "cdb-drill-all-run-";
+
 fn run() -> AllRun {
     use std::os::unix::fs::PermissionsExt;
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cdb-drill-all-run");
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let gone = name
+            .strip_prefix(PREFIX)
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if gone {
+            // Another process's leftover; one that cannot be removed now is tried next time.
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let base = tmp.join(format!("{PREFIX}{}", std::process::id()));
     if base.exists() {
         std::fs::remove_dir_all(&base).unwrap();
     }

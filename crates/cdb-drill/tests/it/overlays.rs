@@ -419,7 +419,7 @@ fn the_sweep_runs_the_pinned_stack_and_names_a_runbook_that_loses_the_tag() {
 /// recreate step carries the pin. (Before the runbook kept the tag, each recreate asked for
 /// `…:latest`; the TLS recreates did until the tag was added to them too.)
 #[test]
-#[ignore = "slow tier: every shipped drill on a pinned stack (README, Tests)"]
+#[ignore = "slow tier: every shipped drill on a pinned stack (README, Two commands)"]
 fn every_drill_passes_on_a_pinned_stack() {
     drills_pass_on_a_pinned_stack(true);
 }

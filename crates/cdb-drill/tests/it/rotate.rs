@@ -234,7 +234,7 @@ fn a_scenario_of_another_class_or_trigger_is_refused_with_exit_2() {
 /// scenarios of `drills/` matched when this was written; the test keeps a sample, each case
 /// costs a rotation and a drill.)
 #[test]
-#[ignore = "slow tier: six rotations and six drills (README, Tests)"]
+#[ignore = "slow tier: six rotations and six drills (README, Two commands)"]
 fn drill_scenarios_rotated_as_an_operator_would_take_the_drills_path() {
     rotated_as_an_operator(&[
         "leak-exchange-key",

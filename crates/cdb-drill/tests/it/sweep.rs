@@ -183,7 +183,7 @@ fn the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch() {
 
 /// `the_shared_sweep_classifies_every_case_as_the_sweep_from_scratch` on two classes.
 #[test]
-#[ignore = "slow tier: two classes' sweeps run twice (README, Tests)"]
+#[ignore = "slow tier: two classes' sweeps run twice (README, Two commands)"]
 fn the_shared_sweep_classifies_every_case_of_two_classes_as_the_sweep_from_scratch() {
     shared_and_scratch_sweeps_agree(&["ci", "monitoring"]);
 }
@@ -271,7 +271,7 @@ fn an_immediate_fault_that_changes_nothing_is_its_baseline() {
 
 /// The whole database class of `an_immediate_fault_that_changes_nothing_is_its_baseline`.
 #[test]
-#[ignore = "slow tier: every immediate database case, run from scratch (README, Tests)"]
+#[ignore = "slow tier: every immediate database case, run from scratch (README, Two commands)"]
 fn every_immediate_database_fault_that_changes_nothing_is_its_baseline() {
     immediate_faults_against_their_baseline(None);
 }

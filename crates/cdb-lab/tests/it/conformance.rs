@@ -31,7 +31,7 @@ fn suite(cfg: &Config) -> Option<conformance::Report> {
 /// Every step of the set, from every starting state the scenarios give, agrees with the real
 /// servers; the steps left out are left out by name, with why.
 #[test]
-#[ignore = "slow tier: the whole conformance suite on real servers (README, Tests)"]
+#[ignore = "slow tier: the whole conformance suite on real servers (README, Two commands)"]
 fn mock_and_real_servers_agree_on_every_step() {
     let Some(report) = suite(&config(Variant::Faithful, &[])) else {
         return;
@@ -183,7 +183,7 @@ fn settles(dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> (Vec<u32>, Vec
 /// at all remains (the drill's sandboxes are removed by its signal handler, interrupt.rs;
 /// `SIGKILL` cannot be handled, so sandboxes may stay then, and only then).
 #[test]
-#[ignore = "slow tier: the whole conformance suite on real servers (README, Tests)"]
+#[ignore = "slow tier: the whole conformance suite on real servers (README, Two commands)"]
 fn the_suite_leaves_no_server_and_no_dir_finished_or_killed() {
     if cdb_lab::PgServer::start().map(drop).is_err() {
         // The skip policy applies (and under CI=true, fails) in the tests above.

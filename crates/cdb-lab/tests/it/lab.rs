@@ -73,25 +73,25 @@ fn assert_same(id: &str) {
 }
 
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn leak_db_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("leak-db");
 }
 
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn leak_cache_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("leak-cache");
 }
 
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn routine_db_straggler_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("routine-db-straggler");
 }
 
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn leak_cache_live_connection_reaches_the_mock_verdicts_on_real_servers() {
     assert_same("leak-cache-live-connection");
 }
@@ -100,7 +100,7 @@ fn leak_cache_live_connection_reaches_the_mock_verdicts_on_real_servers() {
 /// consumers refused; on real PostgreSQL the stand-ins of cdb_risk and cdb_execution exit at
 /// start and the others are refused, Verify fails, and the routine rollback recovers.
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn a_failed_database_rotation_is_detected_and_rolled_back_on_real_servers() {
     assert_same("lab-failed-rotation-db");
 }
@@ -108,7 +108,7 @@ fn a_failed_database_rotation_is_detected_and_rolled_back_on_real_servers() {
 /// A failed cache rotation (lab scenario): the staged password is live on real Redis but the
 /// file does not hold it; Verify fails and the routine rollback takes it out again.
 #[test]
-#[ignore = "slow tier: a whole drill on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole drill on real servers (README, Two commands)"]
 fn a_failed_cache_rotation_is_detected_and_rolled_back_on_real_servers() {
     assert_same("lab-failed-rotation-cache");
 }

@@ -125,13 +125,13 @@ fn rotate_in_the_lab(class: &str, world: &str) {
 }
 
 #[test]
-#[ignore = "slow tier: a whole rotation on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole rotation on real servers (README, Two commands)"]
 fn rotate_database_runs_end_to_end_against_the_real_servers() {
     rotate_in_the_lab("database", "baseline");
 }
 
 #[test]
-#[ignore = "slow tier: a whole rotation on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole rotation on real servers (README, Two commands)"]
 fn rotate_cache_runs_end_to_end_against_the_real_servers() {
     rotate_in_the_lab("cache", "baseline");
 }
@@ -139,7 +139,7 @@ fn rotate_cache_runs_end_to_end_against_the_real_servers() {
 /// The leak with a straggler: on the real servers too, the straggler check fails, the leak
 /// rollback rolls forward and the rotation recovers, step for step as the mock drill.
 #[test]
-#[ignore = "slow tier: a whole rotation on real servers (README, Tests)"]
+#[ignore = "slow tier: a whole rotation on real servers (README, Two commands)"]
 fn rotate_database_leak_in_the_lab_takes_the_path_of_drill_leak_db() {
     rotate_in_the_lab("database", "leak-db");
 }
