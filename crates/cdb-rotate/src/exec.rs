@@ -401,14 +401,15 @@ mod tests {
         #[cfg(target_os = "linux")]
         {
             let mark = d.path().join("still-running");
-            // The child would touch the mark 0.7 s after the step is stopped; the test waits
-            // twice that.
-            let body = format!("( sleep 1; touch '{}' ) &\nsleep 30\n", mark.display());
+            // The child would touch the mark 0.3 s after the step is stopped; the test waits
+            // 0.9 s more (a machine too busy to run the child in time lets the test pass, never
+            // fail, so the wait errs short).
+            let body = format!("( sleep 0.6; touch '{}' ) &\nsleep 30\n", mark.display());
             let o = x
                 .bash("tree", &body, Duration::from_millis(300))
                 .expect("run");
             assert_eq!(o.code, None);
-            std::thread::sleep(Duration::from_millis(1700));
+            std::thread::sleep(Duration::from_millis(1200));
             assert!(!mark.exists(), "a process of the stopped step ran on");
         }
         // The scripts are removed after each step.

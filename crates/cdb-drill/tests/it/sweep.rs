@@ -149,6 +149,15 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
             trigger.as_str(),
             pick.len()
         );
+        // Two mechanisms on each trigger, the other two on the other: each mechanism and each
+        // trigger is compared.
+        let routine = trigger == Trigger::Routine;
+        let pick: Vec<&sweep::Case> = pick
+            .into_iter()
+            .enumerate()
+            .filter(|(n, _)| (n % 2 == 0) == routine)
+            .map(|(_, k)| k)
+            .collect();
         let at: Vec<String> = pick.iter().map(|k| k.after.clone()).collect();
         let (_, rec) = sweep::record_baseline(&c, &hub, "database", trigger, &at).unwrap();
         for k in pick {
@@ -169,7 +178,7 @@ fn a_case_started_from_a_snapshot_has_the_journal_of_a_run_from_scratch() {
             compared += 1;
         }
     }
-    assert!(compared >= 8);
+    assert!(compared >= 4);
 }
 
 /// The shared sweep (snapshots, armed faults no trip matches decided from the baseline) gives
@@ -234,7 +243,7 @@ fn an_armed_case_started_before_its_trip_step_has_the_journal_of_a_run_from_scra
                 .iter()
                 .filter(|(k, p)| *p == Plan::Run && k.trigger == trigger)
                 .filter_map(|(k, _)| sweep::resume_step(&steps, k).map(|r| (k, r)))
-                .take(2)
+                .take(1)
                 .collect();
             let mut at: Vec<String> = cases.iter().map(|(_, r)| r.clone()).collect();
             at.extend(cases.iter().map(|(k, _)| k.after.clone()));

@@ -324,19 +324,20 @@ fn printing_a_private_key_breaks_the_transcript_invariant() {
     assert!(j.to_string().contains("[secret:ca.key]"));
 }
 
-/// Through bash: the claim is about the shipped scenarios and runbook.
+/// Through bash: the claim is about the shipped scenarios and runbook. Their journals are the
+/// shared `drill --all` run's (all_run.rs), which ran every shipped scenario.
 #[test]
 fn the_shipped_tls_scenarios_pass() {
-    let d = fixture();
-    let root = d.path().to_str().unwrap();
+    let run = crate::all_run::all_run();
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     for id in [
         "leak-tls",
         "routine-tls-short-lived",
         "routine-tls-overlay-dropped",
     ] {
-        let (code, out, err) = drill(&[id, "--root", root, "--format", "json"]);
-        assert_eq!(code, 0, "{id}: {out}\n{err}");
-        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let text = std::fs::read_to_string(run.journals.join(format!("{id}.json")))
+            .unwrap_or_else(|e| panic!("{id}: no journal from the shared run: {e}"));
+        let j: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(j["outcome"], "recovered", "{id}");
         let ran: Vec<&str> = j["events"]
             .as_array()
