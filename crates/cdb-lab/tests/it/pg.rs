@@ -81,20 +81,45 @@ fn terminate_backend_honours_where_clause() {
     let mut after = pg.session(Host::Remote, Some(&new)).unwrap();
     assert_ne!(before.backend_pid(), after.backend_pid());
 
+    // The backend_type filter matters: claire_user is the bootstrap superuser (as with the
+    // image's POSTGRES_USER), and the logical replication launcher runs as that user, so
+    // `usename = 'claire_user'` alone would match it too.
+    // The launcher starts shortly after the server accepts connections: wait for its row.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (launcher_user, launcher_pid) = loop {
+        let row = pg.psql(
+            Host::Socket,
+            None,
+            "SELECT coalesce(usename, '(none)'), pid FROM pg_stat_activity \
+             WHERE backend_type = 'logical replication launcher';",
+        );
+        let line = row.stdout.trim().to_owned();
+        if !line.is_empty() || std::time::Instant::now() > deadline {
+            let (user, pid) = line.split_once('|').unwrap_or((&line, ""));
+            break (user.to_owned(), pid.to_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(launcher_user, "claire_user");
+
+    // The runbook's form: the call in the select list, so it runs only on the rows the WHERE
+    // keeps. (This test once called it inside the WHERE, beside the filters: PostgreSQL may
+    // evaluate the conditions in any order, and it terminated the logical replication launcher
+    // too, which the postmaster restarts 5 s later; the wait for the launcher's row below hid
+    // it.)
     let terminate = pg.psql(
         Host::Socket,
         None,
         &format!(
-            "SELECT pid FROM pg_stat_activity \
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE usename = 'claire_user' AND backend_type = 'client backend' \
-             AND backend_start < '{cutoff}'::timestamptz AND pid <> pg_backend_pid() \
-             AND pg_terminate_backend(pid);"
+             AND backend_start < '{cutoff}'::timestamptz AND pid <> pg_backend_pid();"
         ),
     );
     assert!(terminate.success(), "{}", terminate.stderr);
     assert_eq!(
         terminate.stdout.trim(),
-        before.backend_pid().to_string(),
+        format!("{}|t", before.backend_pid()),
         "exactly the old session is terminated"
     );
 
@@ -105,25 +130,17 @@ fn terminate_backend_honours_where_clause() {
     );
     assert_eq!(after.query("SELECT 3;").unwrap(), ["3"]);
 
-    // The backend_type filter matters: claire_user is the bootstrap superuser (as with the
-    // image's POSTGRES_USER), and the logical replication launcher runs as that user, so
-    // `usename = 'claire_user'` alone would match it too.
-    // The launcher starts shortly after the server accepts connections: wait for its row.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let launcher_user = loop {
-        let row = pg.psql(
-            Host::Socket,
-            None,
-            "SELECT coalesce(usename, '(none)') FROM pg_stat_activity \
-             WHERE backend_type = 'logical replication launcher';",
-        );
-        let user = row.stdout.trim().to_owned();
-        if !user.is_empty() || std::time::Instant::now() > deadline {
-            break user;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    assert_eq!(launcher_user, "claire_user");
+    // Still the same launcher: the terminate call ended no process but the old session.
+    let launcher_after = pg.psql(
+        Host::Socket,
+        None,
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'logical replication launcher';",
+    );
+    assert_eq!(
+        launcher_after.stdout.trim(),
+        launcher_pid,
+        "the launcher was ended"
+    );
     let alive = pg.psql(
         Host::Socket,
         None,
