@@ -401,15 +401,15 @@ mod tests {
         #[cfg(target_os = "linux")]
         {
             let mark = d.path().join("still-running");
-            // The child would touch the mark 0.3 s after the step is stopped; the test waits
-            // 0.9 s more (a machine too busy to run the child in time lets the test pass, never
+            // The child would touch the mark 0.2 s after the step is stopped; the test waits
+            // 0.6 s more (a machine too busy to run the child in time lets the test pass, never
             // fail, so the wait errs short).
-            let body = format!("( sleep 0.6; touch '{}' ) &\nsleep 30\n", mark.display());
+            let body = format!("( sleep 0.5; touch '{}' ) &\nsleep 30\n", mark.display());
             let o = x
                 .bash("tree", &body, Duration::from_millis(300))
                 .expect("run");
             assert_eq!(o.code, None);
-            std::thread::sleep(Duration::from_millis(1200));
+            std::thread::sleep(Duration::from_millis(800));
             assert!(!mark.exists(), "a process of the stopped step ran on");
         }
         // The scripts are removed after each step.
