@@ -280,35 +280,17 @@ pub fn run(o: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<Fini
         &sc.start_overlays(),
     )?;
 
-    let sandbox = Sandbox::new(&o.mock_exe)?;
-    let mut world = World::new_with(
-        o.seed,
-        &sandbox.root,
-        &sandbox.secrets,
-        &sc.start_overlays(),
-    )?;
-    for name in &sc.leaked {
-        let value = match name.value.strip_prefix("ci:") {
-            Some(ci) => world.github.secrets.get(ci).cloned(),
-            None => world.read_secret_file(&name.value),
-        };
-        if let Some(v) = value {
-            world.leaked.insert(v);
-        }
-    }
-    // Whoever has a leaked database password holds a session with it (crate::pg).
-    world.open_leaker_sessions();
-    world.open_leaker_grafana_session();
-    let mut degraded: Vec<String> = sc
-        .expect
-        .safe_state
-        .degraded
-        .iter()
-        .map(|d| d.value.clone())
-        .collect();
-    if sc.expect.safe_state.trading_paused && !degraded.iter().any(|d| d == "cdb_execution") {
-        degraded.push("cdb_execution".into());
-    }
+    // The drill's own start (engine::start_world): the same world, leaked values and leakers'
+    // sessions and connections as `drill` itself. (The shell once built it again and left out
+    // the leaker's Redis connection.)
+    let cfg = engine::Config {
+        root: o.root.clone(),
+        seed: o.seed,
+        step_timeout: o.step_timeout,
+        mock_exe: o.mock_exe.clone(),
+    };
+    let (sandbox, mut world) = engine::start_world(&cfg, &sc)?;
+    let degraded = engine::tolerated_degraded(&sc);
     let mut st = State {
         scenario: sc.id.clone(),
         class: sc.class.value.clone(),

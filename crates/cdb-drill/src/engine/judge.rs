@@ -236,16 +236,9 @@ fn transcript_encoded(j: &mut Journal, steps: &[String]) {
 /// healthy, leaked values dead, trading paused when the safe state needs it, no secret in the
 /// transcript or on a command line, no forbidden action, recovery within the budget.
 /// `recovered_at` / `escalated_at` are simulated seconds.
-pub(crate) fn invariants(
-    sc: &Scenario,
-    world: &World,
-    transcript_leaks: &[(String, Vec<String>)],
-    scanner_hits: Vec<String>,
-    recovered_at: Option<u64>,
-    escalated_at: Option<u64>,
-    budget: u64,
-) -> Vec<Invariant> {
-    let mut inv = Vec::new();
+/// The services a scenario's safe state lets be down: those it names, and `cdb_execution`
+/// when trading is to stay paused. The drill's invariants and the shell's report both use it.
+pub(crate) fn tolerated_degraded(sc: &Scenario) -> Vec<String> {
     let mut degraded: Vec<String> = sc
         .expect
         .safe_state
@@ -256,6 +249,20 @@ pub(crate) fn invariants(
     if sc.expect.safe_state.trading_paused && !degraded.iter().any(|d| d == "cdb_execution") {
         degraded.push("cdb_execution".into());
     }
+    degraded
+}
+
+pub(crate) fn invariants(
+    sc: &Scenario,
+    world: &World,
+    transcript_leaks: &[(String, Vec<String>)],
+    scanner_hits: Vec<String>,
+    recovered_at: Option<u64>,
+    escalated_at: Option<u64>,
+    budget: u64,
+) -> Vec<Invariant> {
+    let mut inv = Vec::new();
+    let degraded = tolerated_degraded(sc);
     let sick: Vec<String> = all_services()
         .filter(|s| !degraded.iter().any(|d| d == s))
         .filter_map(|s| {

@@ -14,7 +14,7 @@ mod judge;
 mod replay;
 mod run;
 
-pub(crate) use judge::invariants;
+pub(crate) use judge::{invariants, tolerated_degraded};
 pub use replay::{
     Recording, Snapshot, drop_scratch_sandboxes, immediate_noop, run_from, run_from_armed,
     run_recording,
